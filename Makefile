@@ -1,0 +1,64 @@
+# lakenode — `make demo` to try it, `make test` to run every test.
+SHELL := /bin/bash
+GO ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+KAFKA_VERSION := 4.4.0
+KAFKA_LIBS := $(CURDIR)/.cache/kafka-$(KAFKA_VERSION)/libs
+UNIT_PKGS = $(shell $(GO) list ./... | grep -v -e /integration -e /kafkatest/kfakebroker)
+GOLANGCI_VERSION := v2.15.0
+
+.PHONY: all build demo test unit integration kafka-jars prereqs prereqs-go bench lint fmt vet fuzz clean
+
+all: build
+
+prereqs-go:
+	@scripts/check-prereqs.sh nojava
+
+prereqs:
+	@scripts/check-prereqs.sh java
+
+build: prereqs-go
+	$(GO) build -ldflags '$(LDFLAGS)' -o bin/lakenode ./cmd/lakenode
+
+demo: build
+	./bin/lakenode demo
+
+# The Apache Kafka broker for the integration suite, resolved by Maven into a
+# git-ignored cache (done once).
+kafka-jars: $(KAFKA_LIBS)/.complete
+
+$(KAFKA_LIBS)/.complete: kafka/kafkatest/maven/pom.xml
+	@scripts/check-prereqs.sh java
+	@echo "fetching Apache Kafka $(KAFKA_VERSION) jars with Maven into .cache/ (once)"
+	rm -rf $(KAFKA_LIBS)
+	mvn -q -B -f kafka/kafkatest/maven/pom.xml dependency:copy-dependencies -DoutputDirectory=$(KAFKA_LIBS)
+	touch $@
+
+vet: prereqs-go
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+# Every test: unit tests (with the race detector), then the integration suite
+# twice, on franz-go's kfake broker and on Apache Kafka $(KAFKA_VERSION).
+test: prereqs kafka-jars vet unit integration
+
+unit: prereqs-go
+	$(GO) test -race -count=1 -timeout 20m $(UNIT_PKGS)
+
+integration: prereqs kafka-jars build
+	LAKENODE_TEST_BROKER=kfake LAKENODE_BIN=$(CURDIR)/bin/lakenode $(GO) test -count=1 -timeout 30m -v ./integration/ 2>&1 | scripts/test-summary.sh kfake
+	LAKENODE_TEST_BROKER=apache LAKENODE_KAFKA_LIBS=$(KAFKA_LIBS) LAKENODE_BIN=$(CURDIR)/bin/lakenode $(GO) test -count=1 -timeout 30m -v ./integration/ 2>&1 | scripts/test-summary.sh apache
+
+fuzz: prereqs-go
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./node/command/
+	$(GO) test -run '^$$' -fuzz FuzzMap -fuzztime 30s ./kafka/mapping/
+
+bench: prereqs kafka-jars build
+	LAKENODE_KAFKA_LIBS=$(KAFKA_LIBS) LAKENODE_BIN=$(CURDIR)/bin/lakenode $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./integration/bench/
+
+lint:
+	$(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_VERSION) run ./...
+
+clean:
+	rm -rf bin

@@ -1,0 +1,134 @@
+package actors
+
+import (
+	"slices"
+	"sync"
+	"time"
+)
+
+// latencyWindow is how many recent produce-to-visible samples a partition
+// keeps for its percentiles.
+const latencyWindow = 4096
+
+// PartitionStats are one partition's counters. The partition actor writes
+// them; commands read a Snapshot.
+type PartitionStats struct {
+	mu sync.Mutex
+	c  PartitionCounters
+	// ring of recent produce-to-visible latencies, in ms
+	lat  [latencyWindow]int32
+	nlat int
+}
+
+// PartitionCounters is a snapshot of a partition's counters.
+type PartitionCounters struct {
+	Topic         string
+	Partition     int32
+	LowWater      int64 // next offset not yet durable in every table; -1 unknown
+	HighWatermark int64 // set by the consumer's periodic refresh; -1 unknown
+	Messages      int64
+	Rows          int64
+	Errors        int64
+	ErrorsBy      map[string]int64
+	LastMessage   time.Time
+	LastError     time.Time
+	LastErrorText string
+	Paused        bool
+	Stopped       string // why the partition stopped (errors = fail)
+	P50, P99      time.Duration
+	Samples       int
+}
+
+func newPartitionStats(topic string, partition int32) *PartitionStats {
+	return &PartitionStats{c: PartitionCounters{Topic: topic, Partition: partition, LowWater: -1, HighWatermark: -1, ErrorsBy: map[string]int64{}}}
+}
+
+func (s *PartitionStats) message(now time.Time) {
+	s.mu.Lock()
+	s.c.Messages++
+	s.c.LastMessage = now
+	s.mu.Unlock()
+}
+
+func (s *PartitionStats) accept(rows int) {
+	s.mu.Lock()
+	s.c.Rows += int64(rows)
+	s.mu.Unlock()
+}
+
+func (s *PartitionStats) reject(now time.Time, reason, detail string) {
+	s.mu.Lock()
+	s.c.Errors++
+	s.c.ErrorsBy[reason]++
+	s.c.LastError = now
+	s.c.LastErrorText = detail
+	s.mu.Unlock()
+}
+
+func (s *PartitionStats) visible(stamps []int64, commitMs int64) {
+	s.mu.Lock()
+	for _, st := range stamps {
+		d := commitMs - st
+		if d < 0 {
+			d = 0
+		}
+		if d > 1<<31-1 {
+			d = 1<<31 - 1
+		}
+		s.lat[s.nlat%latencyWindow] = int32(d)
+		s.nlat++
+	}
+	s.mu.Unlock()
+}
+
+func (s *PartitionStats) setLowWater(lwm int64) {
+	s.mu.Lock()
+	s.c.LowWater = lwm
+	s.mu.Unlock()
+}
+
+func (s *PartitionStats) setHighWatermark(hw int64) {
+	s.mu.Lock()
+	s.c.HighWatermark = hw
+	s.mu.Unlock()
+}
+
+func (s *PartitionStats) setPaused(p bool) {
+	s.mu.Lock()
+	s.c.Paused = p
+	s.mu.Unlock()
+}
+
+func (s *PartitionStats) setStopped(why string) {
+	s.mu.Lock()
+	s.c.Stopped = why
+	s.mu.Unlock()
+}
+
+// Snapshot copies the counters and computes the latency percentiles.
+func (s *PartitionStats) Snapshot() PartitionCounters {
+	s.mu.Lock()
+	c := s.c
+	c.ErrorsBy = make(map[string]int64, len(s.c.ErrorsBy))
+	for k, v := range s.c.ErrorsBy {
+		c.ErrorsBy[k] = v
+	}
+	n := min(s.nlat, latencyWindow)
+	lat := slices.Clone(s.lat[:n])
+	s.mu.Unlock()
+	if n > 0 {
+		slices.Sort(lat)
+		c.P50 = time.Duration(lat[(n-1)*50/100]) * time.Millisecond
+		c.P99 = time.Duration(lat[(n-1)*99/100]) * time.Millisecond
+		c.Samples = n
+	}
+	return c
+}
+
+// Lag is the high watermark minus the low-water mark, when both are known.
+func (c PartitionCounters) Lag() int64 {
+	if c.HighWatermark < 0 || c.LowWater < 0 {
+		return -1
+	}
+	return max(c.HighWatermark-c.LowWater, 0)
+}

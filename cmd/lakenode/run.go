@@ -1,0 +1,244 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/lakenode/lakenode/node"
+	"github.com/lakenode/lakenode/node/command"
+	"github.com/lakenode/lakenode/sqlshell"
+)
+
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, "; ") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+type options struct {
+	dataDir, name, httpAddr, listen, embedded string
+	files                                     stringList
+	cmds                                      stringList
+	serve, showVersion                        bool
+	logLevel, logFile                         string
+	httpSet, listenSet                        bool
+}
+
+func parseFlags(args []string, stderr io.Writer) (*options, error) {
+	o := &options{}
+	fs := flag.NewFlagSet("lakenode", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.dataDir, "data-dir", node.DefaultDataDir, "directory of the node's tables")
+	fs.StringVar(&o.name, "name", "", "node name, unique in a cluster (default <hostname>-<listen port>)")
+	fs.StringVar(&o.httpAddr, "http", node.DefaultHTTPAddr, "EdgeLake REST command port, /metrics and /healthz")
+	fs.StringVar(&o.listen, "listen", node.DefaultListenAddr, "the node's remote actor endpoint")
+	fs.StringVar(&o.embedded, "kafka-embedded", "", "run a Kafka-protocol broker in the process on HOST:PORT (127.0.0.1 only)")
+	fs.Var(&o.files, "f", "run the commands of a script `FILE` (repeatable)")
+	fs.Var(&o.cmds, "c", "run a `COMMAND` (repeatable; after the -f scripts)")
+	fs.BoolVar(&o.serve, "serve", false, "keep running after the start-up commands until SIGINT/SIGTERM")
+	fs.BoolVar(&o.showVersion, "version", false, "print the version and exit")
+	fs.StringVar(&o.logLevel, "log-level", "warn", "log level: debug, info, warn or error")
+	fs.StringVar(&o.logFile, "log-file", "", "write logs to this file instead of stderr")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage:\n  lakenode [flags]          run a node (a shell at a terminal, else commands from stdin)\n  lakenode demo [flags]     the demo: embedded broker, sample producer, the seed's consumer, the shell\n  lakenode --version\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q (commands go in -c \"...\")", fs.Arg(0))
+	}
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "http":
+			o.httpSet = true
+		case "listen":
+			o.listenSet = true
+		}
+	})
+	return o, nil
+}
+
+func newLogger(o *options, stderr io.Writer) (*slog.Logger, func(), error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
+		return nil, nil, fmt.Errorf("--log-level %q: use debug, info, warn or error", o.logLevel)
+	}
+	w, closeFn := stderr, func() {}
+	if o.logFile != "" {
+		f, err := os.OpenFile(o.logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--log-file: %w", err)
+		}
+		w, closeFn = f, func() { _ = f.Close() }
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})), closeFn, nil
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "demo" {
+		return runDemo(args[1:], stdin, stdout, stderr)
+	}
+	o, err := parseFlags(args, stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintln(stderr, "lakenode:", err)
+		return 2
+	}
+	if o.showVersion {
+		fmt.Fprintln(stdout, "lakenode", version)
+		return 0
+	}
+	logger, closeLog, err := newLogger(o, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "lakenode:", err)
+		return 2
+	}
+	defer closeLog()
+
+	cfg := node.DefaultConfig()
+	cfg.DataDir, cfg.Name, cfg.KafkaEmbedded, cfg.Logger, cfg.Version = o.dataDir, o.name, o.embedded, logger, version
+	if o.serve || o.httpSet {
+		cfg.HTTPAddr = o.httpAddr
+	}
+	if o.serve || o.listenSet {
+		cfg.ListenAddr = o.listen
+	}
+	if cfg.Name == "" {
+		cfg.Name = node.DefaultName(o.listen)
+	}
+	interactive := len(o.files) == 0 && len(o.cmds) == 0 && !o.serve && isTerminal(stdin)
+	events := newEventSink(stderr)
+	cfg.Events = events.print
+
+	// In the shell, Ctrl-C cancels the running command (the shell handles
+	// it); elsewhere SIGINT stops the node gracefully, as SIGTERM does.
+	sigs := []os.Signal{syscall.SIGTERM}
+	if !interactive {
+		sigs = append(sigs, os.Interrupt)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), sigs...)
+	defer stop()
+
+	n, err := node.New(cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "lakenode:", err)
+		return 1
+	}
+	status := 0
+	if err := n.Start(ctx); err != nil {
+		fmt.Fprintln(stderr, "lakenode:", err)
+		status = 1
+	} else {
+		status = runCommands(ctx, n, o, stdin, stdout, stderr, interactive, events)
+		if o.serve {
+			fmt.Fprintf(stderr, "lakenode %s serving (REST %s); SIGINT or SIGTERM stops it\n", n.Name(), n.HTTPAddr())
+			<-ctx.Done()
+		}
+	}
+	stopCtx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	if err := n.Stop(stopCtx); err != nil {
+		fmt.Fprintln(stderr, "lakenode: stopping:", err)
+		status = 1
+	}
+	return status
+}
+
+// runCommands runs -f scripts then -c commands; with neither, the shell at a
+// terminal or the commands read from stdin (unless --serve).
+func runCommands(ctx context.Context, n *node.Node, o *options, stdin io.Reader, stdout, stderr io.Writer, interactive bool, events *eventSink) int {
+	failed := false
+	exec := func(line string) {
+		if ctx.Err() != nil {
+			return
+		}
+		if !execute(ctx, n, line, stdout, stderr) {
+			failed = true
+		}
+	}
+	for _, f := range o.files {
+		fh, err := os.Open(f)
+		if err != nil {
+			fmt.Fprintln(stderr, "lakenode:", err)
+			failed = true
+			continue
+		}
+		cmds, err := command.SplitScript(fh)
+		_ = fh.Close()
+		if err != nil {
+			fmt.Fprintf(stderr, "lakenode: %s: %v\n", f, err)
+			failed = true
+		}
+		for _, c := range cmds {
+			exec(c.Text)
+		}
+	}
+	for _, c := range o.cmds {
+		exec(command.StripBlock(c))
+	}
+	switch {
+	case len(o.files) > 0 || len(o.cmds) > 0 || o.serve:
+	case interactive:
+		sh := sqlshell.New(sqlshell.Config{Conn: localConn{n}, Prompt: n.Name(), Stdin: stdin, Stdout: stdout, Stderr: stderr})
+		events.attach(sh.Printer())
+		if err := sh.Run(ctx); err != nil {
+			fmt.Fprintln(stderr, "lakenode:", err)
+			failed = true
+		}
+		events.attach(nil)
+	default:
+		cmds, err := command.SplitScript(bufio.NewReader(stdin))
+		if err != nil {
+			fmt.Fprintln(stderr, "lakenode: stdin:", err)
+			failed = true
+		}
+		for _, c := range cmds {
+			exec(c.Text)
+		}
+	}
+	if failed {
+		return 1
+	}
+	return 0
+}
+
+// execute runs one command and prints its result; it reports success.
+func execute(ctx context.Context, n *node.Node, line string, stdout, stderr io.Writer) bool {
+	res := n.Execute(ctx, line, node.ExecOptions{Terminal: isTerminal(stdout)})
+	for _, note := range res.Notices {
+		fmt.Fprintln(stderr, note)
+	}
+	if res.Err != nil {
+		fmt.Fprintln(stderr, res.ErrorText())
+		return false
+	}
+	if res.Text != "" {
+		io.WriteString(stdout, res.Text)
+		if !strings.HasSuffix(res.Text, "\n") {
+			io.WriteString(stdout, "\n")
+		}
+	}
+	return true
+}
+
+func isTerminal(f any) bool {
+	if fd, ok := f.(interface{ Fd() uintptr }); ok {
+		return term.IsTerminal(int(fd.Fd()))
+	}
+	return false
+}

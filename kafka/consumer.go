@@ -1,0 +1,421 @@
+package kafka
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// Record is one consumed Kafka record, detached from franz-go's types.
+type Record struct {
+	Topic     string
+	Partition int32
+	Offset    int64
+	Key       []byte
+	Value     []byte
+	Timestamp time.Time
+}
+
+// TopicPartition names one partition of a topic.
+type TopicPartition struct {
+	Topic     string
+	Partition int32
+}
+
+func (tp TopicPartition) String() string { return fmt.Sprintf("%s[%d]", tp.Topic, tp.Partition) }
+
+// TopicIdentity is what makes a topic the same topic: the Kafka cluster ID and
+// the topic ID. A recreated topic or another cluster with the same topic name
+// has another identity.
+type TopicIdentity struct {
+	ClusterID string
+	TopicID   string
+}
+
+// ConsumerHandler receives a consumer's events. With BlockRebalanceOnPoll the
+// group callbacks (Assigned, StartOffsets, Revoked, Lost) never run while
+// Records is being delivered, so a handler needs no lock between them.
+type ConsumerHandler interface {
+	// Assigned is called when partitions are assigned, before any of their
+	// records are fetched, with each topic's identity.
+	Assigned(ctx context.Context, tps []TopicPartition, ids map[string]TopicIdentity) error
+	// StartOffsets gets, per newly assigned partition, the group-committed
+	// offset (-1 if none) and returns where to start: an offset >= 0, or -1
+	// for the consumer's reset policy.
+	StartOffsets(ctx context.Context, committed map[TopicPartition]int64) map[TopicPartition]int64
+	// Resolved tells the numeric start of partitions that StartOffsets
+	// left to the reset policy.
+	Resolved(starts map[TopicPartition]int64)
+	// Records delivers fetched records of one partition, in offset order.
+	Records(tp TopicPartition, recs []Record)
+	// Revoked is called when partitions are taken away. It must return
+	// only once everything in flight for them is durable and marked; the
+	// marked offsets are committed right after it returns.
+	Revoked(ctx context.Context, tps []TopicPartition)
+	// Lost is called when partitions are lost without a chance to commit.
+	Lost(tps []TopicPartition)
+	// FetchError reports a broker or fetch error (nil when fetching works
+	// again), for status displays. Errors are retried by the client.
+	FetchError(err error)
+}
+
+// ConsumerConfig configures a Consumer. Brokers, Group, Topics and Handler
+// are required.
+type ConsumerConfig struct {
+	Brokers    []string
+	Group      string
+	InstanceID string // static group membership; "" for dynamic
+	Topics     []string
+	// Reset is "earliest" or "latest" (the default): where a partition
+	// with no stored or committed position starts.
+	Reset   string
+	Handler ConsumerHandler
+	Logger  *slog.Logger
+	// SessionTimeout of the group member; default 45 s. A node restarted
+	// within it gets its partitions back without a rebalance.
+	SessionTimeout time.Duration
+	// MaxPollRecords bounds one poll; default 10,000.
+	MaxPollRecords int
+}
+
+// Consumer is one consumer-group client for one `run kafka consumer`.
+type Consumer struct {
+	cfg   ConsumerConfig
+	cl    *kgo.Client
+	admin *kadm.Client // on its own client, so metadata calls never wait on the group loop
+	adcl  *kgo.Client
+
+	mu  sync.Mutex
+	ids map[string]TopicIdentity
+}
+
+// NewConsumer creates the clients; nothing is fetched until Run.
+func NewConsumer(cfg ConsumerConfig) (*Consumer, error) {
+	if len(cfg.Brokers) == 0 || cfg.Group == "" || len(cfg.Topics) == 0 || cfg.Handler == nil {
+		return nil, errors.New("kafka: consumer needs brokers, a group, topics and a handler")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.SessionTimeout == 0 {
+		cfg.SessionTimeout = 45 * time.Second
+	}
+	if cfg.MaxPollRecords == 0 {
+		cfg.MaxPollRecords = 10_000
+	}
+	c := &Consumer{cfg: cfg, ids: make(map[string]TopicIdentity)}
+	reset := kgo.NewOffset().AtEnd()
+	if cfg.Reset == "earliest" {
+		reset = kgo.NewOffset().AtStart()
+	}
+	opts := []kgo.Opt{
+		kgo.SeedBrokers(cfg.Brokers...),
+		kgo.ConsumerGroup(cfg.Group),
+		kgo.ConsumeTopics(cfg.Topics...),
+		kgo.ConsumeResetOffset(reset),
+		kgo.Balancers(kgo.CooperativeStickyBalancer()),
+		kgo.BlockRebalanceOnPoll(),
+		kgo.AutoCommitMarks(),
+		kgo.AutoCommitInterval(time.Second),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.SessionTimeout(cfg.SessionTimeout),
+		kgo.OnPartitionsAssigned(c.onAssigned),
+		kgo.OnPartitionsRevoked(c.onRevoked),
+		kgo.OnPartitionsLost(c.onLost),
+		kgo.AdjustFetchOffsetsFn(c.adjust),
+		kgo.WithLogger(slogLogger{cfg.Logger}),
+		kgo.RetryBackoffFn(backoff),
+	}
+	if cfg.InstanceID != "" {
+		opts = append(opts, kgo.InstanceID(cfg.InstanceID))
+	}
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("kafka: creating consumer: %w", err)
+	}
+	adcl, err := kgo.NewClient(kgo.SeedBrokers(cfg.Brokers...), kgo.RetryBackoffFn(backoff), kgo.WithLogger(slogLogger{cfg.Logger}))
+	if err != nil {
+		cl.Close()
+		return nil, fmt.Errorf("kafka: creating admin client: %w", err)
+	}
+	c.cl, c.adcl, c.admin = cl, adcl, kadm.NewClient(adcl)
+	return c, nil
+}
+
+// backoff grows from 250 ms to 5 s: a broker that is down is retried
+// without flooding it or the log.
+func backoff(tries int) time.Duration {
+	d := 250 * time.Millisecond << min(tries, 5)
+	return min(d, 5*time.Second)
+}
+
+// Run polls until ctx is done, handing records to the handler. Broker
+// errors are reported to the handler and retried; Run returns only when ctx
+// ends or the client is closed.
+func (c *Consumer) Run(ctx context.Context) error {
+	healthy := true
+	for {
+		fetches := c.cl.PollRecords(ctx, c.cfg.MaxPollRecords)
+		if fetches.IsClientClosed() || ctx.Err() != nil {
+			c.cl.AllowRebalance()
+			return ctx.Err()
+		}
+		var ferr error
+		fetches.EachError(func(t string, p int32, err error) {
+			if errors.Is(err, context.Canceled) {
+				return
+			}
+			ferr = fmt.Errorf("fetching %s[%d]: %w", t, p, err)
+		})
+		if ferr != nil {
+			healthy = false
+			c.cfg.Handler.FetchError(ferr)
+		} else if !healthy && fetches.NumRecords() > 0 {
+			healthy = true
+			c.cfg.Handler.FetchError(nil)
+		}
+		fetches.EachPartition(func(p kgo.FetchTopicPartition) {
+			if len(p.Records) == 0 {
+				return
+			}
+			recs := make([]Record, len(p.Records))
+			for i, r := range p.Records {
+				recs[i] = Record{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Key: r.Key, Value: r.Value, Timestamp: r.Timestamp}
+			}
+			c.cfg.Handler.Records(TopicPartition{p.Topic, p.Partition}, recs)
+		})
+		c.cl.AllowRebalance()
+	}
+}
+
+// Pause stops fetching a partition (backpressure) until Resume.
+func (c *Consumer) Pause(tp TopicPartition) {
+	c.cl.PauseFetchPartitions(map[string][]int32{tp.Topic: {tp.Partition}})
+}
+
+// Resume undoes Pause.
+func (c *Consumer) Resume(tp TopicPartition) {
+	c.cl.ResumeFetchPartitions(map[string][]int32{tp.Topic: {tp.Partition}})
+}
+
+// PauseTopic stops fetching every partition of a topic.
+func (c *Consumer) PauseTopic(topic string) { c.cl.PauseFetchTopics(topic) }
+
+// MarkCommit marks next as the partition's committed position; marks are
+// committed to the group every second and on revoke.
+func (c *Consumer) MarkCommit(tp TopicPartition, next int64) {
+	c.cl.MarkCommitOffsets(map[string]map[int32]kgo.EpochOffset{tp.Topic: {tp.Partition: {Epoch: -1, Offset: next}}})
+}
+
+// Close commits what is marked and closes the clients. With leave, the
+// static member leaves the group explicitly (exit kafka), so its partitions
+// move at once; without it (a restart), the member keeps its identity and
+// gets its partitions back within the session timeout.
+func (c *Consumer) Close(ctx context.Context, leave bool) error {
+	var errs []error
+	if err := c.cl.CommitMarkedOffsets(ctx); err != nil && !errors.Is(err, kgo.ErrClientClosed) {
+		errs = append(errs, fmt.Errorf("committing offsets: %w", err))
+	}
+	c.cl.CloseAllowingRebalance()
+	if leave && c.cfg.InstanceID != "" {
+		lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		_, err := c.admin.LeaveGroup(lctx, kadm.LeaveGroup(c.cfg.Group).InstanceIDs(c.cfg.InstanceID).Reason("exit kafka"))
+		cancel()
+		if err != nil && !errors.Is(err, kerr.UnknownMemberID) {
+			errs = append(errs, fmt.Errorf("leaving group %s: %w", c.cfg.Group, err))
+		}
+	}
+	c.adcl.Close()
+	return errors.Join(errs...)
+}
+
+// Ping checks that the brokers answer, for a clear error at command time.
+func (c *Consumer) Ping(ctx context.Context) error {
+	return c.adcl.Ping(ctx)
+}
+
+// HighWatermarks returns the end offsets of the given topics.
+func (c *Consumer) HighWatermarks(ctx context.Context, topics ...string) (map[TopicPartition]int64, error) {
+	lo, err := c.admin.ListEndOffsets(ctx, topics...)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[TopicPartition]int64)
+	lo.Each(func(o kadm.ListedOffset) {
+		if o.Err == nil {
+			out[TopicPartition{o.Topic, o.Partition}] = o.Offset
+		}
+	})
+	return out, nil
+}
+
+func (c *Consumer) identities(ctx context.Context, topics []string) (map[string]TopicIdentity, error) {
+	c.mu.Lock()
+	var missing []string
+	out := make(map[string]TopicIdentity, len(topics))
+	for _, t := range topics {
+		if id, ok := c.ids[t]; ok {
+			out[t] = id
+		} else {
+			missing = append(missing, t)
+		}
+	}
+	c.mu.Unlock()
+	if len(missing) == 0 {
+		return out, nil
+	}
+	md, err := c.admin.Metadata(ctx, missing...)
+	if err != nil {
+		return nil, fmt.Errorf("reading metadata of %v: %w", missing, err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, t := range missing {
+		d, ok := md.Topics[t]
+		if !ok || d.Err != nil {
+			return nil, fmt.Errorf("reading metadata of topic %s: %v", t, d.Err)
+		}
+		id := TopicIdentity{ClusterID: md.Cluster, TopicID: d.ID.String()}
+		c.ids[t] = id
+		out[t] = id
+	}
+	return out, nil
+}
+
+func flatten(m map[string][]int32) []TopicPartition {
+	var out []TopicPartition
+	for t, ps := range m {
+		for _, p := range ps {
+			out = append(out, TopicPartition{t, p})
+		}
+	}
+	return out
+}
+
+func (c *Consumer) onAssigned(ctx context.Context, _ *kgo.Client, assigned map[string][]int32) {
+	topics := make([]string, 0, len(assigned))
+	for t := range assigned {
+		topics = append(topics, t)
+	}
+	ids, err := c.identities(ctx, topics)
+	if err == nil {
+		err = c.cfg.Handler.Assigned(ctx, flatten(assigned), ids)
+	}
+	if err != nil {
+		// Without an identity the partitions cannot be stored safely:
+		// report it and leave them unconsumed (adjust fails the session,
+		// and the group retries the join).
+		c.cfg.Handler.FetchError(fmt.Errorf("assigning partitions: %w", err))
+	}
+}
+
+func (c *Consumer) adjust(ctx context.Context, offsets map[string]map[int32]kgo.Offset) (map[string]map[int32]kgo.Offset, error) {
+	committed := make(map[TopicPartition]int64)
+	for t, ps := range offsets {
+		for p, o := range ps {
+			at := o.EpochOffset().Offset
+			if at < 0 {
+				at = -1
+			}
+			committed[TopicPartition{t, p}] = at
+		}
+	}
+	// Partitions with neither a stored nor a committed position start at
+	// the reset policy's offset, resolved to a number here so that the node
+	// stores it: a restart then resumes there instead of applying "latest"
+	// again and losing what was produced while it was down.
+	starts := c.cfg.Handler.StartOffsets(ctx, committed)
+	var unresolved []string
+	for tp, at := range starts {
+		if at < 0 {
+			unresolved = append(unresolved, tp.Topic)
+		}
+	}
+	if len(unresolved) > 0 {
+		var listed kadm.ListedOffsets
+		var err error
+		if c.cfg.Reset == "earliest" {
+			listed, err = c.admin.ListStartOffsets(ctx, unresolved...)
+		} else {
+			listed, err = c.admin.ListEndOffsets(ctx, unresolved...)
+		}
+		if err == nil {
+			resolved := make(map[TopicPartition]int64)
+			listed.Each(func(o kadm.ListedOffset) {
+				tp := TopicPartition{o.Topic, o.Partition}
+				if at, ok := starts[tp]; ok && at < 0 && o.Err == nil {
+					resolved[tp] = o.Offset
+				}
+			})
+			if len(resolved) > 0 {
+				for tp, at := range resolved {
+					starts[tp] = at
+				}
+				c.cfg.Handler.Resolved(resolved)
+			}
+		}
+	}
+	for tp, at := range starts {
+		if at >= 0 {
+			offsets[tp.Topic][tp.Partition] = kgo.NewOffset().At(at).WithEpoch(-1)
+		}
+	}
+	return offsets, nil
+}
+
+func (c *Consumer) onRevoked(ctx context.Context, cl *kgo.Client, revoked map[string][]int32) {
+	c.cfg.Handler.Revoked(ctx, flatten(revoked))
+	if err := cl.CommitMarkedOffsets(ctx); err != nil && !errors.Is(err, kgo.ErrClientClosed) {
+		c.cfg.Logger.Warn("committing offsets on revoke", "err", err)
+	}
+}
+
+func (c *Consumer) onLost(_ context.Context, _ *kgo.Client, lost map[string][]int32) {
+	c.cfg.Handler.Lost(flatten(lost))
+}
+
+// slogLogger adapts franz-go's logger to slog, one level quieter: the
+// client's info lines are debug lines for a node operator.
+type slogLogger struct{ l *slog.Logger }
+
+func (s slogLogger) Level() kgo.LogLevel {
+	switch {
+	case s.l.Enabled(context.Background(), slog.LevelDebug):
+		return kgo.LogLevelInfo
+	case s.l.Enabled(context.Background(), slog.LevelInfo):
+		return kgo.LogLevelWarn
+	}
+	return kgo.LogLevelError
+}
+
+func (s slogLogger) Log(level kgo.LogLevel, msg string, kv ...any) {
+	switch level {
+	case kgo.LogLevelError:
+		s.l.Warn("kafka: "+msg, kv...)
+	case kgo.LogLevelWarn:
+		s.l.Info("kafka: "+msg, kv...)
+	default:
+		s.l.Debug("kafka: "+msg, kv...)
+	}
+}
+
+// String names the brokers the consumer reads from.
+func (c *Consumer) String() string { return strings.Join(c.cfg.Brokers, ",") }
+
+// PingBrokers checks that one of the brokers answers.
+func PingBrokers(ctx context.Context, brokers []string) error {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	return cl.Ping(ctx)
+}

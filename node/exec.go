@@ -1,0 +1,229 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"strings"
+	"time"
+
+	"github.com/lakenode/lakenode/actors"
+	"github.com/lakenode/lakenode/kafka"
+	"github.com/lakenode/lakenode/kafka/mapping"
+	"github.com/lakenode/lakenode/kafka/spec"
+	"github.com/lakenode/lakenode/node/command"
+	"github.com/lakenode/lakenode/tables/schema"
+)
+
+// ExecOptions says where a command's result goes.
+type ExecOptions struct {
+	Terminal bool // stdout is a terminal: pretty JSON
+	REST     bool // the REST port: compact JSON
+}
+
+// Result is a command's outcome.
+type Result struct {
+	Text     string   // the reply as the shell prints it
+	JSON     bool     // Text is JSON
+	Notices  []string // lines for stderr (or X-Lakenode-Notice)
+	Err      error    // the command failed
+	Internal bool     // Err is a fault of the node, not of the command
+}
+
+// ErrorText renders Err for a user: a command error with a caret under its
+// position where it has one.
+func (r Result) ErrorText() string {
+	if r.Err == nil {
+		return ""
+	}
+	var ce *command.Error
+	if errors.As(r.Err, &ce) {
+		if c := ce.Caret(); c != "" {
+			return ce.Error() + "\n" + c
+		}
+	}
+	return r.Err.Error()
+}
+
+func fail(err error) Result           { return Result{Err: err} }
+func internal(err error) Result       { return Result{Err: err, Internal: true} }
+func text(s string) Result            { return Result{Text: s} }
+func jsonText(s string) Result        { return Result{Text: s, JSON: true} }
+func notice(msg string) Result        { return Result{Notices: []string{msg}} }
+func failf(f string, a ...any) Result { return fail(fmt.Errorf(f, a...)) }
+
+// Execute runs one command line.
+func (n *Node) Execute(ctx context.Context, line string, opts ExecOptions) (res Result) {
+	defer func() {
+		if r := recover(); r != nil {
+			res = internal(fmt.Errorf("internal error running %q: %v", line, r))
+			n.event("internal", res.Err.Error())
+		}
+	}()
+	n.mu.Lock()
+	vars := make(map[string]string, len(n.vars))
+	for k, v := range n.vars {
+		vars[k] = v
+	}
+	n.mu.Unlock()
+	req, err := command.Parse(line, vars)
+	if err != nil {
+		n.errLog.add("command", err.Error())
+		return fail(err)
+	}
+	if req == nil {
+		return Result{}
+	}
+	res = n.dispatch(ctx, req, opts)
+	if res.Err != nil && !res.Internal {
+		n.errLog.add("command", res.Err.Error())
+	}
+	return res
+}
+
+// consumerInstanceID is the static group member id of a consumer: the node
+// name and a hash of its topic list, stable across restarts, distinct for
+// two consumers of one node.
+func consumerInstanceID(node string, s *spec.ConsumerSpec) string {
+	h := fnv.New32a()
+	for _, t := range s.Topics {
+		h.Write([]byte(t.Name))
+		h.Write([]byte{0})
+	}
+	return fmt.Sprintf("%s-%08x", node, h.Sum32())
+}
+
+func (n *Node) runConsumer(ctx context.Context, s spec.ConsumerSpec) Result {
+	if s.Reset == "" {
+		s.Reset = "latest"
+	}
+	if s.Threads <= 0 {
+		s.Threads = 3
+	}
+	mappings := make(map[string]*mapping.Mapping, len(s.Topics))
+	for _, t := range s.Topics {
+		m, err := mapping.Compile(t)
+		if err != nil {
+			return failf("topic %s: %w", t.Name, err)
+		}
+		mappings[t.Name] = m
+		// Literal tables: a clash of column types is an error for this
+		// command, and nothing is created.
+		if t.DBMS.Kind == spec.ExprLiteral && t.Table.Kind == spec.ExprLiteral {
+			if err := n.store.PlanColumns(schema.NormalizeName(t.DBMS.Literal), schema.NormalizeName(t.Table.Literal), m.Columns()); err != nil {
+				return fail(err)
+			}
+		}
+	}
+	n.mu.Lock()
+	for _, c := range n.consumers {
+		if c.Config.Spec.Broker() != s.Broker() {
+			continue
+		}
+		for _, t := range s.Topics {
+			for _, ot := range c.Config.Spec.Topics {
+				if ot.Name == t.Name {
+					n.mu.Unlock()
+					return failf("Error with info provided to MQTT: The Topic '%s' was subscribed by client #%d on this broker", t.Name, c.Config.ID)
+				}
+			}
+		}
+	}
+	n.nextSub++
+	id := n.nextSub
+	n.mu.Unlock()
+	group := s.Group
+	if group == "" {
+		group = "lakenode-" + n.cfg.Name
+	}
+	cfg := actors.ConsumerConfig{
+		ID: id, Spec: s, Mappings: mappings, Group: group, InstanceID: consumerInstanceID(n.cfg.Name, &s),
+		Store: n.store, Catalog: n.catalog, Logger: n.log, Events: n.event,
+	}
+	reply, err := n.sys.Root.RequestFuture(n.root, &actors.StartConsumer{Config: cfg}, 10*time.Second).Result()
+	if err != nil {
+		return internal(fmt.Errorf("starting the consumer: %w", err))
+	}
+	h, ok := reply.(*actors.ConsumerHandle)
+	if !ok {
+		if f, isFail := reply.(*actors.StartFailed); isFail {
+			return internal(f.Err)
+		}
+		return internal(fmt.Errorf("starting the consumer: unexpected reply %T", reply))
+	}
+	n.mu.Lock()
+	n.consumers = append(n.consumers, h)
+	n.mu.Unlock()
+	res := Result{}
+	// EdgeLake registers and returns at once; lakenode also tells whether
+	// the broker answers, and keeps retrying when it does not.
+	pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := kafka.PingBrokers(pctx, []string{s.Broker()}); err != nil {
+		res.Notices = append(res.Notices, fmt.Sprintf("consumer %d: broker %s does not answer (%v); retrying in the background — see get processes", id, s.Broker(), err))
+	}
+	return res
+}
+
+// exitKafka stops every consumer: batches flushed, offsets stored and
+// committed, the group left.
+func (n *Node) exitKafka(ctx context.Context) Result {
+	n.mu.Lock()
+	count := len(n.consumers)
+	n.mu.Unlock()
+	if err := n.stopConsumers(ctx, true); err != nil {
+		return fail(err)
+	}
+	if count == 0 {
+		return notice("exit kafka: no Kafka consumer is running")
+	}
+	return text(fmt.Sprintf("Kafka consumers stopped: %d", count))
+}
+
+// RowCount is the number of rows of a table (0 if it does not exist).
+func (n *Node) RowCount(dbms, table string) int64 {
+	t, ok := n.store.Table(dbms, table)
+	if !ok {
+		return 0
+	}
+	return n.store.Stats(t).Rows
+}
+
+// CompleteNames returns dbms, table and column names starting with prefix,
+// for the shell's tab completion.
+func (n *Node) CompleteNames(prefix string) []string {
+	var out []string
+	seen := map[string]bool{}
+	add := func(s string) {
+		if strings.HasPrefix(s, prefix) && !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	for _, t := range n.store.Tables() {
+		add(t.DBMS)
+		add(t.Name)
+		for _, c := range t.Columns {
+			add(c.Name)
+		}
+	}
+	return out
+}
+
+type consumerStatus struct {
+	ID     int
+	Spec   spec.ConsumerSpec
+	Status actors.ConsumerStatus
+}
+
+func (n *Node) consumerStatuses() []consumerStatus {
+	n.mu.Lock()
+	cs := append([]*actors.ConsumerHandle(nil), n.consumers...)
+	n.mu.Unlock()
+	out := make([]consumerStatus, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, consumerStatus{ID: c.Config.ID, Spec: c.Config.Spec, Status: c.Status()})
+	}
+	return out
+}

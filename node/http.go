@@ -1,0 +1,123 @@
+package node
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// httpHandler serves EdgeLake's REST command port: the command in a
+// `command` header of a GET or POST to /, the reply body as the shell prints
+// it. Also /metrics (Prometheus) and /healthz.
+func (n *Node) httpHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(n.metrics.reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/" {
+			http.NotFound(w, r)
+			return
+		}
+		if r.Method != http.MethodGet && r.Method != http.MethodPost {
+			w.Header().Set("Allow", "GET, POST")
+			http.Error(w, "use GET or POST with the command in a `command` header", http.StatusMethodNotAllowed)
+			return
+		}
+		cmd := strings.TrimSpace(r.Header.Get("command"))
+		if cmd == "" {
+			http.Error(w, "missing `command` header, e.g. curl -H \"command: get processes\" http://"+r.Host+"/", http.StatusBadRequest)
+			return
+		}
+		if strings.EqualFold(strings.TrimSpace(r.Header.Get("destination")), "network") && !strings.HasPrefix(strings.ToLower(cmd), "run client") {
+			cmd = "run client () " + cmd
+		}
+		res := n.Execute(r.Context(), cmd, ExecOptions{REST: true})
+		for _, note := range res.Notices {
+			w.Header().Add("X-Lakenode-Notice", sanitizeHeader(note))
+		}
+		switch {
+		case res.Err != nil && res.Internal:
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			w.WriteHeader(http.StatusInternalServerError)
+			_, _ = w.Write([]byte(res.Err.Error() + "\n"))
+		case res.Err != nil:
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = w.Write([]byte(res.Err.Error() + "\n"))
+		default:
+			if res.JSON {
+				w.Header().Set("Content-Type", "application/json")
+			} else {
+				w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			}
+			_, _ = w.Write([]byte(res.Text))
+		}
+	})
+	return mux
+}
+
+func sanitizeHeader(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\r' {
+			return ' '
+		}
+		return r
+	}, s)
+}
+
+// metrics exports the node's counters to Prometheus, read at scrape time.
+type metrics struct {
+	reg *prometheus.Registry
+}
+
+func newMetrics(n *Node) *metrics {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	reg.MustRegister(&nodeCollector{n: n})
+	return &metrics{reg: reg}
+}
+
+var (
+	descRows = prometheus.NewDesc("lakenode_partition_rows_total", "Rows mapped from a partition.", []string{"consumer", "topic", "partition"}, nil)
+	descMsgs = prometheus.NewDesc("lakenode_partition_messages_total", "Messages consumed from a partition.", []string{"consumer", "topic", "partition"}, nil)
+	descErrs = prometheus.NewDesc("lakenode_partition_rejected_total", "Messages rejected by the mapping, by reason.", []string{"consumer", "topic", "partition", "reason"}, nil)
+	descLag  = prometheus.NewDesc("lakenode_partition_lag", "High watermark minus the durable low-water mark.", []string{"consumer", "topic", "partition"}, nil)
+	descTRow = prometheus.NewDesc("lakenode_table_rows", "Rows stored in a table.", []string{"dbms", "table"}, nil)
+)
+
+type nodeCollector struct{ n *Node }
+
+func (c *nodeCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- descRows
+	ch <- descMsgs
+	ch <- descErrs
+	ch <- descLag
+	ch <- descTRow
+}
+
+func (c *nodeCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, cs := range c.n.consumerStatuses() {
+		id := strconv.Itoa(cs.ID)
+		for _, p := range cs.Status.Partitions {
+			part := strconv.Itoa(int(p.Partition))
+			ch <- prometheus.MustNewConstMetric(descRows, prometheus.CounterValue, float64(p.Rows), id, p.Topic, part)
+			ch <- prometheus.MustNewConstMetric(descMsgs, prometheus.CounterValue, float64(p.Messages), id, p.Topic, part)
+			for reason, v := range p.ErrorsBy {
+				ch <- prometheus.MustNewConstMetric(descErrs, prometheus.CounterValue, float64(v), id, p.Topic, part, reason)
+			}
+			if lag := p.Lag(); lag >= 0 {
+				ch <- prometheus.MustNewConstMetric(descLag, prometheus.GaugeValue, float64(lag), id, p.Topic, part)
+			}
+		}
+	}
+	for _, t := range c.n.store.Tables() {
+		st := c.n.store.Stats(t)
+		ch <- prometheus.MustNewConstMetric(descTRow, prometheus.GaugeValue, float64(st.Rows), t.DBMS, t.Name)
+	}
+}

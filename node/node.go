@@ -1,0 +1,304 @@
+// Package node is lakenode's composition root: it opens the store, starts
+// the actor system, the embedded broker and the REST port, runs commands and
+// stops everything in order.
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/asynkron/protoactor-go/remote"
+
+	"github.com/lakenode/lakenode/actors"
+	"github.com/lakenode/lakenode/kafka"
+	"github.com/lakenode/lakenode/tables"
+)
+
+// Config configures a node. The zero value is not usable; start from
+// DefaultConfig.
+type Config struct {
+	// DataDir holds the node's Pebble DB. Default ./lakenode-data.
+	DataDir string
+	// Name is unique in a cluster. Default <hostname>-<listen port>.
+	Name string
+	// HTTPAddr is EdgeLake's REST command port plus /metrics and /healthz;
+	// "" serves none. Default 127.0.0.1:32049 (when serving).
+	HTTPAddr string
+	// ListenAddr is the node's remote actor endpoint; "" opens none.
+	// Default 127.0.0.1:32048 (when serving).
+	ListenAddr string
+	// KafkaEmbedded, when set, runs a Kafka-protocol broker in the process
+	// on this address (127.0.0.1 only).
+	KafkaEmbedded string
+	// EmbeddedRetentionBytes bounds each partition of the embedded broker
+	// (0: unbounded).
+	EmbeddedRetentionBytes int64
+	// Logger receives the node's logs. Default: discard.
+	Logger *slog.Logger
+	// Events receives asynchronous lines (a broker going away, a topic
+	// stopped by its error policy) for the shell. May be nil.
+	Events func(line string)
+	// Version is printed by `get version`.
+	Version string
+}
+
+// Default addresses.
+const (
+	DefaultHTTPAddr   = "127.0.0.1:32049"
+	DefaultListenAddr = "127.0.0.1:32048"
+	DefaultDataDir    = "./lakenode-data"
+)
+
+// DefaultConfig returns the documented defaults, without listeners (the
+// command line adds them for --serve).
+func DefaultConfig() Config {
+	return Config{DataDir: DefaultDataDir, Version: "dev"}
+}
+
+// DefaultName is <hostname>-<port of listen>.
+func DefaultName(listen string) string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "lakenode"
+	}
+	_, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		port = "32048"
+	}
+	return host + "-" + port
+}
+
+// Node is one running lakenode node.
+type Node struct {
+	cfg     Config
+	log     *slog.Logger
+	store   *tables.Store
+	sys     *actor.ActorSystem
+	remote  *remote.Remote
+	catalog *actors.Catalog
+	root    *actor.PID
+	broker  *kafka.EmbeddedBroker
+	http    *http.Server
+	httpLn  net.Listener
+	started time.Time
+	metrics *metrics
+
+	mu          sync.Mutex
+	vars        map[string]string
+	dbms        map[string]string // connected dbms -> declared type
+	consumers   []*actors.ConsumerHandle
+	nextSub     int
+	thresholds  actors.Thresholds
+	thresholdOn bool
+	errLog      *errorLog
+	stopped     bool
+}
+
+// New opens the data dir and starts the actor system and, if configured,
+// the embedded broker. Listeners start in Start.
+func New(cfg Config) (*Node, error) {
+	if cfg.DataDir == "" {
+		cfg.DataDir = DefaultDataDir
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Name == "" {
+		cfg.Name = DefaultName(cfg.ListenAddr)
+	}
+	n := &Node{cfg: cfg, log: cfg.Logger, vars: map[string]string{}, dbms: map[string]string{}, errLog: newErrorLog(200), started: time.Now()}
+	store, err := tables.Open(cfg.DataDir, tables.WithLogger(cfg.Logger), tables.WithNodeName(cfg.Name))
+	if err != nil {
+		return nil, fmt.Errorf("opening data dir %s: %w", cfg.DataDir, err)
+	}
+	n.store = store
+	n.sys = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
+		return cfg.Logger.With("lib", "actor")
+	}))
+	n.catalog = actors.NewCatalog(n.sys, store, n.currentThresholds)
+	root, err := actors.SpawnNodeRoot(n.sys)
+	if err != nil {
+		_ = store.Close()
+		return nil, err
+	}
+	n.root = root
+	n.metrics = newMetrics(n)
+	if cfg.KafkaEmbedded != "" {
+		b, err := kafka.StartEmbedded(cfg.KafkaEmbedded, cfg.EmbeddedRetentionBytes)
+		if err != nil {
+			_ = store.Close()
+			return nil, err
+		}
+		n.broker = b
+	}
+	return n, nil
+}
+
+// Name is the node's name.
+func (n *Node) Name() string { return n.cfg.Name }
+
+// EmbeddedBroker returns the embedded broker's address, or "".
+func (n *Node) EmbeddedBroker() string {
+	if n.broker == nil {
+		return ""
+	}
+	return n.broker.Addr()
+}
+
+// HTTPAddr is the REST port's bound address, or "".
+func (n *Node) HTTPAddr() string {
+	if n.httpLn == nil {
+		return ""
+	}
+	return n.httpLn.Addr().String()
+}
+
+// Start opens the listeners that are configured.
+func (n *Node) Start(ctx context.Context) error {
+	if n.cfg.ListenAddr != "" {
+		host, portS, err := net.SplitHostPort(n.cfg.ListenAddr)
+		if err != nil {
+			return fmt.Errorf("--listen %q: %w", n.cfg.ListenAddr, err)
+		}
+		port, err := strconv.Atoi(portS)
+		if err != nil {
+			return fmt.Errorf("--listen %q: bad port", n.cfg.ListenAddr)
+		}
+		// protoactor's remote panics when the port is taken; check first
+		// for a clear error.
+		probe, err := net.Listen("tcp", n.cfg.ListenAddr)
+		if err != nil {
+			return fmt.Errorf("--listen %s: %w", n.cfg.ListenAddr, err)
+		}
+		if port == 0 {
+			port = probe.Addr().(*net.TCPAddr).Port
+		}
+		_ = probe.Close()
+		n.remote = remote.NewRemote(n.sys, remote.Configure(host, port))
+		n.remote.Start()
+	}
+	if n.cfg.HTTPAddr != "" {
+		ln, err := net.Listen("tcp", n.cfg.HTTPAddr)
+		if err != nil {
+			return fmt.Errorf("--http %s: %w", n.cfg.HTTPAddr, err)
+		}
+		n.httpLn = ln
+		n.http = &http.Server{Handler: n.httpHandler(), ReadHeaderTimeout: 10 * time.Second}
+		go func() {
+			if err := n.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				n.log.Error("REST port stopped", "err", err)
+			}
+		}()
+	}
+	return nil
+}
+
+// Stop stops consumers (flushing their batches and storing offsets, without
+// leaving their groups, so a restart gets the same partitions back), commits
+// buffered rows and closes the store.
+func (n *Node) Stop(ctx context.Context) error {
+	n.mu.Lock()
+	if n.stopped {
+		n.mu.Unlock()
+		return nil
+	}
+	n.stopped = true
+	n.mu.Unlock()
+	var errs []error
+	if n.http != nil {
+		c, cancel := context.WithTimeout(ctx, 5*time.Second)
+		_ = n.http.Shutdown(c)
+		cancel()
+	}
+	if err := n.stopConsumers(ctx, false); err != nil {
+		errs = append(errs, err)
+	}
+	if err := n.catalog.Stop(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	if n.remote != nil {
+		n.remote.Shutdown(true)
+	}
+	n.sys.Shutdown()
+	if n.broker != nil {
+		n.broker.Close()
+	}
+	if err := n.store.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("closing the store: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+func (n *Node) currentThresholds() actors.Thresholds {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.thresholds
+}
+
+// event records an asynchronous line in the error log and hands it to the
+// shell.
+func (n *Node) event(kind, text string) {
+	n.errLog.add(kind, text)
+	n.log.Info(text, "kind", kind)
+	if n.cfg.Events != nil {
+		n.cfg.Events(text)
+	}
+}
+
+func (n *Node) stopConsumers(ctx context.Context, leave bool) error {
+	n.mu.Lock()
+	cs := n.consumers
+	n.consumers = nil
+	n.mu.Unlock()
+	var errs []error
+	for _, c := range cs {
+		res, err := n.sys.Root.RequestFuture(c.PID, &actors.StopConsumer{Leave: leave}, 60*time.Second).Result()
+		if err != nil {
+			errs = append(errs, fmt.Errorf("stopping consumer %d: %w", c.Config.ID, err))
+			continue
+		}
+		if st, ok := res.(*actors.ConsumerStopped); ok && st.Err != nil {
+			errs = append(errs, fmt.Errorf("stopping consumer %d: %w", c.Config.ID, st.Err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// errorLog keeps the latest errors of every kind for `get error log`.
+type errorLog struct {
+	mu      sync.Mutex
+	max     int
+	entries []errorEntry
+}
+
+type errorEntry struct {
+	At   time.Time
+	Kind string
+	Text string
+}
+
+func newErrorLog(max int) *errorLog { return &errorLog{max: max} }
+
+func (l *errorLog) add(kind, text string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.entries = append(l.entries, errorEntry{At: time.Now(), Kind: kind, Text: text})
+	if len(l.entries) > l.max {
+		l.entries = l.entries[len(l.entries)-l.max:]
+	}
+}
+
+func (l *errorLog) list() []errorEntry {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]errorEntry(nil), l.entries...)
+}

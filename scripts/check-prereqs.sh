@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Checks the system prerequisites of `make test` / `make demo` and says what
+# to install when one is missing.
+set -u
+need_java=${1:-java}
+missing=()
+if ! command -v go >/dev/null 2>&1; then
+	missing+=("Go 1.26.8 or newer (https://go.dev/dl/)")
+else
+	v=$(go env GOVERSION | sed 's/^go//')
+	if [ "$(printf '%s\n%s\n' "1.26.8" "$v" | sort -V | head -1)" != "1.26.8" ]; then
+		missing+=("Go 1.26.8 or newer (found $v)")
+	fi
+fi
+command -v gcc >/dev/null 2>&1 || missing+=("gcc (cgo builds Pebble's zstd and SQLite); e.g. apt-get install gcc")
+if [ "$need_java" = java ]; then
+	if ! command -v java >/dev/null 2>&1; then
+		missing+=("Java 17 or newer, for the Apache Kafka broker of the tests; e.g. apt-get install openjdk-17-jre-headless")
+	else
+		jv=$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1)
+		if [ -z "$jv" ] || [ "$jv" -lt 17 ]; then
+			missing+=("Java 17 or newer (found ${jv:-unknown})")
+		fi
+	fi
+	command -v mvn >/dev/null 2>&1 || missing+=("Maven, to fetch the Apache Kafka jars; e.g. apt-get install maven")
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "lakenode: missing prerequisites:" >&2
+	for m in "${missing[@]}"; do echo "  - $m" >&2; done
+	exit 1
+fi

@@ -1,0 +1,237 @@
+// Package sqlshell is lakenode's interactive shell: line editing with
+// history and tab completion (ergochat/readline), multi-line `< ... >`
+// blocks, help, Ctrl-C to cancel the running command, and asynchronous node
+// lines printed above the prompt.
+//
+// It reaches a node only through the Conn interface it declares, so the same
+// shell runs in-process or against a remote node. It knows nothing of
+// actors or storage.
+package sqlshell
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ergochat/readline"
+
+	"github.com/lakenode/lakenode/node/command"
+)
+
+// Reply is a command's outcome as the shell prints it.
+type Reply struct {
+	Text    string   // the result, printed on stdout
+	Notices []string // printed on stderr before the result
+	Err     string   // the error text, printed on stderr; "" on success
+}
+
+// Conn runs commands on a node.
+type Conn interface {
+	Execute(ctx context.Context, line string) Reply
+	// Complete returns completion candidates for names (dbms, tables,
+	// columns) that start with prefix.
+	Complete(ctx context.Context, prefix string) []string
+}
+
+// Config configures a Shell.
+type Config struct {
+	Conn   Conn
+	Prompt string // shown as "PROMPT> "
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	// HistoryFile defaults to ~/.lakenode_history; "-" disables history.
+	HistoryFile string
+}
+
+// Shell is one interactive session.
+type Shell struct {
+	cfg Config
+
+	mu sync.Mutex
+	rl *readline.Instance
+}
+
+// New returns a shell; Run starts it.
+func New(cfg Config) *Shell {
+	if cfg.HistoryFile == "" {
+		if home, err := os.UserHomeDir(); err == nil {
+			cfg.HistoryFile = filepath.Join(home, ".lakenode_history")
+		}
+	}
+	if cfg.HistoryFile == "-" {
+		cfg.HistoryFile = ""
+	}
+	return &Shell{cfg: cfg}
+}
+
+// Printer returns a function that prints an asynchronous line above the
+// prompt without corrupting the line being typed.
+func (s *Shell) Printer() func(string) {
+	return func(line string) {
+		s.mu.Lock()
+		rl := s.rl
+		s.mu.Unlock()
+		if !strings.HasSuffix(line, "\n") {
+			line += "\n"
+		}
+		if rl != nil {
+			_, _ = rl.Write([]byte(line))
+			return
+		}
+		_, _ = io.WriteString(s.cfg.Stderr, line)
+	}
+}
+
+// Run reads and runs commands until Ctrl-D, `exit` or ctx ends.
+func (s *Shell) Run(ctx context.Context) error {
+	rl, err := readline.NewFromConfig(&readline.Config{
+		Prompt:            s.cfg.Prompt + "> ",
+		HistoryFile:       s.cfg.HistoryFile,
+		HistorySearchFold: true,
+		AutoComplete:      &completer{conn: s.cfg.Conn},
+		Stdin:             s.cfg.Stdin,
+		Stdout:            s.cfg.Stdout,
+		Stderr:            s.cfg.Stderr,
+		InterruptPrompt:   "^C",
+		EOFPrompt:         "exit",
+		Undo:              true,
+	})
+	if err != nil {
+		return fmt.Errorf("starting the shell: %w", err)
+	}
+	s.mu.Lock()
+	s.rl = rl
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.rl = nil
+		s.mu.Unlock()
+		_ = rl.Close()
+	}()
+	go func() {
+		<-ctx.Done()
+		_ = rl.Close()
+	}()
+	fmt.Fprintf(rl.Stdout(), "lakenode shell on %s: `help` lists the commands, Ctrl-D or `exit` leaves.\n", s.cfg.Prompt)
+	var block []string
+	for {
+		if len(block) > 0 {
+			rl.SetPrompt("... ")
+		} else {
+			rl.SetPrompt(s.cfg.Prompt + "> ")
+		}
+		line, err := rl.ReadLine()
+		switch {
+		case errors.Is(err, readline.ErrInterrupt):
+			block = nil
+			continue
+		case errors.Is(err, io.EOF):
+			return nil
+		case err != nil:
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		if len(block) > 0 || strings.HasPrefix(strings.TrimSpace(line), "<") {
+			block = append(block, line)
+			joined := strings.Join(block, "\n")
+			if !command.BlockComplete(joined) {
+				continue
+			}
+			line = command.StripBlock(strings.Join(block, " "))
+			block = nil
+		}
+		line = strings.TrimSpace(line)
+		switch strings.ToLower(line) {
+		case "":
+			continue
+		case "exit", "quit", `\q`:
+			return nil
+		}
+		s.runOne(ctx, rl, line)
+	}
+}
+
+// runOne runs a command; Ctrl-C cancels it, not the shell.
+func (s *Shell) runOne(ctx context.Context, rl *readline.Instance, line string) {
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt)
+	defer signal.Stop(sig)
+	go func() {
+		select {
+		case <-sig:
+			cancel()
+		case <-cctx.Done():
+		}
+	}()
+	start := time.Now()
+	rep := s.cfg.Conn.Execute(cctx, line)
+	for _, n := range rep.Notices {
+		fmt.Fprintln(rl.Stderr(), n)
+	}
+	if rep.Err != "" {
+		fmt.Fprintln(rl.Stderr(), rep.Err)
+	}
+	if rep.Text != "" {
+		out := rep.Text
+		if !strings.HasSuffix(out, "\n") {
+			out += "\n"
+		}
+		_, _ = io.WriteString(rl.Stdout(), out)
+	}
+	fmt.Fprintf(rl.Stderr(), "(%s)\n", formatElapsed(time.Since(start)))
+}
+
+func formatElapsed(d time.Duration) string {
+	switch {
+	case d < time.Millisecond:
+		return fmt.Sprintf("%d µs", d.Microseconds())
+	case d < time.Second:
+		return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000)
+	}
+	return fmt.Sprintf("%.2f s", d.Seconds())
+}
+
+// completer completes command words from the command package and names
+// (dbms, tables, columns) from the node.
+type completer struct{ conn Conn }
+
+func (c *completer) Do(line []rune, pos int) ([][]rune, int) {
+	head := string(line[:pos])
+	start := strings.LastIndexAny(head, " \t(=,.") + 1
+	prefix := head[start:]
+	var cands []string
+	seen := map[string]bool{}
+	addIf := func(w string) {
+		if strings.HasPrefix(strings.ToLower(w), strings.ToLower(prefix)) && !seen[w] {
+			seen[w] = true
+			cands = append(cands, w)
+		}
+	}
+	for _, w := range command.Words() {
+		addIf(w)
+	}
+	if prefix != "" || start > 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		for _, w := range c.conn.Complete(ctx, prefix) {
+			addIf(w)
+		}
+		cancel()
+	}
+	out := make([][]rune, 0, len(cands))
+	for _, w := range cands {
+		out = append(out, []rune(w[len(prefix):]+" "))
+	}
+	return out, len([]rune(prefix))
+}

@@ -1,0 +1,104 @@
+package tables
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/lakenode/lakenode/tables/schema"
+)
+
+// Value tags of the row codec (FORMAT.md). Never renumber.
+const (
+	tagNull  = 0
+	tagInt   = 1
+	tagFloat = 2
+	tagStr   = 3
+	tagTS    = 4
+	tagFalse = 5
+	tagTrue  = 6
+)
+
+// appendRow encodes values: per value a tag byte and its payload (zig-zag
+// varint for int and timestamp, 8 bytes for float, uvarint length and bytes
+// for strings).
+func appendRow(dst []byte, vals []schema.Value) []byte {
+	for _, v := range vals {
+		switch v.Type {
+		case schema.TypeInt:
+			dst = append(dst, tagInt)
+			dst = binary.AppendVarint(dst, v.I)
+		case schema.TypeTimestamp:
+			dst = append(dst, tagTS)
+			dst = binary.AppendVarint(dst, v.I)
+		case schema.TypeFloat:
+			dst = append(dst, tagFloat)
+			dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(v.F))
+		case schema.TypeString:
+			dst = append(dst, tagStr)
+			dst = binary.AppendUvarint(dst, uint64(len(v.S)))
+			dst = append(dst, v.S...)
+		case schema.TypeBool:
+			if v.I != 0 {
+				dst = append(dst, tagTrue)
+			} else {
+				dst = append(dst, tagFalse)
+			}
+		default:
+			dst = append(dst, tagNull)
+		}
+	}
+	return dst
+}
+
+var errCorruptRow = errors.New("tables: corrupt row value")
+
+// decodeRow decodes into dst (len = the schema's column count); values past
+// the end of the encoding (a row written under an older, shorter schema)
+// are NULL.
+func decodeRow(b []byte, dst schema.Row) error {
+	i := 0
+	for ; i < len(dst) && len(b) > 0; i++ {
+		tag := b[0]
+		b = b[1:]
+		switch tag {
+		case tagNull:
+			dst[i] = schema.Value{}
+		case tagInt, tagTS:
+			x, n := binary.Varint(b)
+			if n <= 0 {
+				return errCorruptRow
+			}
+			b = b[n:]
+			t := schema.TypeInt
+			if tag == tagTS {
+				t = schema.TypeTimestamp
+			}
+			dst[i] = schema.Value{Type: t, I: x}
+		case tagFloat:
+			if len(b) < 8 {
+				return errCorruptRow
+			}
+			dst[i] = schema.Value{Type: schema.TypeFloat, F: math.Float64frombits(binary.LittleEndian.Uint64(b))}
+			b = b[8:]
+		case tagStr:
+			l, n := binary.Uvarint(b)
+			if n <= 0 || uint64(len(b)-n) < l {
+				return errCorruptRow
+			}
+			dst[i] = schema.Value{Type: schema.TypeString, S: string(b[n : n+int(l)])}
+			b = b[n+int(l):]
+		case tagFalse:
+			dst[i] = schema.Value{Type: schema.TypeBool}
+		case tagTrue:
+			dst[i] = schema.Value{Type: schema.TypeBool, I: 1}
+		default:
+			return fmt.Errorf("%w: tag %d", errCorruptRow, tag)
+		}
+	}
+	for ; i < len(dst); i++ {
+		dst[i] = schema.Value{}
+	}
+	return nil
+}

@@ -1,0 +1,725 @@
+// Package tables is lakenode's storage: every table of a node in one Pebble
+// database, under key prefixes (FORMAT.md). It owns the catalog of table
+// schemas, the row codec, the offsets stored with the rows (exactly-once
+// ingest) and time-ordered scans.
+//
+// tables is the only package that imports Pebble; it never imports the SQL
+// packages above it.
+package tables
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
+
+	"github.com/lakenode/lakenode/tables/schema"
+)
+
+// FormatVersion is the on-disk format this build writes and reads.
+const FormatVersion = 1
+
+// The error table: rejected messages are kept as rows of this ordinary table.
+const (
+	ErrorsDBMS  = "lakenode"
+	ErrorsTable = "kafka_errors"
+)
+
+// ErrorTableColumns are the user columns of lakenode.kafka_errors.
+var ErrorTableColumns = []schema.Column{
+	{Name: "consumer_id", Type: schema.TypeString},
+	{Name: "topic", Type: schema.TypeString},
+	{Name: "partition", Type: schema.TypeInt},
+	{Name: "offset", Type: schema.TypeInt},
+	{Name: "reason", Type: schema.TypeString},
+	{Name: "received_at", Type: schema.TypeTimestamp},
+	{Name: "message", Type: schema.TypeString},
+}
+
+// SchemaError is a clash between a column's declared type and the type it
+// already has in its table.
+type SchemaError struct {
+	Table    string // dbms.table
+	Column   string
+	Existing schema.Type
+	Declared schema.Type
+}
+
+func (e *SchemaError) Error() string {
+	return fmt.Sprintf("column %s of table %s is %s, not %s: declare it as %s or map it to another column",
+		e.Column, e.Table, e.Existing, e.Declared, e.Existing)
+}
+
+// Option configures Open.
+type Option func(*options)
+
+type options struct {
+	logger    *slog.Logger
+	node      string
+	fs        vfs.FS
+	cacheSize int64
+}
+
+// WithLogger routes Pebble's logs to l (at debug level, errors at error).
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+
+// WithNodeName sets the tsd_name stamped on every row. Default "lakenode".
+func WithNodeName(n string) Option { return func(o *options) { o.node = n } }
+
+// WithFS stores the database on fs (tests use vfs.NewMem()).
+func WithFS(fs vfs.FS) Option { return func(o *options) { o.fs = fs } }
+
+// WithCacheSize sets the block cache size. Default 256 MiB.
+func WithCacheSize(n int64) Option { return func(o *options) { o.cacheSize = n } }
+
+// Store is one node's tables.
+type Store struct {
+	db   *pebble.DB
+	dir  string
+	node string
+
+	// catalogMu serialises schema changes (create, extend, drop).
+	catalogMu sync.Mutex
+
+	mu       sync.RWMutex // guards the maps below
+	tables   map[string]*schema.Table
+	byID     map[uint32]*schema.Table
+	stats    map[uint32]*tableStats
+	offsets  map[offKey]int64
+	lwms     map[lwmK]int64
+	sources  map[string]uint32
+	nextID   uint32
+	nextSrc  uint32
+	closed   bool
+	applyMus map[uint32]*sync.Mutex
+}
+
+type offKey struct {
+	table, src uint32
+	partition  int32
+}
+
+type lwmK struct {
+	src       uint32
+	partition int32
+}
+
+// tableStats is persisted under t/<id>.
+type tableStats struct {
+	rows       int64
+	minTime    int64
+	maxTime    int64
+	hasTime    bool
+	nextRowID  int64
+	seq        uint64
+	lastCommit int64 // µs
+}
+
+func (s tableStats) encode() []byte {
+	b := make([]byte, 0, 48)
+	b = binary.AppendVarint(b, s.rows)
+	b = binary.AppendVarint(b, s.minTime)
+	b = binary.AppendVarint(b, s.maxTime)
+	h := int64(0)
+	if s.hasTime {
+		h = 1
+	}
+	b = binary.AppendVarint(b, h)
+	b = binary.AppendVarint(b, s.nextRowID)
+	b = binary.AppendUvarint(b, s.seq)
+	return binary.AppendVarint(b, s.lastCommit)
+}
+
+func decodeStats(b []byte) (tableStats, error) {
+	var s tableStats
+	var vals [7]int64
+	for i := range vals {
+		if i == 5 {
+			u, n := binary.Uvarint(b)
+			if n <= 0 {
+				return s, errors.New("tables: corrupt table stats")
+			}
+			s.seq, b = u, b[n:]
+			continue
+		}
+		v, n := binary.Varint(b)
+		if n <= 0 {
+			return s, errors.New("tables: corrupt table stats")
+		}
+		vals[i], b = v, b[n:]
+	}
+	s.rows, s.minTime, s.maxTime, s.hasTime, s.nextRowID, s.lastCommit = vals[0], vals[1], vals[2], vals[3] == 1, vals[4], vals[6]
+	return s, nil
+}
+
+type storedSchema struct {
+	DBMS       string         `json:"dbms"`
+	Name       string         `json:"name"`
+	ID         uint32         `json:"id"`
+	Version    uint32         `json:"version"`
+	TimeColumn int            `json:"time_column"`
+	Columns    []storedColumn `json:"columns"`
+}
+
+type storedColumn struct {
+	Name string `json:"name"`
+	Type uint8  `json:"type"`
+}
+
+func encodeSchema(t *schema.Table) []byte {
+	ss := storedSchema{DBMS: t.DBMS, Name: t.Name, ID: t.ID, Version: t.Version, TimeColumn: t.TimeColumn}
+	for _, c := range t.Columns {
+		ss.Columns = append(ss.Columns, storedColumn{Name: c.Name, Type: uint8(c.Type)})
+	}
+	b, _ := json.Marshal(ss)
+	return b
+}
+
+func decodeSchema(b []byte) (*schema.Table, error) {
+	var ss storedSchema
+	if err := json.Unmarshal(b, &ss); err != nil {
+		return nil, fmt.Errorf("tables: corrupt schema: %w", err)
+	}
+	t := &schema.Table{DBMS: ss.DBMS, Name: ss.Name, ID: ss.ID, Version: ss.Version, TimeColumn: ss.TimeColumn}
+	for _, c := range ss.Columns {
+		t.Columns = append(t.Columns, schema.Column{Name: c.Name, Type: schema.Type(c.Type)})
+	}
+	return t, nil
+}
+
+// Open opens (creating if needed) the store in dir. A dir written by a newer
+// lakenode, or held by another process, is refused with a clear error.
+func Open(dir string, opts ...Option) (*Store, error) {
+	o := options{node: "lakenode", cacheSize: 256 << 20, logger: slog.New(slog.DiscardHandler)}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	fs := o.fs
+	if fs == nil {
+		fs = vfs.Default
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("creating data dir: %w", err)
+		}
+	}
+	cache := pebble.NewCache(o.cacheSize)
+	defer cache.Unref()
+	popts := &pebble.Options{
+		FS:                          fs,
+		Cache:                       cache,
+		MemTableSize:                64 << 20,
+		MemTableStopWritesThreshold: 4,
+		L0CompactionThreshold:       4,
+		L0StopWritesThreshold:       1000,
+		LBaseMaxBytes:               512 << 20,
+		FormatMajorVersion:          pebble.FormatNewest,
+		CompactionConcurrencyRange:  func() (int, int) { return 1, 2 },
+		Logger:                      pebbleLogger{o.logger},
+	}
+	db, err := pebble.Open(dir, popts)
+	if err != nil {
+		return nil, fmt.Errorf("opening %s (is another lakenode using it?): %w", dir, err)
+	}
+	s := &Store{
+		db: db, dir: dir, node: o.node,
+		tables: map[string]*schema.Table{}, byID: map[uint32]*schema.Table{}, stats: map[uint32]*tableStats{},
+		offsets: map[offKey]int64{}, lwms: map[lwmK]int64{}, sources: map[string]uint32{},
+		nextID: 1, nextSrc: 1, applyMus: map[uint32]*sync.Mutex{},
+	}
+	if err := s.load(); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Store) load() error {
+	v, closer, err := s.db.Get(formatKey)
+	switch {
+	case errors.Is(err, pebble.ErrNotFound):
+		if err := s.db.Set(formatKey, binary.BigEndian.AppendUint32(nil, FormatVersion), pebble.Sync); err != nil {
+			return fmt.Errorf("writing the format version: %w", err)
+		}
+	case err != nil:
+		return fmt.Errorf("reading the format version: %w", err)
+	default:
+		ver := binary.BigEndian.Uint32(v)
+		_ = closer.Close()
+		if ver > FormatVersion {
+			return fmt.Errorf("data dir %s was written by a newer lakenode (format %d, this build reads %d)", s.dir, ver, FormatVersion)
+		}
+	}
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixCatalog, '/'}, UpperBound: []byte{prefixCatalog, '/' + 1}})
+	if err != nil {
+		return err
+	}
+	for it.First(); it.Valid(); it.Next() {
+		t, err := decodeSchema(it.Value())
+		if err != nil {
+			_ = it.Close()
+			return err
+		}
+		s.tables[t.FullName()] = t
+		s.byID[t.ID] = t
+		s.nextID = max(s.nextID, t.ID+1)
+		s.stats[t.ID] = &tableStats{}
+	}
+	if err := it.Close(); err != nil {
+		return err
+	}
+	return s.scanPrefix(func(k, v []byte) error {
+		switch k[0] {
+		case prefixStats:
+			id := binary.BigEndian.Uint32(k[2:])
+			st, err := decodeStats(v)
+			if err != nil {
+				return err
+			}
+			if _, ok := s.byID[id]; ok {
+				s.stats[id] = &st
+			}
+		case prefixOffset:
+			s.offsets[offKey{binary.BigEndian.Uint32(k[2:]), binary.BigEndian.Uint32(k[6:]), int32(binary.BigEndian.Uint32(k[10:]))}] = int64(binary.BigEndian.Uint64(v))
+		case prefixLWM:
+			s.lwms[lwmK{binary.BigEndian.Uint32(k[2:]), int32(binary.BigEndian.Uint32(k[6:]))}] = int64(binary.BigEndian.Uint64(v))
+		case prefixSource:
+			id := binary.BigEndian.Uint32(v)
+			s.sources[string(k[2:])] = id
+			s.nextSrc = max(s.nextSrc, id+1)
+		}
+		return nil
+	}, prefixStats, prefixOffset, prefixLWM, prefixSource)
+}
+
+func (s *Store) scanPrefix(fn func(k, v []byte) error, prefixes ...byte) error {
+	for _, p := range prefixes {
+		it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{p, '/'}, UpperBound: []byte{p, '/' + 1}})
+		if err != nil {
+			return err
+		}
+		for it.First(); it.Valid(); it.Next() {
+			if err := fn(it.Key(), it.Value()); err != nil {
+				_ = it.Close()
+				return err
+			}
+		}
+		if err := it.Close(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Close flushes nothing more and closes the database.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	s.mu.Unlock()
+	return s.db.Close()
+}
+
+// Tables returns every table, sorted by dbms and name.
+func (s *Store) Tables() []*schema.Table {
+	s.mu.RLock()
+	out := make([]*schema.Table, 0, len(s.tables))
+	for _, t := range s.tables {
+		out = append(out, t)
+	}
+	s.mu.RUnlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].FullName() < out[j].FullName() })
+	return out
+}
+
+// Table returns the current schema of dbms.name.
+func (s *Store) Table(dbms, name string) (*schema.Table, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	t, ok := s.tables[dbms+"."+name]
+	return t, ok
+}
+
+// DBMSs returns the names of the databases that have tables.
+func (s *Store) DBMSs() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, t := range s.Tables() {
+		if !seen[t.DBMS] {
+			seen[t.DBMS] = true
+			out = append(out, t.DBMS)
+		}
+	}
+	return out
+}
+
+// PlanColumns checks that cols fit table dbms.name (a new table, new
+// columns, or columns of the same types); it changes nothing.
+func (s *Store) PlanColumns(dbms, name string, cols []schema.Column) error {
+	t, ok := s.Table(dbms, name)
+	if !ok {
+		return checkNewColumns(cols)
+	}
+	_, err := extend(t, cols)
+	return err
+}
+
+func checkNewColumns(cols []schema.Column) error {
+	seen := map[string]schema.Type{}
+	for _, c := range cols {
+		for _, sc := range schema.SystemColumns {
+			if sc.Name == c.Name {
+				return fmt.Errorf("column %s is a system column", c.Name)
+			}
+		}
+		if t, ok := seen[c.Name]; ok && t != c.Type {
+			return fmt.Errorf("column %s is declared twice, as %s and %s", c.Name, t, c.Type)
+		}
+		seen[c.Name] = c.Type
+	}
+	return nil
+}
+
+// extend returns t with the columns of cols it lacks appended (or t itself
+// when it has them all), or a *SchemaError.
+func extend(t *schema.Table, cols []schema.Column) (*schema.Table, error) {
+	var added []schema.Column
+	for _, c := range cols {
+		i := t.ColumnIndex(c.Name)
+		if i < 0 {
+			if !slices.ContainsFunc(added, func(a schema.Column) bool { return a.Name == c.Name }) {
+				added = append(added, c)
+			}
+			continue
+		}
+		if t.Columns[i].Type != c.Type {
+			return nil, &SchemaError{Table: t.FullName(), Column: c.Name, Existing: t.Columns[i].Type, Declared: c.Type}
+		}
+	}
+	if len(added) == 0 {
+		return t, nil
+	}
+	nt := *t
+	nt.Columns = append(slices.Clone(t.Columns), added...)
+	nt.Version++
+	return &nt, nil
+}
+
+// EnsureTable creates dbms.name with cols, or adds the columns it lacks,
+// durably, and returns the current schema.
+func (s *Store) EnsureTable(dbms, name string, cols []schema.Column) (*schema.Table, error) {
+	if dbms == "" || name == "" {
+		return nil, errors.New("tables: a table needs a dbms and a name")
+	}
+	s.catalogMu.Lock()
+	defer s.catalogMu.Unlock()
+	t, ok := s.Table(dbms, name)
+	var nt *schema.Table
+	if ok {
+		var err error
+		if nt, err = extend(t, cols); err != nil {
+			return nil, err
+		}
+		if nt == t {
+			return t, nil
+		}
+	} else {
+		if err := checkNewColumns(cols); err != nil {
+			return nil, fmt.Errorf("table %s.%s: %w", dbms, name, err)
+		}
+		s.mu.Lock()
+		id := s.nextID
+		s.nextID++
+		s.mu.Unlock()
+		all := append(slices.Clone(schema.SystemColumns), cols...)
+		nt = &schema.Table{DBMS: dbms, Name: name, ID: id, Version: 1, Columns: all, TimeColumn: schema.ChooseTimeColumn(all)}
+	}
+	if err := s.db.Set(catalogKey(dbms, name), encodeSchema(nt), pebble.Sync); err != nil {
+		return nil, fmt.Errorf("storing the schema of %s: %w", nt.FullName(), err)
+	}
+	s.mu.Lock()
+	s.tables[nt.FullName()] = nt
+	s.byID[nt.ID] = nt
+	if s.stats[nt.ID] == nil {
+		s.stats[nt.ID] = &tableStats{}
+	}
+	s.mu.Unlock()
+	return nt, nil
+}
+
+// DropTable deletes a table: its rows, offsets, stats and schema.
+func (s *Store) DropTable(dbms, name string) error {
+	s.catalogMu.Lock()
+	defer s.catalogMu.Unlock()
+	t, ok := s.Table(dbms, name)
+	if !ok {
+		return fmt.Errorf("table %s.%s does not exist", dbms, name)
+	}
+	mu := s.applyMutex(t.ID)
+	mu.Lock()
+	defer mu.Unlock()
+	b := s.db.NewBatch()
+	_ = b.DeleteRange(tablePrefix(t.ID), tableEnd(t.ID), nil)
+	_ = b.DeleteRange(binary.BigEndian.AppendUint32([]byte{prefixOffset, '/'}, t.ID), binary.BigEndian.AppendUint32([]byte{prefixOffset, '/'}, t.ID+1), nil)
+	_ = b.Delete(statsKey(t.ID), nil)
+	_ = b.Delete(catalogKey(dbms, name), nil)
+	if err := b.Commit(pebble.Sync); err != nil {
+		return fmt.Errorf("dropping %s: %w", t.FullName(), err)
+	}
+	s.mu.Lock()
+	delete(s.tables, t.FullName())
+	delete(s.byID, t.ID)
+	delete(s.stats, t.ID)
+	for k := range s.offsets {
+		if k.table == t.ID {
+			delete(s.offsets, k)
+		}
+	}
+	s.mu.Unlock()
+	return nil
+}
+
+// SourceID returns the local id of a topic identity, allocating it durably
+// the first time.
+func (s *Store) SourceID(clusterID, topicID string) (uint32, error) {
+	key := clusterID + "\x00" + topicID
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if id, ok := s.sources[key]; ok {
+		return id, nil
+	}
+	id := s.nextSrc
+	if err := s.db.Set(sourceKey(clusterID, topicID), binary.BigEndian.AppendUint32(nil, id), pebble.Sync); err != nil {
+		return 0, fmt.Errorf("storing source id: %w", err)
+	}
+	s.nextSrc++
+	s.sources[key] = id
+	return id, nil
+}
+
+// TableOffset is the next offset table has applied from (src, partition).
+func (s *Store) TableOffset(table, src uint32, partition int32) (int64, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	v, ok := s.offsets[offKey{table, src, partition}]
+	return v, ok
+}
+
+// LowWater is a partition's low-water mark: every record below it is
+// durable in every table it feeds.
+func (s *Store) LowWater(src uint32, partition int32) (int64, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	v, ok := s.lwms[lwmK{src, partition}]
+	return v, ok
+}
+
+// SetLowWater stores a partition's low-water mark. It is written without
+// sync: it only ever lags the data, whose own offsets protect against
+// replays.
+func (s *Store) SetLowWater(src uint32, partition int32, next int64) error {
+	if err := s.db.Set(lwmKey(src, partition), binary.BigEndian.AppendUint64(nil, uint64(next)), pebble.NoSync); err != nil {
+		return fmt.Errorf("storing the low-water mark: %w", err)
+	}
+	s.mu.Lock()
+	s.lwms[lwmK{src, partition}] = next
+	s.mu.Unlock()
+	return nil
+}
+
+// Record is one row to write: the Kafka offset it came from, its index
+// within the message, and its user columns in table order (shorter than the
+// table means trailing NULLs).
+type Record struct {
+	Offset int64
+	Elem   int32
+	Values []schema.Value
+}
+
+// Feed is the records one partition feeds a table in one Apply; Next is the
+// offset after the last record it covers.
+type Feed struct {
+	Src       uint32
+	Partition int32
+	Records   []Record
+	Next      int64
+}
+
+// ApplyResult says what an Apply wrote.
+type ApplyResult struct {
+	Rows       int
+	Skipped    int // records below the table's stored offset (a replay)
+	Seq        uint64
+	CommitTime time.Time
+}
+
+func (s *Store) applyMutex(id uint32) *sync.Mutex {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.applyMus[id]
+	if m == nil {
+		m = &sync.Mutex{}
+		s.applyMus[id] = m
+	}
+	return m
+}
+
+// Apply writes feeds into table t in one batch committed with sync: the
+// records at or past the table's stored offset of their partition, the new
+// offsets, and the table's stats. System columns are filled here.
+func (s *Store) Apply(t *schema.Table, feeds []Feed) (ApplyResult, error) {
+	mu := s.applyMutex(t.ID)
+	mu.Lock()
+	defer mu.Unlock()
+	s.mu.RLock()
+	cur := s.byID[t.ID]
+	var st tableStats
+	if p := s.stats[t.ID]; p != nil {
+		st = *p
+	}
+	starts := make([]int64, len(feeds))
+	for i, f := range feeds {
+		v, ok := s.offsets[offKey{t.ID, f.Src, f.Partition}]
+		if !ok {
+			v = -1
+		}
+		starts[i] = v
+	}
+	s.mu.RUnlock()
+	if cur == nil {
+		return ApplyResult{}, fmt.Errorf("table %s does not exist (dropped?)", t.FullName())
+	}
+	if cur.Version > t.Version {
+		t = cur
+	}
+	now := time.Now().UTC()
+	nowUs := now.UnixMicro()
+	st.seq++
+	res := ApplyResult{Seq: st.seq, CommitTime: now}
+	b := s.db.NewBatch()
+	defer b.Close()
+	ncols := len(t.Columns)
+	vals := make([]schema.Value, ncols)
+	var key, val []byte
+	newOffsets := make(map[offKey]int64, len(feeds))
+	for i, f := range feeds {
+		start := starts[i]
+		ok := offKey{t.ID, f.Src, f.Partition}
+		if prev, seen := newOffsets[ok]; seen {
+			start = prev
+		}
+		for _, r := range f.Records {
+			if start >= 0 && r.Offset < start {
+				res.Skipped++
+				continue
+			}
+			vals[0] = schema.Int(st.nextRowID + 1)
+			vals[1] = schema.TimestampMicros(nowUs)
+			vals[2] = schema.Str(s.node)
+			vals[3] = schema.Int(int64(st.seq))
+			n := copy(vals[schema.NumSystemColumns:], r.Values)
+			clear(vals[schema.NumSystemColumns+n:])
+			var tm int64
+			if tc := t.TimeColumn; tc >= 0 && tc < ncols && !vals[tc].IsNull() {
+				tm = vals[tc].I
+			}
+			key = appendRowKey(key[:0], t.ID, tm, f.Src, f.Partition, r.Offset, r.Elem)
+			val = appendRow(val[:0], vals)
+			if err := b.Set(key, val, nil); err != nil {
+				return ApplyResult{}, err
+			}
+			st.nextRowID++
+			st.rows++
+			if !st.hasTime || tm < st.minTime {
+				st.minTime = tm
+			}
+			if !st.hasTime || tm > st.maxTime {
+				st.maxTime = tm
+			}
+			st.hasTime = true
+			res.Rows++
+		}
+		if f.Next > start {
+			newOffsets[ok] = f.Next
+			if err := b.Set(offsetKey(t.ID, f.Src, f.Partition), binary.BigEndian.AppendUint64(nil, uint64(f.Next)), nil); err != nil {
+				return ApplyResult{}, err
+			}
+		}
+	}
+	st.lastCommit = nowUs
+	if err := b.Set(statsKey(t.ID), st.encode(), nil); err != nil {
+		return ApplyResult{}, err
+	}
+	if err := b.Commit(pebble.Sync); err != nil {
+		return ApplyResult{}, fmt.Errorf("committing %d rows to %s: %w", res.Rows, t.FullName(), err)
+	}
+	s.mu.Lock()
+	if _, live := s.byID[t.ID]; live {
+		s.stats[t.ID] = &st
+	}
+	for k, v := range newOffsets {
+		s.offsets[k] = v
+	}
+	s.mu.Unlock()
+	return res, nil
+}
+
+// TableStats are a table's counters, kept with its rows.
+type TableStats struct {
+	Rows             int64
+	MinTime, MaxTime int64 // µs, of the time column
+	HasTime          bool
+	DiskBytes        uint64
+	Seq              uint64
+	LastCommit       time.Time
+}
+
+// Stats returns a table's counters.
+func (s *Store) Stats(t *schema.Table) TableStats {
+	s.mu.RLock()
+	st := s.stats[t.ID]
+	var c tableStats
+	if st != nil {
+		c = *st
+	}
+	s.mu.RUnlock()
+	out := TableStats{Rows: c.rows, MinTime: c.minTime, MaxTime: c.maxTime, HasTime: c.hasTime, Seq: c.seq}
+	if c.lastCommit != 0 {
+		out.LastCommit = time.UnixMicro(c.lastCommit).UTC()
+	}
+	if n, err := s.db.EstimateDiskUsage(tablePrefix(t.ID), tableEnd(t.ID)); err == nil {
+		out.DiskBytes = n
+	}
+	return out
+}
+
+// Metrics returns Pebble's metrics, for debugging.
+func (s *Store) Metrics() string { return s.db.Metrics().String() }
+
+// pebbleLogger sends Pebble's log lines to slog at debug level; Fatalf
+// logs at error level and panics as Pebble expects.
+type pebbleLogger struct{ l *slog.Logger }
+
+func (p pebbleLogger) Infof(format string, args ...any) {
+	p.l.Debug("pebble: " + fmt.Sprintf(format, args...))
+}
+
+func (p pebbleLogger) Errorf(format string, args ...any) {
+	p.l.Error("pebble: " + fmt.Sprintf(format, args...))
+}
+
+func (p pebbleLogger) Fatalf(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	p.l.Error("pebble: " + msg)
+	panic(msg)
+}

@@ -1,0 +1,68 @@
+// Package tablestest helps other packages' tests use a tables.Store: open one
+// on a temporary dir, load rows, dump a table.
+package tablestest
+
+import (
+	"context"
+	"testing"
+
+	"github.com/lakenode/lakenode/tables"
+	"github.com/lakenode/lakenode/tables/schema"
+)
+
+// Open opens a store on a fresh temporary dir, closed at the end of the test.
+func Open(t testing.TB) *tables.Store {
+	t.Helper()
+	return OpenDir(t, t.TempDir())
+}
+
+// OpenDir opens the store in dir, closed at the end of the test.
+func OpenDir(t testing.TB, dir string) *tables.Store {
+	t.Helper()
+	s, err := tables.Open(dir, tables.WithCacheSize(16<<20))
+	if err != nil {
+		t.Fatalf("opening store: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// Load creates dbms.table with cols and writes rows (user columns) as if
+// consumed from partition 0 of source 1 at offsets 0, 1, 2...
+func Load(t testing.TB, s *tables.Store, dbms, table string, cols []schema.Column, rows [][]schema.Value) *schema.Table {
+	t.Helper()
+	tbl, err := s.EnsureTable(dbms, table, cols)
+	if err != nil {
+		t.Fatalf("creating %s.%s: %v", dbms, table, err)
+	}
+	recs := make([]tables.Record, len(rows))
+	for i, r := range rows {
+		recs[i] = tables.Record{Offset: int64(i), Values: r}
+	}
+	if _, err := s.Apply(tbl, []tables.Feed{{Src: 1, Partition: 0, Records: recs, Next: int64(len(rows))}}); err != nil {
+		t.Fatalf("loading %s.%s: %v", dbms, table, err)
+	}
+	return tbl
+}
+
+// Dump returns every row of dbms.table (all columns) in storage order.
+func Dump(t testing.TB, s *tables.Store, dbms, table string) []schema.Row {
+	t.Helper()
+	tbl, ok := s.Table(dbms, table)
+	if !ok {
+		t.Fatalf("table %s.%s does not exist", dbms, table)
+	}
+	it, err := s.Scan(context.Background(), tbl, tables.TimeRange{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer it.Close()
+	var out []schema.Row
+	for it.Next() {
+		out = append(out, append(schema.Row(nil), it.Row()...))
+	}
+	if err := it.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
