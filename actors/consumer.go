@@ -157,6 +157,7 @@ func (a *consumerActor) Receive(ctx actor.Context) {
 		threads := max(a.cfg.Spec.Threads, 1)
 		a.sem = make(chan struct{}, threads)
 		a.startClient(ctx)
+		ctx.Send(ctx.Self(), &RefreshWatermarks{})
 	case *actor.Restarting:
 		// This instance is replaced after a panic: release its client (the
 		// new instance starts its own from the durable offsets).
@@ -227,6 +228,10 @@ func (a *consumerActor) Receive(ctx actor.Context) {
 			a.startClient(ctx)
 		}
 	case *RefreshWatermarks:
+		if !a.stopping {
+			self, sys := ctx.Self(), ctx.ActorSystem()
+			time.AfterFunc(2*time.Second, func() { sys.Root.Send(self, &RefreshWatermarks{}) })
+		}
 		if a.client != nil && a.bridge != nil {
 			client, b := a.client, a.bridge
 			topics := make([]string, 0, len(a.cfg.Spec.Topics))

@@ -347,12 +347,16 @@ func (c *Consumer) adjust(ctx context.Context, offsets map[string]map[int32]kgo.
 		} else {
 			listed, err = c.admin.ListEndOffsets(ctx, unresolved...)
 		}
-		if err == nil {
+		if err != nil {
+			c.cfg.Logger.Warn("resolving start offsets", "reset", c.cfg.Reset, "err", err)
+		} else {
 			resolved := make(map[TopicPartition]int64)
 			listed.Each(func(o kadm.ListedOffset) {
 				tp := TopicPartition{o.Topic, o.Partition}
 				if at, ok := starts[tp]; ok && at < 0 && o.Err == nil {
 					resolved[tp] = o.Offset
+				} else if o.Err != nil {
+					c.cfg.Logger.Warn("resolving start offset", "partition", tp.String(), "err", o.Err)
 				}
 			})
 			if len(resolved) > 0 {
