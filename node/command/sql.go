@@ -167,6 +167,9 @@ func parseRunClient(toks []token, line string, vars map[string]string) (Request,
 		var dests []token
 		for i := 0; i < len(inner); i++ {
 			t := inner[i]
+			if t.is("and") && i+2 < len(inner) && inner[i+2].kind == tokEq {
+				continue
+			}
 			if i+2 < len(inner) && inner[i+1].kind == tokEq {
 				key, val := strings.ToLower(t.text), inner[i+2]
 				switch key {
