@@ -98,31 +98,33 @@ func TestExactlyOnceAcrossKill9(t *testing.T) {
 	script := fmt.Sprintf(`run kafka consumer where ip = %s and port = %s and reset = earliest and topic = (name = %s and dbms = eos and table = events and column.ingested.timestamp = now and column.timestamp.timestamp = "bring [timestamp]" and column.seq.int = "bring [seq]" and column.device.str = "bring [device_name]")`, host, port, topic)
 	dir := filepath.Join(t.TempDir(), "data")
 	n := startNode(t, "eos", dir, script)
-
-	const total = 100_000
-	produced := make(chan struct{})
-	go func() {
-		defer close(produced)
-		now := time.Now()
-		const chunk = 1000
-		for i := 0; i < total; i += chunk {
-			vals := make([][]byte, 0, chunk)
-			for j := i; j < i+chunk; j++ {
-				vals = append(vals, pingMessage(j, now))
-			}
-			kafkatest.Produce(t, b, topic, vals...)
-		}
-	}()
+	// Five rounds: produce a slice of the messages and, once the node is
+	// ingesting it, kill it at a random moment (the delay picks the moment;
+	// nothing waits on it), then restart it on the same data dir with the
+	// same command.
+	const rounds, perRound = 5, 40_000
+	const total = rounds * perRound
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
-	for k := range 5 {
-		// Let some rows in, then kill at a random moment.
-		waitFor(t, 60*time.Second, func() bool { return n.rowCount("eos", "events") > int64((k+1)*total/7) }, "ingest to progress before kill %d", k+1)
-		time.Sleep(time.Duration(rng.IntN(400)) * time.Millisecond)
-		t.Logf("kill %d at %d rows", k+1, n.rowCount("eos", "events"))
+	now := time.Now()
+	for k := range rounds {
+		vals := make([][]byte, 0, perRound)
+		for j := k * perRound; j < (k+1)*perRound; j++ {
+			vals = append(vals, pingMessage(j, now))
+		}
+		produced := make(chan struct{})
+		go func() {
+			defer close(produced)
+			kafkatest.Produce(t, b, topic, vals...)
+		}()
+		base := int64(k * perRound / 2)
+		waitFor(t, 60*time.Second, func() bool { return n.rowCount("eos", "events") > base }, "ingest to run before kill %d", k+1)
+		time.Sleep(time.Duration(rng.IntN(150)) * time.Millisecond)
 		n.kill()
+		<-produced
+		t.Logf("kill %d done; %d messages produced so far", k+1, (k+1)*perRound)
 		n.restart()
+		t.Logf("after restart %d: %d rows", k+1, n.rowCount("eos", "events"))
 	}
-	<-produced
 	waitFor(t, 120*time.Second, func() bool { return n.rowCount("eos", "events") >= total }, "all %d rows", total)
 	if got := n.rowCount("eos", "events"); got != total {
 		t.Fatalf("rows = %d, want exactly %d", got, total)
