@@ -46,15 +46,15 @@ func mixed(n int) (vals [][]byte, bad int) {
 }
 
 type partitionJSON struct {
-	Topic      string `json:"topic"`
-	Partition  int    `json:"partition"`
-	Stored     int64  `json:"stored_offset"`
-	HighWater  int64  `json:"high_watermark"`
-	Lag        int64  `json:"lag"`
-	Messages   int64  `json:"messages"`
-	Rows       int64  `json:"rows"`
-	Errors     int64  `json:"errors"`
-	Stopped    string `json:"stopped"`
+	Topic     string `json:"topic"`
+	Partition int    `json:"partition"`
+	Stored    int64  `json:"stored_offset"`
+	HighWater int64  `json:"high_watermark"`
+	Lag       int64  `json:"lag"`
+	Messages  int64  `json:"messages"`
+	Rows      int64  `json:"rows"`
+	Errors    int64  `json:"errors"`
+	Stopped   string `json:"stopped"`
 }
 
 type clientJSON struct {
