@@ -54,8 +54,12 @@ fuzz: prereqs-go
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./node/command/
 	$(GO) test -run '^$$' -fuzz FuzzMap -fuzztime 30s ./kafka/mapping/
 
+# Benchmarks: the mapping and the store, then end-to-end ingest against
+# Apache Kafka and kfake (5 M messages each; LAKENODE_BENCH_MESSAGES=N for
+# fewer). Results go in BENCHMARKS.md.
 bench: prereqs kafka-jars build
-	LAKENODE_KAFKA_LIBS=$(KAFKA_LIBS) LAKENODE_BIN=$(CURDIR)/bin/lakenode $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./integration/bench/
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./kafka/mapping/ ./tables/
+	LAKENODE_KAFKA_LIBS=$(KAFKA_LIBS) LAKENODE_BIN=$(CURDIR)/bin/lakenode $(GO) test -run '^$$' -bench BenchmarkIngest -benchtime 1x -timeout 90m ./integration/
 
 lint:
 	$(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_VERSION) run ./...

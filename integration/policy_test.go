@@ -55,6 +55,8 @@ type partitionJSON struct {
 	Rows      int64  `json:"rows"`
 	Errors    int64  `json:"errors"`
 	Stopped   string `json:"stopped"`
+	P50       int64  `json:"p50_ms"`
+	P99       int64  `json:"p99_ms"`
 }
 
 type clientJSON struct {
@@ -66,7 +68,9 @@ type clientJSON struct {
 	Partitions []partitionJSON `json:"partitions"`
 }
 
-func msgClients(t *testing.T, n *nodeProc) []clientJSON {
+func msgClients(t *testing.T, n *nodeProc) []clientJSON { return msgClientsTB(t, n) }
+
+func msgClientsTB(t testing.TB, n *nodeProc) []clientJSON {
 	t.Helper()
 	var cs []clientJSON
 	body := n.mustExec("get msg client where format = json")

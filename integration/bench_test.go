@@ -1,0 +1,236 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/lakenode/lakenode/kafka/kafkatest"
+)
+
+// The ingest benchmark (`make bench`): the workload of anchors §6 — ~150-byte
+// JSON messages, 8 mapped columns including a parsed timestamp, 4
+// partitions, 5 M messages — on a broker in its own process (Apache Kafka
+// 4.4.0, then kfake with a data dir). In one run it reports the raw
+// franz-go drain of the same topic (the ceiling), lakenode's durable
+// catch-up ingest, produce-to-visible latency at half that rate, the node's
+// peak RSS, and the cost of 1% malformed messages.
+
+const benchConsumer = `run kafka consumer where ip = %s and port = %s and reset = earliest and topic = (name = %s and dbms = bench and table = %s and column.device_name.str = "bring [device_name]" and column.ip.str = "bring [ip]" and column.unit.str = "bring [unit]" and column.timestamp.timestamp = "bring [timestamp]" and column.value.float = "bring [value]" and column.status.str = "bring [status]" and column.site.str = "bring [site]" and column.seq.int = "bring [seq]")`
+
+func benchMessage(b []byte, i int, ts time.Time, bad bool) []byte {
+	if bad {
+		return fmt.Appendf(b, `{"device_name":"device-%04d","timestamp":"not a time","value":%d.5,"seq":%d}`, i%1000, i%997, i)
+	}
+	b = fmt.Appendf(b, `{"device_name":"device-%04d","ip":"127.0.%d.%d","unit":"ms","timestamp":"`, i%1000, i%250, i%200)
+	b = ts.UTC().AppendFormat(b, "2006-01-02T15:04:05.000000Z")
+	return fmt.Appendf(b, `","value":%d.%04d,"status":"ok","site":"s-%d","seq":%d}`, i%997, i%10000, i%7, i)
+}
+
+// produceN writes n messages (badEvery > 0: every badEvery-th malformed).
+func produceN(tb testing.TB, addr, topic string, n, badEvery int) {
+	tb.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.DefaultProduceTopic(topic), kgo.ProducerBatchMaxBytes(1<<20),
+		kgo.MaxBufferedRecords(200_000), kgo.ProducerLinger(5*time.Millisecond))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer cl.Close()
+	ctx := context.Background()
+	now := time.Now()
+	errs := make(chan error, 1)
+	for i := range n {
+		v := benchMessage(nil, i, now, badEvery > 0 && i%badEvery == badEvery-1)
+		cl.Produce(ctx, &kgo.Record{Value: v}, func(_ *kgo.Record, err error) {
+			if err != nil {
+				select {
+				case errs <- err:
+				default:
+				}
+			}
+		})
+	}
+	if err := cl.Flush(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	select {
+	case err := <-errs:
+		tb.Fatalf("producing: %v", err)
+	default:
+	}
+}
+
+// drain consumes n records of topic with a bare franz-go client: the
+// ceiling of any consumer on this machine and broker.
+func drain(tb testing.TB, addr, topic string, n int) time.Duration {
+	tb.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer cl.Close()
+	start := time.Now()
+	got := 0
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	for got < n {
+		fs := cl.PollRecords(ctx, 10_000)
+		if ctx.Err() != nil {
+			tb.Fatalf("drained %d of %d", got, n)
+		}
+		got += fs.NumRecords()
+	}
+	return time.Since(start)
+}
+
+func peakRSS(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return -1
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "VmHWM:") {
+			f := strings.Fields(l)
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return kb << 10
+		}
+	}
+	return -1
+}
+
+// ingest starts a node on topic and returns its ingest rate — rows stored
+// per second from the first row stored to the last, so that the group join
+// is not counted — and the node (still running).
+func ingest(tb testing.TB, b *kafkatest.Broker, name, topic string, want int64) (float64, *nodeProc) {
+	tb.Helper()
+	host, port, _ := net.SplitHostPort(b.Addr())
+	n := startNode(tb, name, tb.TempDir(), "")
+	n.mustExec(fmt.Sprintf(benchConsumer, host, port, topic, topic))
+	deadline := time.Now().Add(15 * time.Minute)
+	var first int64
+	var t1 time.Time
+	for {
+		rows := n.rowCount("bench", topic)
+		if rows > 0 && first == 0 {
+			first, t1 = rows, time.Now()
+		}
+		if rows >= want {
+			break
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("%s: %d of %d rows after 15 minutes", name, rows, want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return float64(want-first) / time.Since(t1).Seconds(), n
+}
+
+type latencyResult struct{ p50, p99 time.Duration }
+
+// latency produces at rate msgs/s for dur into a fresh topic that the node
+// consumes, and reads produce-to-visible percentiles from the node.
+func latency(tb testing.TB, b *kafkatest.Broker, n *nodeProc, topic string, rate int, dur time.Duration) latencyResult {
+	tb.Helper()
+	kafkatest.CreateTopic(tb, b, topic, 4)
+	host, port, _ := net.SplitHostPort(b.Addr())
+	n.mustExec(fmt.Sprintf(strings.Replace(benchConsumer, "reset = earliest", "reset = latest", 1), host, port, topic, topic))
+	waitFor(tb, 60*time.Second, func() bool {
+		return strings.Count(n.mustExec("get msg client where topic = "+topic+" and format = json"), `"partition"`) == 4 &&
+			!strings.Contains(n.mustExec("get msg client where topic = "+topic+" and format = json"), `"stored_offset": -1`)
+	}, "the latency consumer to own its partitions")
+	cl, err := kgo.NewClient(kgo.SeedBrokers(b.Addr()), kgo.DefaultProduceTopic(topic), kgo.ProducerLinger(0))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer cl.Close()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	perTick := max(rate/100, 1)
+	end := time.Now().Add(dur)
+	i := 0
+	for now := range tick.C {
+		if now.After(end) {
+			break
+		}
+		for range perTick {
+			cl.Produce(context.Background(), &kgo.Record{Value: benchMessage(nil, i, now, false)}, nil)
+			i++
+		}
+	}
+	_ = cl.Flush(context.Background())
+	waitFor(tb, 60*time.Second, func() bool { return n.rowCount("bench", topic) == int64(i) }, "latency rows")
+	var cs []clientJSON
+	for _, c := range msgClientsTB(tb, n) {
+		cs = append(cs, c)
+	}
+	var p50s, p99s []int64
+	for _, c := range cs {
+		for _, p := range c.Partitions {
+			if p.Topic == topic {
+				p50s = append(p50s, p.P50)
+				p99s = append(p99s, p.P99)
+			}
+		}
+	}
+	sort.Slice(p50s, func(i, j int) bool { return p50s[i] < p50s[j] })
+	sort.Slice(p99s, func(i, j int) bool { return p99s[i] < p99s[j] })
+	return latencyResult{p50: time.Duration(p50s[len(p50s)/2]) * time.Millisecond, p99: time.Duration(p99s[len(p99s)-1]) * time.Millisecond}
+}
+
+func BenchmarkIngest(b *testing.B) {
+	total := 5_000_000
+	if v := os.Getenv("LAKENODE_BENCH_MESSAGES"); v != "" {
+		total, _ = strconv.Atoi(v)
+	}
+	for _, kind := range []string{"apache", "kfake"} {
+		b.Run(kind, func(b *testing.B) {
+			var br *kafkatest.Broker
+			if kind == "apache" {
+				br = kafkatest.StartApache(b)
+			} else {
+				br = kafkatest.StartKfake(b)
+			}
+			for range b.N {
+				kafkatest.CreateTopic(b, br, "clean", 4)
+				kafkatest.CreateTopic(b, br, "dirty", 4)
+				t0 := time.Now()
+				produceN(b, br.Addr(), "clean", total, 0)
+				produceN(b, br.Addr(), "dirty", total, 100)
+				b.Logf("%s: produced 2 x %d messages in %v", kind, total, time.Since(t0).Round(time.Millisecond))
+
+				ceil := float64(total) / drain(b, br.Addr(), "clean", total).Seconds()
+				clean, n := ingest(b, br, "bench-clean", "clean", int64(total))
+				rss := peakRSS(n.cmd.Process.Pid)
+				half := int(clean / 2)
+				lat := latency(b, br, n, "live", half, 20*time.Second)
+				n.stop()
+				// Rows per second of the malformed run count every message
+				// handled (rows and rejections) for a like-for-like rate.
+				dirtyRows, n2 := ingest(b, br, "bench-dirty", "dirty", int64(total-total/100))
+				n2.stop()
+				dirty := dirtyRows * 100 / 99
+				slowdown := 100 * (clean/dirty - 1)
+
+				b.ReportMetric(ceil, "drain_msgs/s")
+				b.ReportMetric(clean, "ingest_rows/s")
+				b.ReportMetric(clean/ceil, "ingest/drain")
+				b.ReportMetric(float64(lat.p50.Milliseconds()), "p50_ms@half")
+				b.ReportMetric(float64(lat.p99.Milliseconds()), "p99_ms@half")
+				b.ReportMetric(float64(rss)/(1<<20), "node_peak_rss_MiB")
+				b.ReportMetric(slowdown, "malformed_1pct_slowdown_%")
+				fmt.Printf("\n%s broker, %d messages: raw franz-go drain %.0f msgs/s; lakenode durable ingest %.0f rows/s (%.2f of the drain); "+
+					"produce-to-visible at %d msgs/s: p50 %v p99 %v; node peak RSS %d MiB; with 1%% malformed: %.0f msgs/s (slowdown %+.1f%%)\n",
+					kind, total, ceil, clean, clean/ceil, half, lat.p50, lat.p99, rss>>20, dirty, slowdown)
+			}
+		})
+	}
+}
