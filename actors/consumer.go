@@ -66,6 +66,7 @@ type consumerActor struct {
 	stopping bool
 	waiters  []chan error
 	restarts int
+	gen      int // client generation, bumped by each startClient
 	dlq      *kafka.Producer
 	sem      chan struct{}
 }
@@ -132,6 +133,7 @@ type restartClient struct{}
 type partitionBroken struct {
 	tp  kafka.TopicPartition
 	err error
+	gen int // the client generation it concerns; stale ones are ignored
 }
 type partitionStopped struct {
 	tp      kafka.TopicPartition
@@ -175,6 +177,9 @@ func (a *consumerActor) Receive(ctx actor.Context) {
 	case *spawnPartitions:
 		ctx.Respond(a.spawnPartitions(ctx, m))
 	case *partitionBroken:
+		if a.bridge == nil || a.client == nil || m.gen != a.gen {
+			return // already restarting, or about an earlier client
+		}
 		a.cfg.Events("kafka", fmt.Sprintf("consumer %d: %v; restarting from the last durable offsets", a.cfg.ID, m.err))
 		a.restart(ctx, m.err.Error())
 	case *partitionStopped:
@@ -254,7 +259,8 @@ func (a *consumerActor) startClient(ctx actor.Context) {
 	for _, t := range a.cfg.Spec.Topics {
 		topics = append(topics, t.Name)
 	}
-	b := &bridge{sys: ctx.ActorSystem(), consumer: ctx.Self(), store: a.cfg.Store, parts: make(map[kafka.TopicPartition]*partInfo), status: a.status, events: a.cfg.Events, id: a.cfg.ID}
+	a.gen++
+	b := &bridge{gen: a.gen, sys: ctx.ActorSystem(), consumer: ctx.Self(), store: a.cfg.Store, parts: make(map[kafka.TopicPartition]*partInfo), status: a.status, events: a.cfg.Events, id: a.cfg.ID}
 	client, err := kafka.NewConsumer(kafka.ConsumerConfig{
 		Brokers:    []string{a.cfg.Spec.Broker()},
 		Group:      a.cfg.Group,
@@ -320,6 +326,7 @@ func (a *consumerActor) spawnPartitions(ctx actor.Context, m *spawnPartitions) *
 	if a.stopping {
 		return out
 	}
+	a.restarts = 0
 	if a.dlq == nil {
 		for _, t := range a.cfg.Spec.Topics {
 			if t.Errors.Kind == spec.ErrorsDLQ {
@@ -352,7 +359,7 @@ func (a *consumerActor) spawnPartitions(ctx actor.Context, m *spawnPartitions) *
 		res := &resolver{catalog: a.cfg.Catalog, cols: mp.Columns(), cache: make(map[string]*tableTarget)}
 		core.resolve = res.resolve
 		core.errTarget = res.errorTable
-		pa := &partitionActor{core: core, client: a.client, store: a.cfg.Store, sem: a.sem, dlq: a.dlq, dlqTopic: ts.Errors.DLQTopic}
+		pa := &partitionActor{gen: a.gen, core: core, client: a.client, store: a.cfg.Store, sem: a.sem, dlq: a.dlq, dlqTopic: ts.Errors.DLQTopic}
 		pid, err := ctx.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return pa }), fmt.Sprintf("p-%s-%d-%d", tp.Topic, tp.Partition, core.session))
 		if err != nil {
 			a.cfg.Events("kafka", fmt.Sprintf("consumer %d: starting partition %s: %v", a.cfg.ID, tp, err))
@@ -419,6 +426,7 @@ func (r *resolver) target(dbms, table string, cols []schema.Column) (*tableTarge
 
 // partitionActor wraps a partitionCore.
 type partitionActor struct {
+	gen      int
 	core     *partitionCore
 	client   *kafka.Consumer
 	store    *tables.Store
@@ -448,7 +456,7 @@ func (p *partitionActor) Receive(ctx actor.Context) {
 		if m.store && m.offset >= 0 {
 			if err := p.store.SetLowWater(p.core.src, p.core.tp.Partition, m.offset); err != nil {
 				p.broken = true
-				ctx.Send(ctx.Parent(), &partitionBroken{tp: p.core.tp, err: fmt.Errorf("storing the start offset: %w", err)})
+				ctx.Send(ctx.Parent(), &partitionBroken{gen: p.gen, tp: p.core.tp, err: fmt.Errorf("storing the start offset: %w", err)})
 			}
 		}
 	case *deliver:
@@ -479,14 +487,14 @@ func (p *partitionActor) Receive(ctx actor.Context) {
 		moved, err := p.core.ack(m)
 		if err != nil {
 			p.broken = true
-			ctx.Send(ctx.Parent(), &partitionBroken{tp: p.core.tp, err: err})
+			ctx.Send(ctx.Parent(), &partitionBroken{gen: p.gen, tp: p.core.tp, err: err})
 			p.checkDrained()
 			return
 		}
 		if moved {
 			if err := p.store.SetLowWater(p.core.src, p.core.tp.Partition, p.core.lwm); err != nil {
 				p.broken = true
-				ctx.Send(ctx.Parent(), &partitionBroken{tp: p.core.tp, err: fmt.Errorf("storing the low-water mark: %w", err)})
+				ctx.Send(ctx.Parent(), &partitionBroken{gen: p.gen, tp: p.core.tp, err: fmt.Errorf("storing the low-water mark: %w", err)})
 				p.checkDrained()
 				return
 			}
@@ -503,7 +511,7 @@ func (p *partitionActor) Receive(ctx actor.Context) {
 func (p *partitionActor) sendDLQ(ctx actor.Context, rej []rejected) bool {
 	if p.dlq == nil {
 		p.broken = true
-		ctx.Send(ctx.Parent(), &partitionBroken{tp: p.core.tp, err: errors.New("no producer for the dead-letter topic")})
+		ctx.Send(ctx.Parent(), &partitionBroken{gen: p.gen, tp: p.core.tp, err: errors.New("no producer for the dead-letter topic")})
 		return false
 	}
 	msgs := make([]kafka.Message, len(rej))
@@ -522,7 +530,7 @@ func (p *partitionActor) sendDLQ(ctx actor.Context, rej []rejected) bool {
 		// The chunk's batches were not sent: its rows are not durable and
 		// the low-water mark stays before it; the consumer restarts there.
 		p.broken = true
-		ctx.Send(ctx.Parent(), &partitionBroken{tp: p.core.tp, err: fmt.Errorf("dead-letter topic %s: %w", p.dlqTopic, err)})
+		ctx.Send(ctx.Parent(), &partitionBroken{gen: p.gen, tp: p.core.tp, err: fmt.Errorf("dead-letter topic %s: %w", p.dlqTopic, err)})
 		return false
 	}
 	return true
@@ -563,10 +571,12 @@ type bridge struct {
 	status   *statusBox
 	events   func(kind, text string)
 	id       int
+	gen      int
 
-	mu    sync.Mutex
-	parts map[kafka.TopicPartition]*partInfo
-	srcs  map[string]uint32
+	mu     sync.Mutex
+	parts  map[kafka.TopicPartition]*partInfo
+	srcs   map[string]uint32
+	failed bool // a restart was requested
 }
 
 type partInfo struct {
@@ -702,6 +712,20 @@ func (b *bridge) Resolved(starts map[kafka.TopicPartition]int64) {
 func (b *bridge) Records(tp kafka.TopicPartition, recs []kafka.Record) {
 	if pi := b.get(tp); pi != nil {
 		b.sys.Root.Send(pi.pid, &deliver{recs: recs})
+		return
+	}
+	// Records of a partition without a partition actor cannot be stored:
+	// drop them unmarked and restart from the durable offsets.
+	b.Failed(fmt.Errorf("records of %s arrived for a partition that was not set up", tp))
+}
+
+func (b *bridge) Failed(err error) {
+	b.mu.Lock()
+	first := !b.failed
+	b.failed = true
+	b.mu.Unlock()
+	if first {
+		b.sys.Root.Send(b.consumer, &partitionBroken{err: err, gen: b.gen})
 	}
 }
 

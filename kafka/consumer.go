@@ -62,6 +62,9 @@ type ConsumerHandler interface {
 	Revoked(ctx context.Context, tps []TopicPartition)
 	// Lost is called when partitions are lost without a chance to commit.
 	Lost(tps []TopicPartition)
+	// Failed reports that the consumer cannot go on safely with this
+	// client (a partition it cannot store); the handler restarts it.
+	Failed(err error)
 	// FetchError reports a broker or fetch error (nil when fetching works
 	// again), for status displays. Errors are retried by the client.
 	FetchError(err error)
@@ -305,15 +308,27 @@ func (c *Consumer) onAssigned(ctx context.Context, _ *kgo.Client, assigned map[s
 	for t := range assigned {
 		topics = append(topics, t)
 	}
-	ids, err := c.identities(ctx, topics)
+	// A topic created a moment ago may not be in every broker's metadata
+	// yet: retry briefly before giving up.
+	var ids map[string]TopicIdentity
+	var err error
+	for try := range 10 {
+		if ids, err = c.identities(ctx, topics); err == nil || ctx.Err() != nil {
+			break
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(backoff(try)):
+		}
+	}
 	if err == nil {
 		err = c.cfg.Handler.Assigned(ctx, flatten(assigned), ids)
 	}
 	if err != nil {
-		// Without an identity the partitions cannot be stored safely:
-		// report it and leave them unconsumed (adjust fails the session,
-		// and the group retries the join).
-		c.cfg.Handler.FetchError(fmt.Errorf("assigning partitions: %w", err))
+		// Without an identity the partitions cannot be stored safely. The
+		// handler restarts the consumer; nothing of these partitions is
+		// marked meanwhile, so the next client reads them again.
+		c.cfg.Handler.Failed(fmt.Errorf("assigning partitions: %w", err))
 	}
 }
 

@@ -2,9 +2,12 @@ package kafka
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -65,3 +68,21 @@ func (p *Producer) ProduceSync(ctx context.Context, msgs ...Message) error {
 
 // Close flushes nothing more and closes the client.
 func (p *Producer) Close() { p.cl.Close() }
+
+// CreateTopic creates a topic with the given partitions on the brokers; an
+// existing topic is fine.
+func CreateTopic(ctx context.Context, brokers []string, topic string, partitions int32) error {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	resp, err := kadm.NewClient(cl).CreateTopic(ctx, partitions, -1, nil, topic)
+	if err == nil {
+		err = resp.Err
+	}
+	if err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
+		return fmt.Errorf("kafka: creating topic %s: %w", topic, err)
+	}
+	return nil
+}

@@ -96,13 +96,15 @@ func (s *Shell) Run(ctx context.Context) error {
 		Prompt:            s.cfg.Prompt + "> ",
 		HistoryFile:       s.cfg.HistoryFile,
 		HistorySearchFold: true,
-		AutoComplete:      &completer{conn: s.cfg.Conn},
-		Stdin:             s.cfg.Stdin,
-		Stdout:            s.cfg.Stdout,
-		Stderr:            s.cfg.Stderr,
-		InterruptPrompt:   "^C",
-		EOFPrompt:         "exit",
-		Undo:              true,
+		// Blocks are saved whole, once complete, not line by line.
+		DisableAutoSaveHistory: true,
+		AutoComplete:           &completer{conn: s.cfg.Conn},
+		Stdin:                  s.cfg.Stdin,
+		Stdout:                 s.cfg.Stdout,
+		Stderr:                 s.cfg.Stderr,
+		InterruptPrompt:        "^C",
+		EOFPrompt:              "exit",
+		Undo:                   true,
 	})
 	if err != nil {
 		return fmt.Errorf("starting the shell: %w", err)
@@ -151,6 +153,9 @@ func (s *Shell) Run(ctx context.Context) error {
 			block = nil
 		}
 		line = strings.TrimSpace(line)
+		if line != "" {
+			_ = rl.SaveToHistory(line)
+		}
 		switch strings.ToLower(line) {
 		case "":
 			continue

@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/lakenode/lakenode/kafka"
 	"github.com/lakenode/lakenode/kafka/sample"
 	"github.com/lakenode/lakenode/node"
 	"github.com/lakenode/lakenode/sqlshell"
@@ -71,6 +72,13 @@ func runDemo(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	addr := n.EmbeddedBroker()
 	host, port := splitHostPort(addr)
 	fmt.Fprintf(stderr, "embedded Kafka-protocol broker on %s; REST port on %s\n", addr, n.HTTPAddr())
+	tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	err = kafka.CreateTopic(tctx, []string{addr}, "ping_data", kafka.DefaultPartitions)
+	cancel()
+	if err != nil {
+		fmt.Fprintln(stderr, "lakenode demo:", err)
+		return 1
+	}
 	prodCtx, stopProd := context.WithCancel(ctx)
 	defer stopProd()
 	go func() {
@@ -82,14 +90,23 @@ func runDemo(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if !execute(ctx, n, consumer, stdout, stderr) {
 		return 1
 	}
-	// A live line of rows ingested, for a few seconds, then the shell.
-	deadline := time.Now().Add(5 * time.Second)
+	// A live line of rows ingested: until rows have flowed for 3 s (at most
+	// 20 s), then the shell.
+	deadline := time.Now().Add(20 * time.Second)
+	var flowing time.Time
 	for time.Now().Before(deadline) && ctx.Err() == nil {
-		fmt.Fprintf(stderr, "\rrows ingested into lsl_demo.ping_sensor: %d   ", n.RowCount("lsl_demo", "ping_sensor"))
+		rows := n.RowCount("lsl_demo", "ping_sensor")
+		if rows > 0 && flowing.IsZero() {
+			flowing = time.Now()
+		}
+		if !flowing.IsZero() && time.Since(flowing) > 3*time.Second {
+			break
+		}
+		fmt.Fprintf(stderr, "\rrows ingested into lsl_demo.ping_sensor: %d   ", rows)
 		time.Sleep(250 * time.Millisecond)
 	}
 	fmt.Fprintf(stderr, "\rrows ingested into lsl_demo.ping_sensor: %d\n", n.RowCount("lsl_demo", "ping_sensor"))
-	fmt.Fprintln(stderr, `try: get msg client | get streaming | get rows count | sql lsl_demo "select count(*) from ping_sensor"`)
+	fmt.Fprintln(stderr, `try: get rows count | get msg client | get streaming | get tables where dbms = * | help`)
 	if !isTerminal(stdin) {
 		// Not a terminal: run what stdin says, as a script.
 		return runCommands(ctx, n, &options{}, stdin, stdout, stderr, false, events)
