@@ -181,3 +181,20 @@ func TestRESTPort(t *testing.T) {
 	}
 	n.stop()
 }
+
+// TestTopicCreatedAfterConsumer: the consumer starts before its topic
+// exists; messages produced when the topic appears all arrive.
+func TestTopicCreatedAfterConsumer(t *testing.T) {
+	b := kafkatest.Shared(t)
+	topic := "late_topic"
+	n := startNode(t, "late", t.TempDir(), seedConsumer(b.Addr(), topic, "earliest"))
+	now := time.Now()
+	var vals [][]byte
+	for i := range 300 {
+		vals = append(vals, pingMessage(i, now))
+	}
+	kafkatest.CreateTopic(t, b, topic, 4)
+	kafkatest.Produce(t, b, topic, vals...)
+	waitFor(t, 90*time.Second, func() bool { return n.rowCount("lsl_demo", "ping_sensor") == 300 }, "all 300 rows")
+	n.stop()
+}
