@@ -232,7 +232,9 @@ func (a *tableActor) Receive(ctx actor.Context) {
 	case flushTick:
 		a.timerSet = false
 		if a.w.due(a.thresholds(), time.Now()) {
-			a.commit(ctx)
+			// A failed commit is answered to every batch in it; the
+			// feeding partitions restart from their low-water marks.
+			_ = a.commit(ctx)
 		} else {
 			a.schedule(ctx, time.Now())
 		}

@@ -168,10 +168,7 @@ func latency(tb testing.TB, b *kafkatest.Broker, n *nodeProc, topic string, rate
 	}
 	_ = cl.Flush(context.Background())
 	waitFor(tb, 60*time.Second, func() bool { return n.rowCount("bench", topic) == int64(i) }, "latency rows")
-	var cs []clientJSON
-	for _, c := range msgClientsTB(tb, n) {
-		cs = append(cs, c)
-	}
+	cs := msgClientsTB(tb, n)
 	var p50s, p99s []int64
 	for _, c := range cs {
 		for _, p := range c.Partitions {

@@ -92,15 +92,14 @@ type Node struct {
 	started time.Time
 	metrics *metrics
 
-	mu          sync.Mutex
-	vars        map[string]string
-	dbms        map[string]string // connected dbms -> declared type
-	consumers   []*actors.ConsumerHandle
-	nextSub     int
-	thresholds  actors.Thresholds
-	thresholdOn bool
-	errLog      *errorLog
-	stopped     bool
+	mu         sync.Mutex
+	vars       map[string]string
+	dbms       map[string]string // connected dbms -> declared type
+	consumers  []*actors.ConsumerHandle
+	nextSub    int
+	thresholds actors.Thresholds
+	errLog     *errorLog
+	stopped    bool
 }
 
 // New opens the data dir and starts the actor system and, if configured,

@@ -607,7 +607,7 @@ func (s *Store) Apply(t *schema.Table, feeds []Feed) (ApplyResult, error) {
 	st.seq++
 	res := ApplyResult{Seq: st.seq, CommitTime: now}
 	b := s.db.NewBatch()
-	defer b.Close()
+	defer func() { _ = b.Close() }()
 	ncols := len(t.Columns)
 	vals := make([]schema.Value, ncols)
 	var key, val []byte

@@ -161,7 +161,7 @@ func freeAddr() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	defer ln.Close()
+	defer func() { _ = ln.Close() }()
 	return ln.Addr().String(), nil
 }
 
@@ -206,12 +206,12 @@ func (b *Broker) spawn(cmd *exec.Cmd) error {
 	}
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
-		logf.Close()
+		_ = logf.Close()
 		return fmt.Errorf("starting the %s broker: %w", b.kind, err)
 	}
 	b.cmd = cmd
 	b.done = make(chan error, 1)
-	go func() { b.done <- cmd.Wait(); logf.Close() }()
+	go func() { b.done <- cmd.Wait(); _ = logf.Close() }()
 	deadline := time.Now().Add(90 * time.Second)
 	for {
 		select {
@@ -283,7 +283,7 @@ func (b *Broker) LogTail(n int) string {
 	if err != nil {
 		return ""
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	var lines []string
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {

@@ -37,7 +37,3 @@ func (e *Error) Caret() string {
 func errAt(line string, pos int, format string, args ...any) *Error {
 	return &Error{Status: "Error Command Structure", Detail: fmt.Sprintf(format, args...), Pos: pos, Line: line}
 }
-
-func errNoPos(status, format string, args ...any) *Error {
-	return &Error{Status: status, Detail: fmt.Sprintf(format, args...), Pos: -1}
-}

@@ -56,7 +56,7 @@ func Dump(t testing.TB, s *tables.Store, dbms, table string) []schema.Row {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer it.Close()
+	defer func() { _ = it.Close() }()
 	var out []schema.Row
 	for it.Next() {
 		out = append(out, append(schema.Row(nil), it.Row()...))
