@@ -244,7 +244,8 @@ func (n *Node) getMsgClient(g *command.Get, opts ExecOptions) Result {
 			parts = append(parts, (&output.Object{}).Set("topic", p.Topic).Set("partition", p.Partition).
 				Set("stored_offset", p.LowWater).Set("high_watermark", p.HighWatermark).Set("lag", p.Lag()).
 				Set("messages", p.Messages).Set("rows", p.Rows).Set("errors", p.Errors).
-				Set("p50_ms", p.P50.Milliseconds()).Set("p99_ms", p.P99.Milliseconds()).Set("paused", p.Paused).Set("stopped", p.Stopped))
+				Set("p50_ms", p.P50.Milliseconds()).Set("p99_ms", p.P99.Milliseconds()).Set("paused", p.Paused).Set("stopped", p.Stopped).
+				Set("rejected", reasonsObject(p.ErrorsBy)))
 		}
 		o.Set("partitions", parts)
 		objs = append(objs, o)
@@ -281,6 +282,9 @@ func (n *Node) getMsgClient(g *command.Get, opts ExecOptions) Result {
 			}
 		}
 		b.WriteString(tt.String())
+		if reasons := rejectTable(c.Status.Partitions); len(reasons.Rows) > 0 {
+			b.WriteString(reasons.String())
+		}
 		if detailed || len(c.Status.Partitions) > 0 {
 			pt := output.Table{Title: "     \n     Partitions:", Indent: "     ",
 				Header:     [][]string{{"Topic", "Partition", "Stored offset", "High watermark", "Lag", "Messages", "Rows", "Errors", "p50 ms", "p99 ms", "State"}},
@@ -304,6 +308,28 @@ func (n *Node) getMsgClient(g *command.Get, opts ExecOptions) Result {
 		return jsonText(output.JSON(objs, opts.Terminal && !opts.REST))
 	}
 	return text(b.String())
+}
+
+// rejectTable counts a consumer's rejected messages per topic and reason.
+func rejectTable(parts []actors.PartitionCounters) output.Table {
+	t := output.Table{Title: "     \n     Rejected messages:", Indent: "     ", Header: [][]string{{"Topic", "Reason", "Messages"}}, RightAlign: []bool{false, false, true}}
+	type key struct{ topic, reason string }
+	counts := map[key]int64{}
+	var keys []key
+	for _, p := range parts {
+		for r, n := range p.ErrorsBy {
+			k := key{p.Topic, r}
+			if _, ok := counts[k]; !ok {
+				keys = append(keys, k)
+			}
+			counts[k] += n
+		}
+	}
+	slices.SortFunc(keys, func(a, b key) int { return strings.Compare(a.topic+"\x00"+a.reason, b.topic+"\x00"+b.reason) })
+	for _, k := range keys {
+		t.Rows = append(t.Rows, []string{k.topic, k.reason, strconv.FormatInt(counts[k], 10)})
+	}
+	return t
 }
 
 func suffix(s string) string {
@@ -650,8 +676,31 @@ func (n *Node) getRowsCount(g *command.Get, opts ExecOptions) Result {
 	return n.render(g, opts, tbl, objs)
 }
 
+func reasonsObject(m map[string]int64) *output.Object {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	o := &output.Object{}
+	for _, k := range keys {
+		o.Set(k, m[k])
+	}
+	return o
+}
+
 func (n *Node) getErrorLog(g *command.Get, opts ExecOptions) Result {
 	entries := n.errLog.list()
+	// The latest rejected message of each partition is an error too.
+	for _, c := range n.consumerStatuses() {
+		for _, p := range c.Status.Partitions {
+			if p.Errors > 0 {
+				entries = append(entries, errorEntry{At: p.LastError, Kind: "message",
+					Text: fmt.Sprintf("consumer %d, %s[%d]: %s (%d rejected so far)", c.ID, p.Topic, p.Partition, p.LastErrorText, p.Errors)})
+			}
+		}
+	}
+	slices.SortStableFunc(entries, func(a, b errorEntry) int { return a.At.Compare(b.At) })
 	tbl := output.Table{Header: [][]string{{"Time", "Kind", "Error"}}}
 	var objs []*output.Object
 	for _, e := range entries {
