@@ -17,7 +17,26 @@ type Table struct {
 	Indent     string     // prefix of every line
 	Header     [][]string // one or more header lines
 	Rows       [][]string
-	RightAlign []bool // per column: numbers are right-aligned
+	RightAlign []bool // unused: alignment is per cell (numbers right, text left)
+}
+
+// numeric reports whether a cell holds a number (EdgeLake right-aligns
+// numbers, cell by cell, and left-aligns everything else).
+func numeric(s string) bool {
+	if s == "" {
+		return false
+	}
+	digits := 0
+	for i, c := range s {
+		switch {
+		case c >= '0' && c <= '9':
+			digits++
+		case (c == '-' || c == '+') && i == 0, c == '.', c == ',', c == 'e' && digits > 0:
+		default:
+			return false
+		}
+	}
+	return digits > 0
 }
 
 // String renders the table; every line ends in a newline.
@@ -63,8 +82,7 @@ func (t Table) String() string {
 	for _, r := range t.Rows {
 		b.WriteString(t.Indent)
 		for i := range ncols {
-			right := i < len(t.RightAlign) && t.RightAlign[i]
-			b.WriteString(pad(cell(r, i), w[i], right))
+			b.WriteString(pad(cell(r, i), w[i], numeric(cell(r, i))))
 			b.WriteByte('|')
 		}
 		b.WriteByte('\n')
