@@ -252,7 +252,7 @@ func (n *Node) getMsgClient(g *command.Get, opts ExecOptions) Result {
 
 		fmt.Fprintf(&b, "\nSubscription ID: %04d\nUser:         unused\nBroker:       %s\nConnection:   Kafka Consumer (%s%s)\n\n", c.ID, c.Spec.Broker(), c.Status.State, suffix(c.Status.Detail))
 		if statistics {
-			st := output.Table{Indent: "     ", Header: [][]string{{"Topic", "Success", "Failure", "Last Error Time", "Last Error"}}, RightAlign: []bool{false, true, true}}
+			st := output.Table{Indent: "     ", Header: [][]string{{"Topic", "Success", "Failure", "Last Error Time", "Last Error"}}}
 			var tot, totErr int64
 			for _, t := range c.Spec.Topics {
 				tc := totals[t.Name]
@@ -267,11 +267,11 @@ func (n *Node) getMsgClient(g *command.Get, opts ExecOptions) Result {
 			fmt.Fprintf(&b, "\nTotal Success: %d, Total Error: %d\n", tot, totErr)
 			continue
 		}
-		counters := output.Table{Indent: "     ", Header: [][]string{{"Messages", "Success", "Errors", "Last message time", "Last error time", "Last Error"}}, RightAlign: []bool{true, true, true}}
+		counters := output.Table{Indent: "     ", Header: [][]string{{"Messages", "Success", "Errors", "Last message time", "Last error time", "Last Error"}}}
 		counters.Rows = [][]string{{strconv.FormatInt(msgs, 10), strconv.FormatInt(msgs-errs, 10), strconv.FormatInt(errs, 10), clock(lastMsg), clock(lastErr), lastText}}
 		b.WriteString(counters.String())
 		b.WriteString("     \n     Subscribed Topics:\n")
-		tt := output.Table{Indent: "     ", Header: [][]string{{"Topic", "Dynamic", "QOS", "DBMS", "Table", "Column name", "Column Type", "Mapping Function", "Optional", "Errors"}}, RightAlign: []bool{false, false, true}}
+		tt := output.Table{Indent: "     ", Header: [][]string{{"Topic", "Dynamic", "QOS", "DBMS", "Table", "Column name", "Column Type", "Mapping Function", "Optional", "Errors"}}}
 		for _, t := range c.Spec.Topics {
 			for i, col := range t.Columns {
 				r := []string{"", "False", "", "", "", col.Name, col.Type.String(), mappingText(col.Value), boolText(col.Optional), ""}
@@ -287,8 +287,7 @@ func (n *Node) getMsgClient(g *command.Get, opts ExecOptions) Result {
 		}
 		if detailed || len(c.Status.Partitions) > 0 {
 			pt := output.Table{Title: "     \n     Partitions:", Indent: "     ",
-				Header:     [][]string{{"Topic", "Partition", "Stored offset", "High watermark", "Lag", "Messages", "Rows", "Errors", "p50 ms", "p99 ms", "State"}},
-				RightAlign: []bool{false, true, true, true, true, true, true, true, true, true, false}}
+				Header: [][]string{{"Topic", "Partition", "Stored offset", "High watermark", "Lag", "Messages", "Rows", "Errors", "p50 ms", "p99 ms", "State"}}}
 			for _, p := range c.Status.Partitions {
 				state := "consuming"
 				switch {
@@ -312,7 +311,7 @@ func (n *Node) getMsgClient(g *command.Get, opts ExecOptions) Result {
 
 // rejectTable counts a consumer's rejected messages per topic and reason.
 func rejectTable(parts []actors.PartitionCounters) output.Table {
-	t := output.Table{Title: "     \n     Rejected messages:", Indent: "     ", Header: [][]string{{"Topic", "Reason", "Messages"}}, RightAlign: []bool{false, false, true}}
+	t := output.Table{Title: "     \n     Rejected messages:", Indent: "     ", Header: [][]string{{"Topic", "Reason", "Messages"}}}
 	type key struct{ topic, reason string }
 	counts := map[key]int64{}
 	var keys []key
@@ -354,7 +353,7 @@ func boolText(b bool) string {
 }
 
 func (n *Node) getMsgBrokers(g *command.Get, opts ExecOptions) Result {
-	tbl := output.Table{Indent: "     ", Header: [][]string{{"Broker", "Topic", "Client ID", "Messages", "Success", "Failure"}}, RightAlign: []bool{false, false, true, true, true, true}}
+	tbl := output.Table{Indent: "     ", Header: [][]string{{"Broker", "Topic", "Client ID", "Messages", "Success", "Failure"}}}
 	var objs []*output.Object
 	for _, c := range n.consumerStatuses() {
 		totals, _, _, _ := topicTotals(c.Status.Partitions)
@@ -382,7 +381,7 @@ func (n *Node) getStreaming(g *command.Get, opts ExecOptions) Result {
 			buffered += s.PendingRows
 			flushed += s.Rows
 		}
-		tbl := output.Table{Title: "Flush Thresholds", Header: [][]string{{"Threshold", "Value", "Streamer"}}, RightAlign: []bool{false, true}}
+		tbl := output.Table{Title: "Flush Thresholds", Header: [][]string{{"Threshold", "Value", "Streamer"}}}
 		tbl.Rows = [][]string{
 			{"Threshold Time", strconv.FormatInt(int64(th.Time/time.Second), 10), "Running"},
 			{"Threshold Volume", output.Thousands(th.Volume), ""},
@@ -403,8 +402,7 @@ func (n *Node) getStreaming(g *command.Get, opts ExecOptions) Result {
 		Header: [][]string{
 			{"", "Put", "Put", "Streaming", "Streaming", "Cached", "Counter", "Threshold", "Buffer", "Threshold", "Time Left", "Last Process"},
 			{"DBMS-Table", "files", "Rows", "Calls", "Rows", "Rows", "Immediate", "Volume(KB)", "Fill(%)", "Time(sec)", "(Sec)", "HH:MM:SS"},
-		},
-		RightAlign: []bool{false, true, true, true, true, true, true, true, true, true, true, false}}
+		}}
 	var objs []*output.Object
 	now := time.Now()
 	for _, k := range keys {
@@ -463,8 +461,7 @@ func (n *Node) getOperator(g *command.Get, opts ExecOptions) Result {
 		if !last.IsZero() {
 			elapsed = hms(now.Sub(last))
 		}
-		tbl := output.Table{Title: "Stats: OPERATOR SUMMARY", Header: [][]string{{"Node name", "Status", "Operational time", "Processing time", "Elapsed time", "Total rows", "Total errors", "Avg. rows/sec"}},
-			RightAlign: []bool{false, false, false, false, false, true, true, true}}
+		tbl := output.Table{Title: "Stats: OPERATOR SUMMARY", Header: [][]string{{"Node name", "Status", "Operational time", "Processing time", "Elapsed time", "Total rows", "Total errors", "Avg. rows/sec"}}}
 		tbl.Rows = [][]string{{n.cfg.Name, "Active", hms(now.Sub(n.started)), hms(last.Sub(first)), elapsed, strconv.FormatInt(total, 10), strconv.FormatInt(errs, 10), strconv.FormatFloat(rate, 'f', 1, 64)}}
 		obj := (&output.Object{}).Set("node name", n.cfg.Name).Set("status", "Active").Set("operational time", hms(now.Sub(n.started))).
 			Set("processing time", hms(last.Sub(first))).Set("elapsed time", elapsed).Set("total rows", total).Set("total errors", errs).Set("avg. rows/sec", rate)
@@ -485,7 +482,7 @@ func (n *Node) getOperator(g *command.Get, opts ExecOptions) Result {
 		if g.Topic == "sql" {
 			title = "Stats: OPERATOR SQL"
 		}
-		tbl := output.Table{Title: title, Header: [][]string{{"DBMS", "Table", "Files", "Immediate", "Timestamp", "Elapsed_time"}}, RightAlign: []bool{false, false, true, true, true}}
+		tbl := output.Table{Title: title, Header: [][]string{{"DBMS", "Table", "Files", "Immediate", "Timestamp", "Elapsed_time"}}}
 		for _, k := range keys {
 			s := stats[k]
 			d, t := split(k)
@@ -499,7 +496,7 @@ func (n *Node) getOperator(g *command.Get, opts ExecOptions) Result {
 		b.WriteString("\n")
 	}
 	if want("inserts") {
-		tbl := output.Table{Title: "Stats: OPERATOR INSERTS", Header: [][]string{{"DBMS", "Table", "First insert", "Last insert", "Batch inserts", "Immediate inserts", "DBMS Seconds"}}, RightAlign: []bool{false, false, false, false, true, true, true}}
+		tbl := output.Table{Title: "Stats: OPERATOR INSERTS", Header: [][]string{{"DBMS", "Table", "First insert", "Last insert", "Batch inserts", "Immediate inserts", "DBMS Seconds"}}}
 		for _, k := range keys {
 			s := stats[k]
 			d, t := split(k)
@@ -515,7 +512,7 @@ func (n *Node) getOperator(g *command.Get, opts ExecOptions) Result {
 		b.WriteString("\n")
 	}
 	if want("error") {
-		tbl := output.Table{Title: "Stats: OPERATOR ERROR", Header: [][]string{{"Type", "Counter", "Timestamp", "Elapsed time", "Dbms name", "Table name", "Last error text"}}, RightAlign: []bool{false, true, true}}
+		tbl := output.Table{Title: "Stats: OPERATOR ERROR", Header: [][]string{{"Type", "Counter", "Timestamp", "Elapsed time", "Dbms name", "Table name", "Last error text"}}}
 		var n2 int64
 		var lastK, lastT string
 		var lastAt time.Time
@@ -553,7 +550,7 @@ func (n *Node) getDatabases(g *command.Get, opts ExecOptions) Result {
 	}
 	n.mu.Unlock()
 	slices.Sort(names)
-	tbl := output.Table{Header: [][]string{{"Database", "Tables"}}, RightAlign: []bool{false, true}}
+	tbl := output.Table{Header: [][]string{{"Database", "Tables"}}}
 	var objs []*output.Object
 	for _, d := range names {
 		c := 0
@@ -578,7 +575,7 @@ func timeRange(t *schema.Table, st tables.TableStats) (string, string) {
 
 func (n *Node) getTables(g *command.Get, opts ExecOptions) Result {
 	dbms := g.Where["dbms"]
-	tbl := output.Table{Header: [][]string{{"Database", "Table name", "Rows", "Size on disk", "Time column", "From", "To"}}, RightAlign: []bool{false, false, true, true}}
+	tbl := output.Table{Header: [][]string{{"Database", "Table name", "Rows", "Size on disk", "Time column", "From", "To"}}}
 	var objs []*output.Object
 	for _, t := range n.store.Tables() {
 		if dbms != "*" && t.DBMS != dbms {
@@ -657,7 +654,7 @@ func editDistance(a, b string) int {
 
 func (n *Node) getRowsCount(g *command.Get, opts ExecOptions) Result {
 	dbms, table := g.Where["dbms"], g.Where["table"]
-	tbl := output.Table{Header: [][]string{{"DBMS", "Table", "Rows"}}, RightAlign: []bool{false, false, true}}
+	tbl := output.Table{Header: [][]string{{"DBMS", "Table", "Rows"}}}
 	objs := []*output.Object{}
 	for _, t := range n.store.Tables() {
 		if (dbms != "" && dbms != "*" && t.DBMS != dbms) || (table != "" && t.Name != table) {

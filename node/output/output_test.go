@@ -27,8 +27,7 @@ func TestTableLayoutMatchesEdgeLake(t *testing.T) {
 		t.Errorf("get processes:\n%s\nwant:\n%s", got, want)
 	}
 	brokers := Table{Indent: "     ", Header: [][]string{{"Broker", "Topic", "Client ID", "Messages", "Success", "Failure"}},
-		RightAlign: []bool{false, false, true, true, true, true},
-		Rows:       [][]string{{"127.0.0.1:9092", "ping_data", "1", "7", "6", "1"}, {"127.0.0.1:9092", "t2", "2", "2", "2", "0"}}}
+		Rows: [][]string{{"127.0.0.1:9092", "ping_data", "1", "7", "6", "1"}, {"127.0.0.1:9092", "t2", "2", "2", "2", "0"}}}
 	want = "" +
 		"     Broker         Topic     Client ID Messages Success Failure \n" +
 		"     --------------|---------|---------|--------|-------|-------|\n" +
@@ -37,7 +36,7 @@ func TestTableLayoutMatchesEdgeLake(t *testing.T) {
 	if got := brokers.String(); got != want {
 		t.Errorf("get msg brokers:\n%s\nwant:\n%s", got, want)
 	}
-	cfg := Table{Title: "Flush Thresholds", Header: [][]string{{"Threshold", "Value", "Streamer"}}, RightAlign: []bool{false, true},
+	cfg := Table{Title: "Flush Thresholds", Header: [][]string{{"Threshold", "Value", "Streamer"}},
 		Rows: [][]string{{"Threshold Time", "2", "Running"}, {"Threshold Volume", "10,240", ""}, {"Write Immediate", "False", ""}}}
 	want = "Flush Thresholds\n" +
 		"Threshold        Value  Streamer \n" +

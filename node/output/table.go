@@ -13,11 +13,10 @@ import (
 // Table is one EdgeLake-style table: header lines whose cells are separated
 // by blanks, a dash line and data lines whose cells end in `|`.
 type Table struct {
-	Title      string     // optional line before the table
-	Indent     string     // prefix of every line
-	Header     [][]string // one or more header lines
-	Rows       [][]string
-	RightAlign []bool // unused: alignment is per cell (numbers right, text left)
+	Title  string     // optional line before the table
+	Indent string     // prefix of every line
+	Header [][]string // one or more header lines
+	Rows   [][]string
 }
 
 // numeric reports whether a cell holds a number (EdgeLake right-aligns
