@@ -47,7 +47,7 @@ func (n *Node) dispatch(ctx context.Context, req command.Request, opts ExecOptio
 	case *command.Get:
 		return n.get(r, opts)
 	case *command.SQL:
-		return failf("not supported by lakenode yet: sql queries (the SQL engine is the next step); `get rows count` and `get tables` show what is stored")
+		return n.runSQL(ctx, r, opts)
 	case *command.RunClient:
 		return failf("not supported by lakenode yet: run client (clusters are a later step)")
 	}

@@ -37,10 +37,10 @@ func (r Result) ErrorText() string {
 	if r.Err == nil {
 		return ""
 	}
-	var ce *command.Error
-	if errors.As(r.Err, &ce) {
-		if c := ce.Caret(); c != "" {
-			return ce.Error() + "\n" + c
+	var c interface{ Caret() string }
+	if errors.As(r.Err, &c) {
+		if caret := c.Caret(); caret != "" {
+			return r.Err.Error() + "\n" + caret
 		}
 	}
 	return r.Err.Error()

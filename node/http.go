@@ -46,11 +46,11 @@ func (n *Node) httpHandler() http.Handler {
 		case res.Err != nil && res.Internal:
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 			w.WriteHeader(http.StatusInternalServerError)
-			_, _ = w.Write([]byte(res.Err.Error() + "\n"))
+			_, _ = w.Write([]byte(res.ErrorText() + "\n"))
 		case res.Err != nil:
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 			w.WriteHeader(http.StatusBadRequest)
-			_, _ = w.Write([]byte(res.Err.Error() + "\n"))
+			_, _ = w.Write([]byte(res.ErrorText() + "\n"))
 		default:
 			if res.JSON {
 				w.Header().Set("Content-Type", "application/json")

@@ -1,0 +1,1100 @@
+package sql
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"vitess.io/vitess/go/mysql/datetime"
+	"vitess.io/vitess/go/vt/sqlparser"
+
+	"github.com/lakenode/lakenode/tables"
+	"github.com/lakenode/lakenode/tables/schema"
+)
+
+// ectx is what an expression is evaluated against: a stored row, or in an
+// aggregate query a group's first row and its aggregate values.
+type ectx struct {
+	row  schema.Row
+	aggs []schema.Value
+}
+
+type evalFn func(c *ectx) schema.Value
+
+type aggKind uint8
+
+const (
+	aggCountStar aggKind = iota
+	aggCount
+	aggCountDistinct
+	aggSum
+	aggMin
+	aggMax
+	aggAvg
+	aggRange
+)
+
+type aggSpec struct {
+	kind aggKind
+	arg  evalFn
+}
+
+type aggState struct {
+	n        int64
+	sumI     int64
+	sumF     float64
+	isFloat  bool
+	min, max schema.Value
+	distinct map[string]struct{}
+}
+
+func (s *aggState) add(k aggKind, v schema.Value) {
+	if k == aggCountStar {
+		s.n++
+		return
+	}
+	if v.IsNull() {
+		return
+	}
+	s.n++
+	switch k {
+	case aggCountDistinct:
+		if s.distinct == nil {
+			s.distinct = make(map[string]struct{})
+		}
+		s.distinct[string(appendKey(nil, v))] = struct{}{}
+	case aggSum, aggAvg:
+		if v.Type == schema.TypeString {
+			v = numFromString(v.S)
+		}
+		if v.Type == schema.TypeFloat {
+			s.isFloat = true
+			s.sumF += v.F
+		} else {
+			s.sumI += v.I
+			s.sumF += float64(v.I)
+		}
+	case aggMin, aggMax, aggRange:
+		if s.n == 1 || compare(v, s.min) < 0 {
+			s.min = v
+		}
+		if s.n == 1 || compare(v, s.max) > 0 {
+			s.max = v
+		}
+	}
+}
+
+func (s *aggState) result(k aggKind) schema.Value {
+	switch k {
+	case aggCountStar, aggCount:
+		return schema.Int(s.n)
+	case aggCountDistinct:
+		return schema.Int(int64(len(s.distinct)))
+	case aggSum:
+		if s.n == 0 {
+			return schema.Null
+		}
+		if s.isFloat {
+			return schema.Float(s.sumF)
+		}
+		return schema.Int(s.sumI)
+	case aggAvg:
+		if s.n == 0 {
+			return schema.Null
+		}
+		return schema.Float(s.sumF / float64(s.n))
+	case aggMin:
+		if s.n == 0 {
+			return schema.Null
+		}
+		return s.min
+	case aggMax:
+		if s.n == 0 {
+			return schema.Null
+		}
+		return s.max
+	case aggRange:
+		if s.n == 0 {
+			return schema.Null
+		}
+		return arith('-', s.max, s.min)
+	}
+	return schema.Null
+}
+
+// appendKey encodes a value for grouping and DISTINCT.
+func appendKey(b []byte, v schema.Value) []byte {
+	b = append(b, byte(v.Type))
+	switch v.Type {
+	case schema.TypeString:
+		b = binary.AppendUvarint(b, uint64(len(v.S)))
+		b = append(b, v.S...)
+	case schema.TypeFloat:
+		if v.F == math.Trunc(v.F) && math.Abs(v.F) < 1<<53 {
+			b[len(b)-1] = byte(schema.TypeInt)
+			b = binary.AppendVarint(b, int64(v.F))
+		} else {
+			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v.F))
+		}
+	case schema.TypeInvalid:
+	default:
+		b = binary.AppendVarint(b, v.I)
+	}
+	return b
+}
+
+type orderKey struct {
+	out  int    // index of an output column, or -1
+	fn   evalFn // otherwise an expression
+	desc bool
+}
+
+type queryPlan struct {
+	query   string
+	table   *schema.Table
+	tr      tables.TimeRange
+	where   evalFn
+	columns []string
+	proj    []evalFn
+	agg     bool
+	groupBy []evalFn
+	aggs    []aggSpec
+	having  evalFn
+	order   []orderKey
+	dist    bool
+	limit   int64
+	offset  int64
+}
+
+// compiler turns AST expressions into evalFns for one table.
+type compiler struct {
+	q      string
+	t      *schema.Table
+	now    time.Time
+	aggs   *[]aggSpec
+	inAgg  bool // compiling an aggregate's argument
+	allow  bool // aggregates allowed here
+	hasAgg bool
+	// aliases are the output columns by alias, for HAVING and ORDER BY.
+	aliases map[string]evalFn
+}
+
+func (c *compiler) errf(near string, format string, args ...any) error {
+	return &Error{Query: c.q, Pos: findWord(c.q, near), Msg: fmt.Sprintf(format, args...)}
+}
+
+func (c *compiler) columnNames() []string {
+	out := make([]string, len(c.t.Columns))
+	for i, col := range c.t.Columns {
+		out[i] = col.Name
+	}
+	return out
+}
+
+func (c *compiler) compile(e sqlparser.Expr) (evalFn, error) {
+	switch x := e.(type) {
+	case *sqlparser.ColName:
+		name := x.Name.Lowered()
+		idx := c.t.ColumnIndex(name)
+		if idx < 0 {
+			if f, ok := c.aliases[name]; ok && !c.inAgg {
+				return f, nil
+			}
+			return nil, nameError(c.q, "column", x.Name.String(), c.columnNames())
+		}
+		return func(e *ectx) schema.Value {
+			if idx < len(e.row) {
+				return e.row[idx]
+			}
+			return schema.Null
+		}, nil
+	case *sqlparser.Literal:
+		v, err := literal(x)
+		if err != nil {
+			return nil, c.errf(x.Val, "%v", err)
+		}
+		return func(*ectx) schema.Value { return v }, nil
+	case *sqlparser.NullVal:
+		return func(*ectx) schema.Value { return schema.Null }, nil
+	case sqlparser.BoolVal:
+		v := boolVal(bool(x))
+		return func(*ectx) schema.Value { return v }, nil
+	case *sqlparser.AndExpr:
+		l, r, err := c.pair(x.Left, x.Right)
+		if err != nil {
+			return nil, err
+		}
+		return func(e *ectx) schema.Value { return boolVal(truth(l(e)) && truth(r(e))) }, nil
+	case *sqlparser.OrExpr:
+		l, r, err := c.pair(x.Left, x.Right)
+		if err != nil {
+			return nil, err
+		}
+		return func(e *ectx) schema.Value { return boolVal(truth(l(e)) || truth(r(e))) }, nil
+	case *sqlparser.NotExpr:
+		f, err := c.compile(x.Expr)
+		if err != nil {
+			return nil, err
+		}
+		return func(e *ectx) schema.Value {
+			v := f(e)
+			if v.IsNull() {
+				return schema.Null
+			}
+			return boolVal(!truth(v))
+		}, nil
+	case *sqlparser.ComparisonExpr:
+		return c.comparison(x)
+	case *sqlparser.BetweenExpr:
+		v, err := c.compile(x.Left)
+		if err != nil {
+			return nil, err
+		}
+		lo, hi, err := c.pair(x.From, x.To)
+		if err != nil {
+			return nil, err
+		}
+		neg := !x.IsBetween
+		return func(e *ectx) schema.Value {
+			a, l, h := v(e), lo(e), hi(e)
+			if a.IsNull() || l.IsNull() || h.IsNull() {
+				return schema.Null
+			}
+			in := compare(a, l) >= 0 && compare(a, h) <= 0
+			return boolVal(in != neg)
+		}, nil
+	case *sqlparser.IsExpr:
+		f, err := c.compile(x.Left)
+		if err != nil {
+			return nil, err
+		}
+		switch x.Right {
+		case sqlparser.IsNullOp:
+			return func(e *ectx) schema.Value { return boolVal(f(e).IsNull()) }, nil
+		case sqlparser.IsNotNullOp:
+			return func(e *ectx) schema.Value { return boolVal(!f(e).IsNull()) }, nil
+		case sqlparser.IsTrueOp:
+			return func(e *ectx) schema.Value { return boolVal(truth(f(e))) }, nil
+		case sqlparser.IsFalseOp:
+			return func(e *ectx) schema.Value { v := f(e); return boolVal(!v.IsNull() && !truth(v)) }, nil
+		}
+		return nil, c.errf("is", "unsupported IS form")
+	case *sqlparser.BinaryExpr:
+		l, r, err := c.pair(x.Left, x.Right)
+		if err != nil {
+			return nil, err
+		}
+		var op byte
+		switch x.Operator {
+		case sqlparser.PlusOp:
+			op = '+'
+		case sqlparser.MinusOp:
+			op = '-'
+		case sqlparser.MultOp:
+			op = '*'
+		case sqlparser.DivOp, sqlparser.IntDivOp:
+			op = '/'
+		case sqlparser.ModOp:
+			op = '%'
+		default:
+			return nil, c.errf("", "operator %s is not supported", x.Operator.ToString())
+		}
+		return func(e *ectx) schema.Value { return arith(op, l(e), r(e)) }, nil
+	case *sqlparser.UnaryExpr:
+		f, err := c.compile(x.Expr)
+		if err != nil {
+			return nil, err
+		}
+		if x.Operator == sqlparser.UMinusOp {
+			return func(e *ectx) schema.Value { return arith('-', schema.Int(0), f(e)) }, nil
+		}
+		return f, nil
+	case *sqlparser.IntervalDateExpr:
+		d, err := c.compile(x.Date)
+		if err != nil {
+			return nil, err
+		}
+		n, err := c.compile(x.Interval)
+		if err != nil {
+			return nil, err
+		}
+		unit, mult := x.Unit.ToString(), int64(1)
+		if x.Unit == datetime.IntervalWeek {
+			unit = "week"
+		}
+		switch x.Syntax {
+		case sqlparser.IntervalDateExprBinarySub, sqlparser.IntervalDateExprDateSub, sqlparser.IntervalDateExprSubdate:
+			mult = -1
+		}
+		return func(e *ectx) schema.Value {
+			k := n(e)
+			if k.IsNull() {
+				return schema.Null
+			}
+			return addInterval(d(e), mult*int64(asFloat(k)), unit)
+		}, nil
+	case *sqlparser.CurTimeFuncExpr:
+		now := schema.Timestamp(c.now)
+		return func(*ectx) schema.Value { return now }, nil
+	case *sqlparser.ExtractFuncExpr:
+		f, err := c.compile(x.Expr)
+		if err != nil {
+			return nil, err
+		}
+		unit := x.IntervalType.ToString()
+		return func(e *ectx) schema.Value { return extract(f(e), unit) }, nil
+	case *sqlparser.CastExpr:
+		return c.cast(x.Expr, x.Type)
+	case *sqlparser.ConvertExpr:
+		return c.cast(x.Expr, x.Type)
+	case *sqlparser.CountStar:
+		return c.aggregate(aggCountStar, nil, "count(*)")
+	case *sqlparser.Count:
+		if len(x.Args) != 1 {
+			return nil, c.errf("count", "count takes one argument")
+		}
+		k := aggCount
+		if x.Distinct {
+			k = aggCountDistinct
+		}
+		return c.aggregate(k, x.Args[0], "count")
+	case *sqlparser.Sum:
+		return c.aggregate(aggSum, x.Arg, "sum")
+	case *sqlparser.Min:
+		return c.aggregate(aggMin, x.Arg, "min")
+	case *sqlparser.Max:
+		return c.aggregate(aggMax, x.Arg, "max")
+	case *sqlparser.Avg:
+		return c.aggregate(aggAvg, x.Arg, "avg")
+	case *sqlparser.FuncExpr:
+		return c.function(x)
+	}
+	return nil, &Error{Query: c.q, Pos: -1, Msg: fmt.Sprintf("not supported in lakenode's SQL: %s", sqlparser.String(e))}
+}
+
+func (c *compiler) pair(a, b sqlparser.Expr) (evalFn, evalFn, error) {
+	l, err := c.compile(a)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := c.compile(b)
+	return l, r, err
+}
+
+func (c *compiler) comparison(x *sqlparser.ComparisonExpr) (evalFn, error) {
+	l, err := c.compile(x.Left)
+	if err != nil {
+		return nil, err
+	}
+	switch x.Operator {
+	case sqlparser.InOp, sqlparser.NotInOp:
+		tuple, ok := x.Right.(sqlparser.ValTuple)
+		if !ok {
+			return nil, c.errf("in", "IN takes a list of values")
+		}
+		var fns []evalFn
+		for _, el := range tuple {
+			f, err := c.compile(el)
+			if err != nil {
+				return nil, err
+			}
+			fns = append(fns, f)
+		}
+		neg := x.Operator == sqlparser.NotInOp
+		return func(e *ectx) schema.Value {
+			v := l(e)
+			if v.IsNull() {
+				return schema.Null
+			}
+			for _, f := range fns {
+				if w := f(e); !w.IsNull() && compare(v, w) == 0 {
+					return boolVal(!neg)
+				}
+			}
+			return boolVal(neg)
+		}, nil
+	}
+	r, err := c.compile(x.Right)
+	if err != nil {
+		return nil, err
+	}
+	op := x.Operator
+	return func(e *ectx) schema.Value {
+		a, b := l(e), r(e)
+		if a.IsNull() || b.IsNull() {
+			if op == sqlparser.NullSafeEqualOp {
+				return boolVal(a.IsNull() && b.IsNull())
+			}
+			return schema.Null
+		}
+		switch op {
+		case sqlparser.LikeOp, sqlparser.NotLikeOp:
+			m := likeMatch(a.String(), b.String())
+			return boolVal(m == (op == sqlparser.LikeOp))
+		}
+		d := compare(a, b)
+		switch op {
+		case sqlparser.EqualOp, sqlparser.NullSafeEqualOp:
+			return boolVal(d == 0)
+		case sqlparser.NotEqualOp:
+			return boolVal(d != 0)
+		case sqlparser.LessThanOp:
+			return boolVal(d < 0)
+		case sqlparser.LessEqualOp:
+			return boolVal(d <= 0)
+		case sqlparser.GreaterThanOp:
+			return boolVal(d > 0)
+		case sqlparser.GreaterEqualOp:
+			return boolVal(d >= 0)
+		}
+		return schema.Null
+	}, nil
+}
+
+func (c *compiler) aggregate(k aggKind, arg sqlparser.Expr, name string) (evalFn, error) {
+	if !c.allow || c.inAgg {
+		return nil, c.errf(name, "aggregate %s is not allowed here", name)
+	}
+	spec := aggSpec{kind: k}
+	if arg != nil {
+		c.inAgg = true
+		f, err := c.compile(arg)
+		c.inAgg = false
+		if err != nil {
+			return nil, err
+		}
+		spec.arg = f
+	}
+	c.hasAgg = true
+	slot := len(*c.aggs)
+	*c.aggs = append(*c.aggs, spec)
+	return func(e *ectx) schema.Value { return e.aggs[slot] }, nil
+}
+
+func (c *compiler) cast(x sqlparser.Expr, t *sqlparser.ConvertType) (evalFn, error) {
+	f, err := c.compile(x)
+	if err != nil {
+		return nil, err
+	}
+	typ := strings.ToLower(t.Type)
+	switch {
+	case strings.Contains(typ, "int") || typ == "signed" || typ == "unsigned":
+		return castFn(f, "int"), nil
+	case typ == "double" || typ == "float" || typ == "decimal" || typ == "real":
+		return castFn(f, "float"), nil
+	case strings.Contains(typ, "char") || typ == "text":
+		return castFn(f, "str"), nil
+	case typ == "datetime" || typ == "timestamp":
+		return castFn(f, "timestamp"), nil
+	}
+	return nil, c.errf(t.Type, "cast to %s is not supported", t.Type)
+}
+
+func castFn(f evalFn, to string) evalFn {
+	return func(e *ectx) schema.Value {
+		v := f(e)
+		if v.IsNull() {
+			return v
+		}
+		switch to {
+		case "int":
+			if v.Type == schema.TypeString {
+				v = numFromString(v.S)
+			}
+			if v.Type == schema.TypeFloat {
+				return schema.Int(int64(v.F))
+			}
+			return schema.Int(v.I)
+		case "float":
+			return schema.Float(asFloat(v))
+		case "str":
+			return schema.Str(v.String())
+		case "timestamp":
+			if t, ok := coerceTime(v); ok {
+				return t
+			}
+			return schema.Null
+		}
+		return v
+	}
+}
+
+func (c *compiler) function(x *sqlparser.FuncExpr) (evalFn, error) {
+	name := x.Name.Lowered()
+	args := make([]evalFn, len(x.Exprs))
+	if name == "__range" {
+		if len(x.Exprs) != 1 {
+			return nil, c.errf("range", "range takes one argument")
+		}
+		return c.aggregate(aggRange, x.Exprs[0], "range")
+	}
+	for i, a := range x.Exprs {
+		f, err := c.compile(a)
+		if err != nil {
+			return nil, err
+		}
+		args[i] = f
+	}
+	want := func(n int) error {
+		if len(args) != n {
+			return c.errf(x.Name.String(), "%s takes %d argument(s)", x.Name.String(), n)
+		}
+		return nil
+	}
+	switch name {
+	case "now", "current_timestamp", "localtimestamp", "sysdate":
+		now := schema.Timestamp(c.now)
+		return func(*ectx) schema.Value { return now }, nil
+	case "__cast_int", "__cast_float", "__cast_str", "__cast_timestamp":
+		if err := want(1); err != nil {
+			return nil, err
+		}
+		return castFn(args[0], strings.TrimPrefix(name, "__cast_")), nil
+	case "date_trunc":
+		if err := want(2); err != nil {
+			return nil, err
+		}
+		return func(e *ectx) schema.Value {
+			u, v := args[0](e), args[1](e)
+			t, ok := coerceTime(v)
+			if !ok || v.IsNull() {
+				return schema.Null
+			}
+			tt, ok := truncTime(t.Time(), strings.ToLower(u.String()))
+			if !ok {
+				return schema.Null
+			}
+			return schema.Timestamp(tt)
+		}, nil
+	case "abs":
+		if err := want(1); err != nil {
+			return nil, err
+		}
+		return func(e *ectx) schema.Value {
+			v := args[0](e)
+			switch v.Type {
+			case schema.TypeInt:
+				if v.I < 0 {
+					return schema.Int(-v.I)
+				}
+			case schema.TypeFloat:
+				return schema.Float(math.Abs(v.F))
+			}
+			return v
+		}, nil
+	case "round":
+		if len(args) != 1 && len(args) != 2 {
+			return nil, c.errf("round", "round takes 1 or 2 arguments")
+		}
+		return func(e *ectx) schema.Value {
+			v := args[0](e)
+			if v.IsNull() || v.Type == schema.TypeInt {
+				return v
+			}
+			d := 0.0
+			if len(args) == 2 {
+				d = asFloat(args[1](e))
+			}
+			p := math.Pow(10, d)
+			return schema.Float(math.Round(asFloat(v)*p) / p)
+		}, nil
+	case "lower", "upper", "length":
+		if err := want(1); err != nil {
+			return nil, err
+		}
+		return func(e *ectx) schema.Value {
+			v := args[0](e)
+			if v.IsNull() {
+				return v
+			}
+			switch name {
+			case "lower":
+				return schema.Str(strings.ToLower(v.String()))
+			case "upper":
+				return schema.Str(strings.ToUpper(v.String()))
+			}
+			return schema.Int(int64(len([]rune(v.String()))))
+		}, nil
+	case "coalesce", "ifnull":
+		return func(e *ectx) schema.Value {
+			for _, a := range args {
+				if v := a(e); !v.IsNull() {
+					return v
+				}
+			}
+			return schema.Null
+		}, nil
+	}
+	return nil, c.errf(x.Name.String(), "function %s is not supported", x.Name.String())
+}
+
+func extract(v schema.Value, unit string) schema.Value {
+	t, ok := coerceTime(v)
+	if !ok || v.IsNull() {
+		return schema.Null
+	}
+	tm := t.Time()
+	switch unit {
+	case "year":
+		return schema.Int(int64(tm.Year()))
+	case "month":
+		return schema.Int(int64(tm.Month()))
+	case "day":
+		return schema.Int(int64(tm.Day()))
+	case "hour":
+		return schema.Int(int64(tm.Hour()))
+	case "minute":
+		return schema.Int(int64(tm.Minute()))
+	case "second":
+		return schema.Int(int64(tm.Second()))
+	case "week":
+		_, w := tm.ISOWeek()
+		return schema.Int(int64(w))
+	}
+	return schema.Null
+}
+
+func literal(x *sqlparser.Literal) (schema.Value, error) {
+	switch x.Type {
+	case sqlparser.StrVal:
+		return schema.Str(x.Val), nil
+	case sqlparser.IntVal:
+		i, err := strconv.ParseInt(x.Val, 10, 64)
+		if err != nil {
+			f, ferr := strconv.ParseFloat(x.Val, 64)
+			if ferr != nil {
+				return schema.Null, fmt.Errorf("number %s is out of range", x.Val)
+			}
+			return schema.Float(f), nil
+		}
+		return schema.Int(i), nil
+	case sqlparser.FloatVal, sqlparser.DecimalVal:
+		f, err := strconv.ParseFloat(x.Val, 64)
+		if err != nil {
+			return schema.Null, fmt.Errorf("number %s is not valid", x.Val)
+		}
+		return schema.Float(f), nil
+	}
+	return schema.Null, fmt.Errorf("literal %s is not supported", x.Val)
+}
+
+// containsColumn reports whether an expression reads a column.
+func containsColumn(e sqlparser.Expr) bool {
+	found := false
+	_ = sqlparser.Walk(func(n sqlparser.SQLNode) (bool, error) {
+		if _, ok := n.(*sqlparser.ColName); ok {
+			found = true
+			return false, nil
+		}
+		return true, nil
+	}, e)
+	return found
+}
+
+// timeBounds pushes comparisons of the time column with constants into the
+// scan's range; the WHERE filter still applies to every row.
+func (c *compiler) timeBounds(e sqlparser.Expr, tr *tables.TimeRange) {
+	tc := c.t.Columns[c.t.TimeColumn].Name
+	isTime := func(x sqlparser.Expr) bool {
+		col, ok := x.(*sqlparser.ColName)
+		return ok && col.Name.Lowered() == tc
+	}
+	constant := func(x sqlparser.Expr) (int64, bool) {
+		if containsColumn(x) {
+			return 0, false
+		}
+		sub := &compiler{q: c.q, t: c.t, now: c.now, aggs: &[]aggSpec{}}
+		f, err := sub.compile(x)
+		if err != nil || sub.hasAgg {
+			return 0, false
+		}
+		v, ok := coerceTime(f(&ectx{}))
+		if !ok || v.IsNull() {
+			return 0, false
+		}
+		return v.I, true
+	}
+	lower := func(v int64) {
+		if !tr.HasFrom || v > tr.From {
+			tr.From, tr.HasFrom = v, true
+		}
+	}
+	upper := func(v int64) {
+		if !tr.HasTo || v < tr.To {
+			tr.To, tr.HasTo = v, true
+		}
+	}
+	switch x := e.(type) {
+	case *sqlparser.AndExpr:
+		c.timeBounds(x.Left, tr)
+		c.timeBounds(x.Right, tr)
+	case *sqlparser.BetweenExpr:
+		if x.IsBetween && isTime(x.Left) {
+			if v, ok := constant(x.From); ok {
+				lower(v)
+			}
+			if v, ok := constant(x.To); ok {
+				upper(v + 1)
+			}
+		}
+	case *sqlparser.ComparisonExpr:
+		op, l, r := x.Operator, x.Left, x.Right
+		if isTime(r) && !isTime(l) {
+			l, r = r, l
+			switch op {
+			case sqlparser.LessThanOp:
+				op = sqlparser.GreaterThanOp
+			case sqlparser.LessEqualOp:
+				op = sqlparser.GreaterEqualOp
+			case sqlparser.GreaterThanOp:
+				op = sqlparser.LessThanOp
+			case sqlparser.GreaterEqualOp:
+				op = sqlparser.LessEqualOp
+			}
+		}
+		if !isTime(l) {
+			return
+		}
+		v, ok := constant(r)
+		if !ok {
+			return
+		}
+		switch op {
+		case sqlparser.GreaterThanOp:
+			lower(v + 1)
+		case sqlparser.GreaterEqualOp:
+			lower(v)
+		case sqlparser.LessThanOp:
+			upper(v)
+		case sqlparser.LessEqualOp:
+			upper(v + 1)
+		case sqlparser.EqualOp:
+			lower(v)
+			upper(v + 1)
+		}
+	}
+}
+
+func plan(store *tables.Store, dbms, query string, rw rewritten, sel *sqlparser.Select, opt Options) (*queryPlan, error) {
+	if len(sel.From) != 1 {
+		return nil, &Error{Query: query, Pos: findWord(query, "from"), Msg: "a query reads exactly one table (no joins)"}
+	}
+	ate, ok := sel.From[0].(*sqlparser.AliasedTableExpr)
+	if !ok {
+		return nil, &Error{Query: query, Pos: findWord(query, "from"), Msg: "a query reads one table by name"}
+	}
+	tn, ok := ate.Expr.(sqlparser.TableName)
+	if !ok {
+		return nil, &Error{Query: query, Pos: findWord(query, "from"), Msg: "subqueries are not supported"}
+	}
+	name := strings.ToLower(tn.Name.String())
+	t, ok := store.Table(dbms, name)
+	if !ok {
+		var cands []string
+		for _, x := range store.Tables() {
+			if x.DBMS == dbms {
+				cands = append(cands, x.Name)
+			}
+		}
+		if len(cands) == 0 {
+			return nil, &Error{Query: query, Pos: findWord(query, tn.Name.String()), Msg: fmt.Sprintf("unknown table '%s': dbms %s has no tables", tn.Name.String(), dbms)}
+		}
+		return nil, nameError(query, "table", tn.Name.String(), cands)
+	}
+	p := &queryPlan{query: query, table: t, dist: sel.Distinct, limit: -1}
+	c := &compiler{q: query, t: t, now: opt.Now, aggs: &p.aggs}
+	if sel.Where != nil {
+		f, err := c.compile(sel.Where.Expr)
+		if err != nil {
+			return nil, err
+		}
+		p.where = f
+		c.timeBounds(sel.Where.Expr, &p.tr)
+	}
+	texts := selectTexts(query)
+	c.allow = true
+	var selExprs []sqlparser.SelectExpr
+	if sel.SelectExprs != nil {
+		selExprs = sel.SelectExprs.Exprs
+	}
+	ti := 0
+	c.aliases = map[string]evalFn{}
+	for _, se := range selExprs {
+		switch x := se.(type) {
+		case *sqlparser.StarExpr:
+			for i, col := range t.Columns {
+				idx := i
+				p.columns = append(p.columns, col.Name)
+				p.proj = append(p.proj, func(e *ectx) schema.Value { return e.row[idx] })
+			}
+			ti++
+		case *sqlparser.AliasedExpr:
+			f, err := c.compile(x.Expr)
+			if err != nil {
+				return nil, err
+			}
+			label := x.As.String()
+			if label == "" {
+				if ti < len(texts) {
+					label = strings.ToLower(texts[ti])
+				} else {
+					label = strings.ToLower(sqlparser.String(x.Expr))
+				}
+			}
+			p.columns = append(p.columns, label)
+			p.proj = append(p.proj, f)
+			if !x.As.IsEmpty() {
+				c.aliases[x.As.Lowered()] = f
+			}
+			ti++
+		default:
+			return nil, &Error{Query: query, Pos: -1, Msg: "unsupported select expression"}
+		}
+	}
+	if sel.GroupBy != nil {
+		c.allow = false
+		for _, g := range sel.GroupBy.Exprs {
+			if f, ok := p.byOutput(g, c); ok {
+				p.groupBy = append(p.groupBy, f)
+				continue
+			}
+			f, err := c.compile(g)
+			if err != nil {
+				return nil, err
+			}
+			p.groupBy = append(p.groupBy, f)
+		}
+		c.allow = true
+	}
+	if sel.Having != nil {
+		f, err := c.compile(sel.Having.Expr)
+		if err != nil {
+			return nil, err
+		}
+		p.having = f
+	}
+	for _, o := range sel.OrderBy {
+		k := orderKey{out: -1, desc: o.Direction == sqlparser.DescOrder}
+		if i, ok := p.outputIndex(o.Expr); ok {
+			k.out = i
+		} else {
+			f, err := c.compile(o.Expr)
+			if err != nil {
+				return nil, err
+			}
+			k.fn = f
+		}
+		p.order = append(p.order, k)
+	}
+	p.agg = c.hasAgg || sel.GroupBy != nil
+	if sel.Limit != nil {
+		if sel.Limit.Rowcount != nil {
+			n, err := constInt(sel.Limit.Rowcount)
+			if err != nil {
+				return nil, &Error{Query: query, Pos: findWord(query, "limit"), Msg: "LIMIT takes a number"}
+			}
+			p.limit = n
+		}
+		if sel.Limit.Offset != nil {
+			n, err := constInt(sel.Limit.Offset)
+			if err != nil {
+				return nil, &Error{Query: query, Pos: findWord(query, "offset"), Msg: "OFFSET takes a number"}
+			}
+			p.offset = n
+		}
+	}
+	return p, nil
+}
+
+func constInt(e sqlparser.Expr) (int64, error) {
+	l, ok := e.(*sqlparser.Literal)
+	if !ok || l.Type != sqlparser.IntVal {
+		return 0, fmt.Errorf("not a number")
+	}
+	return strconv.ParseInt(l.Val, 10, 64)
+}
+
+// outputIndex resolves an ORDER BY term that names an output column: a
+// position (1-based), an alias, or the same text as a select item.
+func (p *queryPlan) outputIndex(e sqlparser.Expr) (int, bool) {
+	if l, ok := e.(*sqlparser.Literal); ok && l.Type == sqlparser.IntVal {
+		n, err := strconv.Atoi(l.Val)
+		if err == nil && n >= 1 && n <= len(p.columns) {
+			return n - 1, true
+		}
+	}
+	text := strings.ToLower(sqlparser.String(e))
+	plain := strings.Trim(text, "`")
+	for i, c := range p.columns {
+		if c == plain || c == text {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// byOutput resolves a GROUP BY term that names an output column (position
+// or alias) to that column's expression, when it is not an aggregate.
+func (p *queryPlan) byOutput(e sqlparser.Expr, c *compiler) (evalFn, bool) {
+	if col, ok := e.(*sqlparser.ColName); ok && c.t.ColumnIndex(col.Name.Lowered()) >= 0 {
+		return nil, false
+	}
+	i, ok := p.outputIndex(e)
+	if !ok {
+		return nil, false
+	}
+	return p.proj[i], true
+}
+
+type outRow struct {
+	vals schema.Row
+	keys []schema.Value
+}
+
+func (p *queryPlan) run(ctx context.Context, store *tables.Store) (*Result, error) {
+	it, err := store.Scan(ctx, p.table, p.tr)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = it.Close() }()
+	var out []outRow
+	e := &ectx{}
+	emit := func(e *ectx) {
+		r := outRow{vals: make(schema.Row, len(p.proj))}
+		for i, f := range p.proj {
+			r.vals[i] = f(e)
+		}
+		for _, k := range p.order {
+			if k.out < 0 {
+				r.keys = append(r.keys, k.fn(e))
+			}
+		}
+		out = append(out, r)
+	}
+	// A plain query with a LIMIT and no ORDER BY or DISTINCT stops early.
+	early := !p.agg && len(p.order) == 0 && !p.dist && p.limit >= 0
+	type group struct {
+		first schema.Row
+		state []aggState
+	}
+	var groups map[string]*group
+	var order []string
+	if p.agg {
+		groups = make(map[string]*group)
+	}
+	var key []byte
+	for it.Next() {
+		row := it.Row()
+		e.row = row
+		if p.where != nil && !truth(p.where(e)) {
+			continue
+		}
+		if !p.agg {
+			e.row = slices.Clone(row)
+			emit(e)
+			if early && int64(len(out)) >= p.offset+p.limit {
+				break
+			}
+			continue
+		}
+		key = key[:0]
+		for _, g := range p.groupBy {
+			key = appendKey(key, g(e))
+		}
+		gr := groups[string(key)]
+		if gr == nil {
+			gr = &group{first: slices.Clone(row), state: make([]aggState, len(p.aggs))}
+			groups[string(key)] = gr
+			order = append(order, string(key))
+		}
+		for i, a := range p.aggs {
+			var v schema.Value
+			if a.arg != nil {
+				v = a.arg(e)
+			}
+			gr.state[i].add(a.kind, v)
+		}
+	}
+	if err := it.Err(); err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("%w: %v", errCanceled, ctx.Err())
+		}
+		return nil, err
+	}
+	if p.agg {
+		if len(groups) == 0 && len(p.groupBy) == 0 {
+			// An aggregate over no rows still answers one row.
+			groups[""] = &group{first: make(schema.Row, len(p.table.Columns)), state: make([]aggState, len(p.aggs))}
+			order = append(order, "")
+		}
+		for _, k := range order {
+			gr := groups[k]
+			e.row = gr.first
+			e.aggs = make([]schema.Value, len(p.aggs))
+			for i, a := range p.aggs {
+				e.aggs[i] = gr.state[i].result(a.kind)
+			}
+			if p.having != nil && !truth(p.having(e)) {
+				continue
+			}
+			emit(e)
+		}
+	}
+	if p.dist {
+		seen := map[string]bool{}
+		kept := out[:0]
+		for _, r := range out {
+			var k []byte
+			for _, v := range r.vals {
+				k = appendKey(k, v)
+			}
+			if !seen[string(k)] {
+				seen[string(k)] = true
+				kept = append(kept, r)
+			}
+		}
+		out = kept
+	}
+	if len(p.order) > 0 {
+		slices.SortStableFunc(out, func(a, b outRow) int {
+			ki := 0
+			for _, k := range p.order {
+				var x, y schema.Value
+				if k.out >= 0 {
+					x, y = a.vals[k.out], b.vals[k.out]
+				} else {
+					x, y = a.keys[ki], b.keys[ki]
+					ki++
+				}
+				d := compareNullsFirst(x, y)
+				if k.desc {
+					d = -d
+				}
+				if d != 0 {
+					return d
+				}
+			}
+			return 0
+		})
+	}
+	if p.offset > 0 {
+		if p.offset >= int64(len(out)) {
+			out = nil
+		} else {
+			out = out[p.offset:]
+		}
+	}
+	if p.limit >= 0 && int64(len(out)) > p.limit {
+		out = out[:p.limit]
+	}
+	res := &Result{Columns: p.columns, Scanned: it.Scanned(), Rows: make([]schema.Row, len(out))}
+	for i, r := range out {
+		res.Rows[i] = r.vals
+	}
+	return res, nil
+}

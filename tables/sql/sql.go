@@ -1,0 +1,177 @@
+// Package sql answers EdgeLake's SQL over lakenode's tables: a MySQL-dialect
+// parser (vitess sqlparser) behind a pre-pass for EdgeLake's forms, and an
+// executor of its own that pushes the time range into the Pebble scan, then
+// filters, groups, aggregates, orders and limits.
+//
+// The store is reached through tables; tables never imports this package.
+package sql
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"vitess.io/vitess/go/vt/sqlparser"
+
+	"github.com/lakenode/lakenode/tables"
+	"github.com/lakenode/lakenode/tables/schema"
+)
+
+// Error is a query the engine refuses: Pos is the byte offset in Query it
+// points at (-1: none).
+type Error struct {
+	Query string
+	Pos   int
+	Msg   string
+}
+
+func (e *Error) Error() string { return e.Msg }
+
+// Caret returns the query with a caret under Pos, or "".
+func (e *Error) Caret() string {
+	if e.Pos < 0 || e.Query == "" || strings.Contains(e.Query, "\n") {
+		return ""
+	}
+	p := min(e.Pos, len(e.Query))
+	return e.Query + "\n" + strings.Repeat(" ", len([]rune(e.Query[:p]))) + "^"
+}
+
+// Options of a query.
+type Options struct {
+	Now time.Time // the value of now(); zero means time.Now()
+}
+
+// Result is a query's answer.
+type Result struct {
+	Columns []string
+	Rows    []schema.Row
+	Scanned int64    // rows read from the store
+	Notices []string // e.g. the stray comma removed
+}
+
+var parser *sqlparser.Parser
+
+func init() {
+	p, err := sqlparser.New(sqlparser.Options{MySQLServerVersion: "8.0.40"})
+	if err != nil {
+		panic(err)
+	}
+	parser = p
+}
+
+var posRE = regexp.MustCompile(`at position (\d+)(?: near '([^']*)')?`)
+
+// Query runs one SELECT on dbms's tables in store.
+func Query(ctx context.Context, store *tables.Store, dbms, query string, opt Options) (*Result, error) {
+	if opt.Now.IsZero() {
+		opt.Now = time.Now()
+	}
+	rw := prepass(query)
+	stmt, err := parser.Parse(rw.text)
+	if err != nil {
+		return nil, parseError(query, rw, err)
+	}
+	sel, ok := stmt.(*sqlparser.Select)
+	if !ok {
+		return nil, &Error{Query: query, Pos: 0, Msg: "only SELECT statements are supported"}
+	}
+	p, err := plan(store, dbms, query, rw, sel, opt)
+	if err != nil {
+		return nil, err
+	}
+	res, err := p.run(ctx, store)
+	if err != nil {
+		return nil, err
+	}
+	res.Notices = append(rw.notices, res.Notices...)
+	return res, nil
+}
+
+func parseError(query string, rw rewritten, err error) error {
+	msg := err.Error()
+	pos := -1
+	if m := posRE.FindStringSubmatch(msg); m != nil {
+		p, _ := strconv.Atoi(m[1])
+		near := m[2]
+		// vitess reports the position after the offending token.
+		p -= len(near)
+		if p < 0 {
+			p = 0
+		}
+		pos = rw.origPos(p)
+		if near != "" {
+			msg = fmt.Sprintf("syntax error near '%s'", near)
+		} else {
+			msg = "syntax error at the end of the statement"
+		}
+	}
+	return &Error{Query: query, Pos: pos, Msg: msg}
+}
+
+// nameError is an unknown table or column, with the closest name.
+func nameError(query, what, name string, cands []string) error {
+	msg := fmt.Sprintf("unknown %s '%s'", what, name)
+	if c := closest(name, cands); c != "" {
+		msg += fmt.Sprintf("; did you mean '%s'?", c)
+	}
+	pos := findWord(query, name)
+	return &Error{Query: query, Pos: pos, Msg: msg}
+}
+
+func findWord(q, w string) int {
+	lq, lw := strings.ToLower(q), strings.ToLower(w)
+	for i := 0; i+len(lw) <= len(lq); i++ {
+		if lq[i:i+len(lw)] != lw {
+			continue
+		}
+		before := i == 0 || !isIdent(lq[i-1])
+		after := i+len(lw) == len(lq) || !isIdent(lq[i+len(lw)])
+		if before && after {
+			return i
+		}
+	}
+	return -1
+}
+
+func isIdent(c byte) bool {
+	return c == '_' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c >= 0x80
+}
+
+func closest(s string, cands []string) string {
+	best, bestD := "", 1<<30
+	for _, c := range cands {
+		if d := editDistance(strings.ToLower(s), strings.ToLower(c)); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	if bestD <= max(2, len(s)/3) {
+		return best
+	}
+	return ""
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			c := 1
+			if a[i-1] == b[j-1] {
+				c = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+c)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+var errCanceled = errors.New("query canceled")

@@ -1,0 +1,151 @@
+package sql_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lakenode/lakenode/tables"
+	"github.com/lakenode/lakenode/tables/schema"
+	lsql "github.com/lakenode/lakenode/tables/sql"
+	"github.com/lakenode/lakenode/tables/tablestest"
+)
+
+var now = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+
+func pingStore(t *testing.T) *tables.Store {
+	t.Helper()
+	s := tablestest.Open(t)
+	cols := []schema.Column{{Name: "device_name", Type: schema.TypeString}, {Name: "timestamp", Type: schema.TypeTimestamp}, {Name: "value", Type: schema.TypeInt}}
+	var rows [][]schema.Value
+	for i := range 48 {
+		// One row an hour over the last two days; devices a, b, c.
+		ts := now.Add(-time.Duration(i)*time.Hour - 30*time.Minute)
+		v := schema.Int(int64(i))
+		if i == 5 {
+			v = schema.Null
+		}
+		rows = append(rows, []schema.Value{schema.Str(string(rune('a' + i%3))), schema.Timestamp(ts), v})
+	}
+	tablestest.Load(t, s, "lsl_demo", "ping_sensor", cols, rows)
+	return s
+}
+
+func render(r *lsql.Result) string {
+	var b strings.Builder
+	b.WriteString(strings.Join(r.Columns, ",") + "\n")
+	for _, row := range r.Rows {
+		var cells []string
+		for _, v := range row {
+			if v.IsNull() {
+				cells = append(cells, "NULL")
+			} else {
+				cells = append(cells, v.String())
+			}
+		}
+		b.WriteString(strings.Join(cells, ",") + "\n")
+	}
+	return b.String()
+}
+
+func TestQueries(t *testing.T) {
+	s := pingStore(t)
+	cases := []struct {
+		q, want string
+		scanned int64 // -1: don't check
+	}{
+		{`select count(*), count(value), min(value), max(value), sum(value), range(value) from ping_sensor`,
+			"count(*),count(value),min(value),max(value),sum(value),range(value)\n48,47,0,47,1123,47\n", 48},
+		{`select count(*) from ping_sensor where timestamp > now() - 1 day`, "count(*)\n24\n", 24},
+		{`select count(*) from ping_sensor where timestamp >= now() - interval '12 hours'`, "count(*)\n12\n", 12},
+		{`select count(*) as n from ping_sensor where timestamp between now() - 2 hours and now()`, "n\n2\n", 2},
+		{`select device_name, count(*), avg(value) from ping_sensor where timestamp > now() - 1 day group by device_name order by device_name`,
+			"device_name,count(*),avg(value)\na,8,10.5\nb,8,11.5\nc,8,13.571428571428571\n", 24},
+		{`select device_name, sum(value) as total from ping_sensor group by device_name having total > 375 order by total desc`,
+			"device_name,total\nc,387\nb,376\n", 48},
+		{`select value, from ping_sensor where value in (1, 2, 3) order by value desc limit 2`, "value\n3\n2\n", -1},
+		{`select distinct device_name from ping_sensor order by 1`, "device_name\na\nb\nc\n", -1},
+		{`select value from ping_sensor where value is null`, "value\nNULL\n", -1},
+		{`select value % 5 as m, value / 2, value::float / 2 from ping_sensor where value = 7`, "m,value / 2,value::float / 2\n2,3,3.5\n", -1},
+		{`select count(distinct device_name) from ping_sensor where device_name like 'A%' or device_name like '_b'`, "count(distinct device_name)\n1\n", -1},
+		{`select value from ping_sensor order by value limit 2 offset 1`, "value\n0\n1\n", -1},
+		{`select extract(hour from timestamp), date_trunc('day', timestamp) from ping_sensor where value = 0`, "extract(hour from timestamp),date_trunc('day', timestamp)\n11,2026-11-25 00:00:00.000000\n", -1},
+		{`select count(*) from ping_sensor where timestamp > '2026-11-25 06:00:00'`, "count(*)\n6\n", 6},
+		{`select max(timestamp) from ping_sensor where value > 100`, "max(timestamp)\nNULL\n", -1},
+		{`select * from ping_sensor where value = 1`, "", -1},
+	}
+	for _, c := range cases {
+		res, err := lsql.Query(context.Background(), s, "lsl_demo", c.q, lsql.Options{Now: now})
+		if err != nil {
+			t.Errorf("%s: %v", c.q, err)
+			continue
+		}
+		if c.want != "" && render(res) != c.want {
+			t.Errorf("%s:\n got %q\nwant %q", c.q, render(res), c.want)
+		}
+		if c.scanned >= 0 && res.Scanned != c.scanned {
+			t.Errorf("%s: scanned %d rows, want %d (time range pushed into the scan)", c.q, res.Scanned, c.scanned)
+		}
+		if c.want == "" && (len(res.Columns) != 7 || len(res.Rows) != 1) {
+			t.Errorf("select *: %v", render(res))
+		}
+	}
+}
+
+func TestStrayCommaNotice(t *testing.T) {
+	s := pingStore(t)
+	res, err := lsql.Query(context.Background(), s, "lsl_demo", "select device_name, timestamp, value, from ping_sensor where timestamp > now() - 1 day limit 10", lsql.Options{Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Rows) != 10 || len(res.Notices) != 1 || !strings.Contains(res.Notices[0], "comma before FROM") {
+		t.Fatalf("rows %d notices %v", len(res.Rows), res.Notices)
+	}
+}
+
+func TestErrors(t *testing.T) {
+	s := pingStore(t)
+	cases := []struct{ q, msg, at string }{
+		{"select devic_name from ping_sensor", "did you mean 'device_name'", "devic_name"},
+		{"select * from ping_sensr", "did you mean 'ping_sensor'", "ping_sensr"},
+		{"select value from ping_sensor where", "syntax error", ""},
+		{"select value from ping_sensor where value >> 2 and sum(value) > 1", "", ""},
+		{"delete from ping_sensor", "only SELECT", ""},
+		{"select nosuchfn(value) from ping_sensor", "function nosuchfn is not supported", "nosuchfn"},
+	}
+	for _, c := range cases {
+		_, err := lsql.Query(context.Background(), s, "lsl_demo", c.q, lsql.Options{Now: now})
+		var se *lsql.Error
+		if !errors.As(err, &se) {
+			t.Errorf("%s: error %v is not *sql.Error", c.q, err)
+			continue
+		}
+		if !strings.Contains(se.Msg, c.msg) {
+			t.Errorf("%s: %q lacks %q", c.q, se.Msg, c.msg)
+		}
+		if c.at != "" && (se.Pos < 0 || !strings.HasPrefix(c.q[se.Pos:], c.at)) {
+			t.Errorf("%s: caret at %d:\n%s", c.q, se.Pos, se.Caret())
+		}
+	}
+	if _, err := lsql.Query(context.Background(), s, "nodb", "select 1 from t", lsql.Options{}); err == nil || !strings.Contains(err.Error(), "has no tables") {
+		t.Errorf("unknown dbms: %v", err)
+	}
+}
+
+func TestCancel(t *testing.T) {
+	s := tablestest.Open(t)
+	rows := make([][]schema.Value, 20000)
+	for i := range rows {
+		rows[i] = []schema.Value{schema.Int(int64(i))}
+	}
+	tablestest.Load(t, s, "d", "big", []schema.Column{{Name: "v", Type: schema.TypeInt}}, rows)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := lsql.Query(ctx, s, "d", "select count(*) from big", lsql.Options{}); err == nil {
+		t.Fatal("a canceled query answered")
+	}
+	_ = fmt.Sprint
+}
