@@ -106,7 +106,8 @@ func runDemo(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		time.Sleep(250 * time.Millisecond)
 	}
 	fmt.Fprintf(stderr, "\rrows ingested into lsl_demo.ping_sensor: %d\n", n.RowCount("lsl_demo", "ping_sensor"))
-	fmt.Fprintln(stderr, `try: get rows count | get msg client | get streaming | get tables where dbms = * | help`)
+	fmt.Fprintln(stderr, `try: sql lsl_demo format = table "select count(*), min(value), max(value) from ping_sensor where timestamp > now() - 1 hour"`)
+	fmt.Fprintln(stderr, `     get msg client | get streaming | get tables where dbms = * | help`)
 	if !isTerminal(stdin) {
 		// Not a terminal: run what stdin says, as a script.
 		return runCommands(ctx, n, &options{}, stdin, stdout, stderr, false, events)
