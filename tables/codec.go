@@ -57,7 +57,11 @@ var errCorruptRow = errors.New("tables: corrupt row value")
 // decodeRow decodes into dst (len = the schema's column count); values past
 // the end of the encoding (a row written under an older, shorter schema)
 // are NULL.
-func decodeRow(b []byte, dst schema.Row) error {
+func decodeRow(b []byte, dst schema.Row) error { return decodeRowMask(b, dst, nil) }
+
+// decodeRowMask decodes like decodeRow, leaving NULL the columns whose need
+// entry is false (their strings are skipped, not copied).
+func decodeRowMask(b []byte, dst schema.Row, need []bool) error {
 	i := 0
 	for ; i < len(dst) && len(b) > 0; i++ {
 		tag := b[0]
@@ -87,7 +91,11 @@ func decodeRow(b []byte, dst schema.Row) error {
 			if n <= 0 || uint64(len(b)-n) < l {
 				return errCorruptRow
 			}
-			dst[i] = schema.Value{Type: schema.TypeString, S: string(b[n : n+int(l)])}
+			if need == nil || need[i] {
+				dst[i] = schema.Value{Type: schema.TypeString, S: string(b[n : n+int(l)])}
+			} else {
+				dst[i] = schema.Value{}
+			}
 			b = b[n+int(l):]
 		case tagFalse:
 			dst[i] = schema.Value{Type: schema.TypeBool}

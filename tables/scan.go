@@ -24,6 +24,7 @@ type Iter struct {
 	err     error
 	scanned int64
 	started bool
+	need    []bool // columns to decode; nil: all
 }
 
 // Scan returns an iterator over t's rows in r.
@@ -41,6 +42,10 @@ func (s *Store) Scan(ctx context.Context, t *schema.Table, r TimeRange) (*Iter, 
 	}
 	return &Iter{ctx: ctx, it: it, row: make(schema.Row, len(t.Columns))}, nil
 }
+
+// Only limits decoding to the columns whose need entry is true; the others
+// read as NULL (strings are then not copied). Call it before Next.
+func (i *Iter) Only(need []bool) { i.need = need }
 
 // Next moves to the next row; false at the end or on error (see Err).
 func (i *Iter) Next() bool {
@@ -65,7 +70,7 @@ func (i *Iter) Next() bool {
 			return false
 		}
 	}
-	if err := decodeRow(i.it.Value(), i.row); err != nil {
+	if err := decodeRowMask(i.it.Value(), i.row, i.need); err != nil {
 		i.err = err
 		return false
 	}
@@ -84,3 +89,19 @@ func (i *Iter) Scanned() int64 { return i.scanned }
 
 // Close releases the iterator.
 func (i *Iter) Close() error { return i.it.Close() }
+
+// CountKeys iterates t's row keys in r without decoding the rows: the
+// ceiling of any scan, for benchmarks.
+func (s *Store) CountKeys(ctx context.Context, t *schema.Table, r TimeRange) (int64, error) {
+	it, err := s.Scan(ctx, t, r)
+	if err != nil {
+		return 0, err
+	}
+	defer func() { _ = it.Close() }()
+	var n int64
+	for ok := it.it.First(); ok; ok = it.it.Next() {
+		_ = it.it.Value()
+		n++
+	}
+	return n, it.it.Error()
+}

@@ -169,6 +169,7 @@ type queryPlan struct {
 	dist    bool
 	limit   int64
 	offset  int64
+	used    []bool
 }
 
 // compiler turns AST expressions into evalFns for one table.
@@ -182,6 +183,8 @@ type compiler struct {
 	hasAgg bool
 	// aliases are the output columns by alias, for HAVING and ORDER BY.
 	aliases map[string]evalFn
+	// used marks the table columns the query reads.
+	used []bool
 }
 
 func (c *compiler) errf(near string, format string, args ...any) error {
@@ -196,7 +199,25 @@ func (c *compiler) columnNames() []string {
 	return out
 }
 
+// compile compiles an expression; one that reads no column and holds no
+// aggregate is evaluated once here (now() - 1 day costs nothing per row).
 func (c *compiler) compile(e sqlparser.Expr) (evalFn, error) {
+	before := c.hasAgg
+	nAggs := len(*c.aggs)
+	f, err := c.compileNode(e)
+	if err != nil {
+		return nil, err
+	}
+	if len(*c.aggs) == nAggs && c.hasAgg == before && !containsColumn(e) {
+		if _, isAlias := e.(*sqlparser.ColName); !isAlias {
+			v := f(&ectx{})
+			return func(*ectx) schema.Value { return v }, nil
+		}
+	}
+	return f, nil
+}
+
+func (c *compiler) compileNode(e sqlparser.Expr) (evalFn, error) {
 	switch x := e.(type) {
 	case *sqlparser.ColName:
 		name := x.Name.Lowered()
@@ -206,6 +227,9 @@ func (c *compiler) compile(e sqlparser.Expr) (evalFn, error) {
 				return f, nil
 			}
 			return nil, nameError(c.q, "column", x.Name.String(), c.columnNames())
+		}
+		if c.used != nil {
+			c.used[idx] = true
 		}
 		return func(e *ectx) schema.Value {
 			if idx < len(e.row) {
@@ -698,7 +722,9 @@ func containsColumn(e sqlparser.Expr) bool {
 
 // timeBounds pushes comparisons of the time column with constants into the
 // scan's range; the WHERE filter still applies to every row.
-func (c *compiler) timeBounds(e sqlparser.Expr, tr *tables.TimeRange) {
+// It reports whether the range captures the expression entirely, so that
+// the filter can be dropped.
+func (c *compiler) timeBounds(e sqlparser.Expr, tr *tables.TimeRange) bool {
 	tc := c.t.Columns[c.t.TimeColumn].Name
 	isTime := func(x sqlparser.Expr) bool {
 		col, ok := x.(*sqlparser.ColName)
@@ -731,16 +757,20 @@ func (c *compiler) timeBounds(e sqlparser.Expr, tr *tables.TimeRange) {
 	}
 	switch x := e.(type) {
 	case *sqlparser.AndExpr:
-		c.timeBounds(x.Left, tr)
-		c.timeBounds(x.Right, tr)
+		l := c.timeBounds(x.Left, tr)
+		r := c.timeBounds(x.Right, tr)
+		return l && r
 	case *sqlparser.BetweenExpr:
 		if x.IsBetween && isTime(x.Left) {
-			if v, ok := constant(x.From); ok {
-				lower(v)
+			lo, lok := constant(x.From)
+			hi, hok := constant(x.To)
+			if lok {
+				lower(lo)
 			}
-			if v, ok := constant(x.To); ok {
-				upper(v + 1)
+			if hok {
+				upper(hi + 1)
 			}
+			return lok && hok
 		}
 	case *sqlparser.ComparisonExpr:
 		op, l, r := x.Operator, x.Left, x.Right
@@ -758,11 +788,11 @@ func (c *compiler) timeBounds(e sqlparser.Expr, tr *tables.TimeRange) {
 			}
 		}
 		if !isTime(l) {
-			return
+			return false
 		}
 		v, ok := constant(r)
 		if !ok {
-			return
+			return false
 		}
 		switch op {
 		case sqlparser.GreaterThanOp:
@@ -776,8 +806,12 @@ func (c *compiler) timeBounds(e sqlparser.Expr, tr *tables.TimeRange) {
 		case sqlparser.EqualOp:
 			lower(v)
 			upper(v + 1)
+		default:
+			return false
 		}
+		return true
 	}
+	return false
 }
 
 func plan(store *tables.Store, dbms, query string, rw rewritten, sel *sqlparser.Select, opt Options) (*queryPlan, error) {
@@ -807,14 +841,20 @@ func plan(store *tables.Store, dbms, query string, rw rewritten, sel *sqlparser.
 		return nil, nameError(query, "table", tn.Name.String(), cands)
 	}
 	p := &queryPlan{query: query, table: t, dist: sel.Distinct, limit: -1}
-	c := &compiler{q: query, t: t, now: opt.Now, aggs: &p.aggs}
+	c := &compiler{q: query, t: t, now: opt.Now, aggs: &p.aggs, used: make([]bool, len(t.Columns))}
 	if sel.Where != nil {
 		f, err := c.compile(sel.Where.Expr)
 		if err != nil {
 			return nil, err
 		}
 		p.where = f
-		c.timeBounds(sel.Where.Expr, &p.tr)
+		// Rows whose time is NULL sort at time 0: a range that starts after
+		// 0 leaves them out, as the comparison would.
+		if c.timeBounds(sel.Where.Expr, &p.tr) && p.tr.HasFrom && p.tr.From > 0 {
+			// The scan's range is the whole filter (time values are
+			// whole microseconds, so the bounds are exact).
+			p.where = nil
+		}
 	}
 	texts := selectTexts(query)
 	c.allow = true
@@ -827,6 +867,9 @@ func plan(store *tables.Store, dbms, query string, rw rewritten, sel *sqlparser.
 	for _, se := range selExprs {
 		switch x := se.(type) {
 		case *sqlparser.StarExpr:
+			for i := range c.used {
+				c.used[i] = true
+			}
 			for i, col := range t.Columns {
 				idx := i
 				p.columns = append(p.columns, col.Name)
@@ -892,6 +935,7 @@ func plan(store *tables.Store, dbms, query string, rw rewritten, sel *sqlparser.
 		p.order = append(p.order, k)
 	}
 	p.agg = c.hasAgg || sel.GroupBy != nil
+	p.used = c.used
 	if sel.Limit != nil {
 		if sel.Limit.Rowcount != nil {
 			n, err := constInt(sel.Limit.Rowcount)
@@ -962,6 +1006,7 @@ func (p *queryPlan) run(ctx context.Context, store *tables.Store) (*Result, erro
 		return nil, err
 	}
 	defer func() { _ = it.Close() }()
+	it.Only(p.used)
 	var out []outRow
 	e := &ectx{}
 	emit := func(e *ectx) {

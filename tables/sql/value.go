@@ -67,6 +67,9 @@ func coerceTime(v schema.Value) (schema.Value, bool) {
 // time (strings compared with a timestamp are read as one), strings by
 // bytes; numbers sort before strings as in SQLite.
 func compare(a, b schema.Value) int {
+	if a.Type == b.Type && (a.Type == schema.TypeInt || a.Type == schema.TypeTimestamp) {
+		return cmpInt(a.I, b.I)
+	}
 	if a.Type == schema.TypeTimestamp || b.Type == schema.TypeTimestamp {
 		if ta, ok := coerceTime(a); ok {
 			if tb, ok := coerceTime(b); ok {
