@@ -54,11 +54,13 @@ fuzz: prereqs-go
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./node/command/
 	$(GO) test -run '^$$' -fuzz FuzzMap -fuzztime 30s ./kafka/mapping/
 
-# Benchmarks: the mapping and the store, then end-to-end ingest against
-# Apache Kafka and kfake (5 M messages each; LAKENODE_BENCH_MESSAGES=N for
-# fewer). Results go in BENCHMARKS.md.
+# Benchmarks: the mapping; queries over 10 M rows against bare Pebble and
+# SQLite (LAKENODE_BENCH_ROWS=N for fewer); end-to-end ingest against Apache
+# Kafka and kfake (5 M messages each; LAKENODE_BENCH_MESSAGES=N for fewer).
+# Results go in BENCHMARKS.md.
 bench: prereqs kafka-jars build
-	$(GO) test -run '^$$' -bench . -benchtime 2s ./kafka/mapping/ ./tables/
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./kafka/mapping/
+	$(GO) test -run '^$$' -bench BenchmarkQuery -benchtime 3x -timeout 60m ./tables/sql/
 	LAKENODE_KAFKA_LIBS=$(KAFKA_LIBS) LAKENODE_BIN=$(CURDIR)/bin/lakenode $(GO) test -run '^$$' -bench BenchmarkIngest -benchtime 1x -timeout 90m ./integration/
 
 lint:

@@ -54,5 +54,24 @@ func TestSeedQueryOverREST(t *testing.T) {
 	if r.Status != http.StatusOK || !strings.HasPrefix(r.Body, "device_name count(*) \n-----------|--------|\n") {
 		t.Fatalf("table: %d\n%s", r.Status, r.Body)
 	}
+	// Retention deletes what is older than a day; drop removes the table.
+	r = n.exec(`set retention where dbms = lsl_demo and table = ping_sensor and keep = 1 day`)
+	if r.Status != http.StatusOK || !strings.Contains(r.Body, "26 older rows deleted") {
+		t.Fatalf("retention: %d %s", r.Status, r.Body)
+	}
+	if got := n.rowCount("lsl_demo", "ping_sensor"); got != 24 {
+		t.Fatalf("%d rows after retention, want 24", got)
+	}
+	if body := n.mustExec("get tables where dbms = lsl_demo"); !strings.Contains(body, "24h0m0s") {
+		t.Errorf("get tables does not show the retention:\n%s", body)
+	}
+	if r := n.exec("drop table ping_sensor where dbms = lsl_demo"); r.Status != http.StatusBadRequest || !strings.Contains(r.Body, "exit kafka") {
+		t.Fatalf("drop while consuming: %d %s", r.Status, r.Body)
+	}
+	n.mustExec("exit kafka")
+	n.mustExec("drop table ping_sensor where dbms = lsl_demo")
+	if body := n.mustExec("get rows count where format = json"); strings.Contains(body, "ping_sensor") {
+		t.Fatalf("table still listed after drop: %s", body)
+	}
 	n.stop()
 }

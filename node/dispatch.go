@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/lakenode/lakenode/actors"
 	"github.com/lakenode/lakenode/node/command"
@@ -34,6 +35,10 @@ func (n *Node) dispatch(ctx context.Context, req command.Request, opts ExecOptio
 			msg += fmt.Sprintf(" (type = %s is not used)", r.Type)
 		}
 		return notice(msg)
+	case *command.DropTable:
+		return n.dropTable(r)
+	case *command.SetRetention:
+		return n.setRetention(ctx, r)
 	case *command.SetBufferThreshold:
 		return n.setThreshold(r)
 	case *command.Ignored:
@@ -75,4 +80,64 @@ func (n *Node) setThreshold(r *command.SetBufferThreshold) Result {
 		return notice("set buffer threshold: a volume without a time commits as soon as rows arrive; give a time to hold rows back")
 	}
 	return Result{Notices: nil, Text: strings.TrimSpace("")}
+}
+
+// dropTable deletes a table. A consumer still mapping into it would
+// recreate it: stop it first.
+func (n *Node) dropTable(r *command.DropTable) Result {
+	for _, c := range n.consumerStatuses() {
+		for _, t := range c.Spec.Topics {
+			if t.DBMS.Literal == r.DBMS && t.Table.Literal == r.Table {
+				return failf("drop table %s.%s: consumer %d writes into it; run `exit kafka` first", r.DBMS, r.Table, c.ID)
+			}
+		}
+	}
+	if _, ok := n.store.Table(r.DBMS, r.Table); !ok {
+		return failf("table %s.%s does not exist%s", r.DBMS, r.Table, n.suggestTable(r.DBMS, r.Table))
+	}
+	n.catalog.Forget(r.DBMS + "." + r.Table)
+	if err := n.store.DropTable(r.DBMS, r.Table); err != nil {
+		return internal(err)
+	}
+	return text(fmt.Sprintf("table %s.%s dropped", r.DBMS, r.Table))
+}
+
+// setRetention sets a table's retention and expires what is already too
+// old; the node then expires rows every 30 s.
+func (n *Node) setRetention(ctx context.Context, r *command.SetRetention) Result {
+	t, err := n.store.SetRetention(r.DBMS, r.Table, r.Keep)
+	if err != nil {
+		return failf("set retention: %v%s", err, n.suggestTable(r.DBMS, r.Table))
+	}
+	if r.Keep == 0 {
+		return text(fmt.Sprintf("%s keeps its rows forever", t.FullName()))
+	}
+	deleted, err := n.store.Expire(ctx, t, time.Now().Add(-r.Keep).UnixMicro())
+	if err != nil {
+		return internal(err)
+	}
+	return text(fmt.Sprintf("%s keeps %s of rows; %d older rows deleted", t.FullName(), r.Keep, deleted))
+}
+
+// expireLoop applies retention every interval until ctx ends.
+func (n *Node) expireLoop(ctx context.Context, every time.Duration) {
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		for _, t := range n.store.Tables() {
+			if t.Retention <= 0 {
+				continue
+			}
+			if d, err := n.store.Expire(ctx, t, time.Now().Add(-t.Retention).UnixMicro()); err != nil {
+				n.event("retention", fmt.Sprintf("expiring rows of %s: %v", t.FullName(), err))
+			} else if d > 0 {
+				n.log.Info("rows expired", "table", t.FullName(), "rows", d)
+			}
+		}
+	}
 }

@@ -575,7 +575,7 @@ func timeRange(t *schema.Table, st tables.TableStats) (string, string) {
 
 func (n *Node) getTables(g *command.Get, opts ExecOptions) Result {
 	dbms := g.Where["dbms"]
-	tbl := output.Table{Header: [][]string{{"Database", "Table name", "Rows", "Size on disk", "Time column", "From", "To"}}}
+	tbl := output.Table{Header: [][]string{{"Database", "Table name", "Rows", "Size on disk", "Time column", "From", "To", "Retention"}}}
 	var objs []*output.Object
 	for _, t := range n.store.Tables() {
 		if dbms != "*" && t.DBMS != dbms {
@@ -584,8 +584,12 @@ func (n *Node) getTables(g *command.Get, opts ExecOptions) Result {
 		st := n.store.Stats(t)
 		from, to := timeRange(t, st)
 		tc := t.Columns[t.TimeColumn].Name
-		tbl.Rows = append(tbl.Rows, []string{t.DBMS, t.Name, strconv.FormatInt(st.Rows, 10), output.Thousands(int64(st.DiskBytes)), tc, from, to})
-		objs = append(objs, (&output.Object{}).Set("dbms", t.DBMS).Set("table", t.Name).Set("rows", st.Rows).Set("bytes", st.DiskBytes).Set("time_column", tc).Set("from", from).Set("to", to))
+		keep := "forever"
+		if t.Retention > 0 {
+			keep = t.Retention.String()
+		}
+		tbl.Rows = append(tbl.Rows, []string{t.DBMS, t.Name, strconv.FormatInt(st.Rows, 10), output.Thousands(int64(st.DiskBytes)), tc, from, to, keep})
+		objs = append(objs, (&output.Object{}).Set("dbms", t.DBMS).Set("table", t.Name).Set("rows", st.Rows).Set("bytes", st.DiskBytes).Set("time_column", tc).Set("from", from).Set("to", to).Set("retention", keep))
 	}
 	if len(objs) == 0 && !g.JSON {
 		return text(fmt.Sprintf("No tables in dbms %s", dbms))

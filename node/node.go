@@ -100,6 +100,8 @@ type Node struct {
 	thresholds actors.Thresholds
 	errLog     *errorLog
 	stopped    bool
+	bgCancel   context.CancelFunc
+	bgDone     chan struct{}
 }
 
 // New opens the data dir and starts the actor system and, if configured,
@@ -161,8 +163,15 @@ func (n *Node) HTTPAddr() string {
 	return n.httpLn.Addr().String()
 }
 
-// Start opens the listeners that are configured.
+// Start opens the listeners that are configured and starts the retention
+// loop.
 func (n *Node) Start(ctx context.Context) error {
+	bg, cancel := context.WithCancel(context.Background())
+	n.bgCancel, n.bgDone = cancel, make(chan struct{})
+	go func() {
+		defer close(n.bgDone)
+		n.expireLoop(bg, 30*time.Second)
+	}()
 	if n.cfg.ListenAddr != "" {
 		host, portS, err := net.SplitHostPort(n.cfg.ListenAddr)
 		if err != nil {
@@ -217,6 +226,10 @@ func (n *Node) Stop(ctx context.Context) error {
 		c, cancel := context.WithTimeout(ctx, 5*time.Second)
 		_ = n.http.Shutdown(c)
 		cancel()
+	}
+	if n.bgCancel != nil {
+		n.bgCancel()
+		<-n.bgDone
 	}
 	if err := n.stopConsumers(ctx, false); err != nil {
 		errs = append(errs, err)

@@ -8,6 +8,7 @@
 package tables
 
 import (
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -168,6 +169,7 @@ type storedSchema struct {
 	Version    uint32         `json:"version"`
 	TimeColumn int            `json:"time_column"`
 	Columns    []storedColumn `json:"columns"`
+	Retention  int64          `json:"retention_us,omitempty"`
 }
 
 type storedColumn struct {
@@ -176,7 +178,7 @@ type storedColumn struct {
 }
 
 func encodeSchema(t *schema.Table) []byte {
-	ss := storedSchema{DBMS: t.DBMS, Name: t.Name, ID: t.ID, Version: t.Version, TimeColumn: t.TimeColumn}
+	ss := storedSchema{DBMS: t.DBMS, Name: t.Name, ID: t.ID, Version: t.Version, TimeColumn: t.TimeColumn, Retention: t.Retention.Microseconds()}
 	for _, c := range t.Columns {
 		ss.Columns = append(ss.Columns, storedColumn{Name: c.Name, Type: uint8(c.Type)})
 	}
@@ -189,7 +191,7 @@ func decodeSchema(b []byte) (*schema.Table, error) {
 	if err := json.Unmarshal(b, &ss); err != nil {
 		return nil, fmt.Errorf("tables: corrupt schema: %w", err)
 	}
-	t := &schema.Table{DBMS: ss.DBMS, Name: ss.Name, ID: ss.ID, Version: ss.Version, TimeColumn: ss.TimeColumn}
+	t := &schema.Table{DBMS: ss.DBMS, Name: ss.Name, ID: ss.ID, Version: ss.Version, TimeColumn: ss.TimeColumn, Retention: time.Duration(ss.Retention) * time.Microsecond}
 	for _, c := range ss.Columns {
 		t.Columns = append(t.Columns, schema.Column{Name: c.Name, Type: schema.Type(c.Type)})
 	}
@@ -487,6 +489,67 @@ func (s *Store) DropTable(dbms, name string) error {
 	}
 	s.mu.Unlock()
 	return nil
+}
+
+// SetRetention sets how long a table keeps rows (0: forever), durably.
+func (s *Store) SetRetention(dbms, name string, keep time.Duration) (*schema.Table, error) {
+	s.catalogMu.Lock()
+	defer s.catalogMu.Unlock()
+	t, ok := s.Table(dbms, name)
+	if !ok {
+		return nil, fmt.Errorf("table %s.%s does not exist", dbms, name)
+	}
+	nt := *t
+	nt.Retention = keep
+	if err := s.db.Set(catalogKey(dbms, name), encodeSchema(&nt), pebble.Sync); err != nil {
+		return nil, fmt.Errorf("storing the retention of %s: %w", t.FullName(), err)
+	}
+	s.mu.Lock()
+	s.tables[nt.FullName()] = &nt
+	s.byID[nt.ID] = &nt
+	s.mu.Unlock()
+	return &nt, nil
+}
+
+// Expire deletes t's rows whose time is before cutoff (µs), with one range
+// delete, and returns how many there were.
+func (s *Store) Expire(ctx context.Context, t *schema.Table, cutoff int64) (int64, error) {
+	mu := s.applyMutex(t.ID)
+	mu.Lock()
+	defer mu.Unlock()
+	n, err := s.CountKeys(ctx, t, TimeRange{To: cutoff, HasTo: true})
+	if err != nil || n == 0 {
+		return 0, err
+	}
+	s.mu.RLock()
+	var st tableStats
+	if p := s.stats[t.ID]; p != nil {
+		st = *p
+	}
+	s.mu.RUnlock()
+	st.rows -= n
+	if st.rows <= 0 {
+		st.rows, st.hasTime = 0, false
+	} else if st.minTime < cutoff {
+		st.minTime = cutoff
+	}
+	b := s.db.NewBatch()
+	defer func() { _ = b.Close() }()
+	if err := b.DeleteRange(tablePrefix(t.ID), rowTimeBound(t.ID, cutoff), nil); err != nil {
+		return 0, err
+	}
+	if err := b.Set(statsKey(t.ID), st.encode(), nil); err != nil {
+		return 0, err
+	}
+	if err := b.Commit(pebble.Sync); err != nil {
+		return 0, fmt.Errorf("expiring rows of %s: %w", t.FullName(), err)
+	}
+	s.mu.Lock()
+	if _, live := s.byID[t.ID]; live {
+		s.stats[t.ID] = &st
+	}
+	s.mu.Unlock()
+	return n, nil
 }
 
 // SourceID returns the local id of a topic identity, allocating it durably

@@ -292,3 +292,35 @@ func TestConcurrentApply(t *testing.T) {
 		}
 	}
 }
+
+func TestRetentionExpire(t *testing.T) {
+	dir := t.TempDir()
+	s, err := tables.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows [][]schema.Value
+	for i := range 10 {
+		rows = append(rows, ping(int64(i)*1000, int64(i)))
+	}
+	tbl := tablestest.Load(t, s, "d", "r", pingCols, rows)
+	if _, err := s.SetRetention("d", "r", 48*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	n, err := s.Expire(context.Background(), tbl, 4000)
+	if err != nil || n != 4 {
+		t.Fatalf("expired %d, %v", n, err)
+	}
+	if st := s.Stats(tbl); st.Rows != 6 || st.MinTime != 4000 {
+		t.Fatalf("stats after expiry %+v", st)
+	}
+	if got := tablestest.Dump(t, s, "d", "r"); len(got) != 6 || got[0][schema.NumSystemColumns+1].I != 4 {
+		t.Fatalf("rows after expiry: %d", len(got))
+	}
+	_ = s.Close()
+	s = tablestest.OpenDir(t, dir)
+	tbl, _ = s.Table("d", "r")
+	if tbl.Retention != 48*time.Hour || s.Stats(tbl).Rows != 6 {
+		t.Fatalf("after reopen: retention %v rows %d", tbl.Retention, s.Stats(tbl).Rows)
+	}
+}

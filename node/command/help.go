@@ -33,6 +33,8 @@ var commands = []CommandHelp{
 	{"get rows count", "get rows count [where dbms = NAME [and table = NAME]] [and format = json]", "get rows count where dbms = lsl_demo", "rows per table"},
 	{"get error log", "get error log", "get error log", "the latest errors of every kind"},
 	{"get version", "get version", "get version", "the lakenode version"},
+	{"drop table", "drop table NAME where dbms = DBMS", "drop table ping_sensor where dbms = lsl_demo", "delete a table and its rows"},
+	{"set retention", "set retention where dbms = DBMS and table = TABLE and keep = N days", "set retention where dbms = lsl_demo and table = ping_sensor and keep = 30 days", "delete rows older than N (by the table's time column); keep = 0 keeps them forever"},
 	{"connect dbms", "connect dbms NAME where type = sqlite|psql ...", "connect dbms lsl_demo where type = sqlite", "declare a database (lakenode stores every table in its data dir)"},
 	{"flush buffers", "flush buffers", "flush buffers", "commit buffered rows now"},
 	{"set buffer threshold", "set buffer threshold where [dbms = NAME and table = NAME and] time = N seconds and volume = N KB", "set buffer threshold where time = 2 seconds and volume = 10KB", "how long rows may wait before they are committed (default: at once)"},

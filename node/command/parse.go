@@ -52,6 +52,18 @@ type Get struct {
 	Where map[string]string
 }
 
+// DropTable is `drop table NAME where dbms = X`.
+type DropTable struct{ DBMS, Table string }
+
+// SetRetention is `set retention where dbms = X and table = Y and keep = N days`
+// (keep = 0 keeps rows forever).
+type SetRetention struct {
+	DBMS, Table string
+	Keep        time.Duration
+}
+
+func (*DropTable) request()          {}
+func (*SetRetention) request()       {}
 func (*SetVar) request()             {}
 func (*ExitKafka) request()          {}
 func (*FlushBuffers) request()       {}
@@ -129,6 +141,10 @@ func Parse(line string, vars map[string]string) (Request, error) {
 		return parseConnect(toks, line)
 	case words(3) == "set buffer threshold":
 		return parseThreshold(toks, line)
+	case words(2) == "drop table":
+		return parseDropTable(toks, line)
+	case words(2) == "set retention":
+		return parseRetention(toks, line)
 	case first == "help":
 		topic := ""
 		if len(toks) > 1 {
@@ -155,7 +171,7 @@ func firstWords(line string, n int) string {
 
 func isCommandWord(w string) bool {
 	switch strings.ToLower(w) {
-	case "run", "sql", "get", "exit", "flush", "connect", "set", "help", "create", "blockchain":
+	case "run", "sql", "get", "exit", "flush", "connect", "set", "help", "create", "blockchain", "drop":
 		return true
 	}
 	return false
@@ -181,6 +197,60 @@ func parseConnect(toks []token, line string) (Request, error) {
 		}
 	}
 	return c, nil
+}
+
+func parseDropTable(toks []token, line string) (Request, error) {
+	if len(toks) < 7 || toks[2].kind != tokWord || !toks[3].is("where") {
+		return nil, errAt(line, len(line), "usage: drop table NAME where dbms = DBMS")
+	}
+	kvs, err := parseKV(toks[4:], line)
+	if err != nil {
+		return nil, err
+	}
+	d := &DropTable{Table: strings.ToLower(toks[2].text)}
+	for _, k := range kvs {
+		if k.key != "dbms" {
+			return nil, &Error{Status: statusStructure, Detail: fmt.Sprintf("Unknown key in AnyLog command: %s", k.rawKey), Pos: k.keyPos, Line: line}
+		}
+		d.DBMS = strings.ToLower(k.value)
+	}
+	if d.DBMS == "" {
+		return nil, errAt(line, len(line), "usage: drop table NAME where dbms = DBMS")
+	}
+	return d, nil
+}
+
+func parseRetention(toks []token, line string) (Request, error) {
+	usage := "usage: set retention where dbms = DBMS and table = TABLE and keep = N days (0 keeps rows forever)"
+	if len(toks) < 5 || !toks[2].is("where") {
+		return nil, errAt(line, len(line), "%s", usage)
+	}
+	kvs, err := parseKV(toks[3:], line)
+	if err != nil {
+		return nil, err
+	}
+	r := &SetRetention{}
+	hasKeep := false
+	for _, k := range kvs {
+		switch k.key {
+		case "dbms":
+			r.DBMS = strings.ToLower(k.value)
+		case "table":
+			r.Table = strings.ToLower(k.value)
+		case "keep":
+			d, err := parseDuration(k.value)
+			if err != nil {
+				return nil, &Error{Status: statusWrongValue, Detail: err.Error(), Pos: k.valPos, Line: line}
+			}
+			r.Keep, hasKeep = d, true
+		default:
+			return nil, &Error{Status: statusStructure, Detail: fmt.Sprintf("Unknown key in AnyLog command: %s", k.rawKey), Pos: k.keyPos, Line: line}
+		}
+	}
+	if r.DBMS == "" || r.Table == "" || !hasKeep {
+		return nil, errAt(line, len(line), "%s", usage)
+	}
+	return r, nil
 }
 
 func parseThreshold(toks []token, line string) (Request, error) {
@@ -253,6 +323,8 @@ func parseDuration(v string) (time.Duration, error) {
 		u = time.Hour
 	case "day", "d":
 		u = 24 * time.Hour
+	case "week", "w":
+		u = 7 * 24 * time.Hour
 	default:
 		return 0, fmt.Errorf("'%s' is not a time unit: use seconds, minutes, hours or days", unit)
 	}

@@ -195,6 +195,11 @@ func TestOtherCommands(t *testing.T) {
 		{"get columns where dbms = d and table = t", func(r Request) bool { return r.(*Get).Where["table"] == "t" }},
 		{"get rows count where dbms = d and format = json", func(r Request) bool { g := r.(*Get); return g.What == "rows count" && g.JSON }},
 		{"exit kafka", func(r Request) bool { _, ok := r.(*ExitKafka); return ok }},
+		{"drop table ping_sensor where dbms = lsl_demo", func(r Request) bool { d := r.(*DropTable); return d.DBMS == "lsl_demo" && d.Table == "ping_sensor" }},
+		{"set retention where dbms = d and table = t and keep = 30 days", func(r Request) bool {
+			s := r.(*SetRetention)
+			return s.Table == "t" && s.Keep == 30*24*time.Hour
+		}},
 		{"flush buffers", func(r Request) bool { _, ok := r.(*FlushBuffers); return ok }},
 		{"connect dbms lsl_demo where type = sqlite", func(r Request) bool { c := r.(*ConnectDBMS); return c.Name == "lsl_demo" && c.Type == "sqlite" }},
 		{"set buffer threshold where time = 2 seconds and volume = 10KB", func(r Request) bool {
@@ -229,7 +234,7 @@ func TestOtherCommands(t *testing.T) {
 	for _, bad := range []string{
 		"frobnicate", "get nothing", "get operator banana", "get tables", "get columns where dbms = d",
 		`sql d format = xml "select 1"`, "sql d", "run client () get processes", "get processes where format = yaml",
-		"set buffer threshold where dbms = d", "get processes where color = red", "!nope", `sql d dest = kafka@h:1 "select 1"`,
+		"set buffer threshold where dbms = d", "get processes where color = red", "drop table t", "set retention where dbms = d and keep = 1 day", "!nope", `sql d dest = kafka@h:1 "select 1"`,
 	} {
 		if _, err := Parse(bad, nil); err == nil {
 			t.Errorf("%q parsed", bad)

@@ -230,6 +230,9 @@ type Table struct {
 	// `timestamp` if present at creation, else the first timestamp column,
 	// else insert_timestamp. It never changes after creation.
 	TimeColumn int
+	// Retention, when set, is how long rows are kept, by their time
+	// column; older rows are deleted.
+	Retention time.Duration
 }
 
 // ColumnIndex returns the index of the named column, or -1.
