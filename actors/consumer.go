@@ -58,17 +58,18 @@ type ConsumerStatus struct {
 // consumerActor runs one `run kafka consumer`: it owns the franz-go client
 // and supervises one partition actor per assigned partition.
 type consumerActor struct {
-	cfg      ConsumerConfig
-	client   *kafka.Consumer
-	cancel   context.CancelFunc
-	bridge   *bridge
-	status   *statusBox
-	stopping bool
-	waiters  []chan error
-	restarts int
-	gen      int // client generation, bumped by each startClient
-	dlq      *kafka.Producer
-	sem      chan struct{}
+	cfg        ConsumerConfig
+	client     *kafka.Consumer
+	cancel     context.CancelFunc
+	bridge     *bridge
+	status     *statusBox
+	stopping   bool
+	waiters    []chan error
+	restarts   int
+	gen        int  // client generation, bumped by each startClient
+	brokerDown bool // the health check found the broker unreachable
+	dlq        *kafka.Producer
+	sem        chan struct{}
 }
 
 type statusBox struct {
@@ -129,6 +130,7 @@ type spawned struct {
 }
 
 type clientClosed struct{ err error }
+type brokerHealth struct{ err error }
 type restartClient struct{}
 type partitionBroken struct {
 	tp  kafka.TopicPartition
@@ -243,13 +245,34 @@ func (a *consumerActor) Receive(ctx actor.Context) {
 			for _, t := range a.cfg.Spec.Topics {
 				topics = append(topics, t.Name)
 			}
+			self, sys := ctx.Self(), ctx.ActorSystem()
 			go func() {
 				c, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 				defer cancel()
-				if hw, err := client.HighWatermarks(c, topics...); err == nil {
+				hw, err := client.HighWatermarks(c, topics...)
+				if err == nil {
 					b.setHighWatermarks(hw)
 				}
+				sys.Root.Send(self, &brokerHealth{err: err})
 			}()
+		}
+	case *brokerHealth:
+		// The periodic watermark read doubles as a broker health check, so
+		// a broker that never answered shows too (the group client alone
+		// retries silently).
+		a.status.mu.Lock()
+		state := a.status.state
+		a.status.mu.Unlock()
+		switch {
+		case m.err != nil && (state == "running" || state == "starting"):
+			text := fmt.Sprintf("broker %s unreachable: %v", a.cfg.Spec.Broker(), m.err)
+			a.status.set("retrying", text)
+			a.brokerDown = true
+			a.cfg.Events("kafka", fmt.Sprintf("consumer %d: %s (retrying with backoff)", a.cfg.ID, text))
+		case m.err == nil && a.brokerDown && state == "retrying":
+			a.brokerDown = false
+			a.status.set("running", "consuming from "+a.cfg.Spec.Broker())
+			a.cfg.Events("kafka", fmt.Sprintf("consumer %d: broker %s answers again", a.cfg.ID, a.cfg.Spec.Broker()))
 		}
 	}
 }
