@@ -170,6 +170,7 @@ type queryPlan struct {
 	limit   int64
 	offset  int64
 	used    []bool
+	buckets bool // increments(): groups come out in bucket order
 }
 
 // compiler turns AST expressions into evalFns for one table.
@@ -707,6 +708,68 @@ func literal(x *sqlparser.Literal) (schema.Value, error) {
 	return schema.Null, fmt.Errorf("literal %s is not supported", x.Val)
 }
 
+// increments compiles increments(unit, N, column) into a bucket key: the
+// start of the N-unit bucket holding the column's time (units second,
+// minute, hour, day, week, month, year).
+func (c *compiler) increments(fe *sqlparser.FuncExpr) (evalFn, error) {
+	if len(fe.Exprs) != 3 {
+		return nil, c.errf("increments", "use increments(unit, N, column), e.g. increments(minute, 5, timestamp)")
+	}
+	var unit string
+	switch u := fe.Exprs[0].(type) {
+	case *sqlparser.ColName:
+		unit = u.Name.Lowered()
+	case *sqlparser.Literal:
+		unit = strings.ToLower(u.Val)
+	}
+	unit = strings.TrimSuffix(unit, "s")
+	lit, ok := fe.Exprs[1].(*sqlparser.Literal)
+	if !ok || lit.Type != sqlparser.IntVal {
+		return nil, c.errf("increments", "increments: N must be a whole number")
+	}
+	n, _ := strconv.ParseInt(lit.Val, 10, 64)
+	if n < 1 {
+		return nil, c.errf("increments", "increments: N must be at least 1")
+	}
+	col, err := c.compile(fe.Exprs[2])
+	if err != nil {
+		return nil, err
+	}
+	var step time.Duration
+	switch unit {
+	case "second":
+		step = time.Second
+	case "minute":
+		step = time.Minute
+	case "hour":
+		step = time.Hour
+	case "day":
+		step = 24 * time.Hour
+	case "week":
+		step = 7 * 24 * time.Hour
+	case "month", "year":
+	default:
+		return nil, c.errf("increments", "increments: unit %q is not one of second, minute, hour, day, week, month, year", unit)
+	}
+	return func(e *ectx) schema.Value {
+		v, ok := coerceTime(col(e))
+		if !ok || v.IsNull() {
+			return schema.Null
+		}
+		t := v.Time()
+		switch unit {
+		case "month":
+			m := (int(t.Month()) - 1) / int(n) * int(n)
+			return schema.Timestamp(time.Date(t.Year(), time.Month(m+1), 1, 0, 0, 0, 0, time.UTC))
+		case "year":
+			return schema.Timestamp(time.Date(t.Year()/int(n)*int(n), 1, 1, 0, 0, 0, 0, time.UTC))
+		}
+		w := int64(step/time.Microsecond) * n
+		us := v.I - ((v.I%w)+w)%w
+		return schema.TimestampMicros(us)
+	}, nil
+}
+
 // containsColumn reports whether an expression reads a column.
 func containsColumn(e sqlparser.Expr) bool {
 	found := false
@@ -877,6 +940,18 @@ func plan(store *tables.Store, dbms, query string, rw rewritten, sel *sqlparser.
 			}
 			ti++
 		case *sqlparser.AliasedExpr:
+			if fe, ok := x.Expr.(*sqlparser.FuncExpr); ok && fe.Name.Lowered() == "increments" {
+				// EdgeLake's increments(unit, N, column): group by time
+				// buckets of N units; the bucket itself is not a column.
+				g, err := c.increments(fe)
+				if err != nil {
+					return nil, err
+				}
+				p.groupBy = append(p.groupBy, g)
+				p.buckets = true
+				ti++
+				continue
+			}
 			f, err := c.compile(x.Expr)
 			if err != nil {
 				return nil, err
@@ -934,7 +1009,7 @@ func plan(store *tables.Store, dbms, query string, rw rewritten, sel *sqlparser.
 		}
 		p.order = append(p.order, k)
 	}
-	p.agg = c.hasAgg || sel.GroupBy != nil
+	p.agg = c.hasAgg || sel.GroupBy != nil || p.buckets
 	p.used = c.used
 	if sel.Limit != nil {
 		if sel.Limit.Rowcount != nil {
@@ -993,6 +1068,24 @@ func (p *queryPlan) byOutput(e sqlparser.Expr, c *compiler) (evalFn, bool) {
 		return nil, false
 	}
 	return p.proj[i], true
+}
+
+// compareKeys orders encoded group keys whose first part is a bucket
+// timestamp (NULL first).
+func compareKeys(a, b string) int {
+	x, y := decodeFirstKey(a), decodeFirstKey(b)
+	if d := compareNullsFirst(x, y); d != 0 {
+		return d
+	}
+	return strings.Compare(a, b)
+}
+
+func decodeFirstKey(k string) schema.Value {
+	if k == "" || schema.Type(k[0]) == schema.TypeInvalid {
+		return schema.Null
+	}
+	v, _ := binary.Varint([]byte(k[1:]))
+	return schema.Value{Type: schema.Type(k[0]), I: v}
 }
 
 type outRow struct {
@@ -1070,6 +1163,10 @@ func (p *queryPlan) run(ctx context.Context, store *tables.Store) (*Result, erro
 			return nil, fmt.Errorf("%w: %v", errCanceled, ctx.Err())
 		}
 		return nil, err
+	}
+	if p.buckets {
+		// Bucket keys are encoded timestamps: order groups by them.
+		slices.SortFunc(order, func(a, b string) int { return compareKeys(a, b) })
 	}
 	if p.agg {
 		if len(groups) == 0 && len(p.groupBy) == 0 {

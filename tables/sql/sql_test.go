@@ -149,3 +149,21 @@ func TestCancel(t *testing.T) {
 	}
 	_ = fmt.Sprint
 }
+
+func TestIncrements(t *testing.T) {
+	s := pingStore(t)
+	res, err := lsql.Query(context.Background(), s, "lsl_demo", "select increments(hour, 6, timestamp), min(timestamp), count(*) from ping_sensor where timestamp > now() - 1 day", lsql.Options{Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// now is 12:00; rows at hh:30 for the last 24 hours: buckets 12:00
+	// yesterday .. 06:00 today, 6 rows each.
+	want := "min(timestamp),count(*)\n" +
+		"2026-11-24 12:30:00.000000,6\n2026-11-24 18:30:00.000000,6\n2026-11-25 00:30:00.000000,6\n2026-11-25 06:30:00.000000,6\n"
+	if got := render(res); got != want {
+		t.Errorf("increments:\n got %q\nwant %q", got, want)
+	}
+	if _, err := lsql.Query(context.Background(), s, "lsl_demo", "select increments(fortnight, 1, timestamp), count(*) from ping_sensor", lsql.Options{Now: now}); err == nil {
+		t.Error("increments with a bad unit succeeded")
+	}
+}
