@@ -8,7 +8,7 @@ KAFKA_LIBS := $(CURDIR)/.cache/kafka-$(KAFKA_VERSION)/libs
 UNIT_PKGS = $(shell $(GO) list ./... | grep -v -e /integration -e /kafkatest/kfakebroker)
 GOLANGCI_VERSION := v2.15.0
 
-.PHONY: all build demo test unit integration kafka-jars prereqs prereqs-go bench lint fmt vet fuzz clean
+.PHONY: all build demo test unit integration kafka-jars prereqs prereqs-go bench lint fmt vet fuzz generate clean
 
 all: build
 
@@ -65,6 +65,11 @@ bench: prereqs kafka-jars build
 
 lint:
 	$(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_VERSION) run ./...
+
+# Regenerate the protobuf messages (needs protoc and protoc-gen-go v1.36.12;
+# the generated code is committed, so builds never need them).
+generate:
+	cd actors/actorpb && protoc --go_out=. --go_opt=paths=source_relative lakenode.proto
 
 clean:
 	rm -rf bin

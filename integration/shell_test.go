@@ -128,3 +128,30 @@ func TestShellInTerminal(t *testing.T) {
 		t.Fatalf("the shell did not leave on Ctrl-D\n%s", s.screen())
 	}
 }
+
+// TestConnect runs commands against a running node through --connect (remote
+// actor messages): same output and exit codes as local, and the shell.
+func TestConnect(t *testing.T) {
+	n := startNode(t, "remote-node", t.TempDir(), "")
+	out, errOut, code := runCLI(t, "", "--connect", n.listen, "-c", "get version", "-c", "get rows count where format = json")
+	if code != 0 || out != "lakenode dev\n[]\n" && !strings.HasSuffix(out, "\n[]\n") {
+		t.Fatalf("--connect -c: %d %q %q", code, out, errOut)
+	}
+	_, errOut, code = runCLI(t, "", "--connect", n.listen, "-c", `sql d "select 1 from t"`, "-c", "run streamer")
+	if code != 1 || !strings.Contains(errOut, "dbms d has no tables") || !strings.Contains(errOut, "^") || !strings.Contains(errOut, "run streamer: ignored") {
+		t.Fatalf("--connect errors: %d %q", code, errOut)
+	}
+	out, _, code = runCLI(t, "get version\n", "--connect", n.listen)
+	if code != 0 || !strings.Contains(out, "lakenode") {
+		t.Fatalf("--connect stdin: %d %q", code, out)
+	}
+	if _, errOut, code = runCLI(t, "", "--connect", freeAddr(t), "-c", "get version"); code != 1 || !strings.Contains(errOut, "cannot reach a node") {
+		t.Fatalf("--connect to nothing: %d %q", code, errOut)
+	}
+	s := startShell(t, "--connect", n.listen)
+	s.expect(n.listen + "> ")
+	s.send("get versi\t\r")
+	s.expect("lakenode dev")
+	s.send("\x04")
+	n.stop()
+}

@@ -193,6 +193,9 @@ func (n *Node) Start(ctx context.Context) error {
 		_ = probe.Close()
 		n.remote = remote.NewRemote(n.sys, remote.Configure(host, port))
 		n.remote.Start()
+		if err := n.startCommandActor(); err != nil {
+			return fmt.Errorf("starting the command actor: %w", err)
+		}
 	}
 	if n.cfg.HTTPAddr != "" {
 		ln, err := net.Listen("tcp", n.cfg.HTTPAddr)

@@ -54,13 +54,10 @@ func appendRow(dst []byte, vals []schema.Value) []byte {
 
 var errCorruptRow = errors.New("tables: corrupt row value")
 
-// decodeRow decodes into dst (len = the schema's column count); values past
-// the end of the encoding (a row written under an older, shorter schema)
-// are NULL.
-func decodeRow(b []byte, dst schema.Row) error { return decodeRowMask(b, dst, nil) }
-
-// decodeRowMask decodes like decodeRow, leaving NULL the columns whose need
-// entry is false (their strings are skipped, not copied).
+// decodeRowMask decodes into dst (len = the schema's column count); values
+// past the end of the encoding (a row written under an older, shorter
+// schema) are NULL, and so are the columns whose need entry is false (their
+// strings are skipped, not copied). A nil need decodes every column.
 func decodeRowMask(b []byte, dst schema.Row, need []bool) error {
 	i := 0
 	for ; i < len(dst) && len(b) > 0; i++ {

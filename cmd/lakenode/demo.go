@@ -110,7 +110,8 @@ func runDemo(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fmt.Fprintln(stderr, `     get msg client | get streaming | get tables where dbms = * | help`)
 	if !isTerminal(stdin) {
 		// Not a terminal: run what stdin says, as a script.
-		return runCommands(ctx, n, &options{}, stdin, stdout, stderr, false, events)
+		exec := func(ctx context.Context, line string) bool { return execute(ctx, n, line, stdout, stderr) }
+		return runCommands(ctx, exec, localConn{n}, n.Name(), &options{}, stdin, stdout, stderr, false, events)
 	}
 	sh := sqlshell.New(sqlshell.Config{Conn: localConn{n}, Prompt: n.Name(), Stdin: stdin, Stdout: stdout, Stderr: stderr})
 	events.attach(sh.Printer())

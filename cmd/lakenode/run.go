@@ -18,6 +18,7 @@ import (
 
 	"github.com/lakenode/lakenode/node"
 	"github.com/lakenode/lakenode/node/command"
+	"github.com/lakenode/lakenode/node/nodeclient"
 	"github.com/lakenode/lakenode/sqlshell"
 )
 
@@ -33,6 +34,7 @@ type options struct {
 	serve, showVersion                        bool
 	logLevel, logFile                         string
 	httpSet, listenSet                        bool
+	connect                                   string
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -50,6 +52,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.showVersion, "version", false, "print the version and exit")
 	fs.StringVar(&o.logLevel, "log-level", "warn", "log level: debug, info, warn or error")
 	fs.StringVar(&o.logFile, "log-file", "", "write logs to this file instead of stderr")
+	fs.StringVar(&o.connect, "connect", "", "run the shell, -c and -f against the running node whose --listen address is `HOST:PORT`")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage:\n  lakenode [flags]          run a node (a shell at a terminal, else commands from stdin)\n  lakenode demo [flags]     the demo: embedded broker, sample producer, the seed's consumer, the shell\n  lakenode --version\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -110,6 +113,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	defer closeLog()
 
+	if o.connect != "" {
+		return runConnected(o, stdin, stdout, stderr, logger)
+	}
 	cfg := node.DefaultConfig()
 	cfg.DataDir, cfg.Name, cfg.KafkaEmbedded, cfg.Logger, cfg.Version = o.dataDir, o.name, o.embedded, logger, version
 	if o.serve || o.httpSet {
@@ -144,7 +150,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "lakenode:", err)
 		status = 1
 	} else {
-		status = runCommands(ctx, n, o, stdin, stdout, stderr, interactive, events)
+		exec := func(ctx context.Context, line string) bool { return execute(ctx, n, line, stdout, stderr) }
+		status = runCommands(ctx, exec, localConn{n}, n.Name(), o, stdin, stdout, stderr, interactive, events)
 		if o.serve {
 			fmt.Fprintf(stderr, "lakenode %s serving (REST %s); SIGINT or SIGTERM stops it\n", n.Name(), n.HTTPAddr())
 			<-ctx.Done()
@@ -161,13 +168,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 // runCommands runs -f scripts then -c commands; with neither, the shell at a
 // terminal or the commands read from stdin (unless --serve).
-func runCommands(ctx context.Context, n *node.Node, o *options, stdin io.Reader, stdout, stderr io.Writer, interactive bool, events *eventSink) int {
+func runCommands(ctx context.Context, run func(context.Context, string) bool, conn sqlshell.Conn, prompt string, o *options, stdin io.Reader, stdout, stderr io.Writer, interactive bool, events *eventSink) int {
 	failed := false
 	exec := func(line string) {
 		if ctx.Err() != nil {
 			return
 		}
-		if !execute(ctx, n, line, stdout, stderr) {
+		if !run(ctx, line) {
 			failed = true
 		}
 	}
@@ -194,7 +201,7 @@ func runCommands(ctx context.Context, n *node.Node, o *options, stdin io.Reader,
 	switch {
 	case len(o.files) > 0 || len(o.cmds) > 0 || o.serve:
 	case interactive:
-		sh := sqlshell.New(sqlshell.Config{Conn: localConn{n}, Prompt: n.Name(), Stdin: stdin, Stdout: stdout, Stderr: stderr})
+		sh := sqlshell.New(sqlshell.Config{Conn: conn, Prompt: prompt, Stdin: stdin, Stdout: stdout, Stderr: stderr})
 		events.attach(sh.Printer())
 		if err := sh.Run(ctx); err != nil {
 			fmt.Fprintln(stderr, "lakenode:", err)
@@ -234,6 +241,50 @@ func execute(ctx context.Context, n *node.Node, line string, stdout, stderr io.W
 		}
 	}
 	return true
+}
+
+// runConnected runs the shell, -f and -c against a running node over remote
+// actor messages: the same commands, output and exit codes as local.
+func runConnected(o *options, stdin io.Reader, stdout, stderr io.Writer, logger *slog.Logger) int {
+	interactive := len(o.files) == 0 && len(o.cmds) == 0 && isTerminal(stdin)
+	sigs := []os.Signal{syscall.SIGTERM}
+	if !interactive {
+		sigs = append(sigs, os.Interrupt)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), sigs...)
+	defer stop()
+	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	// The remote endpoint logs every connection hiccup at error level;
+	// the client reports what matters itself.
+	remoteLog := slog.New(slog.DiscardHandler)
+	if logger.Enabled(context.Background(), slog.LevelDebug) {
+		remoteLog = logger
+	}
+	cl, err := nodeclient.Dial(dctx, o.connect, isTerminal(stdout), remoteLog)
+	cancel()
+	if err != nil {
+		fmt.Fprintln(stderr, "lakenode:", err)
+		return 1
+	}
+	defer cl.Close()
+	run := func(ctx context.Context, line string) bool {
+		rep := cl.Execute(ctx, line)
+		for _, n := range rep.Notices {
+			fmt.Fprintln(stderr, n)
+		}
+		if rep.Err != "" {
+			fmt.Fprintln(stderr, rep.Err)
+			return false
+		}
+		if rep.Text != "" {
+			io.WriteString(stdout, rep.Text)
+			if !strings.HasSuffix(rep.Text, "\n") {
+				io.WriteString(stdout, "\n")
+			}
+		}
+		return true
+	}
+	return runCommands(ctx, run, cl, o.connect, o, stdin, stdout, stderr, interactive, newEventSink(stderr))
 }
 
 func isTerminal(f any) bool {

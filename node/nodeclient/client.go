@@ -1,0 +1,122 @@
+// Package nodeclient reaches a running node over remote actor messages: the
+// shell's --connect. It is a sqlshell.Conn.
+package nodeclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/asynkron/protoactor-go/remote"
+
+	"github.com/lakenode/lakenode/actors/actorpb"
+	"github.com/lakenode/lakenode/sqlshell"
+)
+
+// Client talks to one node's command actor.
+type Client struct {
+	sys      *actor.ActorSystem
+	rem      *remote.Remote
+	target   *actor.PID
+	terminal bool
+}
+
+// CommandActorName must match the node's (node.CommandActorName).
+const commandActorName = "command"
+
+// Dial starts a local remote endpoint on an ephemeral port of the interface
+// that reaches addr and checks that the node answers.
+func Dial(ctx context.Context, addr string, terminal bool, logger *slog.Logger) (*Client, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("--connect %q: %w", addr, err)
+	}
+	// A plain TCP dial first: a node that is not there fails at once, and
+	// clearly, instead of after the actor request's timeout.
+	if c, err := (&net.Dialer{Timeout: 3 * time.Second}).DialContext(ctx, "tcp", addr); err != nil {
+		return nil, fmt.Errorf("cannot reach a node at %s (is it running with --serve or --listen %s?): %w", addr, addr, err)
+	} else {
+		_ = c.Close()
+	}
+	local := "127.0.0.1"
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		// The address of the interface that routes to the node.
+		if c, err := net.Dial("udp", net.JoinHostPort(host, "9")); err == nil {
+			local = c.LocalAddr().(*net.UDPAddr).IP.String()
+			_ = c.Close()
+		}
+	}
+	probe, err := net.Listen("tcp", net.JoinHostPort(local, "0"))
+	if err != nil {
+		return nil, fmt.Errorf("opening a local endpoint: %w", err)
+	}
+	port := probe.Addr().(*net.TCPAddr).Port
+	_ = probe.Close()
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return logger }))
+	rem := remote.NewRemote(sys, remote.Configure(local, port))
+	rem.Start()
+	c := &Client{sys: sys, rem: rem, target: actor.NewPID(addr, commandActorName), terminal: terminal}
+	timeout := 5 * time.Second
+	if dl, ok := ctx.Deadline(); ok {
+		timeout = time.Until(dl)
+	}
+	if _, err := sys.Root.RequestFuture(c.target, &actorpb.CompleteRequest{Prefix: "\x00"}, timeout).Result(); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("node at %s does not answer (is it running with --serve or --listen %s?): %w", addr, addr, err)
+	}
+	return c, nil
+}
+
+// Close stops the local endpoint.
+func (c *Client) Close() { c.rem.Shutdown(false) }
+
+// Run runs a command and returns its reply; ctx cancels the wait (the node
+// finishes the command on its own).
+func (c *Client) Run(ctx context.Context, line string) (*actorpb.CommandReply, error) {
+	f := c.sys.Root.RequestFuture(c.target, &actorpb.CommandRequest{Line: line, Terminal: c.terminal}, 24*time.Hour)
+	done := make(chan struct{})
+	var res any
+	var err error
+	go func() { res, err = f.Result(); close(done) }()
+	select {
+	case <-ctx.Done():
+		return nil, errors.New("canceled (the node finishes the command on its own)")
+	case <-done:
+	}
+	if err != nil {
+		return nil, fmt.Errorf("the node did not answer: %w", err)
+	}
+	rep, ok := res.(*actorpb.CommandReply)
+	if !ok {
+		return nil, fmt.Errorf("unexpected reply %T", res)
+	}
+	return rep, nil
+}
+
+// Execute implements sqlshell.Conn.
+func (c *Client) Execute(ctx context.Context, line string) sqlshell.Reply {
+	rep, err := c.Run(ctx, line)
+	if err != nil {
+		return sqlshell.Reply{Err: err.Error()}
+	}
+	return sqlshell.Reply{Text: rep.Text, Notices: rep.Notices, Err: rep.Error}
+}
+
+// Complete implements sqlshell.Conn.
+func (c *Client) Complete(ctx context.Context, prefix string) []string {
+	res, err := c.sys.Root.RequestFuture(c.target, &actorpb.CompleteRequest{Prefix: prefix}, time.Second).Result()
+	if err != nil {
+		return nil
+	}
+	if r, ok := res.(*actorpb.CompleteReply); ok {
+		return r.Names
+	}
+	return nil
+}
