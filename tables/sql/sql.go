@@ -144,7 +144,12 @@ func isIdent(c byte) bool {
 func closest(s string, cands []string) string {
 	best, bestD := "", 1<<30
 	for _, c := range cands {
-		if d := editDistance(strings.ToLower(s), strings.ToLower(c)); d < bestD {
+		ls, lc := strings.ToLower(s), strings.ToLower(c)
+		d := editDistance(ls, lc)
+		if len(ls) >= 3 && (strings.HasPrefix(lc, ls) || strings.HasPrefix(ls, lc)) {
+			d = min(d, 1) // a prefix of a name, or a name with extra letters
+		}
+		if d < bestD {
 			best, bestD = c, d
 		}
 	}
