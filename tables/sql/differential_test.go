@@ -11,6 +11,7 @@ import (
 
 	_ "github.com/mattn/go-sqlite3"
 
+	"github.com/lakenode/lakenode/tables"
 	"github.com/lakenode/lakenode/tables/schema"
 	lsql "github.com/lakenode/lakenode/tables/sql"
 	"github.com/lakenode/lakenode/tables/tablestest"
@@ -57,6 +58,16 @@ func TestDifferentialSQLite(t *testing.T) {
 		t.Fatal(err)
 	}
 	tablestest.Load(t, s, "d", "t", cols, rows)
+	// The same rows split over three stores, as over three nodes.
+	var shards [3]*tables.Store
+	for i := range shards {
+		shards[i] = tablestest.Open(t)
+		var part [][]schema.Value
+		for j := i; j < len(rows); j += 3 {
+			part = append(part, rows[j])
+		}
+		tablestest.Load(t, shards[i], "d", "t", cols, part)
+	}
 
 	aggs := []string{"count(*)", "count(v)", "sum(v)", "min(v)", "max(v)", "avg(v)", "count(distinct dev)", "sum(f)", "min(f)", "max(f)", "count(distinct v)"}
 	preds := []string{"v > %d", "v <= %d", "v = %d", "v between %d and %d", "dev = 'a'", "dev like 'a%%'", "v is null", "f > %d", "v in (%d, %d, 3)",
@@ -106,6 +117,22 @@ func TestDifferentialSQLite(t *testing.T) {
 		if err != nil {
 			t.Errorf("%s: lakenode: %v", q, err)
 			continue
+		}
+		// Partials on three shards merged answer the same as one store.
+		prep, err := lsql.Prepare(shards[0], "d", q, lsql.Options{})
+		if err != nil {
+			t.Fatalf("%s: prepare: %v", q, err)
+		}
+		var parts []*lsql.Partial
+		for _, sh := range shards {
+			pt, err := prep.Partial(context.Background(), sh)
+			if err != nil {
+				t.Fatalf("%s: partial: %v", q, err)
+			}
+			parts = append(parts, pt)
+		}
+		if merged := lakenodeRows(prep.Merge(parts)); fmt.Sprint(merged) != fmt.Sprint(lakenodeRows(res)) {
+			t.Errorf("%s: three shards merged %v, one store %v", q, merged, lakenodeRows(res))
 		}
 		want, err := sqliteRows(db, q)
 		if err != nil {

@@ -67,19 +67,7 @@ var posRE = regexp.MustCompile(`at position (\d+)(?: near '([^']*)')?`)
 
 // Query runs one SELECT on dbms's tables in store.
 func Query(ctx context.Context, store *tables.Store, dbms, query string, opt Options) (*Result, error) {
-	if opt.Now.IsZero() {
-		opt.Now = time.Now()
-	}
-	rw := prepass(query)
-	stmt, err := parser.Parse(rw.text)
-	if err != nil {
-		return nil, parseError(query, rw, err)
-	}
-	sel, ok := stmt.(*sqlparser.Select)
-	if !ok {
-		return nil, &Error{Query: query, Pos: 0, Msg: "only SELECT statements are supported"}
-	}
-	p, err := plan(store, dbms, query, rw, sel, opt)
+	p, rw, err := prepare(store, dbms, query, opt)
 	if err != nil {
 		return nil, err
 	}
@@ -89,6 +77,23 @@ func Query(ctx context.Context, store *tables.Store, dbms, query string, opt Opt
 	}
 	res.Notices = append(rw.notices, res.Notices...)
 	return res, nil
+}
+
+func prepare(store *tables.Store, dbms, query string, opt Options) (*queryPlan, rewritten, error) {
+	if opt.Now.IsZero() {
+		opt.Now = time.Now()
+	}
+	rw := prepass(query)
+	stmt, err := parser.Parse(rw.text)
+	if err != nil {
+		return nil, rw, parseError(query, rw, err)
+	}
+	sel, ok := stmt.(*sqlparser.Select)
+	if !ok {
+		return nil, rw, &Error{Query: query, Pos: 0, Msg: "only SELECT statements are supported"}
+	}
+	p, err := plan(store, dbms, query, rw, sel, opt)
+	return p, rw, err
 }
 
 func parseError(query string, rw rewritten, err error) error {

@@ -1,0 +1,317 @@
+package sql
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/lakenode/lakenode/tables"
+	"github.com/lakenode/lakenode/tables/schema"
+)
+
+// A query runs in two steps so that it can be spread over nodes: each node
+// computes a Partial over its rows (groups with aggregate states, or rows
+// already ordered and cut to offset+limit), and the asking node merges the
+// partials into the answer. On one node it is the same two steps.
+
+// Partial is one node's share of a query.
+type Partial struct {
+	Groups  []PartialGroup // aggregate queries
+	Rows    []PartialRow   // plain queries
+	Scanned int64
+}
+
+// PartialGroup is one group: its key, its first row (for the group-by
+// expressions and bare columns) and the state of each aggregate.
+type PartialGroup struct {
+	Key    string
+	First  schema.Row
+	States []AggState
+}
+
+// AggState is the mergeable state of one aggregate: count, sums, extremes
+// and, for count(distinct), the set of values (avg travels as sum + count).
+type AggState struct {
+	N        int64
+	SumI     int64
+	SumF     float64
+	IsFloat  bool
+	Min, Max schema.Value
+	Distinct map[string]struct{}
+}
+
+// PartialRow is a projected row of a plain query, with its sort keys.
+type PartialRow struct {
+	Vals schema.Row
+	Keys []schema.Value
+}
+
+func (s *AggState) add(k aggKind, v schema.Value) {
+	st := aggState{n: s.N, sumI: s.SumI, sumF: s.SumF, isFloat: s.IsFloat, min: s.Min, max: s.Max, distinct: s.Distinct}
+	st.add(k, v)
+	*s = AggState{N: st.n, SumI: st.sumI, SumF: st.sumF, IsFloat: st.isFloat, Min: st.min, Max: st.max, Distinct: st.distinct}
+}
+
+// merge folds another node's state of the same aggregate into s.
+func (s *AggState) merge(k aggKind, o AggState) {
+	if o.N == 0 {
+		return
+	}
+	switch k {
+	case aggMin, aggMax, aggRange:
+		if s.N == 0 || compare(o.Min, s.Min) < 0 {
+			s.Min = o.Min
+		}
+		if s.N == 0 || compare(o.Max, s.Max) > 0 {
+			s.Max = o.Max
+		}
+	case aggCountDistinct:
+		if s.Distinct == nil {
+			s.Distinct = make(map[string]struct{}, len(o.Distinct))
+		}
+		for v := range o.Distinct {
+			s.Distinct[v] = struct{}{}
+		}
+	}
+	s.N += o.N
+	s.SumI += o.SumI
+	s.SumF += o.SumF
+	s.IsFloat = s.IsFloat || o.IsFloat
+}
+
+func (s *AggState) result(k aggKind) schema.Value {
+	st := aggState{n: s.N, sumI: s.SumI, sumF: s.SumF, isFloat: s.IsFloat, min: s.Min, max: s.Max, distinct: s.Distinct}
+	return st.result(k)
+}
+
+// partial scans this node's rows.
+func (p *queryPlan) partial(ctx context.Context, store *tables.Store) (*Partial, error) {
+	it, err := store.Scan(ctx, p.table, p.tr)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = it.Close() }()
+	it.Only(p.used)
+	out := &Partial{}
+	e := &ectx{}
+	// A plain query keeps at most offset+limit rows when it can tell which
+	// (no ORDER BY: the first ones; ORDER BY: a top-K after sorting).
+	keep := int64(-1)
+	if !p.agg && !p.dist && p.limit >= 0 {
+		keep = p.offset + p.limit
+	}
+	groups := map[string]*PartialGroup{}
+	var key []byte
+	for it.Next() {
+		row := it.Row()
+		e.row = row
+		if p.where != nil && !truth(p.where(e)) {
+			continue
+		}
+		if !p.agg {
+			e.row = slices.Clone(row)
+			out.Rows = append(out.Rows, p.project(e))
+			if keep >= 0 && len(p.order) == 0 && int64(len(out.Rows)) >= keep {
+				break
+			}
+			continue
+		}
+		key = key[:0]
+		for _, g := range p.groupBy {
+			key = appendKey(key, g(e))
+		}
+		gr := groups[string(key)]
+		if gr == nil {
+			gr = &PartialGroup{Key: string(key), First: slices.Clone(row), States: make([]AggState, len(p.aggs))}
+			groups[string(key)] = gr
+			out.Groups = append(out.Groups, PartialGroup{}) // placeholder, filled below
+		}
+		for i, a := range p.aggs {
+			var v schema.Value
+			if a.arg != nil {
+				v = a.arg(e)
+			}
+			gr.States[i].add(a.kind, v)
+		}
+	}
+	if err := it.Err(); err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("%w: %v", errCanceled, ctx.Err())
+		}
+		return nil, err
+	}
+	out.Scanned = it.Scanned()
+	if p.agg {
+		out.Groups = out.Groups[:0]
+		for _, g := range groups {
+			out.Groups = append(out.Groups, *g)
+		}
+		return out, nil
+	}
+	if len(p.order) > 0 {
+		p.sortRows(out.Rows)
+		if keep >= 0 && int64(len(out.Rows)) > keep {
+			out.Rows = out.Rows[:keep]
+		}
+	}
+	return out, nil
+}
+
+func (p *queryPlan) project(e *ectx) PartialRow {
+	r := PartialRow{Vals: make(schema.Row, len(p.proj))}
+	for i, f := range p.proj {
+		r.Vals[i] = f(e)
+	}
+	for _, k := range p.order {
+		if k.out < 0 {
+			r.Keys = append(r.Keys, k.fn(e))
+		}
+	}
+	return r
+}
+
+func (p *queryPlan) sortRows(rows []PartialRow) {
+	slices.SortStableFunc(rows, func(a, b PartialRow) int {
+		ki := 0
+		for _, k := range p.order {
+			var x, y schema.Value
+			if k.out >= 0 {
+				x, y = a.Vals[k.out], b.Vals[k.out]
+			} else {
+				x, y = a.Keys[ki], b.Keys[ki]
+				ki++
+			}
+			d := compareNullsFirst(x, y)
+			if k.desc {
+				d = -d
+			}
+			if d != 0 {
+				return d
+			}
+		}
+		return 0
+	})
+}
+
+// merge combines the partials of every node into the answer.
+func (p *queryPlan) merge(parts []*Partial) *Result {
+	res := &Result{Columns: p.columns}
+	var rows []PartialRow
+	for _, pt := range parts {
+		res.Scanned += pt.Scanned
+	}
+	if p.agg {
+		groups := map[string]*PartialGroup{}
+		var order []string
+		for _, pt := range parts {
+			for _, g := range pt.Groups {
+				cur := groups[g.Key]
+				if cur == nil {
+					c := PartialGroup{Key: g.Key, First: g.First, States: make([]AggState, len(p.aggs))}
+					cur = &c
+					groups[g.Key] = cur
+					order = append(order, g.Key)
+				}
+				for i, a := range p.aggs {
+					cur.States[i].merge(a.kind, g.States[i])
+				}
+			}
+		}
+		if len(groups) == 0 && len(p.groupBy) == 0 {
+			// An aggregate over no rows still answers one row.
+			groups[""] = &PartialGroup{First: make(schema.Row, len(p.table.Columns)), States: make([]AggState, len(p.aggs))}
+			order = append(order, "")
+		}
+		if p.buckets || len(p.order) == 0 {
+			// Groups come out in key order (buckets by time), the same
+			// whichever node saw them first.
+			slices.SortFunc(order, compareKeys)
+		}
+		e := &ectx{}
+		for _, k := range order {
+			gr := groups[k]
+			e.row = gr.First
+			e.aggs = make([]schema.Value, len(p.aggs))
+			for i, a := range p.aggs {
+				e.aggs[i] = gr.States[i].result(a.kind)
+			}
+			if p.having != nil && !truth(p.having(e)) {
+				continue
+			}
+			rows = append(rows, p.project(e))
+		}
+	} else {
+		for _, pt := range parts {
+			rows = append(rows, pt.Rows...)
+		}
+	}
+	if p.dist {
+		seen := map[string]bool{}
+		kept := rows[:0]
+		for _, r := range rows {
+			var k []byte
+			for _, v := range r.Vals {
+				k = appendKey(k, v)
+			}
+			if !seen[string(k)] {
+				seen[string(k)] = true
+				kept = append(kept, r)
+			}
+		}
+		rows = kept
+	}
+	if len(p.order) > 0 {
+		p.sortRows(rows)
+	}
+	if p.offset > 0 {
+		if p.offset >= int64(len(rows)) {
+			rows = nil
+		} else {
+			rows = rows[p.offset:]
+		}
+	}
+	if p.limit >= 0 && int64(len(rows)) > p.limit {
+		rows = rows[:p.limit]
+	}
+	res.Rows = make([]schema.Row, len(rows))
+	for i, r := range rows {
+		res.Rows[i] = r.Vals
+	}
+	return res
+}
+
+func (p *queryPlan) run(ctx context.Context, store *tables.Store) (*Result, error) {
+	pt, err := p.partial(ctx, store)
+	if err != nil {
+		return nil, err
+	}
+	return p.merge([]*Partial{pt}), nil
+}
+
+// Prepared is a parsed and planned query, ready to run as partials on
+// several stores and be merged.
+type Prepared struct {
+	p       *queryPlan
+	notices []string
+}
+
+// Prepare plans a query against the schema of store's table.
+func Prepare(store *tables.Store, dbms, query string, opt Options) (*Prepared, error) {
+	p, rw, err := prepare(store, dbms, query, opt)
+	if err != nil {
+		return nil, err
+	}
+	return &Prepared{p: p, notices: rw.notices}, nil
+}
+
+// Partial runs the query's per-node step on store.
+func (q *Prepared) Partial(ctx context.Context, store *tables.Store) (*Partial, error) {
+	return q.p.partial(ctx, store)
+}
+
+// Merge combines partials into the answer.
+func (q *Prepared) Merge(parts []*Partial) *Result {
+	r := q.p.merge(parts)
+	r.Notices = append(r.Notices, q.notices...)
+	return r
+}
