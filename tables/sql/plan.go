@@ -1085,4 +1085,3 @@ func decodeFirstKey(k string) schema.Value {
 	v, _ := binary.Varint([]byte(k[1:]))
 	return schema.Value{Type: schema.Type(k[0]), I: v}
 }
-

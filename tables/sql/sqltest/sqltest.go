@@ -212,4 +212,3 @@ func ReadDir(t *testing.T, dir string) []string {
 	}
 	return out
 }
-
