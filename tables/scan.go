@@ -105,3 +105,21 @@ func (s *Store) CountKeys(ctx context.Context, t *schema.Table, r TimeRange) (in
 	}
 	return n, it.it.Error()
 }
+
+// LastTime returns the time column value of t's last row before `before`
+// (µs), if any: one seek, not a scan.
+func (s *Store) LastTime(ctx context.Context, t *schema.Table, before int64) (int64, bool, error) {
+	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: tablePrefix(t.ID), UpperBound: rowTimeBound(t.ID, before)})
+	if err != nil {
+		return 0, false, err
+	}
+	defer func() { _ = it.Close() }()
+	if !it.Last() {
+		return 0, false, it.Error()
+	}
+	k, err := decodeRowKey(it.Key())
+	if err != nil {
+		return 0, false, err
+	}
+	return k.time, true, nil
+}

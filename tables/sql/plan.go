@@ -1,6 +1,7 @@
 package sql
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -902,6 +903,13 @@ func plan(store *tables.Store, dbms, query string, rw rewritten, sel *sqlparser.
 		return nil, nameError(query, "table", tn.Name.String(), cands)
 	}
 	p := &queryPlan{query: query, table: t, dist: sel.Distinct, limit: -1}
+	if sel.Where != nil {
+		w, err := expandPeriod(store, query, t, sel.Where.Expr, opt.Now)
+		if err != nil {
+			return nil, err
+		}
+		sel.Where.Expr = w
+	}
 	c := &compiler{q: query, t: t, now: opt.Now, aggs: &p.aggs, used: make([]bool, len(t.Columns))}
 	if sel.Where != nil {
 		f, err := c.compile(sel.Where.Expr)
@@ -1084,4 +1092,77 @@ func decodeFirstKey(k string) schema.Value {
 	}
 	v, _ := binary.Varint([]byte(k[1:]))
 	return schema.Value{Type: schema.Type(k[0]), I: v}
+}
+
+// expandPeriod replaces EdgeLake's period(unit, N, date, column) in a WHERE
+// (as a conjunct) with `column > M - N unit and column <= M`, where M is the
+// latest time at or before date: the data of the N units up to the last
+// row. M comes from one seek on the time column.
+func expandPeriod(store *tables.Store, query string, t *schema.Table, e sqlparser.Expr, now time.Time) (sqlparser.Expr, error) {
+	switch x := e.(type) {
+	case *sqlparser.AndExpr:
+		l, err := expandPeriod(store, query, t, x.Left, now)
+		if err != nil {
+			return nil, err
+		}
+		r, err := expandPeriod(store, query, t, x.Right, now)
+		if err != nil {
+			return nil, err
+		}
+		return &sqlparser.AndExpr{Left: l, Right: r}, nil
+	case *sqlparser.FuncExpr:
+		if x.Name.Lowered() != "period" {
+			return e, nil
+		}
+		perr := func(msg string) error { return &Error{Query: query, Pos: findWord(query, "period"), Msg: msg} }
+		if len(x.Exprs) != 4 {
+			return nil, perr("use period(unit, N, now() or a date, time column)")
+		}
+		var unit string
+		switch u := x.Exprs[0].(type) {
+		case *sqlparser.ColName:
+			unit = u.Name.Lowered()
+		case *sqlparser.Literal:
+			unit = strings.ToLower(u.Val)
+		}
+		unit = strings.TrimSuffix(unit, "s")
+		if _, ok := map[string]bool{"second": true, "minute": true, "hour": true, "day": true, "week": true, "month": true, "year": true}[unit]; !ok {
+			return nil, perr(fmt.Sprintf("period: unit %q is not one of second, minute, hour, day, week, month, year", unit))
+		}
+		lit, ok := x.Exprs[1].(*sqlparser.Literal)
+		if !ok || lit.Type != sqlparser.IntVal {
+			return nil, perr("period: N must be a whole number")
+		}
+		n, _ := strconv.ParseInt(lit.Val, 10, 64)
+		col, ok := x.Exprs[3].(*sqlparser.ColName)
+		if !ok || col.Name.Lowered() != t.Columns[t.TimeColumn].Name {
+			return nil, perr(fmt.Sprintf("period: the column must be the table's time column, %s", t.Columns[t.TimeColumn].Name))
+		}
+		c := &compiler{q: query, t: t, now: now, aggs: &[]aggSpec{}}
+		df, err := c.compile(x.Exprs[2])
+		if err != nil {
+			return nil, err
+		}
+		date, ok := coerceTime(df(&ectx{}))
+		if !ok || date.IsNull() || containsColumn(x.Exprs[2]) {
+			return nil, perr("period: the date must be now() or a date")
+		}
+		last, found, err := store.LastTime(context.Background(), t, date.I+1)
+		if err != nil {
+			return nil, err
+		}
+		if !found {
+			// No row at or before the date: nothing matches.
+			return &sqlparser.ComparisonExpr{Operator: sqlparser.EqualOp, Left: sqlparser.NewIntLiteral("1"), Right: sqlparser.NewIntLiteral("0")}, nil
+		}
+		from := addInterval(schema.TimestampMicros(last), -n, unit)
+		lit2 := func(us int64) sqlparser.Expr {
+			return sqlparser.NewStrLiteral(time.UnixMicro(us).UTC().Format("2006-01-02T15:04:05.000000Z"))
+		}
+		return &sqlparser.AndExpr{
+			Left:  &sqlparser.ComparisonExpr{Operator: sqlparser.GreaterThanOp, Left: col, Right: lit2(from.I)},
+			Right: &sqlparser.ComparisonExpr{Operator: sqlparser.LessEqualOp, Left: col, Right: lit2(last)},
+		}, nil
+	}
+	return e, nil
 }

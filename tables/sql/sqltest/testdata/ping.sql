@@ -57,3 +57,16 @@ query lsl_demo
 select device from ping_sensor
 ----
 error: unknown column 'device'; did you mean 'device_name'?
+
+# period(): the 3 hours up to the last row at or before noon (11:30).
+query lsl_demo
+select count(*), min(timestamp), max(timestamp) from ping_sensor where period(hour, 3, now(), timestamp)
+----
+count(*) | min(timestamp) | max(timestamp)
+3 | 2026-11-25 09:15:00.000000 | 2026-11-25 11:30:00.000000
+
+query lsl_demo
+select count(*) from ping_sensor where period(day, 1, '2026-11-24 23:00:00', timestamp) and value > 0
+----
+count(*)
+1
