@@ -85,20 +85,21 @@ func (s *ptyShell) send(keys string) {
 // asynchronous line printed while a command is being typed, and Ctrl-D.
 func TestShellInTerminal(t *testing.T) {
 	dead := freeAddr(t) // nothing listens here: the consumer will report it
+	ver := binVersion(t)
 	s := startShell(t, "--data-dir", t.TempDir(), "--name", "shelltest")
 	s.expect("shelltest> ")
 
 	// Tab completes a command word.
 	s.send("get versi\t\r")
-	s.expectCount("lakenode dev", 1)
+	s.expectCount(ver, 1)
 	// History: Up recalls the last command.
 	s.send("\x1b[A\r")
-	s.expectCount("lakenode dev", 2)
+	s.expectCount(ver, 2)
 	// A multi-line block.
 	s.send("<get\r")
 	s.expect("... ")
 	s.send("version>\r")
-	s.expectCount("lakenode dev", 3)
+	s.expectCount(ver, 3)
 	// Ctrl-C clears the line being typed; the shell goes on.
 	s.send("frobnicate the\x03")
 	s.expect("^C")
@@ -134,7 +135,7 @@ func TestShellInTerminal(t *testing.T) {
 func TestConnect(t *testing.T) {
 	n := startNode(t, "remote-node", t.TempDir(), "")
 	out, errOut, code := runCLI(t, "", "--connect", n.listen, "-c", "get version", "-c", "get rows count where format = json")
-	if code != 0 || out != "lakenode dev\n[]\n" && !strings.HasSuffix(out, "\n[]\n") {
+	if code != 0 || out != binVersion(t)+"\n[]\n" {
 		t.Fatalf("--connect -c: %d %q %q", code, out, errOut)
 	}
 	_, errOut, code = runCLI(t, "", "--connect", n.listen, "-c", `sql d "select 1 from t"`, "-c", "run streamer")
@@ -151,7 +152,17 @@ func TestConnect(t *testing.T) {
 	s := startShell(t, "--connect", n.listen)
 	s.expect(n.listen + "> ")
 	s.send("get versi\t\r")
-	s.expect("lakenode dev")
+	s.expect(binVersion(t))
 	s.send("\x04")
 	n.stop()
+}
+
+// binVersion is what `get version` prints for the binary under test.
+func binVersion(t *testing.T) string {
+	t.Helper()
+	out, _, code := runCLI(t, "", "--version")
+	if code != 0 {
+		t.Fatalf("lakenode --version exited %d", code)
+	}
+	return strings.TrimSpace(out)
 }
