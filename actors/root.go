@@ -39,5 +39,9 @@ func (r *nodeRoot) Receive(ctx actor.Context) {
 			return
 		}
 		ctx.Respond(h)
+	case *StartExport:
+		if err := spawnExport(ctx, m); err != nil {
+			ctx.Respond(&ExportDone{Err: err})
+		}
 	}
 }

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
+	"sync"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -83,6 +86,61 @@ func CreateTopic(ctx context.Context, brokers []string, topic string, partitions
 	}
 	if err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
 		return fmt.Errorf("kafka: creating topic %s: %w", topic, err)
+	}
+	return nil
+}
+
+// NewExportProducer connects an idempotent producer (acks from all in-sync
+// replicas) for result exports; it never creates topics.
+func NewExportProducer(ctx context.Context, brokers []string, topic string, logger *slog.Logger) (*Producer, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	cl, err := kgo.NewClient(
+		kgo.SeedBrokers(brokers...),
+		kgo.RequiredAcks(kgo.AllISRAcks()),
+		kgo.ProducerLinger(5*time.Millisecond),
+		kgo.RecordRetries(10),
+		kgo.RetryBackoffFn(backoff),
+		kgo.WithLogger(slogLogger{logger}),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("kafka: creating producer: %w", err)
+	}
+	md, err := kadm.NewClient(cl).Metadata(ctx, topic)
+	if err != nil {
+		cl.Close()
+		return nil, fmt.Errorf("kafka: broker %s does not answer: %w", strings.Join(brokers, ","), err)
+	}
+	if d, ok := md.Topics[topic]; !ok || d.Err != nil {
+		cl.Close()
+		return nil, fmt.Errorf("kafka: topic %s does not exist on %s (create it first)", topic, strings.Join(brokers, ","))
+	}
+	return &Producer{cl: cl}, nil
+}
+
+// SendAll produces values to topic (no key) and returns once every one is
+// acknowledged, with the first error if any.
+func (p *Producer) SendAll(ctx context.Context, topic string, values [][]byte) error {
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var first error
+	for _, v := range values {
+		wg.Add(1)
+		p.cl.Produce(ctx, &kgo.Record{Topic: topic, Value: v}, func(_ *kgo.Record, err error) {
+			if err != nil {
+				mu.Lock()
+				if first == nil {
+					first = err
+				}
+				mu.Unlock()
+			}
+			wg.Done()
+		})
+	}
+	wg.Wait()
+	if first != nil {
+		return fmt.Errorf("kafka: producing to %s: %w", topic, first)
 	}
 	return nil
 }

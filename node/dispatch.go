@@ -54,7 +54,7 @@ func (n *Node) dispatch(ctx context.Context, req command.Request, opts ExecOptio
 	case *command.SQL:
 		return n.runSQL(ctx, r, opts)
 	case *command.RunClient:
-		return failf("not supported by lakenode yet: run client (clusters are a later step)")
+		return n.runClient(ctx, r, opts)
 	}
 	return internal(fmt.Errorf("no handler for %T", req))
 }

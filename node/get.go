@@ -124,6 +124,16 @@ func (n *Node) getProcesses(g *command.Get, opts ExecOptions) Result {
 		}
 		rows = append(rows, row{fmt.Sprintf("Kafka Consumer #%d", c.ID), st, detail})
 	}
+	n.mu.Lock()
+	ids := make([]int, 0, len(n.exports))
+	for id := range n.exports {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		rows = append(rows, row{fmt.Sprintf("Kafka Export #%d", id), "Running", n.exports[id]})
+	}
+	n.mu.Unlock()
 	tbl := output.Table{Indent: "    ", Header: [][]string{{"Process", "Status", "Details"}}}
 	obj := &output.Object{}
 	for _, r := range rows {

@@ -97,6 +97,8 @@ type Node struct {
 	dbms       map[string]string // connected dbms -> declared type
 	consumers  []*actors.ConsumerHandle
 	nextSub    int
+	nextExport int
+	exports    map[int]string // running exports, for get processes
 	thresholds actors.Thresholds
 	errLog     *errorLog
 	stopped    bool
@@ -116,7 +118,7 @@ func New(cfg Config) (*Node, error) {
 	if cfg.Name == "" {
 		cfg.Name = DefaultName(cfg.ListenAddr)
 	}
-	n := &Node{cfg: cfg, log: cfg.Logger, vars: map[string]string{}, dbms: map[string]string{}, errLog: newErrorLog(200), started: time.Now()}
+	n := &Node{cfg: cfg, log: cfg.Logger, vars: map[string]string{}, dbms: map[string]string{}, exports: map[int]string{}, errLog: newErrorLog(200), started: time.Now()}
 	store, err := tables.Open(cfg.DataDir, tables.WithLogger(cfg.Logger), tables.WithNodeName(cfg.Name))
 	if err != nil {
 		return nil, fmt.Errorf("opening data dir %s: %w", cfg.DataDir, err)

@@ -2,10 +2,15 @@ package node
 
 import (
 	"context"
+	"fmt"
+	"net"
+	"strings"
+	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/lakenode/lakenode/actors/actorpb"
+	"github.com/lakenode/lakenode/node/command"
 )
 
 // CommandActorName is the name of the actor that answers remote commands on
@@ -26,7 +31,7 @@ func (a *commandActor) Receive(ctx actor.Context) {
 		}
 		go func() {
 			res := a.n.Execute(context.Background(), m.Line, ExecOptions{Terminal: m.Terminal})
-			rep := &actorpb.CommandReply{Text: res.Text, Json: res.JSON, Notices: res.Notices, Internal: res.Internal}
+			rep := &actorpb.CommandReply{Text: res.Text, Json: res.JSON, Notices: res.Notices, Internal: res.Internal, Node: a.n.cfg.Name}
 			if res.Err != nil {
 				rep.Error = res.ErrorText()
 			}
@@ -40,4 +45,76 @@ func (a *commandActor) Receive(ctx actor.Context) {
 func (n *Node) startCommandActor() error {
 	_, err := n.sys.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return &commandActor{n: n} }), CommandActorName)
 	return err
+}
+
+// runClient runs `run client (...) COMMAND`. With `()` the command is a
+// query for every node hosting its table: without a cluster, that is this
+// node. Explicit destinations (this node's name or --listen address, or
+// other nodes' --listen addresses) each run the command, and every reply is
+// printed under a [From Node NAME] line.
+func (n *Node) runClient(ctx context.Context, r *command.RunClient, opts ExecOptions) Result {
+	if len(r.Dests) == 0 {
+		res := n.dispatch(ctx, r.Inner, opts)
+		return res
+	}
+	timeout := r.Timeout
+	if timeout <= 0 {
+		timeout = 20 * time.Second
+	}
+	var out strings.Builder
+	res := Result{}
+	var failed []string
+	for _, d := range r.Dests {
+		if d == n.cfg.Name || d == n.cfg.ListenAddr {
+			one := n.dispatch(ctx, r.Inner, opts)
+			fmt.Fprintf(&out, "[From Node %s]\n", n.cfg.Name)
+			res.Notices = append(res.Notices, one.Notices...)
+			if one.Err != nil {
+				fmt.Fprintf(&out, "%s\n", one.ErrorText())
+				failed = append(failed, n.cfg.Name)
+			} else {
+				out.WriteString(withNewline(one.Text))
+			}
+			continue
+		}
+		if _, _, err := net.SplitHostPort(d); err != nil {
+			return failf("run client: unknown node %q: give its --listen address (HOST:PORT); clusters that name their members are a later step", d)
+		}
+		if n.remote == nil {
+			return failf("run client (%s): this node has no remote endpoint; start it with --listen or --serve", d)
+		}
+		rep, err := n.sys.Root.RequestFuture(actor.NewPID(d, CommandActorName), &actorpb.CommandRequest{Line: r.Command, Terminal: opts.Terminal && !opts.REST}, timeout).Result()
+		if err != nil {
+			if r.Subset {
+				fmt.Fprintf(&out, "[From Node %s]\nno reply within %v: %v\n", d, timeout, err)
+				failed = append(failed, d)
+				continue
+			}
+			return failf("run client: node %s did not answer within %v: %v", d, timeout, err)
+		}
+		cr, ok := rep.(*actorpb.CommandReply)
+		if !ok {
+			return internal(fmt.Errorf("run client: unexpected reply %T from %s", rep, d))
+		}
+		fmt.Fprintf(&out, "[From Node %s]\n", cr.Node)
+		res.Notices = append(res.Notices, cr.Notices...)
+		if cr.Error != "" {
+			out.WriteString(withNewline(cr.Error))
+			failed = append(failed, cr.Node)
+		} else {
+			out.WriteString(withNewline(cr.Text))
+		}
+	}
+	res.Text = out.String()
+	if len(failed) > 0 && !r.Subset {
+		res.Err = fmt.Errorf("run client: the command failed on %s\n%s", strings.Join(failed, ", "), res.Text)
+	}
+	return res
+}
+
+func withNewline(s string) string {
+	if s == "" || strings.HasSuffix(s, "\n") {
+		return s
+	}
+	return s + "\n"
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lakenode/lakenode/actors"
 	"github.com/lakenode/lakenode/node/command"
 	"github.com/lakenode/lakenode/node/output"
 	lsql "github.com/lakenode/lakenode/tables/sql"
@@ -17,8 +18,8 @@ import (
 // runSQL answers `sql DBMS [options] "SELECT ..."` on this node.
 func (n *Node) runSQL(ctx context.Context, q *command.SQL, opts ExecOptions) Result {
 	o := q.Options
-	if strings.HasPrefix(o.Dest, "kafka@") {
-		return failf("not supported by lakenode yet: dest = %s (exports to Kafka are a later step)", o.Dest)
+	if strings.HasPrefix(o.Dest, "kafka@") && o.Format != "json:output" {
+		return failf("dest = %s sends one message per row: use format = json:output", o.Dest)
 	}
 	loc, err := location(o.Timezone)
 	if err != nil {
@@ -48,6 +49,9 @@ func (n *Node) runSQL(ctx context.Context, q *command.SQL, opts ExecOptions) Res
 	qr := output.QueryResult{Columns: res.Columns, Rows: res.Rows, Stats: output.QueryStats{
 		Count: int64(len(res.Rows)), Elapsed: time.Since(start), Nodes: 1, RowsScanned: res.Scanned, ShowScanned: o.Stat,
 	}}
+	if strings.HasPrefix(o.Dest, "kafka@") {
+		return n.exportToKafka(ctx, strings.TrimPrefix(o.Dest, "kafka@"), o.Topic, qr, o.Stat, loc, res.Notices)
+	}
 	var buf bytes.Buffer
 	f := output.QueryFormat{Kind: o.Format, Pretty: opts.Terminal && !opts.REST, Stat: o.Stat, Loc: loc}
 	if err := output.RenderQuery(&buf, qr, f); err != nil {
@@ -98,3 +102,42 @@ func (e *sqlError) Error() string { return "SQL error: " + e.err.Msg }
 
 // Caret shows the statement with a caret under the offending token.
 func (e *sqlError) Caret() string { return e.err.Caret() }
+
+// exportToKafka sends one message per result row (the row's JSON exactly as
+// json:output prints it, no key), plus EdgeLake's statistics message with
+// stat = true, or its empty-set reply for no rows with stat = false. It
+// reports success only once every message is acknowledged.
+func (n *Node) exportToKafka(ctx context.Context, broker, topic string, qr output.QueryResult, stat bool, loc *time.Location, notices []string) Result {
+	var values [][]byte
+	for _, row := range qr.Rows {
+		values = append(values, output.RowJSON(nil, qr.Columns, row, loc))
+	}
+	if stat {
+		values = append(values, []byte("\n"+qr.Stats.JSON()))
+	} else if len(qr.Rows) == 0 {
+		values = append(values, []byte(output.EmptyReply))
+	}
+	n.mu.Lock()
+	n.nextExport++
+	id := n.nextExport
+	n.exports[id] = fmt.Sprintf("sending %d messages to topic %s at %s", len(values), topic, broker)
+	n.mu.Unlock()
+	defer func() {
+		n.mu.Lock()
+		delete(n.exports, id)
+		n.mu.Unlock()
+	}()
+	spec := actors.ExportSpec{ID: id, Brokers: []string{broker}, Topic: topic, Values: values, Logger: n.log}
+	res, err := n.sys.Root.RequestFuture(n.root, &actors.StartExport{Spec: spec}, 6*time.Minute).Result()
+	if err != nil {
+		return internal(fmt.Errorf("export to %s: %w", broker, err))
+	}
+	done, ok := res.(*actors.ExportDone)
+	if !ok {
+		return internal(fmt.Errorf("export to %s: unexpected reply %T", broker, res))
+	}
+	if done.Err != nil {
+		return failf("export of %d rows to topic %s at %s failed, nothing is reported as sent: %v", len(qr.Rows), topic, broker, done.Err)
+	}
+	return Result{Text: fmt.Sprintf(`{"Reply" : "Query output send to kafka", "Rows" : %d}`, len(qr.Rows)), JSON: true, Notices: notices}
+}

@@ -85,6 +85,7 @@ type CommandReply struct {
 	Notices       []string               `protobuf:"bytes,3,rep,name=notices,proto3" json:"notices,omitempty"`
 	Error         string                 `protobuf:"bytes,4,opt,name=error,proto3" json:"error,omitempty"`        // "" on success
 	Internal      bool                   `protobuf:"varint,5,opt,name=internal,proto3" json:"internal,omitempty"` // the error is a fault of the node
+	Node          string                 `protobuf:"bytes,6,opt,name=node,proto3" json:"node,omitempty"`          // the name of the node that ran it
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -152,6 +153,13 @@ func (x *CommandReply) GetInternal() bool {
 		return x.Internal
 	}
 	return false
+}
+
+func (x *CommandReply) GetNode() string {
+	if x != nil {
+		return x.Node
+	}
+	return ""
 }
 
 // CompleteRequest asks for dbms, table and column names starting with prefix.
@@ -251,13 +259,14 @@ const file_lakenode_proto_rawDesc = "" +
 	"\x0elakenode.proto\x12\blakenode\"@\n" +
 	"\x0eCommandRequest\x12\x12\n" +
 	"\x04line\x18\x01 \x01(\tR\x04line\x12\x1a\n" +
-	"\bterminal\x18\x02 \x01(\bR\bterminal\"\x82\x01\n" +
+	"\bterminal\x18\x02 \x01(\bR\bterminal\"\x96\x01\n" +
 	"\fCommandReply\x12\x12\n" +
 	"\x04text\x18\x01 \x01(\tR\x04text\x12\x12\n" +
 	"\x04json\x18\x02 \x01(\bR\x04json\x12\x18\n" +
 	"\anotices\x18\x03 \x03(\tR\anotices\x12\x14\n" +
 	"\x05error\x18\x04 \x01(\tR\x05error\x12\x1a\n" +
-	"\binternal\x18\x05 \x01(\bR\binternal\")\n" +
+	"\binternal\x18\x05 \x01(\bR\binternal\x12\x12\n" +
+	"\x04node\x18\x06 \x01(\tR\x04node\")\n" +
 	"\x0fCompleteRequest\x12\x16\n" +
 	"\x06prefix\x18\x01 \x01(\tR\x06prefix\"%\n" +
 	"\rCompleteReply\x12\x14\n" +

@@ -33,6 +33,9 @@ type QueryFormat struct {
 	Loc    *time.Location
 }
 
+// JSON is the Statistics block as EdgeLake writes it.
+func (s QueryStats) JSON() string { return s.json() }
+
 func (s QueryStats) json() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, `{"Statistics":[{"Count": %d, "Time":"%s", "Nodes": %d`, s.Count, hmsDur(s.Elapsed), s.Nodes)

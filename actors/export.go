@@ -1,0 +1,76 @@
+package actors
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/lakenode/lakenode/kafka"
+)
+
+// ExportSpec is one export of query results to a Kafka topic: one message
+// per value.
+type ExportSpec struct {
+	ID      int
+	Brokers []string
+	Topic   string
+	Values  [][]byte
+	Logger  *slog.Logger
+}
+
+// StartExport asks the node root to run an export; the reply, once every
+// message is acknowledged (or the export failed), is an *ExportDone.
+type StartExport struct{ Spec ExportSpec }
+
+// ExportDone answers StartExport.
+type ExportDone struct {
+	Sent int
+	Err  error
+}
+
+type exportFinished struct{ done *ExportDone }
+
+// exportActor owns the producer of one export.
+type exportActor struct {
+	spec    ExportSpec
+	replyTo *actor.PID
+}
+
+func (a *exportActor) Receive(ctx actor.Context) {
+	switch m := ctx.Message().(type) {
+	case *actor.Started:
+		self, sys, spec := ctx.Self(), ctx.ActorSystem(), a.spec
+		go func() {
+			c, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			done := &ExportDone{}
+			p, err := kafka.NewExportProducer(c, spec.Brokers, spec.Topic, spec.Logger)
+			if err == nil {
+				err = p.SendAll(c, spec.Topic, spec.Values)
+				p.Close()
+			}
+			if err != nil {
+				done.Err = err
+			} else {
+				done.Sent = len(spec.Values)
+			}
+			sys.Root.Send(self, &exportFinished{done: done})
+		}()
+	case *exportFinished:
+		ctx.Send(a.replyTo, m.done)
+		ctx.Stop(ctx.Self())
+	}
+}
+
+func spawnExport(ctx actor.Context, m *StartExport) error {
+	props := actor.PropsFromProducer(func() actor.Actor { return &exportActor{spec: m.Spec, replyTo: ctx.Sender()} })
+	_, err := ctx.SpawnNamed(props, "export-"+strconv.Itoa(m.Spec.ID))
+	if err != nil {
+		return fmt.Errorf("starting export %d: %w", m.Spec.ID, err)
+	}
+	return nil
+}

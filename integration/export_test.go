@@ -1,0 +1,89 @@
+package integration
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lakenode/lakenode/kafka/kafkatest"
+)
+
+// TestSeedStory plays the seed document end to end: rows in
+// litsanleandro.ping_sensor, the seed's producer command (as written, with
+// the test broker's address) publishing the last day's rows to a topic, and
+// the seed's consumer command bringing them into lsl_demo.ping_sensor.
+func TestSeedStory(t *testing.T) {
+	b := kafkatest.Shared(t)
+	host, port, _ := net.SplitHostPort(b.Addr())
+	kafkatest.CreateTopic(t, b, "lit_src", 2)
+	kafkatest.CreateTopic(t, b, "ping_data_story", 1)
+	now := time.Now()
+	var vals [][]byte
+	for i := range 40 {
+		vals = append(vals, pingMessage(i, now.Add(-time.Duration(i)*time.Hour)))
+	}
+	kafkatest.Produce(t, b, "lit_src", vals...)
+	source := fmt.Sprintf(`run kafka consumer where ip = %s and port = %s and reset = earliest and topic = (name = lit_src and dbms = litsanleandro and table = ping_sensor and column.device_name.str = "bring [device_name]" and column.timestamp.timestamp = "bring [timestamp]" and column.value.int = "bring [value]")`, host, port)
+	n := startNode(t, "story", t.TempDir(), source)
+	waitFor(t, 60*time.Second, func() bool { return n.rowCount("litsanleandro", "ping_sensor") == 40 }, "40 source rows")
+
+	producer := fmt.Sprintf(`run client () sql litsanleandro format = json:output and stat = false and dest = kafka@%s:%s and topic = ping_data_story "select device_name, timestamp, value, from ping_sensor where timestamp > now() - 1 day limit 10"`, host, port)
+	r := n.exec(producer)
+	if r.Status != http.StatusOK || !strings.Contains(r.Body, `"Rows" : 10`) {
+		t.Fatalf("seed producer: %d %s", r.Status, r.Body)
+	}
+	recs := kafkatest.ConsumeAll(t, b, "ping_data_story", 10, 30*time.Second)
+	for _, rec := range recs {
+		if rec.Key != nil || !strings.HasPrefix(string(rec.Value), `{"device_name": "device-`) || strings.HasSuffix(string(rec.Value), "\n") {
+			t.Fatalf("exported message %q (key %q)", rec.Value, rec.Key)
+		}
+	}
+	// The seed's consumer, as written, brings them into lsl_demo.ping_sensor.
+	n.mustExec(strings.ReplaceAll(seedConsumer(b.Addr(), "ping_data_story", "earliest"), "\n", " "))
+	waitFor(t, 60*time.Second, func() bool { return n.rowCount("lsl_demo", "ping_sensor") == 10 }, "the 10 exported rows")
+
+	// stat = true adds EdgeLake's statistics message; no rows with
+	// stat = false sends its empty-set reply.
+	kafkatest.CreateTopic(t, b, "story_stats", 1)
+	n.mustExec(fmt.Sprintf(`sql litsanleandro format = json:output and stat = true and dest = kafka@%s:%s and topic = story_stats "select value from ping_sensor limit 2"`, host, port))
+	n.mustExec(fmt.Sprintf(`sql litsanleandro format = json:output and stat = false and dest = kafka@%s:%s and topic = story_stats "select value from ping_sensor where value > 100000"`, host, port))
+	recs = kafkatest.ConsumeAll(t, b, "story_stats", 4, 30*time.Second)
+	if !strings.HasPrefix(string(recs[2].Value), "\n{\"Statistics\":[{\"Count\": 2,") || string(recs[3].Value) != `{"reply" : "Empty data set"}` {
+		t.Fatalf("statistics / empty messages: %q %q", recs[2].Value, recs[3].Value)
+	}
+	// A missing topic and an unreachable broker are clear errors.
+	r = n.exec(fmt.Sprintf(`sql litsanleandro format = json:output and dest = kafka@%s:%s and topic = no_such_topic "select value from ping_sensor"`, host, port))
+	if r.Status != http.StatusBadRequest || !strings.Contains(r.Body, "topic no_such_topic does not exist") {
+		t.Fatalf("missing topic: %d %s", r.Status, r.Body)
+	}
+	dead := freeAddr(t)
+	r = n.exec(fmt.Sprintf(`sql litsanleandro format = json:output and dest = kafka@%s and topic = t "select value from ping_sensor"`, dead))
+	if r.Status != http.StatusBadRequest || !strings.Contains(r.Body, dead) {
+		t.Fatalf("unreachable broker: %d %s", r.Status, r.Body)
+	}
+	n.stop()
+}
+
+// TestRunClientDestinations runs a command on named destinations, each
+// reply under [From Node NAME].
+func TestRunClientDestinations(t *testing.T) {
+	a := startNode(t, "node-a", t.TempDir(), "")
+	bn := startNode(t, "node-b", t.TempDir(), "")
+	r := a.exec(fmt.Sprintf("run client (node-a, %s) get version", bn.listen))
+	if r.Status != http.StatusOK || !strings.Contains(r.Body, "[From Node node-a]\n") || !strings.Contains(r.Body, "[From Node node-b]\n") || strings.Count(r.Body, "lakenode ") != 2 {
+		t.Fatalf("run client: %d\n%s", r.Status, r.Body)
+	}
+	r = a.exec(fmt.Sprintf("run client (%s and subset = true and timeout = 2) get version", freeAddr(t)))
+	if r.Status != http.StatusOK || !strings.Contains(r.Body, "no reply") {
+		t.Fatalf("run client to a missing node with subset: %d\n%s", r.Status, r.Body)
+	}
+	r = a.exec("run client (node-z) get version")
+	if r.Status != http.StatusBadRequest || !strings.Contains(r.Body, "node-z") {
+		t.Fatalf("unknown node: %d %s", r.Status, r.Body)
+	}
+	a.stop()
+	bn.stop()
+}
