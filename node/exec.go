@@ -227,3 +227,23 @@ func (n *Node) consumerStatuses() []consumerStatus {
 	}
 	return out
 }
+
+// ConsumersReady reports whether every consumer owns partitions whose start
+// positions are known (so reset = latest will see what is produced next).
+func (n *Node) ConsumersReady() bool {
+	cs := n.consumerStatuses()
+	if len(cs) == 0 {
+		return false
+	}
+	for _, c := range cs {
+		if len(c.Status.Partitions) == 0 {
+			return false
+		}
+		for _, p := range c.Status.Partitions {
+			if p.LowWater < 0 {
+				return false
+			}
+		}
+	}
+	return true
+}

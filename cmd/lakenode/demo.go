@@ -20,8 +20,17 @@ import (
 // demoConsumer is the seed's consumer command, pointed at the embedded broker.
 const demoConsumer = `run kafka consumer where ip = %s and port = %s and reset = latest and topic = (name = ping_data and dbms = lsl_demo and table = ping_sensor and column.timestamp.timestamp = "bring [timestamp]" and column.value.int = "bring [value]")`
 
-// runDemo starts a node with an embedded broker, a sample producer and the
-// seed's consumer, shows a live count of ingested rows, then opens the shell.
+// demoSource fills litsanleandro.ping_sensor, the table the seed's producer
+// command reads, from the sample producer's topic.
+const demoSource = `run kafka consumer where ip = %s and port = %s and reset = earliest and topic = (name = sensor_readings and dbms = litsanleandro and table = ping_sensor and column.device_name.str = "bring [device_name]" and column.timestamp.timestamp = "bring [timestamp]" and column.value.int = "bring [value]")`
+
+// demoProducer is the seed's producer command, pointed at the embedded broker.
+const demoProducer = `run client () sql litsanleandro format = json:output and stat = false and dest = kafka@%s:%s and topic = ping_data "select device_name, timestamp, value, from ping_sensor where timestamp > now() - 1 day limit 10"`
+
+// runDemo plays the seed document on a node with an embedded broker: a
+// sample producer fills litsanleandro.ping_sensor, the seed's producer
+// command publishes the last day's rows to ping_data, and the seed's
+// consumer command brings them into lsl_demo.ping_sensor; then the shell.
 func runDemo(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("lakenode demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -73,7 +82,11 @@ func runDemo(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	host, port := splitHostPort(addr)
 	fmt.Fprintf(stderr, "embedded Kafka-protocol broker on %s; REST port on %s\n", addr, n.HTTPAddr())
 	tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	err = kafka.CreateTopic(tctx, []string{addr}, "ping_data", kafka.DefaultPartitions)
+	for _, topic := range []string{"sensor_readings", "ping_data"} {
+		if err = kafka.CreateTopic(tctx, []string{addr}, topic, kafka.DefaultPartitions); err != nil {
+			break
+		}
+	}
 	cancel()
 	if err != nil {
 		fmt.Fprintln(stderr, "lakenode demo:", err)
@@ -82,31 +95,33 @@ func runDemo(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	prodCtx, stopProd := context.WithCancel(ctx)
 	defer stopProd()
 	go func() {
-		_ = sample.Produce(prodCtx, []string{addr}, "ping_data", *rate, nil)
+		_ = sample.Produce(prodCtx, []string{addr}, "sensor_readings", *rate, nil)
 	}()
-	fmt.Fprintf(stderr, "sample producer: %d messages/s to topic ping_data\n", *rate)
-	consumer := fmt.Sprintf(demoConsumer, host, port)
-	fmt.Fprintln(stderr, consumer)
-	if !execute(ctx, n, consumer, stdout, stderr) {
+	fmt.Fprintf(stderr, "sample producer: %d messages/s to topic sensor_readings\n", *rate)
+	// The seed's story: rows in litsanleandro.ping_sensor; the seed's
+	// consumer waiting on ping_data; the seed's producer publishing the
+	// last day's rows there.
+	for _, c := range []string{fmt.Sprintf(demoSource, host, port), fmt.Sprintf(demoConsumer, host, port)} {
+		fmt.Fprintln(stderr, c)
+		if !execute(ctx, n, c, stdout, stderr) {
+			return 1
+		}
+	}
+	waitUntil(ctx, 20*time.Second, func() bool {
+		return n.RowCount("litsanleandro", "ping_sensor") >= 10 && n.ConsumersReady()
+	}, func() {
+		fmt.Fprintf(stderr, "\rrows ingested into litsanleandro.ping_sensor: %d   ", n.RowCount("litsanleandro", "ping_sensor"))
+	})
+	fmt.Fprintf(stderr, "\rrows ingested into litsanleandro.ping_sensor: %d\n", n.RowCount("litsanleandro", "ping_sensor"))
+	producer := fmt.Sprintf(demoProducer, host, port)
+	fmt.Fprintln(stderr, producer)
+	if !execute(ctx, n, producer, stdout, stderr) {
 		return 1
 	}
-	// A live line of rows ingested: until rows have flowed for 3 s (at most
-	// 20 s), then the shell.
-	deadline := time.Now().Add(20 * time.Second)
-	var flowing time.Time
-	for time.Now().Before(deadline) && ctx.Err() == nil {
-		rows := n.RowCount("lsl_demo", "ping_sensor")
-		if rows > 0 && flowing.IsZero() {
-			flowing = time.Now()
-		}
-		if !flowing.IsZero() && time.Since(flowing) > 3*time.Second {
-			break
-		}
-		fmt.Fprintf(stderr, "\rrows ingested into lsl_demo.ping_sensor: %d   ", rows)
-		time.Sleep(250 * time.Millisecond)
-	}
-	fmt.Fprintf(stderr, "\rrows ingested into lsl_demo.ping_sensor: %d\n", n.RowCount("lsl_demo", "ping_sensor"))
-	fmt.Fprintln(stderr, `try: sql lsl_demo format = table "select count(*), min(value), max(value) from ping_sensor where timestamp > now() - 1 hour"`)
+	waitUntil(ctx, 10*time.Second, func() bool { return n.RowCount("lsl_demo", "ping_sensor") >= 10 }, func() {})
+	fmt.Fprintf(stderr, "rows brought by the seed's consumer into lsl_demo.ping_sensor: %d\n", n.RowCount("lsl_demo", "ping_sensor"))
+	fmt.Fprintln(stderr, `try: sql lsl_demo format = table "select * from ping_sensor"`)
+	fmt.Fprintln(stderr, `     sql litsanleandro format = table "select device_name, count(*), avg(value) from ping_sensor group by device_name order by 2 desc limit 5"`)
 	fmt.Fprintln(stderr, `     get msg client | get streaming | get tables where dbms = * | help`)
 	if !isTerminal(stdin) {
 		// Not a terminal: run what stdin says, as a script.
@@ -121,6 +136,16 @@ func runDemo(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// waitUntil polls cond every 250 ms, calling progress, until it holds or
+// the timeout passes.
+func waitUntil(ctx context.Context, timeout time.Duration, cond func() bool, progress func()) {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) && ctx.Err() == nil && !cond() {
+		progress()
+		time.Sleep(250 * time.Millisecond)
+	}
 }
 
 func splitHostPort(addr string) (string, string) {
