@@ -626,44 +626,10 @@ func (n *Node) suggestTable(dbms, name string) string {
 	for _, t := range n.store.Tables() {
 		names = append(names, t.FullName())
 	}
-	if s := closest(dbms+"."+name, names); s != "" {
+	if s := schema.Closest(dbms+"."+name, names); s != "" {
 		return "; did you mean " + s + "?"
 	}
 	return ""
-}
-
-// closest returns the candidate nearest to s by edit distance, if near.
-func closest(s string, cands []string) string {
-	best, bestD := "", 1<<30
-	for _, c := range cands {
-		if d := editDistance(s, c); d < bestD {
-			best, bestD = c, d
-		}
-	}
-	if bestD <= max(2, len(s)/3) {
-		return best
-	}
-	return ""
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 func (n *Node) getRowsCount(g *command.Get, opts ExecOptions) Result {

@@ -119,18 +119,8 @@ func parseKV(toks []token, line string) ([]kv, error) {
 		}
 		k.valPos = toks[i].pos
 		if toks[i].kind == tokLParen {
-			depth, j := 0, i
-			for ; j < len(toks); j++ {
-				if toks[j].kind == tokLParen {
-					depth++
-				} else if toks[j].kind == tokRParen {
-					depth--
-					if depth == 0 {
-						break
-					}
-				}
-			}
-			if j >= len(toks) {
+			j := closingParen(toks, i)
+			if j < 0 {
 				return nil, errAt(line, toks[i].pos, "unbalanced parenthesis in the value of %q", k.rawKey)
 			}
 			inner := toks[i+1 : j]
@@ -195,4 +185,22 @@ func substitute(toks []token, vars map[string]string, line string) ([]token, err
 		toks[i].text = v
 	}
 	return toks, nil
+}
+
+// closingParen returns the index of the `)` that closes the `(` at toks[i],
+// or -1.
+func closingParen(toks []token, i int) int {
+	depth := 0
+	for j := i; j < len(toks); j++ {
+		switch toks[j].kind {
+		case tokLParen:
+			depth++
+		case tokRParen:
+			depth--
+			if depth == 0 {
+				return j
+			}
+		}
+	}
+	return -1
 }

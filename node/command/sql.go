@@ -148,18 +148,8 @@ func parseRunClient(toks []token, line string, vars map[string]string) (Request,
 	rc := &RunClient{}
 	var rest int
 	if toks[2].kind == tokLParen {
-		depth, j := 0, 2
-		for ; j < len(toks); j++ {
-			if toks[j].kind == tokLParen {
-				depth++
-			} else if toks[j].kind == tokRParen {
-				depth--
-				if depth == 0 {
-					break
-				}
-			}
-		}
-		if j >= len(toks) {
+		j := closingParen(toks, 2)
+		if j < 0 {
 			return nil, errAt(line, toks[2].pos, "unbalanced parenthesis in the destinations")
 		}
 		inner := toks[3:j]

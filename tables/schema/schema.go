@@ -289,3 +289,44 @@ func NormalizeName(s string) string {
 	}
 	return b.String()
 }
+
+// Closest returns the candidate nearest to name (case-insensitive edit
+// distance, or a name it is a prefix of), if it is near enough to suggest.
+func Closest(name string, cands []string) string {
+	best, bestD := "", 1<<30
+	ln := strings.ToLower(name)
+	for _, c := range cands {
+		lc := strings.ToLower(c)
+		d := editDistance(ln, lc)
+		if len(ln) >= 3 && (strings.HasPrefix(lc, ln) || strings.HasPrefix(ln, lc)) {
+			d = min(d, 1)
+		}
+		if d < bestD {
+			best, bestD = c, d
+		}
+	}
+	if bestD <= max(2, len(name)/3) {
+		return best
+	}
+	return ""
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			c := 1
+			if a[i-1] == b[j-1] {
+				c = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+c)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

@@ -120,7 +120,7 @@ func parseError(query string, rw rewritten, err error) error {
 // nameError is an unknown table or column, with the closest name.
 func nameError(query, what, name string, cands []string) error {
 	msg := fmt.Sprintf("unknown %s '%s'", what, name)
-	if c := closest(name, cands); c != "" {
+	if c := schema.Closest(name, cands); c != "" {
 		msg += fmt.Sprintf("; did you mean '%s'?", c)
 	}
 	pos := findWord(query, name)
@@ -144,44 +144,6 @@ func findWord(q, w string) int {
 
 func isIdent(c byte) bool {
 	return c == '_' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c >= 0x80
-}
-
-func closest(s string, cands []string) string {
-	best, bestD := "", 1<<30
-	for _, c := range cands {
-		ls, lc := strings.ToLower(s), strings.ToLower(c)
-		d := editDistance(ls, lc)
-		if len(ls) >= 3 && (strings.HasPrefix(lc, ls) || strings.HasPrefix(ls, lc)) {
-			d = min(d, 1) // a prefix of a name, or a name with extra letters
-		}
-		if d < bestD {
-			best, bestD = c, d
-		}
-	}
-	if bestD <= max(2, len(s)/3) {
-		return best
-	}
-	return ""
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			c := 1
-			if a[i-1] == b[j-1] {
-				c = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+c)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 var errCanceled = errors.New("query canceled")
