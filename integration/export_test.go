@@ -87,3 +87,23 @@ func TestRunClientDestinations(t *testing.T) {
 	a.stop()
 	bn.stop()
 }
+
+// TestNodesFindEachOther: nodes given each other as seeds list each other
+// in get nodes, with the tables they host; a node that dies disappears
+// within a few seconds.
+func TestNodesFindEachOther(t *testing.T) {
+	la, lb := freeAddr(t), freeAddr(t)
+	a := startNodeAt(t, "node-a", t.TempDir(), la, "--seeds", lb)
+	bn := startNodeAt(t, "node-b", t.TempDir(), lb, "--seeds", la)
+	bn.mustExec(`connect dbms d where type = sqlite`)
+	waitFor(t, 30*time.Second, func() bool {
+		body := a.mustExec("get nodes")
+		return strings.Contains(body, "node-b") && strings.Contains(body, "alive")
+	}, "node-a to see node-b")
+	if body := bn.mustExec("get nodes where format = json"); !strings.Contains(body, `"name": "node-a"`) {
+		t.Fatalf("node-b does not see node-a: %s", body)
+	}
+	bn.kill()
+	waitFor(t, 30*time.Second, func() bool { return !strings.Contains(a.mustExec("get nodes"), "node-b") }, "node-b to disappear")
+	a.stop()
+}

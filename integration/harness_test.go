@@ -60,7 +60,18 @@ type nodeProc struct {
 // commands run at start-up, and waits until its REST port answers.
 func startNode(t testing.TB, name, dataDir, script string, args ...string) *nodeProc {
 	t.Helper()
-	p := &nodeProc{t: t, bin: binary(t), name: name, dataDir: dataDir, http: freeAddr(t), listen: freeAddr(t), args: args}
+	return startNodeWith(t, name, dataDir, freeAddr(t), script, args...)
+}
+
+// startNodeAt starts a node listening on a given --listen address.
+func startNodeAt(t testing.TB, name, dataDir, listen string, args ...string) *nodeProc {
+	t.Helper()
+	return startNodeWith(t, name, dataDir, listen, "", args...)
+}
+
+func startNodeWith(t testing.TB, name, dataDir, listen, script string, args ...string) *nodeProc {
+	t.Helper()
+	p := &nodeProc{t: t, bin: binary(t), name: name, dataDir: dataDir, http: freeAddr(t), listen: listen, args: args}
 	if script != "" {
 		p.script = filepath.Join(t.TempDir(), "start.al")
 		if err := os.WriteFile(p.script, []byte(script), 0o644); err != nil {

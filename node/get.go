@@ -62,7 +62,7 @@ func (n *Node) get(g *command.Get, opts ExecOptions) Result {
 	case "version":
 		return text("lakenode " + n.cfg.Version)
 	case "nodes":
-		return failf("get nodes: not supported by lakenode yet (clusters are a later step); this node is %s", n.cfg.Name)
+		return n.getNodes(g, opts)
 	}
 	return failf("not supported by lakenode: get %s", g.What)
 }

@@ -49,6 +49,9 @@ type Config struct {
 	Events func(line string)
 	// Version is printed by `get version`.
 	Version string
+	// Seeds are other nodes' --listen addresses; the node heartbeats them
+	// and lists the live ones in `get nodes`.
+	Seeds []string
 }
 
 // Default addresses.
@@ -104,6 +107,7 @@ type Node struct {
 	stopped    bool
 	bgCancel   context.CancelFunc
 	bgDone     chan struct{}
+	members    members
 }
 
 // New opens the data dir and starts the actor system and, if configured,
@@ -197,6 +201,17 @@ func (n *Node) Start(ctx context.Context) error {
 		n.remote.Start()
 		if err := n.startCommandActor(); err != nil {
 			return fmt.Errorf("starting the command actor: %w", err)
+		}
+		if len(n.cfg.Seeds) > 0 {
+			n.members.peers = map[string]*member{}
+			done := make(chan struct{})
+			prev := n.bgDone
+			go func() {
+				n.heartbeatLoop(bg)
+				<-prev
+				close(done)
+			}()
+			n.bgDone = done
 		}
 	}
 	if n.cfg.HTTPAddr != "" {

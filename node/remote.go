@@ -39,6 +39,8 @@ func (a *commandActor) Receive(ctx actor.Context) {
 		}()
 	case *actorpb.CompleteRequest:
 		ctx.Respond(&actorpb.CompleteReply{Names: a.n.CompleteNames(m.Prefix)})
+	case *actorpb.NodeInfoRequest:
+		ctx.Respond(a.n.nodeInfo())
 	}
 }
 

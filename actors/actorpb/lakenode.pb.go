@@ -252,6 +252,198 @@ func (x *CompleteReply) GetNames() []string {
 	return nil
 }
 
+// NodeInfoRequest asks a node who it is and what it hosts (the heartbeat of
+// the seed-list membership).
+type NodeInfoRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	From          string                 `protobuf:"bytes,1,opt,name=from,proto3" json:"from,omitempty"` // the asking node's name
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NodeInfoRequest) Reset() {
+	*x = NodeInfoRequest{}
+	mi := &file_lakenode_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NodeInfoRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NodeInfoRequest) ProtoMessage() {}
+
+func (x *NodeInfoRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_lakenode_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NodeInfoRequest.ProtoReflect.Descriptor instead.
+func (*NodeInfoRequest) Descriptor() ([]byte, []int) {
+	return file_lakenode_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *NodeInfoRequest) GetFrom() string {
+	if x != nil {
+		return x.From
+	}
+	return ""
+}
+
+// TableInfo is one table a node hosts.
+type TableInfo struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Dbms          string                 `protobuf:"bytes,1,opt,name=dbms,proto3" json:"dbms,omitempty"`
+	Table         string                 `protobuf:"bytes,2,opt,name=table,proto3" json:"table,omitempty"`
+	Rows          int64                  `protobuf:"varint,3,opt,name=rows,proto3" json:"rows,omitempty"`
+	MinTime       int64                  `protobuf:"varint,4,opt,name=min_time,json=minTime,proto3" json:"min_time,omitempty"` // µs, when has_time
+	MaxTime       int64                  `protobuf:"varint,5,opt,name=max_time,json=maxTime,proto3" json:"max_time,omitempty"`
+	HasTime       bool                   `protobuf:"varint,6,opt,name=has_time,json=hasTime,proto3" json:"has_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TableInfo) Reset() {
+	*x = TableInfo{}
+	mi := &file_lakenode_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TableInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TableInfo) ProtoMessage() {}
+
+func (x *TableInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_lakenode_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TableInfo.ProtoReflect.Descriptor instead.
+func (*TableInfo) Descriptor() ([]byte, []int) {
+	return file_lakenode_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *TableInfo) GetDbms() string {
+	if x != nil {
+		return x.Dbms
+	}
+	return ""
+}
+
+func (x *TableInfo) GetTable() string {
+	if x != nil {
+		return x.Table
+	}
+	return ""
+}
+
+func (x *TableInfo) GetRows() int64 {
+	if x != nil {
+		return x.Rows
+	}
+	return 0
+}
+
+func (x *TableInfo) GetMinTime() int64 {
+	if x != nil {
+		return x.MinTime
+	}
+	return 0
+}
+
+func (x *TableInfo) GetMaxTime() int64 {
+	if x != nil {
+		return x.MaxTime
+	}
+	return 0
+}
+
+func (x *TableInfo) GetHasTime() bool {
+	if x != nil {
+		return x.HasTime
+	}
+	return false
+}
+
+// NodeInfoReply answers NodeInfoRequest.
+type NodeInfoReply struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Address       string                 `protobuf:"bytes,2,opt,name=address,proto3" json:"address,omitempty"`
+	Tables        []*TableInfo           `protobuf:"bytes,3,rep,name=tables,proto3" json:"tables,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NodeInfoReply) Reset() {
+	*x = NodeInfoReply{}
+	mi := &file_lakenode_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NodeInfoReply) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NodeInfoReply) ProtoMessage() {}
+
+func (x *NodeInfoReply) ProtoReflect() protoreflect.Message {
+	mi := &file_lakenode_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NodeInfoReply.ProtoReflect.Descriptor instead.
+func (*NodeInfoReply) Descriptor() ([]byte, []int) {
+	return file_lakenode_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *NodeInfoReply) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *NodeInfoReply) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
+}
+
+func (x *NodeInfoReply) GetTables() []*TableInfo {
+	if x != nil {
+		return x.Tables
+	}
+	return nil
+}
+
 var File_lakenode_proto protoreflect.FileDescriptor
 
 const file_lakenode_proto_rawDesc = "" +
@@ -270,7 +462,20 @@ const file_lakenode_proto_rawDesc = "" +
 	"\x0fCompleteRequest\x12\x16\n" +
 	"\x06prefix\x18\x01 \x01(\tR\x06prefix\"%\n" +
 	"\rCompleteReply\x12\x14\n" +
-	"\x05names\x18\x01 \x03(\tR\x05namesB-Z+github.com/lakenode/lakenode/actors/actorpbb\x06proto3"
+	"\x05names\x18\x01 \x03(\tR\x05names\"%\n" +
+	"\x0fNodeInfoRequest\x12\x12\n" +
+	"\x04from\x18\x01 \x01(\tR\x04from\"\x9a\x01\n" +
+	"\tTableInfo\x12\x12\n" +
+	"\x04dbms\x18\x01 \x01(\tR\x04dbms\x12\x14\n" +
+	"\x05table\x18\x02 \x01(\tR\x05table\x12\x12\n" +
+	"\x04rows\x18\x03 \x01(\x03R\x04rows\x12\x19\n" +
+	"\bmin_time\x18\x04 \x01(\x03R\aminTime\x12\x19\n" +
+	"\bmax_time\x18\x05 \x01(\x03R\amaxTime\x12\x19\n" +
+	"\bhas_time\x18\x06 \x01(\bR\ahasTime\"j\n" +
+	"\rNodeInfoReply\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
+	"\aaddress\x18\x02 \x01(\tR\aaddress\x12+\n" +
+	"\x06tables\x18\x03 \x03(\v2\x13.lakenode.TableInfoR\x06tablesB-Z+github.com/lakenode/lakenode/actors/actorpbb\x06proto3"
 
 var (
 	file_lakenode_proto_rawDescOnce sync.Once
@@ -284,19 +489,23 @@ func file_lakenode_proto_rawDescGZIP() []byte {
 	return file_lakenode_proto_rawDescData
 }
 
-var file_lakenode_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_lakenode_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_lakenode_proto_goTypes = []any{
 	(*CommandRequest)(nil),  // 0: lakenode.CommandRequest
 	(*CommandReply)(nil),    // 1: lakenode.CommandReply
 	(*CompleteRequest)(nil), // 2: lakenode.CompleteRequest
 	(*CompleteReply)(nil),   // 3: lakenode.CompleteReply
+	(*NodeInfoRequest)(nil), // 4: lakenode.NodeInfoRequest
+	(*TableInfo)(nil),       // 5: lakenode.TableInfo
+	(*NodeInfoReply)(nil),   // 6: lakenode.NodeInfoReply
 }
 var file_lakenode_proto_depIdxs = []int32{
-	0, // [0:0] is the sub-list for method output_type
-	0, // [0:0] is the sub-list for method input_type
-	0, // [0:0] is the sub-list for extension type_name
-	0, // [0:0] is the sub-list for extension extendee
-	0, // [0:0] is the sub-list for field type_name
+	5, // 0: lakenode.NodeInfoReply.tables:type_name -> lakenode.TableInfo
+	1, // [1:1] is the sub-list for method output_type
+	1, // [1:1] is the sub-list for method input_type
+	1, // [1:1] is the sub-list for extension type_name
+	1, // [1:1] is the sub-list for extension extendee
+	0, // [0:1] is the sub-list for field type_name
 }
 
 func init() { file_lakenode_proto_init() }
@@ -310,7 +519,7 @@ func file_lakenode_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lakenode_proto_rawDesc), len(file_lakenode_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   4,
+			NumMessages:   7,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

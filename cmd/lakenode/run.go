@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -35,6 +36,7 @@ type options struct {
 	logLevel, logFile                         string
 	httpSet, listenSet                        bool
 	connect                                   string
+	seeds                                     string
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -52,6 +54,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.showVersion, "version", false, "print the version and exit")
 	fs.StringVar(&o.logLevel, "log-level", "warn", "log level: debug, info, warn or error")
 	fs.StringVar(&o.logFile, "log-file", "", "write logs to this file instead of stderr")
+	fs.StringVar(&o.seeds, "seeds", "", "other nodes' --listen addresses, `HOST:PORT,...`: the node heartbeats them and lists them in get nodes")
 	fs.StringVar(&o.connect, "connect", "", "run the shell, -c and -f against the running node whose --listen address is `HOST:PORT`")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage:\n  lakenode [flags]          run a node (a shell at a terminal, else commands from stdin)\n  lakenode demo [flags]     the demo: embedded broker, sample producer, the seed's consumer, the shell\n  lakenode --version\n\nFlags:\n")
@@ -126,6 +129,20 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	if cfg.Name == "" {
 		cfg.Name = node.DefaultName(o.listen)
+	}
+	if o.seeds != "" {
+		if cfg.ListenAddr == "" {
+			fmt.Fprintln(stderr, "lakenode: --seeds needs a remote endpoint: give --listen or --serve")
+			return 2
+		}
+		for _, sd := range strings.Split(o.seeds, ",") {
+			sd = strings.TrimSpace(sd)
+			if _, _, err := net.SplitHostPort(sd); err != nil {
+				fmt.Fprintf(stderr, "lakenode: --seeds %q: %v\n", sd, err)
+				return 2
+			}
+			cfg.Seeds = append(cfg.Seeds, sd)
+		}
 	}
 	interactive := len(o.files) == 0 && len(o.cmds) == 0 && !o.serve && isTerminal(stdin)
 	events := newEventSink(stderr)

@@ -1,0 +1,135 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/lakenode/lakenode/actors/actorpb"
+	"github.com/lakenode/lakenode/node/command"
+	"github.com/lakenode/lakenode/node/output"
+)
+
+// Membership is a seed list: every second the node asks each seed (other
+// nodes' --listen addresses) who it is and what it hosts. A peer that has
+// not answered for memberTimeout is dropped from the list of nodes until it
+// answers again.
+const (
+	heartbeatEvery = time.Second
+	memberTimeout  = 5 * time.Second
+)
+
+type member struct {
+	name     string
+	address  string
+	tables   []*actorpb.TableInfo
+	lastSeen time.Time
+}
+
+type members struct {
+	mu    sync.Mutex
+	peers map[string]*member // by address
+}
+
+func (n *Node) nodeInfo() *actorpb.NodeInfoReply {
+	rep := &actorpb.NodeInfoReply{Name: n.cfg.Name, Address: n.cfg.ListenAddr}
+	for _, t := range n.store.Tables() {
+		st := n.store.Stats(t)
+		rep.Tables = append(rep.Tables, &actorpb.TableInfo{Dbms: t.DBMS, Table: t.Name, Rows: st.Rows, MinTime: st.MinTime, MaxTime: st.MaxTime, HasTime: st.HasTime})
+	}
+	return rep
+}
+
+// heartbeatLoop asks every seed for its node info until ctx ends.
+func (n *Node) heartbeatLoop(ctx context.Context) {
+	tick := time.NewTicker(heartbeatEvery)
+	defer tick.Stop()
+	for {
+		var wg sync.WaitGroup
+		for _, seed := range n.cfg.Seeds {
+			if seed == n.cfg.ListenAddr {
+				continue
+			}
+			wg.Add(1)
+			go func(addr string) {
+				defer wg.Done()
+				res, err := n.sys.Root.RequestFuture(actor.NewPID(addr, CommandActorName), &actorpb.NodeInfoRequest{From: n.cfg.Name}, heartbeatEvery).Result()
+				rep, ok := res.(*actorpb.NodeInfoReply)
+				if err != nil || !ok {
+					return
+				}
+				n.members.mu.Lock()
+				n.members.peers[addr] = &member{name: rep.Name, address: addr, tables: rep.Tables, lastSeen: time.Now()}
+				n.members.mu.Unlock()
+			}(seed)
+		}
+		wg.Wait()
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// livePeers returns the peers heard from within memberTimeout.
+func (n *Node) livePeers() []*member {
+	n.members.mu.Lock()
+	defer n.members.mu.Unlock()
+	var out []*member
+	for _, m := range n.members.peers {
+		if time.Since(m.lastSeen) <= memberTimeout {
+			out = append(out, m)
+		}
+	}
+	slices.SortFunc(out, func(a, b *member) int {
+		if a.name < b.name {
+			return -1
+		}
+		if a.name > b.name {
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+func tablesText(ts []*actorpb.TableInfo) string {
+	s := ""
+	for i, t := range ts {
+		if i > 0 {
+			s += ", "
+		}
+		s += fmt.Sprintf("%s.%s (%d rows", t.Dbms, t.Table, t.Rows)
+		if t.HasTime {
+			s += fmt.Sprintf(", %s to %s", time.UnixMicro(t.MinTime).UTC().Format("2006-01-02 15:04:05"), time.UnixMicro(t.MaxTime).UTC().Format("2006-01-02 15:04:05"))
+		}
+		s += ")"
+	}
+	return s
+}
+
+// getNodes lists this node and the live peers of its seed list.
+func (n *Node) getNodes(g *command.Get, opts ExecOptions) Result {
+	self := n.nodeInfo()
+	tbl := output.Table{Header: [][]string{{"Node", "Address", "Status", "Tables", "Last heartbeat"}}}
+	var objs []*output.Object
+	add := func(name, addr, status string, tables []*actorpb.TableInfo, seen string) {
+		tbl.Rows = append(tbl.Rows, []string{name, addr, status, tablesText(tables), seen})
+		var ts []*output.Object
+		for _, t := range tables {
+			ts = append(ts, (&output.Object{}).Set("dbms", t.Dbms).Set("table", t.Table).Set("rows", t.Rows))
+		}
+		objs = append(objs, (&output.Object{}).Set("name", name).Set("address", addr).Set("status", status).Set("tables", ts).Set("last_heartbeat", seen))
+	}
+	add(self.Name, self.Address, "this node", self.Tables, "")
+	for _, m := range n.livePeers() {
+		add(m.name, m.address, "alive", m.tables, strconv.FormatInt(time.Since(m.lastSeen).Milliseconds(), 10)+" ms ago")
+	}
+	return n.render(g, opts, tbl, objs)
+}
