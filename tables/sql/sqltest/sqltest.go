@@ -41,15 +41,6 @@ type Engine interface {
 	Query(t testing.TB, dbms, query string, now time.Time) (cols []string, rows []schema.Row, err error)
 }
 
-type block struct {
-	kind   string // load or query
-	header string
-	lines  []string
-	expect []string
-	start  int // line number of the header
-	sepAt  int // index in the file of the ---- line (query)
-}
-
 // Run runs one script file against e.
 func Run(t *testing.T, path string, e Engine) {
 	t.Helper()
