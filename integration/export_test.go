@@ -107,3 +107,77 @@ func TestNodesFindEachOther(t *testing.T) {
 	waitFor(t, 30*time.Second, func() bool { return !strings.Contains(a.mustExec("get nodes"), "node-b") }, "node-b to disappear")
 	a.stop()
 }
+
+// TestSharedTopicAcrossNodes: three nodes run the same consumer with the same
+// group, split the topic's partitions, and run client () over the table
+// counts every produced message exactly once, from any node.
+func TestSharedTopicAcrossNodes(t *testing.T) {
+	b := kafkatest.Shared(t)
+	topic := "shared_topic"
+	kafkatest.CreateTopic(t, b, topic, 4)
+	host, port, _ := net.SplitHostPort(b.Addr())
+	consumer := fmt.Sprintf(`run kafka consumer where ip = %s and port = %s and reset = earliest and group = shared and topic = (name = %s and dbms = fleet and table = pings and column.timestamp.timestamp = "bring [timestamp]" and column.seq.int = "bring [seq]" and column.device.str = "bring [device_name]")`, host, port, topic)
+	addrs := []string{freeAddr(t), freeAddr(t), freeAddr(t)}
+	var nodes []*nodeProc
+	for i, a := range addrs {
+		var seeds []string
+		for j, o := range addrs {
+			if j != i {
+				seeds = append(seeds, o)
+			}
+		}
+		nodes = append(nodes, startNodeWith(t, fmt.Sprintf("fleet-%d", i), t.TempDir(), a, consumer, "--seeds", strings.Join(seeds, ",")))
+	}
+	// The group shares the 4 partitions among the three nodes.
+	waitFor(t, 90*time.Second, func() bool {
+		total := 0
+		for _, n := range nodes {
+			parts := len(msgClientsTB(t, n)[0].Partitions)
+			if parts == 0 {
+				return false
+			}
+			total += parts
+		}
+		return total == 4
+	}, "the three nodes to share the 4 partitions")
+	const total = 3000
+	now := time.Now()
+	var vals [][]byte
+	for i := range total {
+		vals = append(vals, pingMessage(i, now))
+	}
+	kafkatest.Produce(t, b, topic, vals...)
+	waitFor(t, 90*time.Second, func() bool {
+		var sum int64
+		for _, n := range nodes {
+			sum += max(n.rowCount("fleet", "pings"), 0)
+		}
+		return sum == total
+	}, "all %d rows over the three nodes", total)
+	hosting := 0
+	for _, n := range nodes {
+		if n.rowCount("fleet", "pings") > 0 {
+			hosting++
+		}
+	}
+	// Every node's directory lists the hosting nodes.
+	for _, n := range nodes {
+		waitFor(t, 30*time.Second, func() bool {
+			return strings.Count(n.mustExec("get nodes"), "fleet.pings") >= hosting
+		}, "%s's directory to list the %d hosting nodes", n.name, hosting)
+	}
+	for _, n := range nodes {
+		r := n.exec(`run client () sql fleet "select count(*), count(distinct seq), min(seq), max(seq) from pings"`)
+		want := fmt.Sprintf(`{"count(*)": %d, "count(distinct seq)": %d, "min(seq)": 0, "max(seq)": %d}`, total, total, total-1)
+		if r.Status != http.StatusOK || !strings.Contains(r.Body, want) || !strings.Contains(r.Body, fmt.Sprintf(`"Nodes": %d`, hosting)) {
+			t.Fatalf("run client () on %s: %d\n%s\nwant %s from %d nodes", n.name, r.Status, r.Body, want, hosting)
+		}
+	}
+	r := nodes[1].exec(`run client () sql fleet format = table "select device, count(*) from pings group by device order by 2 desc, 1 limit 3"`)
+	if r.Status != http.StatusOK || !strings.Contains(r.Body, "device-0000|      30|") {
+		t.Fatalf("group by across nodes: %d\n%s", r.Status, r.Body)
+	}
+	for _, n := range nodes {
+		n.stop()
+	}
+}

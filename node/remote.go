@@ -41,6 +41,12 @@ func (a *commandActor) Receive(ctx actor.Context) {
 		ctx.Respond(&actorpb.CompleteReply{Names: a.n.CompleteNames(m.Prefix)})
 	case *actorpb.NodeInfoRequest:
 		ctx.Respond(a.n.nodeInfo())
+	case *actorpb.PartialRequest:
+		sender, sys := ctx.Sender(), ctx.ActorSystem()
+		if sender == nil {
+			return
+		}
+		go func() { sys.Root.Send(sender, a.n.partialFor(m)) }()
 	}
 }
 
@@ -56,8 +62,10 @@ func (n *Node) startCommandActor() error {
 // printed under a [From Node NAME] line.
 func (n *Node) runClient(ctx context.Context, r *command.RunClient, opts ExecOptions) Result {
 	if len(r.Dests) == 0 {
-		res := n.dispatch(ctx, r.Inner, opts)
-		return res
+		if q, ok := r.Inner.(*command.SQL); ok {
+			return n.clusterQuery(ctx, r, q, opts)
+		}
+		return n.dispatch(ctx, r.Inner, opts)
 	}
 	timeout := r.Timeout
 	if timeout <= 0 {

@@ -21,8 +21,7 @@ func (n *Node) runSQL(ctx context.Context, q *command.SQL, opts ExecOptions) Res
 	if strings.HasPrefix(o.Dest, "kafka@") && o.Format != "json:output" {
 		return failf("dest = %s sends one message per row: use format = json:output", o.Dest)
 	}
-	loc, err := location(o.Timezone)
-	if err != nil {
+	if _, err := location(o.Timezone); err != nil {
 		return fail(err)
 	}
 	if o.MaxTime > 0 {
@@ -46,8 +45,19 @@ func (n *Node) runSQL(ctx context.Context, q *command.SQL, opts ExecOptions) Res
 		}
 		return internal(err)
 	}
+	return n.renderSQL(ctx, q, res, start, clusterStats{nodes: 1, target: 1}, opts)
+}
+
+// renderSQL prints, writes or exports a query's answer.
+func (n *Node) renderSQL(ctx context.Context, q *command.SQL, res *lsql.Result, start time.Time, cs clusterStats, opts ExecOptions) Result {
+	o := q.Options
+	loc, err := location(o.Timezone)
+	if err != nil {
+		return fail(err)
+	}
 	qr := output.QueryResult{Columns: res.Columns, Rows: res.Rows, Stats: output.QueryStats{
-		Count: int64(len(res.Rows)), Elapsed: time.Since(start), Nodes: 1, RowsScanned: res.Scanned, ShowScanned: o.Stat,
+		Count: int64(len(res.Rows)), Elapsed: time.Since(start), Nodes: cs.nodes, Target: cs.target, Missing: cs.missing,
+		RowsScanned: res.Scanned, ShowScanned: o.Stat,
 	}}
 	if strings.HasPrefix(o.Dest, "kafka@") {
 		return n.exportToKafka(ctx, strings.TrimPrefix(o.Dest, "kafka@"), o.Topic, qr, o.Stat, loc, res.Notices)

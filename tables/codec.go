@@ -107,3 +107,13 @@ func decodeRowMask(b []byte, dst schema.Row, need []bool) error {
 	}
 	return nil
 }
+
+// AppendValues encodes values with the row codec (for messages between
+// nodes).
+func AppendValues(dst []byte, vals []schema.Value) []byte { return appendRow(dst, vals) }
+
+// DecodeValues decodes n values encoded by AppendValues.
+func DecodeValues(b []byte, n int) (schema.Row, error) {
+	row := make(schema.Row, n)
+	return row, decodeRowMask(b, row, nil)
+}

@@ -444,6 +444,381 @@ func (x *NodeInfoReply) GetTables() []*TableInfo {
 	return nil
 }
 
+// PartialRequest asks a node for its share (partial plan) of a query.
+type PartialRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Dbms          string                 `protobuf:"bytes,1,opt,name=dbms,proto3" json:"dbms,omitempty"`
+	Query         string                 `protobuf:"bytes,2,opt,name=query,proto3" json:"query,omitempty"`
+	Now           int64                  `protobuf:"varint,3,opt,name=now,proto3" json:"now,omitempty"` // µs: now() as the asking node sees it
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PartialRequest) Reset() {
+	*x = PartialRequest{}
+	mi := &file_lakenode_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PartialRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PartialRequest) ProtoMessage() {}
+
+func (x *PartialRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_lakenode_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PartialRequest.ProtoReflect.Descriptor instead.
+func (*PartialRequest) Descriptor() ([]byte, []int) {
+	return file_lakenode_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *PartialRequest) GetDbms() string {
+	if x != nil {
+		return x.Dbms
+	}
+	return ""
+}
+
+func (x *PartialRequest) GetQuery() string {
+	if x != nil {
+		return x.Query
+	}
+	return ""
+}
+
+func (x *PartialRequest) GetNow() int64 {
+	if x != nil {
+		return x.Now
+	}
+	return 0
+}
+
+// AggState is a mergeable aggregate state; values use the row codec.
+type AggState struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	N             int64                  `protobuf:"varint,1,opt,name=n,proto3" json:"n,omitempty"`
+	SumI          int64                  `protobuf:"varint,2,opt,name=sum_i,json=sumI,proto3" json:"sum_i,omitempty"`
+	SumF          float64                `protobuf:"fixed64,3,opt,name=sum_f,json=sumF,proto3" json:"sum_f,omitempty"`
+	IsFloat       bool                   `protobuf:"varint,4,opt,name=is_float,json=isFloat,proto3" json:"is_float,omitempty"`
+	Min           []byte                 `protobuf:"bytes,5,opt,name=min,proto3" json:"min,omitempty"`
+	Max           []byte                 `protobuf:"bytes,6,opt,name=max,proto3" json:"max,omitempty"`
+	Distinct      [][]byte               `protobuf:"bytes,7,rep,name=distinct,proto3" json:"distinct,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AggState) Reset() {
+	*x = AggState{}
+	mi := &file_lakenode_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AggState) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AggState) ProtoMessage() {}
+
+func (x *AggState) ProtoReflect() protoreflect.Message {
+	mi := &file_lakenode_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AggState.ProtoReflect.Descriptor instead.
+func (*AggState) Descriptor() ([]byte, []int) {
+	return file_lakenode_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *AggState) GetN() int64 {
+	if x != nil {
+		return x.N
+	}
+	return 0
+}
+
+func (x *AggState) GetSumI() int64 {
+	if x != nil {
+		return x.SumI
+	}
+	return 0
+}
+
+func (x *AggState) GetSumF() float64 {
+	if x != nil {
+		return x.SumF
+	}
+	return 0
+}
+
+func (x *AggState) GetIsFloat() bool {
+	if x != nil {
+		return x.IsFloat
+	}
+	return false
+}
+
+func (x *AggState) GetMin() []byte {
+	if x != nil {
+		return x.Min
+	}
+	return nil
+}
+
+func (x *AggState) GetMax() []byte {
+	if x != nil {
+		return x.Max
+	}
+	return nil
+}
+
+func (x *AggState) GetDistinct() [][]byte {
+	if x != nil {
+		return x.Distinct
+	}
+	return nil
+}
+
+type PartialGroup struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Key           []byte                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	First         []byte                 `protobuf:"bytes,2,opt,name=first,proto3" json:"first,omitempty"`
+	States        []*AggState            `protobuf:"bytes,3,rep,name=states,proto3" json:"states,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PartialGroup) Reset() {
+	*x = PartialGroup{}
+	mi := &file_lakenode_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PartialGroup) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PartialGroup) ProtoMessage() {}
+
+func (x *PartialGroup) ProtoReflect() protoreflect.Message {
+	mi := &file_lakenode_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PartialGroup.ProtoReflect.Descriptor instead.
+func (*PartialGroup) Descriptor() ([]byte, []int) {
+	return file_lakenode_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *PartialGroup) GetKey() []byte {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+func (x *PartialGroup) GetFirst() []byte {
+	if x != nil {
+		return x.First
+	}
+	return nil
+}
+
+func (x *PartialGroup) GetStates() []*AggState {
+	if x != nil {
+		return x.States
+	}
+	return nil
+}
+
+type PartialRow struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Vals          []byte                 `protobuf:"bytes,1,opt,name=vals,proto3" json:"vals,omitempty"`
+	Keys          []byte                 `protobuf:"bytes,2,opt,name=keys,proto3" json:"keys,omitempty"`
+	Nkeys         int32                  `protobuf:"varint,3,opt,name=nkeys,proto3" json:"nkeys,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PartialRow) Reset() {
+	*x = PartialRow{}
+	mi := &file_lakenode_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PartialRow) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PartialRow) ProtoMessage() {}
+
+func (x *PartialRow) ProtoReflect() protoreflect.Message {
+	mi := &file_lakenode_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PartialRow.ProtoReflect.Descriptor instead.
+func (*PartialRow) Descriptor() ([]byte, []int) {
+	return file_lakenode_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *PartialRow) GetVals() []byte {
+	if x != nil {
+		return x.Vals
+	}
+	return nil
+}
+
+func (x *PartialRow) GetKeys() []byte {
+	if x != nil {
+		return x.Keys
+	}
+	return nil
+}
+
+func (x *PartialRow) GetNkeys() int32 {
+	if x != nil {
+		return x.Nkeys
+	}
+	return 0
+}
+
+// PartialReply is one node's share of a query.
+type PartialReply struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Node          string                 `protobuf:"bytes,1,opt,name=node,proto3" json:"node,omitempty"`
+	Error         string                 `protobuf:"bytes,2,opt,name=error,proto3" json:"error,omitempty"`
+	NoTable       bool                   `protobuf:"varint,3,opt,name=no_table,json=noTable,proto3" json:"no_table,omitempty"`
+	Scanned       int64                  `protobuf:"varint,4,opt,name=scanned,proto3" json:"scanned,omitempty"`
+	Groups        []*PartialGroup        `protobuf:"bytes,5,rep,name=groups,proto3" json:"groups,omitempty"`
+	Rows          []*PartialRow          `protobuf:"bytes,6,rep,name=rows,proto3" json:"rows,omitempty"`
+	Ncols         int32                  `protobuf:"varint,7,opt,name=ncols,proto3" json:"ncols,omitempty"` // columns of the table (for group first rows)
+	Nout          int32                  `protobuf:"varint,8,opt,name=nout,proto3" json:"nout,omitempty"`   // output columns
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PartialReply) Reset() {
+	*x = PartialReply{}
+	mi := &file_lakenode_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PartialReply) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PartialReply) ProtoMessage() {}
+
+func (x *PartialReply) ProtoReflect() protoreflect.Message {
+	mi := &file_lakenode_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PartialReply.ProtoReflect.Descriptor instead.
+func (*PartialReply) Descriptor() ([]byte, []int) {
+	return file_lakenode_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *PartialReply) GetNode() string {
+	if x != nil {
+		return x.Node
+	}
+	return ""
+}
+
+func (x *PartialReply) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+func (x *PartialReply) GetNoTable() bool {
+	if x != nil {
+		return x.NoTable
+	}
+	return false
+}
+
+func (x *PartialReply) GetScanned() int64 {
+	if x != nil {
+		return x.Scanned
+	}
+	return 0
+}
+
+func (x *PartialReply) GetGroups() []*PartialGroup {
+	if x != nil {
+		return x.Groups
+	}
+	return nil
+}
+
+func (x *PartialReply) GetRows() []*PartialRow {
+	if x != nil {
+		return x.Rows
+	}
+	return nil
+}
+
+func (x *PartialReply) GetNcols() int32 {
+	if x != nil {
+		return x.Ncols
+	}
+	return 0
+}
+
+func (x *PartialReply) GetNout() int32 {
+	if x != nil {
+		return x.Nout
+	}
+	return 0
+}
+
 var File_lakenode_proto protoreflect.FileDescriptor
 
 const file_lakenode_proto_rawDesc = "" +
@@ -475,7 +850,37 @@ const file_lakenode_proto_rawDesc = "" +
 	"\rNodeInfoReply\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aaddress\x18\x02 \x01(\tR\aaddress\x12+\n" +
-	"\x06tables\x18\x03 \x03(\v2\x13.lakenode.TableInfoR\x06tablesB-Z+github.com/lakenode/lakenode/actors/actorpbb\x06proto3"
+	"\x06tables\x18\x03 \x03(\v2\x13.lakenode.TableInfoR\x06tables\"L\n" +
+	"\x0ePartialRequest\x12\x12\n" +
+	"\x04dbms\x18\x01 \x01(\tR\x04dbms\x12\x14\n" +
+	"\x05query\x18\x02 \x01(\tR\x05query\x12\x10\n" +
+	"\x03now\x18\x03 \x01(\x03R\x03now\"\x9d\x01\n" +
+	"\bAggState\x12\f\n" +
+	"\x01n\x18\x01 \x01(\x03R\x01n\x12\x13\n" +
+	"\x05sum_i\x18\x02 \x01(\x03R\x04sumI\x12\x13\n" +
+	"\x05sum_f\x18\x03 \x01(\x01R\x04sumF\x12\x19\n" +
+	"\bis_float\x18\x04 \x01(\bR\aisFloat\x12\x10\n" +
+	"\x03min\x18\x05 \x01(\fR\x03min\x12\x10\n" +
+	"\x03max\x18\x06 \x01(\fR\x03max\x12\x1a\n" +
+	"\bdistinct\x18\a \x03(\fR\bdistinct\"b\n" +
+	"\fPartialGroup\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\fR\x03key\x12\x14\n" +
+	"\x05first\x18\x02 \x01(\fR\x05first\x12*\n" +
+	"\x06states\x18\x03 \x03(\v2\x12.lakenode.AggStateR\x06states\"J\n" +
+	"\n" +
+	"PartialRow\x12\x12\n" +
+	"\x04vals\x18\x01 \x01(\fR\x04vals\x12\x12\n" +
+	"\x04keys\x18\x02 \x01(\fR\x04keys\x12\x14\n" +
+	"\x05nkeys\x18\x03 \x01(\x05R\x05nkeys\"\xf1\x01\n" +
+	"\fPartialReply\x12\x12\n" +
+	"\x04node\x18\x01 \x01(\tR\x04node\x12\x14\n" +
+	"\x05error\x18\x02 \x01(\tR\x05error\x12\x19\n" +
+	"\bno_table\x18\x03 \x01(\bR\anoTable\x12\x18\n" +
+	"\ascanned\x18\x04 \x01(\x03R\ascanned\x12.\n" +
+	"\x06groups\x18\x05 \x03(\v2\x16.lakenode.PartialGroupR\x06groups\x12(\n" +
+	"\x04rows\x18\x06 \x03(\v2\x14.lakenode.PartialRowR\x04rows\x12\x14\n" +
+	"\x05ncols\x18\a \x01(\x05R\x05ncols\x12\x12\n" +
+	"\x04nout\x18\b \x01(\x05R\x04noutB-Z+github.com/lakenode/lakenode/actors/actorpbb\x06proto3"
 
 var (
 	file_lakenode_proto_rawDescOnce sync.Once
@@ -489,7 +894,7 @@ func file_lakenode_proto_rawDescGZIP() []byte {
 	return file_lakenode_proto_rawDescData
 }
 
-var file_lakenode_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_lakenode_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_lakenode_proto_goTypes = []any{
 	(*CommandRequest)(nil),  // 0: lakenode.CommandRequest
 	(*CommandReply)(nil),    // 1: lakenode.CommandReply
@@ -498,14 +903,22 @@ var file_lakenode_proto_goTypes = []any{
 	(*NodeInfoRequest)(nil), // 4: lakenode.NodeInfoRequest
 	(*TableInfo)(nil),       // 5: lakenode.TableInfo
 	(*NodeInfoReply)(nil),   // 6: lakenode.NodeInfoReply
+	(*PartialRequest)(nil),  // 7: lakenode.PartialRequest
+	(*AggState)(nil),        // 8: lakenode.AggState
+	(*PartialGroup)(nil),    // 9: lakenode.PartialGroup
+	(*PartialRow)(nil),      // 10: lakenode.PartialRow
+	(*PartialReply)(nil),    // 11: lakenode.PartialReply
 }
 var file_lakenode_proto_depIdxs = []int32{
-	5, // 0: lakenode.NodeInfoReply.tables:type_name -> lakenode.TableInfo
-	1, // [1:1] is the sub-list for method output_type
-	1, // [1:1] is the sub-list for method input_type
-	1, // [1:1] is the sub-list for extension type_name
-	1, // [1:1] is the sub-list for extension extendee
-	0, // [0:1] is the sub-list for field type_name
+	5,  // 0: lakenode.NodeInfoReply.tables:type_name -> lakenode.TableInfo
+	8,  // 1: lakenode.PartialGroup.states:type_name -> lakenode.AggState
+	9,  // 2: lakenode.PartialReply.groups:type_name -> lakenode.PartialGroup
+	10, // 3: lakenode.PartialReply.rows:type_name -> lakenode.PartialRow
+	4,  // [4:4] is the sub-list for method output_type
+	4,  // [4:4] is the sub-list for method input_type
+	4,  // [4:4] is the sub-list for extension type_name
+	4,  // [4:4] is the sub-list for extension extendee
+	0,  // [0:4] is the sub-list for field type_name
 }
 
 func init() { file_lakenode_proto_init() }
@@ -519,7 +932,7 @@ func file_lakenode_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lakenode_proto_rawDesc), len(file_lakenode_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   7,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

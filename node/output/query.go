@@ -14,7 +14,9 @@ type QueryStats struct {
 	Count       int64
 	Elapsed     time.Duration
 	Nodes       int
-	RowsScanned int64 // shown as "Rows Scanned" when ShowScanned
+	Target      int      // nodes asked, when some did not answer
+	Missing     []string // the nodes that did not answer
+	RowsScanned int64    // shown as "Rows Scanned" when ShowScanned
 	ShowScanned bool
 }
 
@@ -38,7 +40,12 @@ func (s QueryStats) JSON() string { return s.json() }
 
 func (s QueryStats) json() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, `{"Statistics":[{"Count": %d, "Time":"%s", "Nodes": %d`, s.Count, hmsDur(s.Elapsed), s.Nodes)
+	if len(s.Missing) > 0 {
+		fmt.Fprintf(&b, `{"Statistics":[{"Count": %d, "Time":"%s", "Target Nodes": %d, "Participating Nodes": %d, "Missing Nodes": %s`,
+			s.Count, hmsDur(s.Elapsed), s.Target, s.Nodes, AppendJSON(nil, s.Missing))
+	} else {
+		fmt.Fprintf(&b, `{"Statistics":[{"Count": %d, "Time":"%s", "Nodes": %d`, s.Count, hmsDur(s.Elapsed), s.Nodes)
+	}
 	if s.ShowScanned {
 		fmt.Fprintf(&b, `, "Rows Scanned": %d`, s.RowsScanned)
 	}

@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
+
+	"vitess.io/vitess/go/vt/sqlparser"
 
 	"github.com/lakenode/lakenode/tables"
 	"github.com/lakenode/lakenode/tables/schema"
@@ -315,3 +318,28 @@ func (q *Prepared) Merge(parts []*Partial) *Result {
 	r.Notices = append(r.Notices, q.notices...)
 	return r
 }
+
+// TableOf returns the table a SELECT reads, without planning it.
+func TableOf(query string) (string, error) {
+	rw := prepass(query)
+	stmt, err := parser.Parse(rw.text)
+	if err != nil {
+		return "", parseError(query, rw, err)
+	}
+	sel, ok := stmt.(*sqlparser.Select)
+	if !ok || len(sel.From) != 1 {
+		return "", &Error{Query: query, Pos: 0, Msg: "a query reads exactly one table"}
+	}
+	if ate, ok := sel.From[0].(*sqlparser.AliasedTableExpr); ok {
+		if tn, ok := ate.Expr.(sqlparser.TableName); ok {
+			return strings.ToLower(tn.Name.String()), nil
+		}
+	}
+	return "", &Error{Query: query, Pos: 0, Msg: "a query reads one table by name"}
+}
+
+// Columns is the number of output columns of a prepared query.
+func (q *Prepared) Columns() int { return len(q.p.columns) }
+
+// TableColumns is the number of columns of the prepared query's table.
+func (q *Prepared) TableColumns() int { return len(q.p.table.Columns) }

@@ -1,0 +1,241 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/lakenode/lakenode/actors/actorpb"
+	"github.com/lakenode/lakenode/node/command"
+	"github.com/lakenode/lakenode/tables"
+	"github.com/lakenode/lakenode/tables/schema"
+	lsql "github.com/lakenode/lakenode/tables/sql"
+)
+
+// defaultMaxTime bounds how long run client () waits for a node.
+const defaultMaxTime = 20 * time.Second
+
+// partialFor answers a PartialRequest: this node's share of a query.
+func (n *Node) partialFor(m *actorpb.PartialRequest) *actorpb.PartialReply {
+	rep := &actorpb.PartialReply{Node: n.cfg.Name}
+	table, err := lsql.TableOf(m.Query)
+	if err != nil {
+		rep.Error = err.Error()
+		return rep
+	}
+	if _, ok := n.store.Table(m.Dbms, table); !ok {
+		rep.NoTable = true
+		return rep
+	}
+	prep, err := lsql.Prepare(n.store, m.Dbms, m.Query, lsql.Options{Now: time.UnixMicro(m.Now)})
+	if err != nil {
+		rep.Error = err.Error()
+		return rep
+	}
+	pt, err := prep.Partial(context.Background(), n.store)
+	if err != nil {
+		rep.Error = err.Error()
+		return rep
+	}
+	return encodePartial(rep, pt, prep)
+}
+
+func encodeValue(v schema.Value) []byte { return tables.AppendValues(nil, []schema.Value{v}) }
+
+func decodeValue(b []byte) (schema.Value, error) {
+	r, err := tables.DecodeValues(b, 1)
+	if err != nil {
+		return schema.Null, err
+	}
+	return r[0], nil
+}
+
+func encodePartial(rep *actorpb.PartialReply, pt *lsql.Partial, prep *lsql.Prepared) *actorpb.PartialReply {
+	rep.Scanned = pt.Scanned
+	rep.Ncols, rep.Nout = int32(prep.TableColumns()), int32(prep.Columns())
+	for _, g := range pt.Groups {
+		pg := &actorpb.PartialGroup{Key: []byte(g.Key), First: tables.AppendValues(nil, g.First)}
+		for _, s := range g.States {
+			st := &actorpb.AggState{N: s.N, SumI: s.SumI, SumF: s.SumF, IsFloat: s.IsFloat, Min: encodeValue(s.Min), Max: encodeValue(s.Max)}
+			for d := range s.Distinct {
+				st.Distinct = append(st.Distinct, []byte(d))
+			}
+			pg.States = append(pg.States, st)
+		}
+		rep.Groups = append(rep.Groups, pg)
+	}
+	for _, r := range pt.Rows {
+		rep.Rows = append(rep.Rows, &actorpb.PartialRow{Vals: tables.AppendValues(nil, r.Vals), Keys: tables.AppendValues(nil, r.Keys), Nkeys: int32(len(r.Keys))})
+	}
+	return rep
+}
+
+func decodePartial(rep *actorpb.PartialReply) (*lsql.Partial, error) {
+	pt := &lsql.Partial{Scanned: rep.Scanned}
+	for _, g := range rep.Groups {
+		first, err := tables.DecodeValues(g.First, int(rep.Ncols))
+		if err != nil {
+			return nil, err
+		}
+		pg := lsql.PartialGroup{Key: string(g.Key), First: first}
+		for _, s := range g.States {
+			st := lsql.AggState{N: s.N, SumI: s.SumI, SumF: s.SumF, IsFloat: s.IsFloat}
+			if st.Min, err = decodeValue(s.Min); err != nil {
+				return nil, err
+			}
+			if st.Max, err = decodeValue(s.Max); err != nil {
+				return nil, err
+			}
+			if len(s.Distinct) > 0 {
+				st.Distinct = make(map[string]struct{}, len(s.Distinct))
+				for _, d := range s.Distinct {
+					st.Distinct[string(d)] = struct{}{}
+				}
+			}
+			pg.States = append(pg.States, st)
+		}
+		pt.Groups = append(pt.Groups, pg)
+	}
+	for _, r := range rep.Rows {
+		vals, err := tables.DecodeValues(r.Vals, int(rep.Nout))
+		if err != nil {
+			return nil, err
+		}
+		keys, err := tables.DecodeValues(r.Keys, int(r.Nkeys))
+		if err != nil {
+			return nil, err
+		}
+		pt.Rows = append(pt.Rows, lsql.PartialRow{Vals: vals, Keys: keys})
+	}
+	return pt, nil
+}
+
+// clusterQuery is `run client () sql ...`: a partial plan on every node
+// hosting the table (this one and the live peers of the seed list), merged
+// here. If this node does not host the table, a peer that does coordinates.
+func (n *Node) clusterQuery(ctx context.Context, rc *command.RunClient, q *command.SQL, opts ExecOptions) Result {
+	if strings.HasPrefix(q.Options.Dest, "kafka@") && q.Options.Format != "json:output" {
+		return failf("dest = %s sends one message per row: use format = json:output", q.Options.Dest)
+	}
+	table, err := lsql.TableOf(q.Query)
+	if err != nil {
+		var se *lsql.Error
+		if errors.As(err, &se) {
+			return fail(&sqlError{err: se, line: q})
+		}
+		return fail(err)
+	}
+	var hosts []*member
+	for _, m := range n.livePeers() {
+		for _, t := range m.tables {
+			if t.Dbms == q.DBMS && t.Table == table {
+				hosts = append(hosts, m)
+				break
+			}
+		}
+	}
+	_, local := n.store.Table(q.DBMS, table)
+	if !local {
+		if len(hosts) == 0 {
+			return failf("run client (): no node hosts table %s.%s", q.DBMS, table)
+		}
+		// Let a node that hosts the table coordinate.
+		rep, err := n.sys.Root.RequestFuture(actor.NewPID(hosts[0].address, CommandActorName), &actorpb.CommandRequest{Line: "run client () " + rc.Command, Terminal: opts.Terminal && !opts.REST}, defaultMaxTime+5*time.Second).Result()
+		if err != nil {
+			return failf("run client (): node %s did not answer: %v", hosts[0].name, err)
+		}
+		cr, ok := rep.(*actorpb.CommandReply)
+		if !ok {
+			return internal(fmt.Errorf("run client (): unexpected reply %T", rep))
+		}
+		if cr.Error != "" {
+			return Result{Err: errors.New(cr.Error), Notices: cr.Notices, Internal: cr.Internal}
+		}
+		return Result{Text: cr.Text, JSON: cr.Json, Notices: cr.Notices}
+	}
+	if len(hosts) == 0 {
+		return n.runSQL(ctx, q, opts)
+	}
+	maxTime := q.Options.MaxTime
+	if maxTime <= 0 {
+		maxTime = defaultMaxTime
+	}
+	if rc.Timeout > 0 {
+		maxTime = rc.Timeout
+	}
+	start := time.Now()
+	prep, err := lsql.Prepare(n.store, q.DBMS, q.Query, lsql.Options{Now: start})
+	if err != nil {
+		var se *lsql.Error
+		if errors.As(err, &se) {
+			return fail(&sqlError{err: se, line: q})
+		}
+		return internal(err)
+	}
+	qctx, cancel := context.WithTimeout(ctx, maxTime)
+	defer cancel()
+	type answer struct {
+		name string
+		pt   *lsql.Partial
+		err  error
+	}
+	answers := make([]answer, len(hosts)+1)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		pt, err := prep.Partial(qctx, n.store)
+		answers[0] = answer{name: n.cfg.Name, pt: pt, err: err}
+	}()
+	for i, h := range hosts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a := answer{name: h.name}
+			res, err := n.sys.Root.RequestFuture(actor.NewPID(h.address, CommandActorName), &actorpb.PartialRequest{Dbms: q.DBMS, Query: q.Query, Now: start.UnixMicro()}, maxTime).Result()
+			switch rep, ok := res.(*actorpb.PartialReply); {
+			case err != nil:
+				a.err = fmt.Errorf("no answer within %v", maxTime)
+			case !ok:
+				a.err = fmt.Errorf("unexpected reply %T", res)
+			case rep.Error != "":
+				a.err = errors.New(rep.Error)
+			case rep.NoTable:
+				a.pt = &lsql.Partial{}
+			default:
+				a.pt, a.err = decodePartial(rep)
+			}
+			answers[i+1] = a
+		}()
+	}
+	wg.Wait()
+	var parts []*lsql.Partial
+	var missing []string
+	for _, a := range answers {
+		if a.err != nil {
+			missing = append(missing, a.name)
+			continue
+		}
+		parts = append(parts, a.pt)
+	}
+	if len(missing) > 0 && !rc.Subset {
+		return failf("run client (): %d of %d nodes did not answer (%v); add subset = true inside the parentheses to accept a partial answer", len(missing), len(answers), missing)
+	}
+	res := prep.Merge(parts)
+	stats := clusterStats{nodes: len(parts), target: len(answers), missing: missing}
+	out := n.renderSQL(ctx, q, res, start, stats, opts)
+	if len(missing) > 0 {
+		out.Notices = append(out.Notices, fmt.Sprintf("partial answer: no reply from %v", missing))
+	}
+	return out
+}
+
+type clusterStats struct {
+	nodes, target int
+	missing       []string
+}
