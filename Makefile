@@ -8,7 +8,7 @@ KAFKA_LIBS := $(CURDIR)/.cache/kafka-$(KAFKA_VERSION)/libs
 UNIT_PKGS = $(shell $(GO) list ./... | grep -v -e /integration -e /kafkatest/kfakebroker)
 GOLANGCI_VERSION := v2.15.0
 
-.PHONY: all build demo test unit integration kafka-jars prereqs prereqs-go bench lint fmt vet fuzz generate clean
+.PHONY: all build demo cluster test unit integration kafka-jars prereqs prereqs-go bench lint fmt vet fuzz generate clean
 
 all: build
 
@@ -23,6 +23,11 @@ build: prereqs-go
 
 demo: build
 	./bin/lakenode demo
+
+# Three nodes on this machine, the embedded broker on node 0, the shell on
+# node 0; Ctrl-D or `cluster down` stops them.
+cluster: build
+	./bin/lakenode cluster up --nodes 3 --kafka-embedded 127.0.0.1:9092
 
 # The Apache Kafka broker for the integration suite, resolved by Maven into a
 # git-ignored cache (done once).

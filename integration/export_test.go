@@ -181,3 +181,24 @@ func TestSharedTopicAcrossNodes(t *testing.T) {
 		n.stop()
 	}
 }
+
+// TestClusterUp starts three nodes with lakenode cluster up, runs commands on
+// node 0 from stdin, and stops them all.
+func TestClusterUp(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := l.Addr().(*net.TCPAddr).Port
+	_ = l.Close()
+	if base > 65000 {
+		base = 45000
+	}
+	out, errOut, code := runCLI(t, "get nodes\ncluster down\n", "cluster", "up", "--nodes", "3", "--base-port", fmt.Sprint(base), "--data-dir", t.TempDir())
+	if code != 0 || strings.Count(out, "alive") != 2 || !strings.Contains(out, "node-2") || !strings.Contains(errOut, "stopping the cluster") {
+		t.Fatalf("cluster up: %d\n%s\n%s", code, out, errOut)
+	}
+	if _, errOut, code = runCLI(t, "", "cluster", "up"); code != 2 || !strings.Contains(errOut, "--nodes") {
+		t.Fatalf("cluster up without --nodes: %d %s", code, errOut)
+	}
+}

@@ -57,7 +57,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.seeds, "seeds", "", "other nodes' --listen addresses, `HOST:PORT,...`: the node heartbeats them and lists them in get nodes")
 	fs.StringVar(&o.connect, "connect", "", "run the shell, -c and -f against the running node whose --listen address is `HOST:PORT`")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage:\n  lakenode [flags]          run a node (a shell at a terminal, else commands from stdin)\n  lakenode demo [flags]     the demo: embedded broker, sample producer, the seed's consumer, the shell\n  lakenode --version\n\nFlags:\n")
+		fmt.Fprintf(stderr, "Usage:\n  lakenode [flags]          run a node (a shell at a terminal, else commands from stdin)\n  lakenode demo [flags]     the demo: embedded broker, the seed's producer and consumer, the shell\n  lakenode cluster up --nodes N [--base-port P] [--data-dir DIR] [--kafka-embedded HOST:PORT]\n                            N node processes that know each other, and the shell on node 0\n  lakenode --version\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -96,6 +96,9 @@ func newLogger(o *options, stderr io.Writer) (*slog.Logger, func(), error) {
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "demo" {
 		return runDemo(args[1:], stdin, stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "cluster" {
+		return runCluster(args[1:], stdin, stdout, stderr)
 	}
 	o, err := parseFlags(args, stderr)
 	if err != nil {
