@@ -66,7 +66,7 @@ fuzz: prereqs-go
 bench: prereqs kafka-jars build
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./kafka/mapping/
 	$(GO) test -run '^$$' -bench BenchmarkQuery -benchtime 3x -timeout 60m ./tables/sql/
-	LAKENODE_KAFKA_LIBS=$(KAFKA_LIBS) LAKENODE_BIN=$(CURDIR)/bin/lakenode $(GO) test -run '^$$' -bench BenchmarkIngest -benchtime 1x -timeout 90m ./integration/
+	LAKENODE_KAFKA_LIBS=$(KAFKA_LIBS) LAKENODE_BIN=$(CURDIR)/bin/lakenode $(GO) test -run '^$$' -bench 'BenchmarkIngest|BenchmarkExport' -benchtime 1x -timeout 90m ./integration/
 
 lint:
 	$(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_VERSION) run ./...
