@@ -202,3 +202,34 @@ func TestClusterUp(t *testing.T) {
 		t.Fatalf("cluster up without --nodes: %d %s", code, errOut)
 	}
 }
+
+// TestScheduler runs a task every second with EdgeLake's scheduler commands.
+func TestScheduler(t *testing.T) {
+	n := startNode(t, "sched", t.TempDir(), "")
+	if r := n.exec(`schedule time = 1 second and name = "v" task get version`); r.Status != http.StatusBadRequest || !strings.Contains(r.Body, "run scheduler 1") {
+		t.Fatalf("schedule without a scheduler: %d %s", r.Status, r.Body)
+	}
+	n.mustExec("run scheduler 1")
+	n.mustExec(`schedule time = 1 second and name = "v" task get version`)
+	n.mustExec(`schedule time = 1 second and name = "w" task sql nodb "select count(*) from t where timestamp >= TIME(PREVIOUS) and timestamp < TIME(CURRENT)"`)
+	waitFor(t, 30*time.Second, func() bool {
+		body := n.mustExec("get scheduler where format = json")
+		return strings.Contains(body, `"runs": 2`) || strings.Contains(body, `"runs": 3`)
+	}, "the tasks to run twice")
+	if body := n.mustExec("get scheduler"); !strings.Contains(body, "lakenode ") || !strings.Contains(body, "error: ") {
+		t.Errorf("get scheduler:\n%s", body)
+	}
+	if !strings.Contains(n.mustExec("get error log"), `task "w"`) {
+		t.Errorf("a failing task is not in the error log")
+	}
+	if !strings.Contains(n.mustExec("get processes"), "Schedulers IDs in use: [1]") {
+		t.Errorf("get processes does not show the scheduler")
+	}
+	n.mustExec(`task remove where name = "w"`)
+	n.mustExec(`task stop where name = "v"`)
+	if body := n.mustExec("get scheduler"); strings.Contains(body, "sql nodb") || !strings.Contains(body, "stopped") {
+		t.Errorf("after remove and stop:\n%s", body)
+	}
+	n.mustExec("exit scheduler 1")
+	n.stop()
+}

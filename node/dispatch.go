@@ -35,6 +35,14 @@ func (n *Node) dispatch(ctx context.Context, req command.Request, opts ExecOptio
 			msg += fmt.Sprintf(" (type = %s is not used)", r.Type)
 		}
 		return notice(msg)
+	case *command.RunScheduler:
+		return n.runScheduler(r.ID)
+	case *command.ExitScheduler:
+		return n.exitScheduler(r.ID)
+	case *command.Schedule:
+		return n.schedule(r)
+	case *command.TaskControl:
+		return n.taskControl(ctx, r)
 	case *command.DropTable:
 		return n.dropTable(r)
 	case *command.SetRetention:

@@ -63,6 +63,8 @@ func (n *Node) get(g *command.Get, opts ExecOptions) Result {
 		return text("lakenode " + n.cfg.Version)
 	case "nodes":
 		return n.getNodes(g, opts)
+	case "scheduler":
+		return n.getScheduler(g, opts)
 	}
 	return failf("not supported by lakenode: get %s", g.What)
 }
@@ -82,9 +84,20 @@ func (n *Node) getProcesses(g *command.Get, opts ExecOptions) Result {
 		rows = append(rows, row{"REST", "Not declared", "No active connection"})
 	}
 	tbls := len(n.store.Tables())
+	sched := nd("Scheduler")
+	n.mu.Lock()
+	if len(n.schedulers) > 0 {
+		var ids []string
+		for id := range n.schedulers {
+			ids = append(ids, strconv.Itoa(id))
+		}
+		slices.Sort(ids)
+		sched = row{"Scheduler", "Running", "Schedulers IDs in use: [" + strings.Join(ids, ", ") + "]"}
+	}
+	n.mu.Unlock()
 	rows = append(rows, nd("MCP"),
 		row{"Operator", "Running", fmt.Sprintf("Stores every consumed row in its data dir, Tables: %d", tbls)},
-		nd("Blockchain Sync"), nd("Scheduler"), nd("Blobs Archiver"))
+		nd("Blockchain Sync"), sched, nd("Blobs Archiver"))
 	cs := n.consumerStatuses()
 	if len(cs) > 0 {
 		rows = append(rows, row{"MQTT", "Running", "Kafka subscriptions share EdgeLake's message client"})

@@ -108,6 +108,7 @@ type Node struct {
 	bgCancel   context.CancelFunc
 	bgDone     chan struct{}
 	members    members
+	schedulers map[int]*scheduler
 }
 
 // New opens the data dir and starts the actor system and, if configured,
@@ -251,6 +252,7 @@ func (n *Node) Stop(ctx context.Context) error {
 		n.bgCancel()
 		<-n.bgDone
 	}
+	n.exitScheduler(0)
 	if err := n.stopConsumers(ctx, false); err != nil {
 		errs = append(errs, err)
 	}

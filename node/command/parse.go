@@ -141,6 +141,22 @@ func Parse(line string, vars map[string]string) (Request, error) {
 		return parseConnect(toks, line)
 	case words(3) == "set buffer threshold":
 		return parseThreshold(toks, line)
+	case words(2) == "run scheduler":
+		id, err := schedulerID(toks, 2, line)
+		if err != nil {
+			return nil, err
+		}
+		return &RunScheduler{ID: max(id, 1)}, nil
+	case words(2) == "exit scheduler":
+		id, err := schedulerID(toks, 2, line)
+		if err != nil {
+			return nil, err
+		}
+		return &ExitScheduler{ID: id}, nil
+	case first == "schedule":
+		return parseSchedule(toks, line)
+	case first == "task":
+		return parseTaskControl(toks, line)
 	case words(2) == "drop table":
 		return parseDropTable(toks, line)
 	case words(2) == "set retention":
@@ -171,7 +187,7 @@ func firstWords(line string, n int) string {
 
 func isCommandWord(w string) bool {
 	switch strings.ToLower(w) {
-	case "run", "sql", "get", "exit", "flush", "connect", "set", "help", "create", "blockchain", "drop":
+	case "run", "sql", "get", "exit", "flush", "connect", "set", "help", "create", "blockchain", "drop", "schedule", "task":
 		return true
 	}
 	return false
@@ -371,7 +387,7 @@ func parseGet(toks []token, line string) (Request, error) {
 	g := &Get{Where: map[string]string{}}
 	what := strings.Join(ws, " ")
 	switch what {
-	case "processes", "databases", "tables", "columns", "error log", "nodes", "version", "streaming", "streaming config":
+	case "processes", "databases", "tables", "columns", "error log", "nodes", "version", "streaming", "streaming config", "scheduler":
 		g.What = what
 	case "msg client", "msg clients":
 		g.What = "msg client"
@@ -382,6 +398,12 @@ func parseGet(toks []token, line string) (Request, error) {
 	case "operator":
 		g.What = "operator"
 	default:
+		if id, ok := strings.CutPrefix(what, "scheduler "); ok {
+			if n, err := strconv.Atoi(id); err == nil && n >= 1 {
+				g.What, g.Topic = "scheduler", id
+				break
+			}
+		}
 		if strings.HasPrefix(what, "operator ") {
 			topic := strings.TrimPrefix(what, "operator ")
 			switch topic {
