@@ -185,15 +185,7 @@ func TestSharedTopicAcrossNodes(t *testing.T) {
 // TestClusterUp starts three nodes with lakenode cluster up, runs commands on
 // node 0 from stdin, and stops them all.
 func TestClusterUp(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := l.Addr().(*net.TCPAddr).Port
-	_ = l.Close()
-	if base > 65000 {
-		base = 45000
-	}
+	base := freePortRange(t, 6)
 	out, errOut, code := runCLI(t, "get nodes\ncluster down\n", "cluster", "up", "--nodes", "3", "--base-port", fmt.Sprint(base), "--data-dir", t.TempDir())
 	if code != 0 || strings.Count(out, "alive") != 2 || !strings.Contains(out, "node-2") || !strings.Contains(errOut, "stopping the cluster") {
 		t.Fatalf("cluster up: %d\n%s\n%s", code, out, errOut)
@@ -232,4 +224,30 @@ func TestScheduler(t *testing.T) {
 	}
 	n.mustExec("exit scheduler 1")
 	n.stop()
+}
+
+// freePortRange returns a port P such that P..P+n-1 are all free now.
+func freePortRange(t *testing.T, n int) int {
+	t.Helper()
+	for try := range 200 {
+		base := 20000 + (int(time.Now().UnixNano())/7+try*97)%40000
+		free := true
+		var lns []net.Listener
+		for p := base; p < base+n; p++ {
+			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+			if err != nil {
+				free = false
+				break
+			}
+			lns = append(lns, l)
+		}
+		for _, l := range lns {
+			_ = l.Close()
+		}
+		if free {
+			return base
+		}
+	}
+	t.Fatal("no free range of ports")
+	return 0
 }
