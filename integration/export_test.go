@@ -103,6 +103,10 @@ func TestNodesFindEachOther(t *testing.T) {
 	if body := bn.mustExec("get nodes where format = json"); !strings.Contains(body, `"name": "node-a"`) {
 		t.Fatalf("node-b does not see node-a: %s", body)
 	}
+	// Members can be named in run client.
+	if r := a.exec("run client (node-b) get version"); r.Status != http.StatusOK || !strings.Contains(r.Body, "[From Node node-b]") {
+		t.Fatalf("run client (node-b): %d %s", r.Status, r.Body)
+	}
 	bn.kill()
 	waitFor(t, 30*time.Second, func() bool { return !strings.Contains(a.mustExec("get nodes"), "node-b") }, "node-b to disappear")
 	a.stop()

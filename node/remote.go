@@ -88,7 +88,17 @@ func (n *Node) runClient(ctx context.Context, r *command.RunClient, opts ExecOpt
 			continue
 		}
 		if _, _, err := net.SplitHostPort(d); err != nil {
-			return failf("run client: unknown node %q: give its --listen address (HOST:PORT); clusters that name their members are a later step", d)
+			// A node name: look it up among the live members.
+			addr := ""
+			for _, m := range n.livePeers() {
+				if m.name == d {
+					addr = m.address
+				}
+			}
+			if addr == "" {
+				return failf("run client: unknown node %q: name a live member (get nodes) or give its --listen address (HOST:PORT)", d)
+			}
+			d = addr
 		}
 		if n.remote == nil {
 			return failf("run client (%s): this node has no remote endpoint; start it with --listen or --serve", d)
