@@ -255,3 +255,50 @@ func freePortRange(t *testing.T, n int) int {
 	t.Fatal("no free range of ports")
 	return 0
 }
+
+// TestSharedTopicKill9: a node sharing a topic is killed during ingest and
+// restarted with the same name and data dir; its partitions come back to it
+// (static membership) and run client () still counts every message once.
+func TestSharedTopicKill9(t *testing.T) {
+	b := kafkatest.Shared(t)
+	topic := "shared_kill"
+	kafkatest.CreateTopic(t, b, topic, 4)
+	host, port, _ := net.SplitHostPort(b.Addr())
+	consumer := fmt.Sprintf(`run kafka consumer where ip = %s and port = %s and reset = earliest and group = sharedkill and topic = (name = %s and dbms = fleet and table = kpings and column.timestamp.timestamp = "bring [timestamp]" and column.seq.int = "bring [seq]")`, host, port, topic)
+	la, lb := freeAddr(t), freeAddr(t)
+	a := startNodeWith(t, "kill-a", t.TempDir(), la, consumer, "--seeds", lb)
+	bn := startNodeWith(t, "kill-b", t.TempDir(), lb, consumer, "--seeds", la)
+	waitFor(t, 90*time.Second, func() bool {
+		pa, pb := len(msgClientsTB(t, a)[0].Partitions), len(msgClientsTB(t, bn)[0].Partitions)
+		return pa > 0 && pb > 0 && pa+pb == 4
+	}, "the two nodes to share the 4 partitions")
+	before := len(msgClientsTB(t, bn)[0].Partitions)
+	const rounds, per = 3, 20_000
+	now := time.Now()
+	for k := range rounds {
+		var vals [][]byte
+		for i := k * per; i < (k+1)*per; i++ {
+			vals = append(vals, pingMessage(i, now))
+		}
+		produced := make(chan struct{})
+		go func() { defer close(produced); kafkatest.Produce(t, b, topic, vals...) }()
+		waitFor(t, 60*time.Second, func() bool { return bn.rowCount("fleet", "kpings") > int64(k*per/4) }, "node b to ingest")
+		bn.kill()
+		<-produced
+		bn.restart()
+	}
+	waitFor(t, 120*time.Second, func() bool {
+		return max(a.rowCount("fleet", "kpings"), 0)+max(bn.rowCount("fleet", "kpings"), 0) == rounds*per
+	}, "all %d rows over the two nodes", rounds*per)
+	if after := len(msgClientsTB(t, bn)[0].Partitions); after != before {
+		t.Errorf("node b owned %d partitions before the kills and %d after", before, after)
+	}
+	waitFor(t, 30*time.Second, func() bool { return strings.Contains(a.mustExec("get nodes"), "kill-b") }, "node b to be a member again")
+	r := a.exec(`run client () sql fleet "select count(*), count(distinct seq) from kpings"`)
+	want := fmt.Sprintf(`{"count(*)": %d, "count(distinct seq)": %d}`, rounds*per, rounds*per)
+	if r.Status != http.StatusOK || !strings.Contains(r.Body, want) {
+		t.Fatalf("run client () after the kills: %d\n%s\nwant %s", r.Status, r.Body, want)
+	}
+	a.stop()
+	bn.stop()
+}
