@@ -113,16 +113,14 @@ func (n *Node) getProcesses(g *command.Get, opts ExecOptions) Result {
 	rows = append(rows, nd("SMTP"), row{"Streamer", "Running", n.thresholdText()}, nd("UNS Streamer"), nd("Query Pool"))
 	if len(cs) > 0 {
 		var brokers []string
-		state := "Running"
 		for _, c := range cs {
 			if !slices.Contains(brokers, c.Spec.Broker()) {
 				brokers = append(brokers, c.Spec.Broker())
 			}
-			if c.Status.State != "running" {
-				state = "Running"
-			}
 		}
-		rows = append(rows, row{"Kafka Consumer", state, "Kafka consumer configured to " + strings.Join(brokers, ", ")})
+		// EdgeLake's row says Running while a consumer is declared; each
+		// consumer's own row below says how it is doing.
+		rows = append(rows, row{"Kafka Consumer", "Running", "Kafka consumer configured to " + strings.Join(brokers, ", ")})
 	} else {
 		rows = append(rows, nd("Kafka Consumer"))
 	}
