@@ -57,7 +57,8 @@ var errCorruptRow = errors.New("tables: corrupt row value")
 // decodeRowMask decodes into dst (len = the schema's column count); values
 // past the end of the encoding (a row written under an older, shorter
 // schema) are NULL, and so are the columns whose need entry is false (their
-// strings are skipped, not copied). A nil need decodes every column.
+// strings are skipped, not copied). A nil need decodes every column. Only
+// strings allocate, and not when dst already holds an equal string.
 func decodeRowMask(b []byte, dst schema.Row, need []bool) error {
 	i := 0
 	for ; i < len(dst) && len(b) > 0; i++ {
@@ -89,7 +90,13 @@ func decodeRowMask(b []byte, dst schema.Row, need []bool) error {
 				return errCorruptRow
 			}
 			if need == nil || need[i] {
-				dst[i] = schema.Value{Type: schema.TypeString, S: string(b[n : n+int(l)])}
+				raw := b[n : n+int(l)]
+				// A value equal to the one already in dst (the previous
+				// row's, when a scan reuses its row) is kept: repeated
+				// strings such as tsd_name then cost no allocation.
+				if dst[i].Type != schema.TypeString || dst[i].S != string(raw) {
+					dst[i] = schema.Value{Type: schema.TypeString, S: string(raw)}
+				}
 			} else {
 				dst[i] = schema.Value{}
 			}

@@ -14,7 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"slices"
 	"sort"
 	"sync"
@@ -85,6 +84,7 @@ func WithCacheSize(n int64) Option { return func(o *options) { o.cacheSize = n }
 // Store is one node's tables.
 type Store struct {
 	db   *pebble.DB
+	lock *pebble.Lock // the directory lock, released after the DB closes
 	dir  string
 	node string
 
@@ -208,14 +208,21 @@ func Open(dir string, opts ...Option) (*Store, error) {
 	fs := o.fs
 	if fs == nil {
 		fs = vfs.Default
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, fmt.Errorf("creating data dir: %w", err)
-		}
+	}
+	if err := fs.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("creating data dir %s: %w", dir, err)
+	}
+	// Take Pebble's directory lock first, so that a dir in use by another
+	// process gets an error that says so rather than a generic open failure.
+	lock, err := pebble.LockDirectory(dir, fs)
+	if err != nil {
+		return nil, fmt.Errorf("data dir %s is in use (is another lakenode running on it?): %w", dir, err)
 	}
 	cache := pebble.NewCache(o.cacheSize)
 	defer cache.Unref()
 	popts := &pebble.Options{
 		FS:                          fs,
+		Lock:                        lock,
 		Cache:                       cache,
 		MemTableSize:                64 << 20,
 		MemTableStopWritesThreshold: 4,
@@ -228,16 +235,18 @@ func Open(dir string, opts ...Option) (*Store, error) {
 	}
 	db, err := pebble.Open(dir, popts)
 	if err != nil {
-		return nil, fmt.Errorf("opening %s (is another lakenode using it?): %w", dir, err)
+		_ = lock.Close()
+		return nil, fmt.Errorf("opening the database in %s: %w", dir, err)
 	}
 	s := &Store{
-		db: db, dir: dir, node: o.node,
+		db: db, lock: lock, dir: dir, node: o.node,
 		tables: map[string]*schema.Table{}, byID: map[uint32]*schema.Table{}, stats: map[uint32]*tableStats{},
 		offsets: map[offKey]int64{}, lwms: map[lwmK]int64{}, sources: map[string]uint32{},
 		nextID: 1, nextSrc: 1, applyMus: map[uint32]*sync.Mutex{},
 	}
 	if err := s.load(); err != nil {
 		_ = db.Close()
+		_ = lock.Close()
 		return nil, err
 	}
 	return s, nil
@@ -253,6 +262,10 @@ func (s *Store) load() error {
 	case err != nil:
 		return fmt.Errorf("reading the format version: %w", err)
 	default:
+		if len(v) != 4 {
+			_ = closer.Close()
+			return fmt.Errorf("data dir %s: corrupt format version key (%d bytes)", s.dir, len(v))
+		}
 		ver := binary.BigEndian.Uint32(v)
 		_ = closer.Close()
 		if ver > FormatVersion {
@@ -278,6 +291,9 @@ func (s *Store) load() error {
 		return err
 	}
 	return s.scanPrefix(func(k, v []byte) error {
+		if !validMetaKey(k, v) {
+			return fmt.Errorf("data dir %s: corrupt key %q (value %d bytes)", s.dir, k, len(v))
+		}
 		switch k[0] {
 		case prefixStats:
 			id := binary.BigEndian.Uint32(k[2:])
@@ -301,6 +317,22 @@ func (s *Store) load() error {
 	}, prefixStats, prefixOffset, prefixLWM, prefixSource)
 }
 
+// validMetaKey checks the lengths of a t/, o/, p/ or s/ key and its value
+// before load decodes them.
+func validMetaKey(k, v []byte) bool {
+	switch k[0] {
+	case prefixStats:
+		return len(k) == 6
+	case prefixOffset:
+		return len(k) == 14 && len(v) == 8
+	case prefixLWM:
+		return len(k) == 10 && len(v) == 8
+	case prefixSource:
+		return len(v) == 4
+	}
+	return true
+}
+
 func (s *Store) scanPrefix(fn func(k, v []byte) error, prefixes ...byte) error {
 	for _, p := range prefixes {
 		it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{p, '/'}, UpperBound: []byte{p, '/' + 1}})
@@ -320,7 +352,9 @@ func (s *Store) scanPrefix(fn func(k, v []byte) error, prefixes ...byte) error {
 	return nil
 }
 
-// Close flushes nothing more and closes the database.
+// Close closes the database and releases the data dir. Every Apply that
+// returned is already durable, so Close has nothing of its own to save; the
+// store must not be used after it. A second Close is a no-op.
 func (s *Store) Close() error {
 	s.mu.Lock()
 	if s.closed {
@@ -329,7 +363,11 @@ func (s *Store) Close() error {
 	}
 	s.closed = true
 	s.mu.Unlock()
-	return s.db.Close()
+	err := s.db.Close()
+	if lerr := s.lock.Close(); err == nil && lerr != nil {
+		err = fmt.Errorf("releasing the lock of %s: %w", s.dir, lerr)
+	}
+	return err
 }
 
 // Tables returns every table, sorted by dbms and name.
@@ -340,7 +378,12 @@ func (s *Store) Tables() []*schema.Table {
 		out = append(out, t)
 	}
 	s.mu.RUnlock()
-	sort.Slice(out, func(i, j int) bool { return out[i].FullName() < out[j].FullName() })
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].DBMS != out[j].DBMS {
+			return out[i].DBMS < out[j].DBMS
+		}
+		return out[i].Name < out[j].Name
+	})
 	return out
 }
 
@@ -352,7 +395,7 @@ func (s *Store) Table(dbms, name string) (*schema.Table, bool) {
 	return t, ok
 }
 
-// DBMSs returns the names of the databases that have tables.
+// DBMSs returns the names of the databases that have tables, sorted.
 func (s *Store) DBMSs() []string {
 	seen := map[string]bool{}
 	var out []string
@@ -638,8 +681,14 @@ func (s *Store) applyMutex(id uint32) *sync.Mutex {
 }
 
 // Apply writes feeds into table t in one batch committed with sync: the
-// records at or past the table's stored offset of their partition, the new
-// offsets, and the table's stats. System columns are filled here.
+// records at or past the table's stored offset of their partition (the
+// others count as Skipped), the new offsets (where Next passes the stored
+// one), and the table's stats. System columns are filled here: row_id,
+// insert_timestamp (the commit time), tsd_name (the node name) and tsd_id
+// (the table's commit sequence number, Seq). A record with more values than
+// the table has user columns fails the whole Apply. The in-memory offsets and
+// stats change only after the commit succeeded. Apply calls on one table are
+// serialised; different tables may apply concurrently.
 func (s *Store) Apply(t *schema.Table, feeds []Feed) (ApplyResult, error) {
 	mu := s.applyMutex(t.ID)
 	mu.Lock()
@@ -685,6 +734,10 @@ func (s *Store) Apply(t *schema.Table, feeds []Feed) (ApplyResult, error) {
 			if start >= 0 && r.Offset < start {
 				res.Skipped++
 				continue
+			}
+			if len(r.Values) > ncols-schema.NumSystemColumns {
+				return ApplyResult{}, fmt.Errorf("table %s: record at offset %d of partition %d has %d values, the table has %d user columns",
+					t.FullName(), r.Offset, f.Partition, len(r.Values), ncols-schema.NumSystemColumns)
 			}
 			vals[0] = schema.Int(st.nextRowID + 1)
 			vals[1] = schema.TimestampMicros(nowUs)
