@@ -5,9 +5,18 @@ import (
 	"strings"
 )
 
+// Status texts of the errors, EdgeLake's where EdgeLake has one.
+const (
+	statusStructure   = "Error Command Structure"
+	statusWrongValue  = "Wrong value assigned to a key"
+	statusMQTT        = "Error with info provided to MQTT"
+	statusUnsupported = "not supported by lakenode"
+)
+
 // Error is a command the parser refuses. Status is EdgeLake's status text
-// where EdgeLake has one (e.g. "Error Command Structure"), Detail the
-// specific reason; Pos is the byte offset in Line it points at (-1: none).
+// where EdgeLake has one (e.g. "Error Command Structure") or "not supported
+// by lakenode"; Detail is the specific reason; Pos is the byte offset in
+// Line it points at, -1 for none.
 type Error struct {
 	Status string
 	Detail string
@@ -15,6 +24,7 @@ type Error struct {
 	Line   string
 }
 
+// Error returns Status and Detail joined by ": ", or whichever is set.
 func (e *Error) Error() string {
 	switch {
 	case e.Status == "":
@@ -25,15 +35,33 @@ func (e *Error) Error() string {
 	return e.Status + ": " + e.Detail
 }
 
-// Caret returns the line with a caret under Pos, or "" without a position.
+// Caret returns Line and, under it, a caret at Pos (tabs repeated so the
+// caret lines up), or "" when there is no position or Line spans lines.
 func (e *Error) Caret() string {
-	if e.Pos < 0 || e.Line == "" || strings.Contains(e.Line, "\n") {
+	if e.Pos < 0 || e.Line == "" || strings.ContainsAny(e.Line, "\n\r") {
 		return ""
 	}
 	pos := min(e.Pos, len(e.Line))
-	return e.Line + "\n" + strings.Repeat(" ", len([]rune(e.Line[:pos]))) + "^"
+	var b strings.Builder
+	b.WriteString(e.Line)
+	b.WriteByte('\n')
+	for _, r := range e.Line[:pos] {
+		if r == '\t' {
+			b.WriteByte('\t')
+		} else {
+			b.WriteByte(' ')
+		}
+	}
+	b.WriteByte('^')
+	return b.String()
 }
 
+// errAt is an "Error Command Structure" pointing at pos.
 func errAt(line string, pos int, format string, args ...any) *Error {
-	return &Error{Status: "Error Command Structure", Detail: fmt.Sprintf(format, args...), Pos: pos, Line: line}
+	return &Error{Status: statusStructure, Detail: fmt.Sprintf(format, args...), Pos: pos, Line: line}
+}
+
+// unsupported is a "not supported by lakenode" error.
+func unsupported(line string, pos int, format string, args ...any) *Error {
+	return &Error{Status: statusUnsupported, Detail: fmt.Sprintf(format, args...), Pos: pos, Line: line}
 }

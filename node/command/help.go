@@ -19,9 +19,10 @@ var commands = []CommandHelp{
 		`<run kafka consumer where ip = 127.0.0.1 and port = 9092 and reset = earliest and topic = (name = ping_data and dbms = lsl_demo and table = ping_sensor and column.timestamp.timestamp = "bring [timestamp]" and column.value.int = "bring [value]")>`,
 		"consume Kafka topics into tables, exactly once; TYPE is str, int, float or timestamp; also column.NAME = (type = .. and value = .. and optional = true)"},
 	{"exit kafka", "exit kafka", "exit kafka", "stop every Kafka consumer: batches flushed, offsets stored, group left"},
-	{"sql", `sql DBMS [format = json|json:output|json:list|table and stat = true|false and timezone = utc|local|ZONE and max_time = N seconds and dest = stdout|file and file = PATH] "SELECT ..."`,
+	{"sql", `sql DBMS [format = json|json:output|json:list|table and stat = true|false and timezone = utc|local|ZONE and max_time = N seconds and dest = stdout|file|kafka@HOST:PORT and file = PATH and topic = TOPIC] "SELECT ..."`,
 		`sql lsl_demo format = table "select device_name, count(*) from ping_sensor group by device_name"`, "query the node's tables"},
-	{"run client", `run client (DESTINATIONS) COMMAND`, `run client () sql lsl_demo "select count(*) from ping_sensor"`, "run a command on other nodes of the cluster and merge the replies"},
+	{"run client", `run client (DESTINATIONS [and subset = true and timeout = N]) COMMAND`, `run client () sql lsl_demo format = json:output and stat = false and dest = kafka@127.0.0.1:9092 and topic = ping_out "select timestamp, value from ping_sensor where timestamp > now() - 1 day"`,
+		"run a command on other nodes of the cluster and merge the replies; () reaches every node hosting the table (sql only), or list names and host:port"},
 	{"get processes", "get processes [where format = json]", "get processes", "the node's services and jobs"},
 	{"get msg client", "get msg client [where id = N and broker = IP:PORT and topic = T and detailed = true and statistics = true and format = json]", "get msg client where detailed = true", "Kafka subscriptions: counters, mapping, per-partition offsets, lag and latency"},
 	{"get msg brokers", "get msg brokers", "get msg brokers", "messages per broker and topic"},
@@ -33,6 +34,7 @@ var commands = []CommandHelp{
 	{"get rows count", "get rows count [where dbms = NAME [and table = NAME]] [and format = json]", "get rows count where dbms = lsl_demo", "rows per table"},
 	{"get error log", "get error log", "get error log", "the latest errors of every kind"},
 	{"get version", "get version", "get version", "the lakenode version"},
+	{"get nodes", "get nodes [where format = json]", "get nodes", "this node and the live nodes of its cluster, with their tables"},
 	{"drop table", "drop table NAME where dbms = DBMS", "drop table ping_sensor where dbms = lsl_demo", "delete a table and its rows"},
 	{"set retention", "set retention where dbms = DBMS and table = TABLE and keep = N days", "set retention where dbms = lsl_demo and table = ping_sensor and keep = 30 days", "delete rows older than N (by the table's time column); keep = 0 keeps them forever"},
 	{"run scheduler", "run scheduler [ID]", "run scheduler 1", "start a scheduler (default 1) that runs scheduled tasks"},
@@ -42,16 +44,27 @@ var commands = []CommandHelp{
 	{"get scheduler", "get scheduler [ID]", "get scheduler", "the scheduled tasks, their next run and last result"},
 	{"task", `task stop|resume|remove|run where [scheduler = ID and] name = "NAME"`, `task run where name = "export"`, "control a scheduled task"},
 	{"exit scheduler", "exit scheduler [ID]", "exit scheduler 1", "stop a scheduler (all without an id)"},
-	{"connect dbms", "connect dbms NAME where type = sqlite|psql ...", "connect dbms lsl_demo where type = sqlite", "declare a database (lakenode stores every table in its data dir)"},
+	{"connect dbms", "connect dbms NAME where type = sqlite|psql|mongo ...", "connect dbms lsl_demo where type = sqlite", "declare a database (lakenode stores every table in its data dir)"},
 	{"flush buffers", "flush buffers", "flush buffers", "commit buffered rows now"},
-	{"set buffer threshold", "set buffer threshold where [dbms = NAME and table = NAME and] time = N seconds and volume = N KB", "set buffer threshold where time = 2 seconds and volume = 10KB", "how long rows may wait before they are committed (default: at once)"},
-	{"variables", "NAME = VALUE, then !NAME in any command", "broker_ip = 127.0.0.1", "the node dictionary"},
+	{"set buffer threshold", "set buffer threshold where [dbms = NAME and table = NAME and] [time = N seconds|minutes|hours] [and volume = N|NKB|NMB|NGB] [and write_immediate = true|false]", "set buffer threshold where time = 2 seconds and volume = 10KB", "how long rows may wait before they are committed (default: at once)"},
+	{"variables", "NAME = VALUE", "broker_ip = 127.0.0.1", "the node dictionary: !NAME in any later command is replaced by VALUE"},
 	{"help", "help [COMMAND]", "help run kafka consumer", "this list, or one command"},
 	{"exit", "exit | quit | Ctrl-D", "exit", "leave the shell"},
 }
 
-// Commands lists every command.
-func Commands() []CommandHelp { return commands }
+// ignoredHelp describes the EdgeLake commands that succeed with a notice.
+func ignoredHelp() []CommandHelp {
+	out := make([]CommandHelp, 0, len(ignoredCommands))
+	for _, ig := range ignoredCommands {
+		out = append(out, CommandHelp{Name: ig.prefix, Usage: ig.prefix + " ...", Example: ig.prefix, Summary: "accepted and ignored: " + ig.why})
+	}
+	return out
+}
+
+// Commands lists every command, the ones lakenode ignores last.
+func Commands() []CommandHelp {
+	return append(append([]CommandHelp(nil), commands...), ignoredHelp()...)
+}
 
 // Help renders `help` or `help TOPIC`.
 func Help(topic string) (string, error) {
@@ -66,17 +79,21 @@ func Help(topic string) (string, error) {
 		for _, c := range commands {
 			fmt.Fprintf(&b, "  %-*s  %s\n", w, c.Name, c.Summary)
 		}
-		b.WriteString("\nEdgeLake start-up commands with no meaning here (run streamer, run operator, run tcp server, ...) succeed with a notice.\n")
+		var ig []string
+		for _, c := range ignoredHelp() {
+			ig = append(ig, c.Name)
+		}
+		fmt.Fprintf(&b, "\nEdgeLake commands with no meaning here succeed with a notice: %s.\n", strings.Join(ig, ", "))
 		return b.String(), nil
 	}
 	var matches []CommandHelp
-	for _, c := range commands {
+	for _, c := range Commands() {
 		if c.Name == topic || strings.HasPrefix(c.Name, topic) {
 			matches = append(matches, c)
 		}
 	}
 	if len(matches) == 0 {
-		return "", fmt.Errorf("no help for %q: `help` lists the commands", topic)
+		return "", &Error{Detail: fmt.Sprintf("no help for %q: `help` lists the commands", topic), Pos: -1}
 	}
 	for i, c := range matches {
 		if i > 0 {
@@ -87,23 +104,39 @@ func Help(topic string) (string, error) {
 	return b.String(), nil
 }
 
-// Words returns the command words and keywords, for tab completion.
+// Words returns the command words, keywords and fixed values of the
+// usages (for tab completion), sorted.
 func Words() []string {
 	seen := map[string]bool{}
 	var out []string
-	for _, c := range commands {
-		for _, w := range strings.Fields(c.Usage) {
-			w = strings.Trim(w, "[]()|,\"")
-			if i := strings.IndexAny(w, "=|"); i >= 0 {
-				w = w[:i]
+	for _, c := range Commands() {
+		for _, f := range strings.Fields(c.Usage) {
+			f, _, _ = strings.Cut(strings.Trim(f, "[](),\"`"), "=")
+			for _, w := range strings.Split(f, "|") {
+				w = strings.Trim(w, "[]()")
+				if !isCompletionWord(w) || seen[w] {
+					continue
+				}
+				seen[w] = true
+				out = append(out, w)
 			}
-			if w == "" || strings.ToUpper(w) == w || seen[w] {
-				continue
-			}
-			seen[w] = true
-			out = append(out, w)
 		}
 	}
 	sort.Strings(out)
 	return out
+}
+
+// isCompletionWord reports whether w is a lower-case keyword (not a
+// placeholder such as NAME, not punctuation).
+func isCompletionWord(w string) bool {
+	if w == "" || w == "..." {
+		return false
+	}
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == ':') {
+			return false
+		}
+	}
+	return w[0] >= 'a' && w[0] <= 'z'
 }

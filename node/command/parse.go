@@ -2,15 +2,20 @@ package command
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/lakenode/lakenode/tables/schema"
 )
 
-// Request is a parsed command.
+// Request is a parsed command: one of the pointer types of this package
+// (*RunKafkaConsumer, *SQL, *RunClient, *Get, *SetVar, ...).
 type Request interface{ request() }
 
-// SetVar is `name = value`: a variable of the node dictionary.
+// SetVar is `NAME = value`: an entry of the node dictionary, read back by
+// `!NAME`.
 type SetVar struct{ Name, Value string }
 
 // ExitKafka is `exit kafka`.
@@ -19,44 +24,37 @@ type ExitKafka struct{}
 // FlushBuffers is `flush buffers`.
 type FlushBuffers struct{}
 
-// ConnectDBMS is `connect dbms NAME where type = ...`.
+// ConnectDBMS is `connect dbms NAME [where type = sqlite|psql|mongo ...]`; keys
+// other than type are accepted and ignored. Name is normalised as table
+// names are.
 type ConnectDBMS struct{ Name, Type string }
 
-// SetBufferThreshold is `set buffer threshold where ...`.
+// SetBufferThreshold is `set buffer threshold where [dbms = ..] [and table
+// = ..] [and time = N unit] [and volume = N[KB|MB|GB]] [and write_immediate
+// = true|false]`; the Has fields say which were given.
 type SetBufferThreshold struct {
 	DBMS, Table       string
 	Time              time.Duration
 	HasTime           bool
-	Volume            int64
+	Volume            int64 // bytes
 	HasVolume         bool
 	WriteImmediate    bool
 	HasWriteImmediate bool
 }
 
 // Ignored is an EdgeLake command with no meaning in lakenode; it succeeds
-// with Notice.
+// with Notice, which says what was ignored and why.
 type Ignored struct{ Notice string }
 
-// HelpRequest is `help [topic]`.
+// HelpRequest is `help [COMMAND]`; Topic is "" or the command, lower case.
+// (The function Help renders it.)
 type HelpRequest struct{ Topic string }
-
-// Get is one of the `get ...` commands. What is the normalised command
-// ("processes", "msg client", "msg brokers", "streaming", "streaming config",
-// "operator", "databases", "tables", "columns", "rows count", "error log",
-// "nodes", "version"); Topic is the `get operator` topic; Where holds the
-// `where` keys in lower case.
-type Get struct {
-	What  string
-	Topic string
-	JSON  bool
-	Where map[string]string
-}
 
 // DropTable is `drop table NAME where dbms = X`.
 type DropTable struct{ DBMS, Table string }
 
-// SetRetention is `set retention where dbms = X and table = Y and keep = N days`
-// (keep = 0 keeps rows forever).
+// SetRetention is `set retention where dbms = X and table = Y and keep = N
+// days` (keep = 0 keeps rows forever).
 type SetRetention struct {
 	DBMS, Table string
 	Keep        time.Duration
@@ -71,7 +69,6 @@ func (*ConnectDBMS) request()        {}
 func (*SetBufferThreshold) request() {}
 func (*Ignored) request()            {}
 func (*HelpRequest) request()        {}
-func (*Get) request()                {}
 
 // ignoredCommands are EdgeLake commands that configure what lakenode does
 // on its own; each succeeds with a notice saying so.
@@ -87,94 +84,107 @@ var ignoredCommands = []struct{ prefix, why string }{
 	{"set node name", "the node name is --name"},
 }
 
-// Parse parses one command line (a `< ... >` block already joined). vars
-// is the node dictionary for `!name`. An empty line gives (nil, nil).
+// Parse parses one command line; a `< ... >` block joined into one line is
+// accepted too. vars is the node dictionary for `!name` words (nil for an
+// empty one). An empty line or a `#` comment gives (nil, nil). Every user
+// error is a *Error.
 func Parse(line string, vars map[string]string) (Request, error) {
-	line = strings.TrimSpace(StripBlock(line))
-	if line == "" {
+	if !BlockComplete(line) {
+		t := strings.TrimSpace(line)
+		return nil, errAt(t, 0, "the block has no closing >")
+	}
+	line = StripBlock(line)
+	if line == "" || line[0] == '#' {
 		return nil, nil
 	}
 	toks, err := lex(line)
 	if err != nil {
 		return nil, err
 	}
-	words := func(n int) string {
-		var ws []string
-		for i := 0; i < n && i < len(toks); i++ {
-			if toks[i].kind != tokWord {
-				break
-			}
-			ws = append(ws, strings.ToLower(toks[i].text))
-		}
-		return strings.Join(ws, " ")
+	// NAME = value assigns a variable.
+	if toks[0].kind == tokWord && len(toks) >= 2 && toks[1].kind == tokEq && !isCommandWord(toks[0].text) {
+		return parseSetVar(toks, line, vars)
 	}
-	// name = value assigns a variable.
-	if len(toks) >= 3 && toks[0].kind == tokWord && toks[1].kind == tokEq && !isCommandWord(toks[0].text) {
-		sub, err := substitute(toks[2:], vars, line)
-		if err != nil {
-			return nil, err
+	words := leadWords(toks)
+	// Ignored commands succeed even when their !names are not set: the
+	// EdgeLake commands that would have set them are ignored too.
+	for _, ig := range ignoredCommands {
+		if hasWords(words, strings.Fields(ig.prefix)...) {
+			return &Ignored{Notice: fmt.Sprintf("%s: ignored, %s", ig.prefix, ig.why)}, nil
 		}
-		var vs []string
-		for _, t := range sub {
-			vs = append(vs, t.text)
-		}
-		return &SetVar{Name: toks[0].text, Value: strings.Join(vs, " ")}, nil
 	}
-	if toks, err = substitute(toks, vars, line); err != nil {
+	if err := substitute(toks, vars, line); err != nil {
 		return nil, err
 	}
-	first := words(1)
+	words = leadWords(toks)
+	has := func(ws ...string) bool { return hasWords(words, ws...) }
+	only := func(ws ...string) bool { return has(ws...) && len(toks) == len(ws) }
 	switch {
-	case words(3) == "run kafka consumer":
+	case has("run", "kafka", "consumer"):
 		return parseConsumer(toks, line)
-	case first == "sql":
+	case has("sql"):
 		return parseSQL(toks, line)
-	case words(2) == "run client":
+	case has("run", "client"):
 		return parseRunClient(toks, line, vars)
-	case first == "get":
+	case has("get"):
 		return parseGet(toks, line)
-	case words(2) == "exit kafka" && len(toks) == 2:
+	case only("exit", "kafka"):
 		return &ExitKafka{}, nil
-	case words(2) == "flush buffers" && len(toks) == 2:
+	case only("flush", "buffers"):
 		return &FlushBuffers{}, nil
-	case words(2) == "connect dbms":
+	case has("connect", "dbms"):
 		return parseConnect(toks, line)
-	case words(3) == "set buffer threshold":
+	case has("set", "buffer", "threshold"):
 		return parseThreshold(toks, line)
-	case words(2) == "run scheduler":
+	case has("run", "scheduler"):
 		id, err := schedulerID(toks, 2, line)
 		if err != nil {
 			return nil, err
 		}
 		return &RunScheduler{ID: max(id, 1)}, nil
-	case words(2) == "exit scheduler":
+	case has("exit", "scheduler"):
 		id, err := schedulerID(toks, 2, line)
 		if err != nil {
 			return nil, err
 		}
 		return &ExitScheduler{ID: id}, nil
-	case first == "schedule":
+	case has("schedule"):
 		return parseSchedule(toks, line)
-	case first == "task":
+	case has("task"):
 		return parseTaskControl(toks, line)
-	case words(2) == "drop table":
+	case has("drop", "table"):
 		return parseDropTable(toks, line)
-	case words(2) == "set retention":
+	case has("set", "retention"):
 		return parseRetention(toks, line)
-	case first == "help":
-		topic := ""
-		if len(toks) > 1 {
-			topic = strings.ToLower(strings.TrimSpace(line[toks[1].pos:]))
-		}
-		return &HelpRequest{Topic: topic}, nil
+	case has("help"):
+		return &HelpRequest{Topic: strings.ToLower(strings.Join(strings.Fields(line)[1:], " "))}, nil
 	}
-	low := strings.ToLower(line)
-	for _, ig := range ignoredCommands {
-		if strings.HasPrefix(low, ig.prefix) {
-			return &Ignored{Notice: fmt.Sprintf("%s: ignored, %s", ig.prefix, ig.why)}, nil
+	return nil, unsupported(line, 0, "%s", firstWords(line, 4))
+}
+
+// hasWords reports whether words starts with ws.
+func hasWords(words []string, ws ...string) bool {
+	if len(words) < len(ws) {
+		return false
+	}
+	for i, w := range ws {
+		if words[i] != w {
+			return false
 		}
 	}
-	return nil, &Error{Status: "not supported by lakenode", Detail: firstWords(line, 4), Pos: 0, Line: line}
+	return true
+}
+
+// leadWords returns the bare words that start toks, in lower case.
+func leadWords(toks []token) []string {
+	var ws []string
+	for _, t := range toks {
+		if t.kind != tokWord {
+			break
+		}
+		ws = append(ws, strings.ToLower(t.text))
+	}
+	return ws
 }
 
 func firstWords(line string, n int) string {
@@ -185,6 +195,8 @@ func firstWords(line string, n int) string {
 	return strings.Join(f, " ")
 }
 
+// isCommandWord reports whether w starts a command, so that `w = ...` is
+// not taken for a variable.
 func isCommandWord(w string) bool {
 	switch strings.ToLower(w) {
 	case "run", "sql", "get", "exit", "flush", "connect", "set", "help", "create", "blockchain", "drop", "schedule", "task":
@@ -193,31 +205,64 @@ func isCommandWord(w string) bool {
 	return false
 }
 
-func parseConnect(toks []token, line string) (Request, error) {
-	if len(toks) < 3 || toks[2].kind == tokEq {
-		return nil, errAt(line, len(line), "usage: connect dbms NAME where type = sqlite|psql ...")
+// parseSetVar parses `NAME = value...`. The value is one quoted string
+// without its quotes, or the words as written with !names replaced.
+func parseSetVar(toks []token, line string, vars map[string]string) (Request, error) {
+	name := toks[0].text
+	if strings.HasPrefix(name, "!") {
+		return nil, errAt(line, toks[0].pos, "a variable is assigned without its !: %s = value", name[1:])
 	}
-	c := &ConnectDBMS{Name: toks[2].text}
-	if len(toks) > 3 {
-		if !toks[3].is("where") {
-			return nil, errAt(line, toks[3].pos, "expected `where`")
+	val := toks[2:]
+	if len(val) == 0 {
+		return nil, errAt(line, len(line), "missing value for the variable %s", name)
+	}
+	if err := substitute(val, vars, line); err != nil {
+		return nil, err
+	}
+	if len(val) == 1 && val[0].kind == tokString {
+		return &SetVar{Name: name, Value: val[0].text}, nil
+	}
+	v, _ := rebuild(val, line)
+	return &SetVar{Name: name, Value: v}, nil
+}
+
+func parseConnect(toks []token, line string) (Request, error) {
+	usage := "usage: connect dbms NAME where type = sqlite|psql|mongo ..."
+	if len(toks) < 3 || !toks[2].isValue() {
+		return nil, errAt(line, len(line), "%s", usage)
+	}
+	c := &ConnectDBMS{Name: schema.NormalizeName(toks[2].text)}
+	if c.Name == "" {
+		return nil, errAt(line, toks[2].pos, "%s", usage)
+	}
+	if len(toks) == 3 {
+		return c, nil
+	}
+	if !toks[3].is("where") || len(toks) == 4 {
+		return nil, errAt(line, toks[3].pos, "%s", usage)
+	}
+	kvs, err := parseKV(toks[4:], line)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range kvs {
+		if k.key != "type" {
+			continue
 		}
-		kvs, err := parseKV(toks[4:], line)
-		if err != nil {
-			return nil, err
-		}
-		for _, k := range kvs {
-			if k.key == "type" {
-				c.Type = k.value
-			}
+		switch t := strings.ToLower(k.value); t {
+		case "sqlite", "psql", "mongo":
+			c.Type = t
+		default:
+			return nil, &Error{Status: statusWrongValue, Detail: fmt.Sprintf("The value '%s' is not allowed for the key 'type' (sqlite, psql or mongo)", k.value), Pos: k.valPos, Line: line}
 		}
 	}
 	return c, nil
 }
 
 func parseDropTable(toks []token, line string) (Request, error) {
-	if len(toks) < 7 || toks[2].kind != tokWord || !toks[3].is("where") {
-		return nil, errAt(line, len(line), "usage: drop table NAME where dbms = DBMS")
+	usage := "usage: drop table NAME where dbms = DBMS"
+	if len(toks) < 7 || !toks[2].isValue() || !toks[3].is("where") {
+		return nil, errAt(line, len(line), "%s", usage)
 	}
 	kvs, err := parseKV(toks[4:], line)
 	if err != nil {
@@ -226,12 +271,12 @@ func parseDropTable(toks []token, line string) (Request, error) {
 	d := &DropTable{Table: strings.ToLower(toks[2].text)}
 	for _, k := range kvs {
 		if k.key != "dbms" {
-			return nil, &Error{Status: statusStructure, Detail: fmt.Sprintf("Unknown key in AnyLog command: %s", k.rawKey), Pos: k.keyPos, Line: line}
+			return nil, unknownKey(k, line)
 		}
 		d.DBMS = strings.ToLower(k.value)
 	}
 	if d.DBMS == "" {
-		return nil, errAt(line, len(line), "usage: drop table NAME where dbms = DBMS")
+		return nil, errAt(line, len(line), "%s", usage)
 	}
 	return d, nil
 }
@@ -260,7 +305,7 @@ func parseRetention(toks []token, line string) (Request, error) {
 			}
 			r.Keep, hasKeep = d, true
 		default:
-			return nil, &Error{Status: statusStructure, Detail: fmt.Sprintf("Unknown key in AnyLog command: %s", k.rawKey), Pos: k.keyPos, Line: line}
+			return nil, unknownKey(k, line)
 		}
 	}
 	if r.DBMS == "" || r.Table == "" || !hasKeep {
@@ -270,8 +315,9 @@ func parseRetention(toks []token, line string) (Request, error) {
 }
 
 func parseThreshold(toks []token, line string) (Request, error) {
+	usage := "usage: set buffer threshold where [dbms = ..] [and table = ..] [and time = N seconds|minutes|hours] [and volume = N|NKB|NMB|NGB] [and write_immediate = true|false]"
 	if len(toks) < 5 || !toks[3].is("where") {
-		return nil, errAt(line, len(line), "usage: set buffer threshold where [dbms = ..] [and table = ..] [and time = N seconds] [and volume = N KB] [and write_immediate = true|false]")
+		return nil, errAt(line, len(line), "%s", usage)
 	}
 	kvs, err := parseKV(toks[4:], line)
 	if err != nil {
@@ -281,9 +327,9 @@ func parseThreshold(toks []token, line string) (Request, error) {
 	for _, k := range kvs {
 		switch k.key {
 		case "dbms", "dbms_name":
-			r.DBMS = k.value
+			r.DBMS = schema.NormalizeName(k.value)
 		case "table", "table_name":
-			r.Table = k.value
+			r.Table = schema.NormalizeName(k.value)
 		case "time":
 			d, err := parseDuration(k.value)
 			if err != nil {
@@ -297,13 +343,13 @@ func parseThreshold(toks []token, line string) (Request, error) {
 			}
 			r.Volume, r.HasVolume = v, true
 		case "write_immediate":
-			b, err := strconv.ParseBool(k.value)
-			if err != nil {
-				return nil, &Error{Status: statusWrongValue, Detail: fmt.Sprintf("The value '%s' is not allowed for the key 'write_immediate'", k.value), Pos: k.valPos, Line: line}
+			b, ok := parseBool(k.value)
+			if !ok {
+				return nil, notAllowed(k, line)
 			}
 			r.WriteImmediate, r.HasWriteImmediate = b, true
 		default:
-			return nil, &Error{Status: statusStructure, Detail: fmt.Sprintf("Unknown key in AnyLog command: %s", k.rawKey), Pos: k.keyPos, Line: line}
+			return nil, unknownKey(k, line)
 		}
 	}
 	if !r.HasTime && !r.HasVolume && !r.HasWriteImmediate {
@@ -312,153 +358,77 @@ func parseThreshold(toks []token, line string) (Request, error) {
 	return r, nil
 }
 
-// parseDuration reads `N seconds|minutes|hours|days` (singular, plural or
-// first letter; a bare number is seconds).
+// parseBool reads true or false, in any case.
+func parseBool(v string) (bool, bool) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "true":
+		return true, true
+	case "false":
+		return false, true
+	}
+	return false, false
+}
+
+// parseDuration reads `N seconds|minutes|hours|days|weeks` (singular,
+// plural, short forms, or the unit's first letter with t for minutes; N may
+// be written against the unit; a bare number is seconds).
 func parseDuration(v string) (time.Duration, error) {
+	bad := fmt.Errorf("'%s' is not a time: use N seconds, minutes, hours or days", v)
 	f := strings.Fields(strings.ToLower(v))
 	if len(f) == 0 || len(f) > 2 {
-		return 0, fmt.Errorf("'%s' is not a time: use N seconds, minutes, hours or days", v)
+		return 0, bad
 	}
-	numS, unit := f[0], "seconds"
+	numS, unit := f[0], ""
 	if len(f) == 2 {
 		unit = f[1]
-	} else if i := strings.IndexFunc(numS, func(r rune) bool { return r < '0' || r > '9' }); i > 0 {
+	} else if i := strings.IndexFunc(numS, func(r rune) bool { return (r < '0' || r > '9') && r != '.' }); i > 0 {
 		numS, unit = numS[:i], numS[i:]
 	}
 	n, err := strconv.ParseFloat(numS, 64)
-	if err != nil || n < 0 {
-		return 0, fmt.Errorf("'%s' is not a time: use N seconds, minutes, hours or days", v)
+	if err != nil || n < 0 || math.IsInf(n, 0) || math.IsNaN(n) {
+		return 0, bad
 	}
 	var u time.Duration
-	switch strings.TrimSuffix(unit, "s") {
-	case "second", "sec", "":
+	switch unit {
+	case "", "s", "sec", "secs", "second", "seconds":
 		u = time.Second
-	case "minute", "min", "m", "t":
+	case "t", "m", "min", "mins", "minute", "minutes":
 		u = time.Minute
-	case "hour", "h":
+	case "h", "hr", "hrs", "hour", "hours":
 		u = time.Hour
-	case "day", "d":
+	case "d", "day", "days":
 		u = 24 * time.Hour
-	case "week", "w":
+	case "w", "week", "weeks":
 		u = 7 * 24 * time.Hour
 	default:
 		return 0, fmt.Errorf("'%s' is not a time unit: use seconds, minutes, hours or days", unit)
 	}
-	return time.Duration(n * float64(u)), nil
+	d := n * float64(u)
+	if d > math.MaxInt64 {
+		return 0, bad
+	}
+	return time.Duration(d), nil
 }
 
-// parseVolume reads bytes, `NKB`, `N MB`, `NGB` (binary units).
+// parseVolume reads bytes, `NKB`, `N MB`, `NGB` (binary units: 1KB is
+// 1,024 bytes).
 func parseVolume(v string) (int64, error) {
-	s := strings.ToUpper(strings.ReplaceAll(v, " ", ""))
+	bad := fmt.Errorf("'%s' is not a volume: use bytes, NKB, NMB or NGB", v)
+	s := strings.ToUpper(strings.Join(strings.Fields(v), ""))
 	s = strings.ReplaceAll(s, ",", "")
 	mult := int64(1)
 	for _, u := range []struct {
 		suffix string
 		m      int64
 	}{{"KB", 1 << 10}, {"MB", 1 << 20}, {"GB", 1 << 30}, {"K", 1 << 10}, {"M", 1 << 20}, {"G", 1 << 30}, {"B", 1}} {
-		if strings.HasSuffix(s, u.suffix) {
-			s, mult = strings.TrimSuffix(s, u.suffix), u.m
+		if rest, ok := strings.CutSuffix(s, u.suffix); ok {
+			s, mult = rest, u.m
 			break
 		}
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n < 0 {
-		return 0, fmt.Errorf("'%s' is not a volume: use bytes, NKB, NMB or NGB", v)
+	if err != nil || n < 0 || n > math.MaxInt64/mult {
+		return 0, bad
 	}
 	return n * mult, nil
-}
-
-func parseGet(toks []token, line string) (Request, error) {
-	// Words up to `where`.
-	end := len(toks)
-	for i, t := range toks {
-		if t.is("where") {
-			end = i
-			break
-		}
-	}
-	var ws []string
-	for _, t := range toks[1:end] {
-		if t.kind != tokWord {
-			return nil, errAt(line, t.pos, "unexpected %q", t.raw)
-		}
-		ws = append(ws, strings.ToLower(t.text))
-	}
-	g := &Get{Where: map[string]string{}}
-	what := strings.Join(ws, " ")
-	switch what {
-	case "processes", "databases", "tables", "columns", "error log", "nodes", "version", "streaming", "streaming config", "scheduler":
-		g.What = what
-	case "msg client", "msg clients":
-		g.What = "msg client"
-	case "msg broker", "msg brokers":
-		g.What = "msg brokers"
-	case "rows count":
-		g.What = what
-	case "operator":
-		g.What = "operator"
-	default:
-		if id, ok := strings.CutPrefix(what, "scheduler "); ok {
-			if n, err := strconv.Atoi(id); err == nil && n >= 1 {
-				g.What, g.Topic = "scheduler", id
-				break
-			}
-		}
-		if strings.HasPrefix(what, "operator ") {
-			topic := strings.TrimPrefix(what, "operator ")
-			switch topic {
-			case "summary", "config", "json", "sql", "inserts", "error":
-				g.What, g.Topic = "operator", topic
-			default:
-				return nil, errAt(line, toks[2].pos, "get operator takes summary, config, json, sql, inserts or error, not %q", topic)
-			}
-			break
-		}
-		return nil, &Error{Status: "not supported by lakenode", Detail: "get " + what, Pos: 0, Line: line}
-	}
-	if end < len(toks) {
-		kvs, err := parseKV(toks[end+1:], line)
-		if err != nil {
-			return nil, err
-		}
-		for _, k := range kvs {
-			if k.key == "format" {
-				switch strings.ToLower(k.value) {
-				case "json":
-					g.JSON = true
-				case "table":
-				default:
-					return nil, &Error{Status: statusWrongValue, Detail: fmt.Sprintf("The value '%s' is not allowed for the key 'format'", k.value), Pos: k.valPos, Line: line}
-				}
-				continue
-			}
-			if !getKeyAllowed(g.What, k.key) {
-				return nil, &Error{Status: statusStructure, Detail: fmt.Sprintf("Unknown key in AnyLog command: %s", k.rawKey), Pos: k.keyPos, Line: line}
-			}
-			g.Where[k.key] = k.value
-		}
-	}
-	switch g.What {
-	case "tables":
-		if g.Where["dbms"] == "" {
-			return nil, errAt(line, len(line), "usage: get tables where dbms = NAME (or *)")
-		}
-	case "columns":
-		if g.Where["dbms"] == "" || g.Where["table"] == "" {
-			return nil, errAt(line, len(line), "usage: get columns where dbms = NAME and table = NAME")
-		}
-	}
-	return g, nil
-}
-
-func getKeyAllowed(what, key string) bool {
-	switch what {
-	case "msg client":
-		return key == "id" || key == "broker" || key == "topic" || key == "detailed" || key == "statistics"
-	case "tables":
-		return key == "dbms"
-	case "columns", "rows count":
-		return key == "dbms" || key == "table"
-	}
-	return false
 }

@@ -1,320 +1,342 @@
 package command
 
 import (
-	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/lakenode/lakenode/kafka/spec"
-	"github.com/lakenode/lakenode/tables/schema"
 )
 
-const seedOneLine = `run kafka consumer where ip = 198.74.50.131 and port = 9092 and reset = latest and topic = (name = ping_data and dbms = lsl_demo and table = ping_sensor and column.timestamp.timestamp = "bring [timestamp]" and column.value.int = "bring [value]")`
+// testVars is the node dictionary of the table tests.
+var testVars = map[string]string{"db": "lsl_demo", "loop": "!nope", "dest": "10.0.0.2:32048", "ip": "127.0.0.1", "two": "two words"}
 
-const seedBlock = `<run kafka consumer where ip = 198.74.50.131 and port = 9092 and reset = latest and topic = (
-name = ping_data and
-dbms = lsl_demo and
-table = ping_sensor and
-column.timestamp.timestamp = "bring [timestamp]" and
-column.value.int = "bring [value]"
-)>`
-
-const seedProducer = `run client () sql litsanleandro format = json:output and stat = false and dest = kafka@198.74.50.131:9092 and topic = ping_data "select device_name, timestamp, value, from ping_sensor where timestamp > now() - 1 day limit 10"`
-
-func seedSpec() spec.ConsumerSpec {
-	return spec.ConsumerSpec{IP: "198.74.50.131", Port: "9092", Reset: "latest", Threads: 3, Topics: []spec.TopicSpec{{
-		Name:  "ping_data",
-		DBMS:  spec.Expr{Kind: spec.ExprLiteral, Literal: "lsl_demo", Text: "lsl_demo"},
-		Table: spec.Expr{Kind: spec.ExprLiteral, Literal: "ping_sensor", Text: "ping_sensor"},
-		Columns: []spec.ColumnSpec{
-			{Name: "timestamp", Type: schema.TypeTimestamp, Value: spec.Expr{Kind: spec.ExprBring, Text: "bring [timestamp]", Parts: []spec.BringPart{{Paths: [][]spec.PathStep{{{Key: "timestamp"}}}}}}},
-			{Name: "value", Type: schema.TypeInt, Value: spec.Expr{Kind: spec.ExprBring, Text: "bring [value]", Parts: []spec.BringPart{{Paths: [][]spec.PathStep{{{Key: "value"}}}}}}},
-		},
-	}}}
+// okCase is a line Parse must turn into want.
+type okCase struct {
+	line string
+	want Request
 }
 
-func specString(s spec.ConsumerSpec) string {
-	var b strings.Builder
-	b.WriteString(s.IP + ":" + s.Port + " " + s.Reset + " " + s.Group)
-	for _, t := range s.Topics {
-		b.WriteString(" | " + t.Name + " " + t.DBMS.Literal + t.DBMS.Text + " " + t.Table.Literal + t.Table.Text + " " + t.Errors.String())
-		for _, c := range t.Columns {
-			b.WriteString(" ; " + c.Name + ":" + c.Type.String() + "=" + c.Value.Text)
-			for _, p := range c.Value.Parts {
-				b.WriteString(" <" + p.Literal)
-				for _, path := range p.Paths {
-					for _, st := range path {
-						if st.Each {
-							b.WriteString("[]")
-						} else if st.IsIndex {
-							b.WriteString("#")
-						} else {
-							b.WriteString("[" + st.Key + "]")
-						}
-					}
-					b.WriteString("|")
-				}
-				b.WriteString(">")
-			}
-			if c.Optional {
-				b.WriteString(" optional")
-			}
-		}
-	}
-	return b.String()
+var commandCases = []okCase{
+	// Nothing to do.
+	{"", nil},
+	{"   \t ", nil},
+	{"# a comment", nil},
+	{"  # an indented comment", nil},
+	{"<>", nil},
+	{"< >", nil},
+
+	// Variables.
+	{"broker_ip = 127.0.0.1", &SetVar{Name: "broker_ip", Value: "127.0.0.1"}},
+	{"broker_ip=127.0.0.1", &SetVar{Name: "broker_ip", Value: "127.0.0.1"}},
+	{`greeting = "hello   world"`, &SetVar{Name: "greeting", Value: "hello   world"}},
+	{`cmd = sql d  "select 1"`, &SetVar{Name: "cmd", Value: `sql d  "select 1"`}},
+	{"copy = !ip", &SetVar{Name: "copy", Value: "127.0.0.1"}},
+	{"url = http://!ip:80/", &SetVar{Name: "url", Value: "http://!ip:80/"}},
+	{"path = $HOME/data", &SetVar{Name: "path", Value: "$HOME/data"}},
+	{"ips = !ip and !db", &SetVar{Name: "ips", Value: "127.0.0.1 and lsl_demo"}},
+	{"<x = 1>", &SetVar{Name: "x", Value: "1"}},
+
+	// Kafka, buffers, databases.
+	{"exit kafka", &ExitKafka{}},
+	{"EXIT Kafka", &ExitKafka{}},
+	{"flush buffers", &FlushBuffers{}},
+	{"connect dbms lsl_demo where type = sqlite", &ConnectDBMS{Name: "lsl_demo", Type: "sqlite"}},
+	{"connect dbms LSL-Demo where type = PSQL and ip = 10.0.0.1 and port = 5432 and user = u and password = p", &ConnectDBMS{Name: "lsl_demo", Type: "psql"}},
+	{"connect dbms system_query where type = sqlite and memory = true", &ConnectDBMS{Name: "system_query", Type: "sqlite"}},
+	{"connect dbms !db where type = sqlite", &ConnectDBMS{Name: "lsl_demo", Type: "sqlite"}},
+	{"connect dbms blobs", &ConnectDBMS{Name: "blobs"}},
+	{"set buffer threshold where time = 2 seconds and volume = 10KB", &SetBufferThreshold{Time: 2 * time.Second, HasTime: true, Volume: 10240, HasVolume: true}},
+	{"set buffer threshold where dbms_name = D and table_name = T and time = 1 minute and volume = 1MB and write_immediate = true",
+		&SetBufferThreshold{DBMS: "d", Table: "t", Time: time.Minute, HasTime: true, Volume: 1 << 20, HasVolume: true, WriteImmediate: true, HasWriteImmediate: true}},
+	{"set buffer threshold where dbms = d and table = t and time = 3 hours", &SetBufferThreshold{DBMS: "d", Table: "t", Time: 3 * time.Hour, HasTime: true}},
+	{"set buffer threshold where write_immediate = false", &SetBufferThreshold{HasWriteImmediate: true}},
+	{"set buffer threshold where volume = 10,000", &SetBufferThreshold{Volume: 10000, HasVolume: true}},
+	{"drop table Ping_Sensor where dbms = lsl_demo", &DropTable{DBMS: "lsl_demo", Table: "ping_sensor"}},
+	{"set retention where dbms = d and table = t and keep = 30 days", &SetRetention{DBMS: "d", Table: "t", Keep: 30 * 24 * time.Hour}},
+	{"set retention where dbms = d and table = t and keep = 0", &SetRetention{DBMS: "d", Table: "t"}},
+	{`task run where name = "export"`, &TaskControl{Op: "run", Name: "export", Scheduler: 1}},
+	{`schedule time = 1 hour and name = "a b" and scheduler = 2 task get processes`, &Schedule{Every: time.Hour, Name: "a b", Scheduler: 2, Task: "get processes"}},
+
+	// Scheduler.
+	{"run scheduler", &RunScheduler{ID: 1}},
+	{"run scheduler 2", &RunScheduler{ID: 2}},
+	{"exit scheduler", &ExitScheduler{}},
+	{"exit scheduler 3", &ExitScheduler{ID: 3}},
+	{`schedule time = 5 minutes and name = "export" task sql d "select 1"`, &Schedule{Every: 5 * time.Minute, Name: "export", Scheduler: 1, Task: `sql d "select 1"`}},
+	{`task stop where scheduler = 2 and name = "export"`, &TaskControl{Op: "stop", Name: "export", Scheduler: 2}},
+
+	// Monitoring.
+	{"get processes", &Get{What: "processes", Where: map[string]string{}}},
+	{"get processes where format = json", &Get{What: "processes", JSON: true, Where: map[string]string{}}},
+	{"get processes where format = table", &Get{What: "processes", Where: map[string]string{}}},
+	{"GET Processes WHERE Format = JSON", &Get{What: "processes", JSON: true, Where: map[string]string{}}},
+	{"get msg client", &Get{What: "msg client", Where: map[string]string{}}},
+	{"get msg clients", &Get{What: "msg client", Where: map[string]string{}}},
+	{"get msg client where id = 1 and broker = 127.0.0.1:9092 and topic = ping_data and detailed = true and statistics = false and format = json",
+		&Get{What: "msg client", JSON: true, Where: map[string]string{"id": "1", "broker": "127.0.0.1:9092", "topic": "ping_data", "detailed": "true", "statistics": "false"}}},
+	{"get msg broker", &Get{What: "msg brokers", Where: map[string]string{}}},
+	{"get msg brokers", &Get{What: "msg brokers", Where: map[string]string{}}},
+	{"get streaming", &Get{What: "streaming", Where: map[string]string{}}},
+	{"get streaming where format = json", &Get{What: "streaming", JSON: true, Where: map[string]string{}}},
+	{"get streaming config where format = json", &Get{What: "streaming config", JSON: true, Where: map[string]string{}}},
+	{"get operator", &Get{What: "operator", Where: map[string]string{}}},
+	{"get operator summary", &Get{What: "operator", Topic: "summary", Where: map[string]string{}}},
+	{"get operator config", &Get{What: "operator", Topic: "config", Where: map[string]string{}}},
+	{"get operator json where format = json", &Get{What: "operator", Topic: "json", JSON: true, Where: map[string]string{}}},
+	{"get operator sql", &Get{What: "operator", Topic: "sql", Where: map[string]string{}}},
+	{"get operator inserts", &Get{What: "operator", Topic: "inserts", Where: map[string]string{}}},
+	{"get operator error", &Get{What: "operator", Topic: "error", Where: map[string]string{}}},
+	{"get databases", &Get{What: "databases", Where: map[string]string{}}},
+	{"get tables where dbms = *", &Get{What: "tables", Where: map[string]string{"dbms": "*"}}},
+	{"get tables where dbms = !db", &Get{What: "tables", Where: map[string]string{"dbms": "lsl_demo"}}},
+	{"get columns where dbms = d and table = t", &Get{What: "columns", Where: map[string]string{"dbms": "d", "table": "t"}}},
+	{"get rows count", &Get{What: "rows count", Where: map[string]string{}}},
+	{"get rows count where dbms = d", &Get{What: "rows count", Where: map[string]string{"dbms": "d"}}},
+	{"get rows count where dbms = d and table = t and format = json", &Get{What: "rows count", JSON: true, Where: map[string]string{"dbms": "d", "table": "t"}}},
+	{"get error log", &Get{What: "error log", Where: map[string]string{}}},
+	{"get nodes", &Get{What: "nodes", Where: map[string]string{}}},
+	{"get nodes where format = json", &Get{What: "nodes", JSON: true, Where: map[string]string{}}},
+	{"get version", &Get{What: "version", Where: map[string]string{}}},
+	{"get scheduler", &Get{What: "scheduler", Where: map[string]string{}}},
+	{"get scheduler 2", &Get{What: "scheduler", Topic: "2", Where: map[string]string{}}},
+
+	// Ignored EdgeLake commands.
+	{"create work directories", &Ignored{Notice: "create work directories: ignored, lakenode keeps everything in its data dir"}},
+	{"run tcp server where external_ip = !ip and external_port = 32048", &Ignored{Notice: "run tcp server: ignored, nodes talk through remote actor messages on --listen"}},
+	{"run rest server where internal_ip = !ip and internal_port = 32049", &Ignored{Notice: "run rest server: ignored, the REST port is --http"}},
+	{"run streamer", &Ignored{Notice: "run streamer: ignored, lakenode streams rows straight to its tables"}},
+	{"Run Operator where create_table = true and policy = !operator_policy", &Ignored{Notice: "run operator: ignored, every lakenode node stores what it consumes"}},
+	{"run blockchain sync where source = master and time = 30 seconds", &Ignored{Notice: "run blockchain sync: ignored, lakenode keeps no metadata ledger"}},
+	{"run publisher where compress_json = true", &Ignored{Notice: "run publisher: ignored, lakenode stores rows where they are consumed"}},
+	{"blockchain get operator", &Ignored{Notice: "blockchain: ignored, lakenode keeps no metadata ledger"}},
+	{"set node name node1", &Ignored{Notice: "set node name: ignored, the node name is --name"}},
+
+	// Help.
+	{"help", &HelpRequest{}},
+	{"help Run  Kafka Consumer", &HelpRequest{Topic: "run kafka consumer"}},
 }
 
-func TestSeedConsumerParses(t *testing.T) {
-	want := specString(seedSpec())
-	for _, line := range []string{seedOneLine, seedBlock, strings.ReplaceAll(seedBlock, "\n", " ")} {
-		req, err := Parse(line, nil)
+func TestCommands(t *testing.T) {
+	for _, c := range commandCases {
+		got, err := Parse(c.line, testVars)
 		if err != nil {
-			t.Fatalf("%v\n%s", err, line)
-		}
-		r, ok := req.(*RunKafkaConsumer)
-		if !ok {
-			t.Fatalf("got %T", req)
-		}
-		if got := specString(r.Spec); got != want {
-			t.Errorf("spec\n got %s\nwant %s", got, want)
-		}
-	}
-}
-
-func TestSeedProducerParses(t *testing.T) {
-	req, err := Parse(seedProducer, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rc, ok := req.(*RunClient)
-	if !ok || len(rc.Dests) != 0 {
-		t.Fatalf("got %#v", req)
-	}
-	q, ok := rc.Inner.(*SQL)
-	if !ok {
-		t.Fatalf("inner %T", rc.Inner)
-	}
-	if q.DBMS != "litsanleandro" || q.Options.Format != "json:output" || q.Options.Stat || q.Options.Dest != "kafka@198.74.50.131:9092" || q.Options.Topic != "ping_data" {
-		t.Errorf("options %+v", q.Options)
-	}
-	if !strings.HasPrefix(q.Query, "select device_name, timestamp, value, from") || !strings.HasSuffix(q.Query, "limit 10") {
-		t.Errorf("query %q", q.Query)
-	}
-}
-
-func TestConsumerErrors(t *testing.T) {
-	base := `run kafka consumer where ip = 127.0.0.1 and port = 9092 and `
-	topic := `topic = (name = t and dbms = d and table = x and column.v.int = "bring [v]")`
-	cases := []struct {
-		line, status, detail string
-	}{
-		{base + `prep_dir = x and ` + topic, "Error Command Structure", "Unknown key in AnyLog command: prep_dir"},
-		{base + `reset = oldest and ` + topic, "Wrong value assigned to a key", "The value 'oldest' is not allowed for the key 'reset'"},
-		{base + `topic = (name = t and dbms = d and table = x and column.v.double = "bring [v]")`, "Error with info provided to MQTT", "Wrong column type in MQTT mapping: column.v.double"},
-		{base + `topic = (name = t and dbms = d and table = x)`, "Error with info provided to MQTT", "Missing mapping instructions for message in topic: t"},
-		{base + `topic = (name = t and table = x and column.v.int = "bring [v]")`, "Error with info provided to MQTT", "Missing mapping instruction for DBMS"},
-		{base + `topic = (name = t and dbms = d and column.v.int = "bring [v]")`, "Error with info provided to MQTT", "Missing mapping instructions for table"},
-		{base + `topic = (dbms = d and table = x and column.v.int = "bring [v]")`, "Error with info provided to MQTT", "Missing topic name"},
-		{base + `topic = (name = t and dbms = d and table = x and colour = red and column.v.int = "bring [v]")`, "Error with info provided to MQTT", "Unrecognized topic component for MQTT mapping: 'colour"},
-		{base + topic + ` and ` + topic, "Error with info provided to MQTT", "declared twice"},
-		{`run kafka consumer where ip = 127.0.0.1 and ` + topic, "Error Command Structure", "Missing key in AnyLog command: port"},
-		{`run kafka consumer ip = 1`, "Error Command Structure", "usage"},
-		{base + `port = 9093 and ` + topic, "Error Command Structure", "Duplicate key"},
-		{base + `topic = (name = t and dbms = d and table = x and errors = maybe and column.v.int = "bring [v]")`, "Wrong value assigned to a key", "'errors'"},
-		{base + `topic = (name = t and dbms = d and table = x and policy = p1)`, "not supported by lakenode", "policy"},
-		{base + `topic = (name = t and dbms = d and table = x and column.v.int = "bring [v")`, "Error with info provided to MQTT", "missing ]"},
-		{base + `topic = (name = t and dbms = d and table = x and column.v = (type = int))`, "Error with info provided to MQTT", "needs both"},
-		{base + `topic = (name = t and dbms = d and table = x and column.v = (type = money and value = "bring [v]"))`, "Error with info provided to MQTT", "Data type 'money' not supported"},
-		{base + `threads = 0 and ` + topic, "Wrong value assigned to a key", "threads"},
-	}
-	for _, c := range cases {
-		_, err := Parse(c.line, nil)
-		var ce *Error
-		if !errors.As(err, &ce) {
-			t.Errorf("%s: err = %v, want *Error", c.line, err)
+			t.Errorf("%q: %v", c.line, err)
 			continue
 		}
-		if ce.Status != c.status || !strings.Contains(ce.Detail, c.detail) {
-			t.Errorf("%s:\n got %q / %q\nwant %q / ...%q...", c.line, ce.Status, ce.Detail, c.status, c.detail)
+		if !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%q\n got %#v\nwant %#v", c.line, got, c.want)
 		}
 	}
 }
 
-func TestConsumerOptionsAndForms(t *testing.T) {
-	line := `run kafka consumer where ip = !broker and Port = 9092 and reset = EARLIEST and threads = 2 and group = g1 and topic = (name = t1 and dbms = "bring [meta][company]" and table = "bring [meta][machine] _ [meta][sn]" and errors = dlq:bad and qos = 1 and column.ts.timestamp = now and column.site.str = "plant 7" and column.v = (type = float64 and value = "bring [readings][][value]" and optional = true) and column.alt.str = 'bring [a][b]:[a][c]' and column.first.str = "bring [list][0]['key with space']") and topic = (name = t2 and dbms = D-B and table = My.Table and column.x.int = "bring [x]")`
-	req, err := Parse(line, map[string]string{"broker": "10.0.0.1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := req.(*RunKafkaConsumer).Spec
-	if s.IP != "10.0.0.1" || s.Reset != "earliest" || s.Threads != 2 || s.Group != "g1" || len(s.Topics) != 2 {
-		t.Fatalf("spec %+v", s)
-	}
-	t1 := s.Topics[0]
-	if t1.Errors.Kind != spec.ErrorsDLQ || t1.Errors.DLQTopic != "bad" {
-		t.Errorf("errors %+v", t1.Errors)
-	}
-	if t1.DBMS.Kind != spec.ExprBring || len(t1.Table.Parts) != 3 || t1.Table.Parts[1].Literal != "_" {
-		t.Errorf("dbms/table %+v %+v", t1.DBMS, t1.Table)
-	}
-	cols := t1.Columns
-	if cols[0].Value.Kind != spec.ExprNow || cols[1].Value.Kind != spec.ExprLiteral || cols[1].Value.Literal != "plant 7" {
-		t.Errorf("now/literal %+v %+v", cols[0], cols[1])
-	}
-	if cols[2].Type != schema.TypeFloat || !cols[2].Optional || !cols[2].Value.Parts[0].Paths[0][1].Each {
-		t.Errorf("long form %+v", cols[2])
-	}
-	if len(cols[3].Value.Parts[0].Paths) != 2 {
-		t.Errorf("OR form %+v", cols[3])
-	}
-	p := cols[4].Value.Parts[0].Paths[0]
-	if !p[1].IsIndex || p[1].Index != 0 || p[2].Key != "key with space" {
-		t.Errorf("index/quoted key %+v", p)
-	}
-	if s.Topics[1].DBMS.Literal != "d_b" || s.Topics[1].Table.Literal != "my_table" {
-		t.Errorf("normalised names %q %q", s.Topics[1].DBMS.Literal, s.Topics[1].Table.Literal)
+var commandErrorCases = []errCase{
+	{"frobnicate", statusUnsupported, "frobnicate", ""},
+	{"frobnicate the widget now please", statusUnsupported, "frobnicate the widget now ...", ""},
+	{"exit kafka now", statusUnsupported, "exit kafka now", ""},
+	{"run streamers", statusUnsupported, "run streamers", ""},
+	{"exit", statusUnsupported, "exit", ""},
+	{`"quoted"`, statusUnsupported, `"quoted"`, ""},
+	{"!nope", statusStructure, "unknown variable !nope (assign it with `nope = value`)", "!nope"},
+	{"get tables where dbms = !nope", statusStructure, "unknown variable !nope (assign it with `nope = value`)", "!nope"},
+	{"x = !nope", statusStructure, "unknown variable !nope (assign it with `nope = value`)", "!nope"},
+	{"x =", statusStructure, "missing value for the variable x", ""},
+	{"!x = 1", statusStructure, "a variable is assigned without its !: x = value", "!x"},
+	{`x = "open`, statusStructure, `unterminated " string`, `"open`},
+
+	{"connect dbms", statusStructure, "usage: connect dbms NAME where type = sqlite|psql|mongo ...", ""},
+	{"connect dbms d type = sqlite", statusStructure, "usage: connect dbms NAME where type = sqlite|psql|mongo ...", "type"},
+	{"connect dbms d where type = oracle", statusWrongValue, "The value 'oracle' is not allowed for the key 'type' (sqlite, psql or mongo)", "oracle"},
+	{"set buffer threshold where dbms = d", statusStructure, "set buffer threshold needs time, volume or write_immediate", ""},
+	{"set buffer threshold time = 1", statusStructure, "", ""},
+	{"set buffer threshold where colour = red", statusStructure, "Unknown key in AnyLog command: colour", "colour"},
+	{"set buffer threshold where write_immediate = maybe", statusWrongValue, "The value 'maybe' is not allowed for the key 'write_immediate'", "maybe"},
+	{"set buffer threshold where time = 1 fortnight", statusWrongValue, "'fortnight' is not a time unit: use seconds, minutes, hours or days", "1 fortnight"},
+	{"set buffer threshold where time = soon", statusWrongValue, "'soon' is not a time: use N seconds, minutes, hours or days", "soon"},
+	{"set buffer threshold where volume = 10TB", statusWrongValue, "'10TB' is not a volume: use bytes, NKB, NMB or NGB", "10TB"},
+	{"set buffer threshold where volume = -1", statusWrongValue, "'-1' is not a volume: use bytes, NKB, NMB or NGB", "-1"},
+	{"drop table t", statusStructure, "usage: drop table NAME where dbms = DBMS", ""},
+	{"drop table t where dbms = d and table = t", statusStructure, "Unknown key in AnyLog command: table", "table = t"},
+	{"set retention where dbms = d and table = t and keep = soon", statusWrongValue, "'soon' is not a time: use N seconds, minutes, hours or days", "soon"},
+	{"set retention where dbms = d and table = t and keep = 1 day and colour = red", statusStructure, "Unknown key in AnyLog command: colour", "colour"},
+	{"set retention dbms = d", statusStructure, "", ""},
+	{"get = 5", statusStructure, `unexpected "="`, "="},
+	{"set retention where dbms = d and keep = 1 day", statusStructure, "usage: set retention where dbms = DBMS and table = TABLE and keep = N days (0 keeps rows forever)", ""},
+	{"run scheduler x", statusStructure, "a scheduler id is a number from 1", "x"},
+	{"run scheduler 1 2", statusStructure, "a scheduler id is a number from 1", "1 2"},
+	{`schedule name = "x" task get processes`, statusStructure, `usage: schedule time = N seconds|minutes|hours|days and name = "NAME" [and scheduler = ID] task COMMAND`, ""},
+	{`schedule time = 1 minute and name = "x"`, statusStructure, `usage: schedule time = N seconds|minutes|hours|days and name = "NAME" [and scheduler = ID] task COMMAND`, ""},
+	{`schedule time = 0 seconds and name = "x" task get processes`, statusWrongValue, "The value '0 seconds' is not allowed for the key 'time'", "0 seconds"},
+	{`schedule time = 1 minute and name = "x" and scheduler = 0 task get processes`, statusWrongValue, "a scheduler id is a number from 1", "0 task"},
+	{`schedule time = 1 minute and name = "x" and start = now() task get processes`, statusUnsupported, "", "start"},
+	{`schedule time = 1 minute and name = "x" and colour = red task get processes`, statusStructure, "Unknown key in AnyLog command: colour", "colour"},
+	{`task halt where name = "x"`, statusStructure, `usage: task stop|resume|remove|run where [scheduler = ID and] name = "NAME"`, "halt"},
+	{`task stop where scheduler = 1`, statusStructure, `usage: task stop|resume|remove|run where [scheduler = ID and] name = "NAME"`, ""},
+	{`task stop where name = "x" and colour = red`, statusStructure, "Unknown key in AnyLog command: colour", "colour"},
+	{`task stop where name = "x" and scheduler = -1`, statusWrongValue, "a scheduler id is a number from 1", "-1"},
+
+	{"get nothing", statusUnsupported, "get nothing", ""},
+	{"get", statusUnsupported, "get", ""},
+	{"get msg client where broker = !ip:9092", statusStructure, "unknown variable !ip:9092 (assign it with `ip:9092 = value`)", "!ip"},
+	{"get operator banana", statusStructure, `get operator takes summary, config, json, sql, inserts or error, not "banana"`, "banana"},
+	{"get scheduler x", statusStructure, "a scheduler id is a number from 1", "x"},
+	{"get tables", statusStructure, "usage: get tables where dbms = NAME (or *)", ""},
+	{"get columns where dbms = d", statusStructure, "usage: get columns where dbms = NAME and table = NAME", ""},
+	{"get processes where", statusStructure, "a key must follow `where`", ""},
+	{"get processes where format = yaml", statusWrongValue, "The value 'yaml' is not allowed for the key 'format'", "yaml"},
+	{"get processes where color = red", statusStructure, "Unknown key in AnyLog command: color", "color"},
+	{"get msg client where id = x", statusWrongValue, "The value 'x' is not allowed for the key 'id' (a subscription number)", "x"},
+	{"get msg client where detailed = yes", statusWrongValue, "The value 'yes' is not allowed for the key 'detailed'", "yes"},
+	{"get msg client where id = 1 and id = 2", statusStructure, "Duplicate key in AnyLog command: id", "id = 2"},
+	{"get msg client where topic = (a = b)", statusWrongValue, "The key 'topic' takes a value, not a list", "(a"},
+	{"get tables where dbms = d and", statusStructure, "a key must follow `and`", ""},
+	{"get tables where dbms = d or table = t", statusStructure, "", ""},
+}
+
+func TestCommandErrors(t *testing.T) {
+	for _, c := range commandErrorCases {
+		checkErr(t, c, testVars)
 	}
 }
 
-func TestOtherCommands(t *testing.T) {
-	cases := []struct {
-		line  string
-		check func(Request) bool
+func TestGetAccessors(t *testing.T) {
+	req, err := Parse("get msg client where id = 7 and detailed = TRUE", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := req.(*Get)
+	if id, ok := g.ID(); !ok || id != 7 {
+		t.Errorf("ID() = %d, %v", id, ok)
+	}
+	if !g.Flag("detailed") || g.Flag("statistics") {
+		t.Errorf("Flag: detailed %v statistics %v", g.Flag("detailed"), g.Flag("statistics"))
+	}
+	req, err = Parse("get columns where dbms = d and table = t", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g = req.(*Get)
+	if _, ok := g.ID(); ok || g.DBMS() != "d" || g.Table() != "t" {
+		t.Errorf("accessors %+v", g)
+	}
+}
+
+func TestDurationsAndVolumes(t *testing.T) {
+	durations := []struct {
+		in   string
+		want time.Duration
 	}{
-		{"get processes", func(r Request) bool { g := r.(*Get); return g.What == "processes" && !g.JSON }},
-		{"get processes where format = json", func(r Request) bool { return r.(*Get).JSON }},
-		{"get msg clients where id = 1 and detailed = true", func(r Request) bool {
-			g := r.(*Get)
-			return g.What == "msg client" && g.Where["id"] == "1" && g.Where["detailed"] == "true"
-		}},
-		{"get msg broker", func(r Request) bool { return r.(*Get).What == "msg brokers" }},
-		{"get streaming config where format = json", func(r Request) bool { g := r.(*Get); return g.What == "streaming config" && g.JSON }},
-		{"get operator summary", func(r Request) bool { g := r.(*Get); return g.What == "operator" && g.Topic == "summary" }},
-		{"get tables where dbms = *", func(r Request) bool { return r.(*Get).Where["dbms"] == "*" }},
-		{"get columns where dbms = d and table = t", func(r Request) bool { return r.(*Get).Where["table"] == "t" }},
-		{"get rows count where dbms = d and format = json", func(r Request) bool { g := r.(*Get); return g.What == "rows count" && g.JSON }},
-		{"exit kafka", func(r Request) bool { _, ok := r.(*ExitKafka); return ok }},
-		{"drop table ping_sensor where dbms = lsl_demo", func(r Request) bool { d := r.(*DropTable); return d.DBMS == "lsl_demo" && d.Table == "ping_sensor" }},
-		{"set retention where dbms = d and table = t and keep = 30 days", func(r Request) bool {
-			s := r.(*SetRetention)
-			return s.Table == "t" && s.Keep == 30*24*time.Hour
-		}},
-		{"flush buffers", func(r Request) bool { _, ok := r.(*FlushBuffers); return ok }},
-		{"connect dbms lsl_demo where type = sqlite", func(r Request) bool { c := r.(*ConnectDBMS); return c.Name == "lsl_demo" && c.Type == "sqlite" }},
-		{"set buffer threshold where time = 2 seconds and volume = 10KB", func(r Request) bool {
-			s := r.(*SetBufferThreshold)
-			return s.Time == 2*time.Second && s.Volume == 10240
-		}},
-		{"run streamer", func(r Request) bool { i, ok := r.(*Ignored); return ok && strings.Contains(i.Notice, "ignored") }},
-		{"run operator where policy = !operator_policy", nil},
-		{"create work directories", func(r Request) bool { _, ok := r.(*Ignored); return ok }},
-		{"help run kafka consumer", func(r Request) bool { return r.(*HelpRequest).Topic == "run kafka consumer" }},
-		{"broker_ip = 127.0.0.1", func(r Request) bool { v := r.(*SetVar); return v.Name == "broker_ip" && v.Value == "127.0.0.1" }},
-		{`sql lsl_demo format = table "select count(*) from ping_sensor"`, func(r Request) bool {
-			q := r.(*SQL)
-			return q.Options.Format == "table" && q.Query == "select count(*) from ping_sensor" && q.QueryPos == 29
-		}},
-		{`sql lsl_demo select * from t where a = 'x'`, func(r Request) bool { return r.(*SQL).Query == "select * from t where a = 'x'" }},
-		{`run client (n1, 127.0.0.1:32048 and subset = true) get processes`, func(r Request) bool {
-			rc := r.(*RunClient)
-			return len(rc.Dests) == 2 && rc.Subset && rc.Command == "get processes"
-		}},
+		{"30", 30 * time.Second}, {"1 second", time.Second}, {"2 seconds", 2 * time.Second}, {"90s", 90 * time.Second},
+		{"1 minute", time.Minute}, {"5 min", 5 * time.Minute}, {"5m", 5 * time.Minute}, {"4t", 4 * time.Minute},
+		{"2 Hours", 2 * time.Hour}, {"1h", time.Hour}, {"1 day", 24 * time.Hour}, {"3d", 72 * time.Hour},
+		{"1 week", 7 * 24 * time.Hour}, {"0.5 seconds", 500 * time.Millisecond}, {"0", 0},
+	}
+	for _, c := range durations {
+		got, err := parseDuration(c.in)
+		if err != nil || got != c.want {
+			t.Errorf("parseDuration(%q) = %v, %v; want %v", c.in, got, err, c.want)
+		}
+	}
+	for _, bad := range []string{"", "x", "-1 seconds", "1 2 3", "1 year", "1e400 days", "NaN"} {
+		if d, err := parseDuration(bad); err == nil {
+			t.Errorf("parseDuration(%q) = %v, want an error", bad, d)
+		}
+	}
+	volumes := []struct {
+		in   string
+		want int64
+	}{
+		{"10000", 10000}, {"10KB", 10240}, {"10 KB", 10240}, {"10kb", 10240}, {"2MB", 2 << 20}, {"1 GB", 1 << 30},
+		{"1,024", 1024}, {"5K", 5120}, {"100B", 100},
+	}
+	for _, c := range volumes {
+		got, err := parseVolume(c.in)
+		if err != nil || got != c.want {
+			t.Errorf("parseVolume(%q) = %d, %v; want %d", c.in, got, err, c.want)
+		}
+	}
+	for _, bad := range []string{"", "KB", "1.5MB", "-1", "10TB", "9999999999999GB"} {
+		if v, err := parseVolume(bad); err == nil {
+			t.Errorf("parseVolume(%q) = %d, want an error", bad, v)
+		}
+	}
+}
+
+func TestLexer(t *testing.T) {
+	type tk struct {
+		kind      tokKind
+		text, raw string
+		pos       int
+		quote     byte
+	}
+	cases := []struct {
+		line string
+		want []tk
+	}{
+		{`ip=1.2.3.4`, []tk{{tokWord, "ip", "ip", 0, 0}, {tokEq, "=", "=", 2, 0}, {tokWord, "1.2.3.4", "1.2.3.4", 3, 0}}},
+		{`a "b c" 'd'`, []tk{{tokWord, "a", "a", 0, 0}, {tokString, "b c", `"b c"`, 2, '"'}, {tokString, "d", "'d'", 8, '\''}}},
+		{`x=(y)`, []tk{{tokWord, "x", "x", 0, 0}, {tokEq, "=", "=", 1, 0}, {tokLParen, "(", "(", 2, 0}, {tokWord, "y", "y", 3, 0}, {tokRParen, ")", ")", 4, 0}}},
+		{`[a]['b c'] [d`, []tk{{tokWord, "[a]['b c']", "[a]['b c']", 0, 0}, {tokWord, "[d", "[d", 11, 0}}},
+		{`a'b'c"d"`, []tk{{tokWord, "a", "a", 0, 0}, {tokString, "b", `'b'`, 1, '\''}, {tokWord, "c", "c", 4, 0}, {tokString, "d", `"d"`, 5, '"'}}},
+		{"a\tb\r\n", []tk{{tokWord, "a", "a", 0, 0}, {tokWord, "b", "b", 2, 0}}},
+		{`""`, []tk{{tokString, "", `""`, 0, '"'}}},
 	}
 	for _, c := range cases {
-		r, err := Parse(c.line, map[string]string{"operator_policy": "p"})
+		toks, err := lex(c.line)
 		if err != nil {
-			t.Errorf("%s: %v", c.line, err)
+			t.Errorf("%q: %v", c.line, err)
 			continue
 		}
-		if c.check != nil && !c.check(r) {
-			t.Errorf("%s: unexpected %#v", c.line, r)
+		var got []tk
+		for _, x := range toks {
+			got = append(got, tk{x.kind, x.text, x.raw, x.pos, x.quote})
+		}
+		if !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%q\n got %+v\nwant %+v", c.line, got, c.want)
 		}
 	}
-	for _, bad := range []string{
-		"frobnicate", "get nothing", "get operator banana", "get tables", "get columns where dbms = d",
-		`sql d format = xml "select 1"`, "sql d", "run client () get processes", "get processes where format = yaml",
-		"set buffer threshold where dbms = d", "get processes where color = red", "drop table t", "set retention where dbms = d and keep = 1 day", "!nope", `sql d dest = kafka@h:1 "select 1"`,
-	} {
-		if _, err := Parse(bad, nil); err == nil {
-			t.Errorf("%q parsed", bad)
-		} else if _, ok := err.(*Error); !ok {
-			t.Errorf("%q: error %T is not *Error", bad, err)
+	// An unclosed quote in a bracket ends the word, then opens a string
+	// that never closes.
+	for line, pos := range map[string]int{`[a]['b c`: 4, `x "y`: 2, `'`: 0} {
+		_, err := lex(line)
+		ce, ok := err.(*Error)
+		if !ok || ce.Pos != pos || !strings.HasPrefix(ce.Detail, "unterminated ") {
+			t.Errorf("%q: %v, want an unterminated string at %d", line, err, pos)
 		}
 	}
 }
 
-func TestErrorCaret(t *testing.T) {
-	_, err := Parse(`run kafka consumer where ip = 1 and port = 2 and prep_dir = x and topic = (name = a)`, nil)
-	ce := err.(*Error)
-	lines := strings.Split(ce.Caret(), "\n")
-	if len(lines) != 2 || lines[0][strings.Index(lines[1], "^"):][:8] != "prep_dir" {
-		t.Fatalf("caret:\n%s", ce.Caret())
+func TestErrorText(t *testing.T) {
+	cases := []struct {
+		e    Error
+		want string
+	}{
+		{Error{Status: "S", Detail: "D"}, "S: D"},
+		{Error{Status: "S"}, "S"},
+		{Error{Detail: "D"}, "D"},
 	}
-}
-
-func TestSplitScript(t *testing.T) {
-	script := `# a comment
-connect dbms lsl_demo where type = sqlite
-   # indented comment
-
-` + seedBlock + `
-get processes # not a comment here
-<get msg client>
-< sql d "select '>' from t"
->
-`
-	cmds, err := SplitScript(strings.NewReader(script))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []struct {
-		prefix string
-		line   int
-	}{{"connect dbms", 2}, {"run kafka consumer where", 5}, {"get processes # not", 12}, {"get msg client", 13}, {`sql d "select '>' from t"`, 14}}
-	if len(cmds) != len(want) {
-		t.Fatalf("got %d commands: %+v", len(cmds), cmds)
-	}
-	for i, w := range want {
-		if !strings.HasPrefix(cmds[i].Text, w.prefix) || cmds[i].Line != w.line {
-			t.Errorf("command %d: %q line %d, want %q line %d", i, cmds[i].Text, cmds[i].Line, w.prefix, w.line)
+	for _, c := range cases {
+		if got := c.e.Error(); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.e, got, c.want)
 		}
 	}
-	if _, err := Parse(cmds[1].Text, nil); err != nil {
-		t.Errorf("block: %v", err)
+	_, err := Parse("get processes where color = red", nil)
+	want := "get processes where color = red\n" + strings.Repeat(" ", 20) + "^"
+	if got := err.(*Error).Caret(); got != want {
+		t.Errorf("caret\n%s\nwant\n%s", got, want)
 	}
-	if _, err := SplitScript(strings.NewReader("<run kafka consumer where\nip = 1\n")); err == nil || !strings.Contains(err.Error(), "line 1") {
-		t.Errorf("unterminated block: %v", err)
+	carets := []struct {
+		e    Error
+		want string
+	}{
+		{Error{Line: "a\tbad", Pos: 2}, "a\tbad\n \t^"},
+		{Error{Line: "héllo x", Pos: 7}, "héllo x\n      ^"},
+		{Error{Line: "end", Pos: 99}, "end\n   ^"},
+		{Error{Line: "x", Pos: -1}, ""},
+		{Error{Line: "a\nb", Pos: 0}, ""},
 	}
-}
-
-func TestHelpAndWords(t *testing.T) {
-	all, err := Help("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range Commands() {
-		if !strings.Contains(all, c.Name) {
-			t.Errorf("help lacks %s", c.Name)
-		}
-		// Every example parses (except the shell's own `exit`).
-		if c.Name != "exit" {
-			if _, err := Parse(c.Example, map[string]string{}); err != nil {
-				t.Errorf("example of %s does not parse: %v", c.Name, err)
-			}
-		}
-	}
-	one, err := Help("get msg client")
-	if err != nil || !strings.Contains(one, "Example:") {
-		t.Errorf("help get msg client: %v\n%s", err, one)
-	}
-	if _, err := Help("nonsense"); err == nil {
-		t.Error("help nonsense succeeded")
-	}
-	words := strings.Join(Words(), " ")
-	for _, w := range []string{"run", "kafka", "consumer", "get", "processes", "sql"} {
-		if !strings.Contains(words, w) {
-			t.Errorf("Words lacks %s", w)
+	for _, c := range carets {
+		if got := c.e.Caret(); got != c.want {
+			t.Errorf("%+v: caret %q, want %q", c.e, got, c.want)
 		}
 	}
 }

@@ -79,9 +79,9 @@ func parseSchedule(toks []token, line string) (Request, error) {
 			}
 			s.Scheduler = id
 		case "start":
-			return nil, &Error{Status: "not supported by lakenode", Detail: "schedule ... start = (a task first runs one interval after it is scheduled)", Pos: k.keyPos, Line: line}
+			return nil, unsupported(line, k.keyPos, "schedule ... start = (a task first runs one interval after it is scheduled)")
 		default:
-			return nil, &Error{Status: statusStructure, Detail: fmt.Sprintf("Unknown key in AnyLog command: %s", k.rawKey), Pos: k.keyPos, Line: line}
+			return nil, unknownKey(k, line)
 		}
 	}
 	if s.Every == 0 || s.Name == "" {
@@ -117,7 +117,7 @@ func parseTaskControl(toks []token, line string) (Request, error) {
 			}
 			tc.Scheduler = id
 		default:
-			return nil, &Error{Status: statusStructure, Detail: fmt.Sprintf("Unknown key in AnyLog command: %s", k.rawKey), Pos: k.keyPos, Line: line}
+			return nil, unknownKey(k, line)
 		}
 	}
 	if tc.Name == "" {

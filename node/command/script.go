@@ -7,69 +7,82 @@ import (
 	"strings"
 )
 
-// ScriptCommand is one command of a script and the line it starts on.
+// ScriptCommand is one command of a script and the line it starts on
+// (counted from 1).
 type ScriptCommand struct {
 	Text string
 	Line int
 }
 
-// SplitScript splits a script into commands: one per line; `#` starts a
-// comment only at the start of a line; a block starts at a line whose first
-// non-blank character is `<` and ends at a line whose last non-blank
-// character outside quotes is `>`. A block's lines are joined with spaces.
+// SplitScript splits a script into commands: one per line; a line whose
+// first non-blank character is `#` is a comment; blank lines are skipped.
+// A block starts at a line whose first non-blank character is `<` and ends
+// at the line whose last non-blank character outside quotes is `>`; its
+// lines are joined with single spaces and the `<` and `>` removed. Comment
+// and blank lines inside a block are skipped unless a quoted string is
+// open. A block with no end is an *Error naming its first line.
 func SplitScript(r io.Reader) ([]ScriptCommand, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
 	var out []ScriptCommand
-	var block []string
-	blockLine := 0
+	emit := func(text string, line int) {
+		if text != "" {
+			out = append(out, ScriptCommand{Text: text, Line: line})
+		}
+	}
+	var (
+		block     strings.Builder
+		inBlock   bool
+		blockLine int
+		firstLine string
+		quote     byte // the quote open at the end of the block so far
+	)
 	n := 0
 	for sc.Scan() {
 		n++
-		line := sc.Text()
-		trimmed := strings.TrimSpace(line)
-		if len(block) == 0 {
-			if trimmed == "" || strings.HasPrefix(trimmed, "#") {
-				continue
-			}
-			if strings.HasPrefix(trimmed, "<") {
-				block, blockLine = []string{trimmed}, n
+		trimmed := strings.TrimSpace(sc.Text())
+		if !inBlock {
+			switch {
+			case trimmed == "" || trimmed[0] == '#':
+			case trimmed[0] == '<':
 				if BlockComplete(trimmed) {
-					out = append(out, ScriptCommand{Text: StripBlock(trimmed), Line: n})
-					block = nil
+					emit(StripBlock(trimmed), n)
+					continue
 				}
-				continue
+				block.Reset()
+				block.WriteString(trimmed)
+				inBlock, blockLine, firstLine = true, n, trimmed
+				quote = scanQuotes(0, trimmed)
+			default:
+				emit(trimmed, n)
 			}
-			out = append(out, ScriptCommand{Text: trimmed, Line: n})
 			continue
 		}
-		block = append(block, trimmed)
-		joined := strings.Join(block, " ")
-		if BlockComplete(joined) {
-			out = append(out, ScriptCommand{Text: StripBlock(joined), Line: blockLine})
-			block = nil
+		if quote == 0 && (trimmed == "" || trimmed[0] == '#') {
+			continue
+		}
+		block.WriteByte(' ')
+		block.WriteString(trimmed)
+		quote = scanQuotes(quote, trimmed)
+		if quote == 0 && strings.HasSuffix(trimmed, ">") {
+			emit(StripBlock(block.String()), blockLine)
+			inBlock = false
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return out, fmt.Errorf("reading script: %w", err)
+		return out, fmt.Errorf("reading script at line %d: %w", n+1, err)
 	}
-	if len(block) > 0 {
-		return out, fmt.Errorf("line %d: the block started here has no closing >", blockLine)
+	if inBlock {
+		return out, &Error{Status: statusStructure, Detail: fmt.Sprintf("line %d: the block started here has no closing >", blockLine), Pos: 0, Line: firstLine}
 	}
 	return out, nil
 }
 
-// BlockComplete reports whether text, which starts with `<`, ends with `>`
-// outside quotes.
-func BlockComplete(text string) bool {
-	t := strings.TrimSpace(text)
-	if !strings.HasPrefix(t, "<") {
-		return true
-	}
-	var quote byte
-	lastOutside := byte(0)
-	for i := 0; i < len(t); i++ {
-		c := t[i]
+// scanQuotes returns the quote open after s when quote was open before it
+// (0 for none).
+func scanQuotes(quote byte, s string) byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
 		switch {
 		case quote != 0:
 			if c == quote {
@@ -77,23 +90,26 @@ func BlockComplete(text string) bool {
 			}
 		case c == '"' || c == '\'':
 			quote = c
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
-			continue
-		}
-		if quote == 0 && c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '"' && c != '\'' {
-			lastOutside = c
-		} else if quote != 0 || c == '"' || c == '\'' {
-			lastOutside = 0
 		}
 	}
-	return quote == 0 && lastOutside == '>' && len(t) > 1
+	return quote
 }
 
-// StripBlock removes the `<` and `>` around a block; other lines are
-// returned trimmed.
+// BlockComplete reports whether text is a whole command: true unless it
+// starts with `<` and does not yet end with a `>` outside quotes.
+func BlockComplete(text string) bool {
+	t := strings.TrimSpace(text)
+	if !strings.HasPrefix(t, "<") {
+		return true
+	}
+	return len(t) >= 2 && strings.HasSuffix(t, ">") && scanQuotes(0, t) == 0
+}
+
+// StripBlock removes the `<` and `>` around one block, as typed on one
+// line or joined by SplitScript; other text is returned trimmed.
 func StripBlock(s string) string {
 	t := strings.TrimSpace(s)
-	if strings.HasPrefix(t, "<") && strings.HasSuffix(t, ">") && len(t) >= 2 {
+	if len(t) >= 2 && t[0] == '<' && t[len(t)-1] == '>' {
 		return strings.TrimSpace(t[1 : len(t)-1])
 	}
 	return t

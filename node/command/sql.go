@@ -7,28 +7,35 @@ import (
 	"time"
 )
 
-// SQL is `sql DBMS [options] "SELECT ..."`.
+// SQL is `sql DBMS [key = value and ...] ["]SELECT ...["]`. Query is the
+// statement without its quotes; QueryPos is its byte offset in the line
+// given to Parse.
 type SQL struct {
 	DBMS     string
 	Options  SQLOptions
 	Query    string
-	QueryPos int // offset of Query in the line
+	QueryPos int
 }
 
 // SQLOptions are the options of a sql command (reference §4.1).
 type SQLOptions struct {
-	Format   string // json (default), json:output, json:list, table
-	Stat     bool   // default true
-	Timezone string // utc (default), local or a zone name
-	MaxTime  time.Duration
-	Dest     string // stdout (default), rest, file or kafka@host:port
-	File     string
-	Topic    string
+	Format   string        // json (default), json:output, json:list or table
+	Stat     bool          // the Statistics block; default true
+	Timezone string        // utc (default), local or a zone name as written
+	MaxTime  time.Duration // 0: none
+	Dest     string        // stdout (default), rest, file or kafka@HOST:PORT
+	File     string        // with dest = file
+	Topic    string        // with dest = kafka@HOST:PORT
 }
 
-// RunClient is `run client (destinations) COMMAND`.
+// RunClient is `run client (DESTINATIONS) COMMAND`. Dests is empty for
+// `()` (every node hosting the query's table); it holds node names or
+// host:port addresses otherwise. Subset and Timeout are the `subset = true`
+// and `timeout = N` options inside the parentheses. Command is the command
+// as written but with this node's !names replaced, ready to send to other
+// nodes; Inner is its parsed form.
 type RunClient struct {
-	Dests   []string // empty: every node hosting the query's table
+	Dests   []string
 	Subset  bool
 	Timeout time.Duration
 	Command string
@@ -40,19 +47,22 @@ func (*RunClient) request() {}
 
 var statementWords = map[string]bool{"select": true, "insert": true, "update": true, "delete": true, "create": true}
 
+const sqlUsage = `usage: sql DBMS [format = json|json:output|json:list|table and stat = true|false and ...] "SELECT ..."`
+
 func parseSQL(toks []token, line string) (Request, error) {
-	if len(toks) < 3 || toks[1].kind != tokWord {
-		return nil, errAt(line, len(line), `usage: sql DBMS [format = json|json:output|json:list|table and stat = true|false and ...] "SELECT ..."`)
+	if len(toks) < 3 || toks[1].kind != tokWord || statementWords[strings.ToLower(toks[1].text)] {
+		return nil, errAt(line, len(line), "%s", sqlUsage)
 	}
 	q := &SQL{DBMS: toks[1].text, Options: SQLOptions{Format: "json", Stat: true, Timezone: "utc", Dest: "stdout"}}
+	// The statement starts at the first select|insert|update|delete|create
+	// or the first quoted word that is not an option's value.
 	start := -1
 	for i := 2; i < len(toks); i++ {
 		t := toks[i]
-		if t.kind == tokString && toks[i-1].kind != tokEq {
-			start = i
-			break
+		if toks[i-1].kind == tokEq {
+			continue
 		}
-		if t.kind == tokWord && statementWords[strings.ToLower(t.text)] && toks[i-1].kind != tokEq {
+		if t.kind == tokString || (t.kind == tokWord && statementWords[strings.ToLower(t.text)]) {
 			start = i
 			break
 		}
@@ -76,7 +86,8 @@ func parseSQL(toks []token, line string) (Request, error) {
 		}
 		q.Query, q.QueryPos = st.text, st.pos+1
 	} else {
-		q.Query, q.QueryPos = strings.TrimSpace(line[st.pos:]), st.pos
+		q.Query, _ = rebuild(toks[start:], line)
+		q.QueryPos = st.pos
 	}
 	if strings.TrimSpace(q.Query) == "" {
 		return nil, errAt(line, st.pos, "empty SQL statement")
@@ -85,31 +96,41 @@ func parseSQL(toks []token, line string) (Request, error) {
 }
 
 func applySQLOptions(o *SQLOptions, kvs []kv, line string) error {
-	wrong := func(k kv) error {
-		return &Error{Status: statusWrongValue, Detail: fmt.Sprintf("The value '%s' is not allowed for the key '%s'", k.value, k.rawKey), Pos: k.valPos, Line: line}
-	}
+	seen := map[string]bool{}
 	for _, k := range kvs {
+		if seen[k.key] {
+			return &Error{Status: statusStructure, Detail: fmt.Sprintf("Duplicate key in AnyLog command: %s", k.rawKey), Pos: k.keyPos, Line: line}
+		}
+		seen[k.key] = true
+		if k.isNest && k.key != "include" && k.key != "extend" {
+			return &Error{Status: statusWrongValue, Detail: fmt.Sprintf("The key '%s' takes a value, not a list", k.key), Pos: k.valPos, Line: line}
+		}
 		v := strings.TrimSpace(k.value)
 		switch k.key {
 		case "format":
-			switch strings.ToLower(v) {
+			switch l := strings.ToLower(v); l {
 			case "json", "json:output", "json:list", "table":
-				o.Format = strings.ToLower(v)
+				o.Format = l
 			default:
-				return wrong(k)
+				return notAllowed(k, line)
 			}
 		case "stat":
-			b, err := strconv.ParseBool(v)
-			if err != nil {
-				return wrong(k)
+			b, ok := parseBool(v)
+			if !ok {
+				return notAllowed(k, line)
 			}
 			o.Stat = b
 		case "timezone":
-			o.Timezone = v
+			switch l := strings.ToLower(v); l {
+			case "utc", "local":
+				o.Timezone = l
+			default:
+				o.Timezone = v
+			}
 		case "max_time":
 			d, err := parseDuration(v)
 			if err != nil || d <= 0 {
-				return wrong(k)
+				return notAllowed(k, line)
 			}
 			o.MaxTime = d
 		case "dest":
@@ -117,19 +138,23 @@ func applySQLOptions(o *SQLOptions, kvs []kv, line string) error {
 			switch {
 			case l == "stdout" || l == "rest" || l == "file":
 				o.Dest = l
-			case strings.HasPrefix(l, "kafka@") && len(l) > len("kafka@"):
-				o.Dest = "kafka@" + v[len("kafka@"):]
+			case strings.HasPrefix(l, "kafka@"):
+				addr := v[len("kafka@"):]
+				if !isHostPort(addr) {
+					return notAllowed(k, line)
+				}
+				o.Dest = "kafka@" + addr
 			default:
-				return wrong(k)
+				return notAllowed(k, line)
 			}
 		case "file":
 			o.File = v
 		case "topic":
 			o.Topic = v
 		case "include", "extend", "table", "drop", "output", "title", "source", "test", "option", "pass_through", "committed", "info", "nodes":
-			return &Error{Status: "not supported by lakenode", Detail: fmt.Sprintf("the sql option '%s'", k.rawKey), Pos: k.keyPos, Line: line}
+			return unsupported(line, k.keyPos, "the sql option %s", k.key)
 		default:
-			return &Error{Status: statusStructure, Detail: fmt.Sprintf("Unknown key in AnyLog command: %s", k.rawKey), Pos: k.keyPos, Line: line}
+			return unknownKey(k, line)
 		}
 	}
 	if o.Dest == "file" && o.File == "" {
@@ -141,78 +166,138 @@ func applySQLOptions(o *SQLOptions, kvs []kv, line string) error {
 	return nil
 }
 
+// isHostPort reports whether s is HOST:PORT with a port number.
+func isHostPort(s string) bool {
+	i := strings.LastIndexByte(s, ':')
+	if i <= 0 {
+		return false
+	}
+	p, err := strconv.Atoi(s[i+1:])
+	return err == nil && p > 0 && p <= 65535 && !strings.ContainsAny(s, " \t,")
+}
+
 func parseRunClient(toks []token, line string, vars map[string]string) (Request, error) {
-	if len(toks) < 3 {
-		return nil, errAt(line, len(line), "usage: run client (destinations) COMMAND")
+	usage := "usage: run client (DESTINATIONS) COMMAND, with () for every node hosting the table, (name, host:port, ...) and options subset = true, timeout = N inside the parentheses"
+	if len(toks) < 4 {
+		return nil, errAt(line, len(line), "%s", usage)
 	}
 	rc := &RunClient{}
 	var rest int
-	if toks[2].kind == tokLParen {
+	switch t := toks[2]; {
+	case t.kind == tokLParen:
 		j := closingParen(toks, 2)
 		if j < 0 {
-			return nil, errAt(line, toks[2].pos, "unbalanced parenthesis in the destinations")
+			return nil, errAt(line, t.pos, "unbalanced parenthesis in the destinations")
 		}
-		inner := toks[3:j]
-		// Options inside the parentheses: subset = true, timeout = N.
-		var dests []token
-		for i := 0; i < len(inner); i++ {
-			t := inner[i]
-			if t.is("and") && i+2 < len(inner) && inner[i+2].kind == tokEq {
-				continue
-			}
-			if i+2 < len(inner) && inner[i+1].kind == tokEq {
-				key, val := strings.ToLower(t.text), inner[i+2]
-				switch key {
-				case "subset":
-					b, err := strconv.ParseBool(val.text)
-					if err != nil {
-						return nil, &Error{Status: statusWrongValue, Detail: fmt.Sprintf("The value '%s' is not allowed for the key 'subset'", val.text), Pos: val.pos, Line: line}
-					}
-					rc.Subset = b
-				case "timeout":
-					d, err := parseDuration(val.text)
-					if err != nil {
-						return nil, &Error{Status: statusWrongValue, Detail: err.Error(), Pos: val.pos, Line: line}
-					}
-					rc.Timeout = d
-				default:
-					return nil, &Error{Status: statusStructure, Detail: fmt.Sprintf("Unknown key in run client: %s", t.text), Pos: t.pos, Line: line}
-				}
-				i += 2
-				if i+1 < len(inner) && inner[i+1].is("and") {
-					i++
-				}
-				continue
-			}
-			dests = append(dests, t)
-		}
-		for _, d := range dests {
-			for _, part := range strings.Split(d.text, ",") {
-				if p := strings.TrimSpace(part); p != "" {
-					rc.Dests = append(rc.Dests, p)
-				}
-			}
+		if err := parseDests(rc, toks[3:j], line); err != nil {
+			return nil, err
 		}
 		rest = j + 1
-	} else {
-		rc.Dests = []string{toks[2].text}
+	case t.kind == tokWord && isHostPort(t.text):
+		rc.Dests = []string{t.text}
 		rest = 3
+	default:
+		return nil, errAt(line, t.pos, "destinations go in parentheses, as in run client (node1, 10.0.0.2:32048) COMMAND; without them only one host:port")
 	}
 	if rest >= len(toks) {
 		return nil, errAt(line, len(line), "run client needs a command after the destinations")
 	}
-	rc.Command = strings.TrimSpace(line[toks[rest].pos:])
-	inner, err := Parse(rc.Command, vars)
+	cmdPos := toks[rest].pos
+	inner, err := Parse(line[cmdPos:], vars)
 	if err != nil {
-		if e, ok := err.(*Error); ok && e.Pos >= 0 {
-			e.Pos += toks[rest].pos
+		if e, ok := err.(*Error); ok {
+			if e.Pos >= 0 {
+				e.Pos += cmdPos
+			}
 			e.Line = line
 		}
 		return nil, err
 	}
-	if _, isSQL := inner.(*SQL); !isSQL && len(rc.Dests) == 0 {
-		return nil, errAt(line, toks[rest].pos, "run client () needs explicit destinations for non-sql commands")
+	if inner == nil {
+		return nil, errAt(line, cmdPos, "run client needs a command after the destinations")
 	}
-	rc.Inner = inner
+	if _, isSQL := inner.(*SQL); !isSQL && len(rc.Dests) == 0 {
+		return nil, errAt(line, cmdPos, "run client () needs explicit destinations for non-sql commands")
+	}
+	// The other nodes do not know this node's variables: Command carries
+	// their values, and Inner is parsed from Command so that its offsets
+	// (SQL.QueryPos) are offsets in Command.
+	cmd, exact := rebuild(toks[rest:], line)
+	if !exact {
+		if inner, err = Parse(cmd, vars); err != nil {
+			if e, ok := err.(*Error); ok {
+				e.Detail += " (in the command with its variables replaced: " + cmd + ")"
+				e.Pos, e.Line = -1, line
+			}
+			return nil, err
+		}
+	}
+	rc.Command, rc.Inner = cmd, inner
 	return rc, nil
+}
+
+// parseDests reads what is inside the parentheses of run client: names or
+// host:port addresses separated by commas or blanks, and the options
+// `subset = true|false` and `timeout = N [unit]` joined by `and`.
+func parseDests(rc *RunClient, inner []token, line string) error {
+	i := 0
+	for i < len(inner) {
+		t := inner[i]
+		if i+1 < len(inner) && inner[i+1].kind == tokEq {
+			// key = value up to the next `and`.
+			j := i + 2
+			for j < len(inner) && !inner[j].is("and") {
+				j++
+			}
+			kvs, err := parseKV(inner[i:j], line)
+			if err != nil {
+				return err
+			}
+			k := kvs[0]
+			switch k.key {
+			case "subset":
+				b, ok := parseBool(k.value)
+				if !ok {
+					return notAllowed(k, line)
+				}
+				rc.Subset = b
+			case "timeout":
+				d, err := parseDuration(k.value)
+				if err != nil || d <= 0 {
+					return notAllowed(k, line)
+				}
+				rc.Timeout = d
+			case "dbms", "table":
+				return unsupported(line, k.keyPos, "run client (dbms = .. and table = ..): use () to reach every node hosting the table")
+			default:
+				return unknownKey(k, line)
+			}
+			i = j
+			if i < len(inner) {
+				i++ // and
+				if i == len(inner) {
+					return errAt(line, inner[i-1].pos, "a key must follow `and`")
+				}
+			}
+			continue
+		}
+		switch {
+		case t.is("and") && i > 0 && i+2 < len(inner) && inner[i+2].kind == tokEq:
+			i++ // destinations and options
+			continue
+		case t.kind != tokWord:
+			return errAt(line, t.pos, "unexpected %q in the destinations", t.raw)
+		case t.is("blockchain") || t.is("where") || t.is("operator") || t.is("query"):
+			return unsupported(line, t.pos, "destinations from metadata queries; list node names or host:port, or use () for every node hosting the table")
+		case t.is("and"):
+			return errAt(line, t.pos, "`and` joins options (subset = true and timeout = 10); separate destinations with commas")
+		}
+		for _, part := range strings.Split(t.text, ",") {
+			if p := strings.TrimSpace(part); p != "" {
+				rc.Dests = append(rc.Dests, p)
+			}
+		}
+		i++
+	}
+	return nil
 }
