@@ -20,6 +20,10 @@ type ExportSpec struct {
 	Topic   string
 	Values  [][]byte
 	Logger  *slog.Logger
+	// Txn, when set, sends Values in one transaction of that producer
+	// (a since = last export) with Commits in every record's headers.
+	Txn     *kafka.TxnExporter
+	Commits kafka.Commits
 }
 
 // StartExport asks the node root to run an export; the reply, once every
@@ -48,10 +52,16 @@ func (a *exportActor) Receive(ctx actor.Context) {
 			c, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()
 			done := &ExportDone{}
-			p, err := kafka.NewExportProducer(c, spec.Brokers, spec.Topic, spec.Logger)
-			if err == nil {
-				err = p.SendAll(c, spec.Topic, spec.Values)
-				p.Close()
+			var err error
+			if spec.Txn != nil {
+				err = spec.Txn.Send(c, spec.Values, spec.Commits)
+			} else {
+				var p *kafka.Producer
+				p, err = kafka.NewExportProducer(c, spec.Brokers, spec.Topic, spec.Logger)
+				if err == nil {
+					err = p.SendAll(c, spec.Topic, spec.Values)
+					p.Close()
+				}
 			}
 			if err != nil {
 				done.Err = err

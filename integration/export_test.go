@@ -280,11 +280,13 @@ func TestSharedTopicKill9(t *testing.T) {
 		for i := k * per; i < (k+1)*per; i++ {
 			vals = append(vals, pingMessage(i, now))
 		}
-		produced := make(chan struct{})
-		go func() { defer close(produced); kafkatest.Produce(t, b, topic, vals...) }()
+		produced := make(chan error, 1)
+		go func() { produced <- kafkatest.ProduceValues(b, topic, vals...) }()
 		waitFor(t, 60*time.Second, func() bool { return bn.rowCount("fleet", "kpings") > int64(k*per/4) }, "node b to ingest")
 		bn.kill()
-		<-produced
+		if err := <-produced; err != nil {
+			t.Fatal(err)
+		}
 		bn.restart()
 	}
 	waitFor(t, 120*time.Second, func() bool {

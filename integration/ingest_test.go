@@ -111,16 +111,15 @@ func TestExactlyOnceAcrossKill9(t *testing.T) {
 		for j := k * perRound; j < (k+1)*perRound; j++ {
 			vals = append(vals, pingMessage(j, now))
 		}
-		produced := make(chan struct{})
-		go func() {
-			defer close(produced)
-			kafkatest.Produce(t, b, topic, vals...)
-		}()
+		produced := make(chan error, 1)
+		go func() { produced <- kafkatest.ProduceValues(b, topic, vals...) }()
 		base := int64(k * perRound / 2)
 		waitFor(t, 60*time.Second, func() bool { return n.rowCount("eos", "events") > base }, "ingest to run before kill %d", k+1)
 		time.Sleep(time.Duration(rng.IntN(150)) * time.Millisecond)
 		n.kill()
-		<-produced
+		if err := <-produced; err != nil {
+			t.Fatal(err)
+		}
 		t.Logf("kill %d done; %d messages produced so far", k+1, (k+1)*perRound)
 		n.restart()
 		t.Logf("after restart %d: %d rows", k+1, n.rowCount("eos", "events"))

@@ -20,6 +20,9 @@ import (
 type ExecOptions struct {
 	Terminal bool // stdout is a terminal: pretty JSON
 	REST     bool // the REST port: compact JSON
+	// Job is the scheduler task running the command; it names the job of
+	// a since = last export (default: DBMS.TABLE:TOPIC).
+	Job string
 }
 
 // Result is a command's outcome.

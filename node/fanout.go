@@ -32,7 +32,12 @@ func (n *Node) partialFor(m *actorpb.PartialRequest) *actorpb.PartialReply {
 		rep.NoTable = true
 		return rep
 	}
-	prep, err := lsql.Prepare(n.store, m.Dbms, m.Query, lsql.Options{Now: time.UnixMicro(m.Now)})
+	lopt := lsql.Options{Now: time.UnixMicro(m.Now)}
+	if m.Since {
+		lopt.Commits = n.localRange(m.Dbms, table, m.CommitsAfter)
+		rep.CommitsUpto = lopt.Commits.UpTo
+	}
+	prep, err := lsql.Prepare(n.store, m.Dbms, m.Query, lopt)
 	if err != nil {
 		rep.Error = err.Error()
 		return rep
@@ -145,7 +150,7 @@ func (n *Node) clusterQuery(ctx context.Context, rc *command.RunClient, q *comma
 			return failf("run client (): no node hosts table %s.%s", q.DBMS, table)
 		}
 		// Let a node that hosts the table coordinate.
-		rep, err := n.sys.Root.RequestFuture(actor.NewPID(hosts[0].address, CommandActorName), &actorpb.CommandRequest{Line: "run client () " + rc.Command, Terminal: opts.Terminal && !opts.REST}, defaultMaxTime+5*time.Second).Result()
+		rep, err := n.sys.Root.RequestFuture(actor.NewPID(hosts[0].address, CommandActorName), &actorpb.CommandRequest{Line: "run client () " + rc.Command, Terminal: opts.Terminal && !opts.REST, Job: opts.Job}, defaultMaxTime+5*time.Second).Result()
 		if err != nil {
 			return failf("run client (): node %s did not answer: %v", hosts[0].name, err)
 		}
@@ -161,6 +166,13 @@ func (n *Node) clusterQuery(ctx context.Context, rc *command.RunClient, q *comma
 	if len(hosts) == 0 {
 		return n.runSQL(ctx, q, opts)
 	}
+	var sx *sinceExport
+	if q.Options.SinceLast {
+		if sx, err = n.openSince(ctx, q, opts); err != nil {
+			return fail(err)
+		}
+		defer sx.close()
+	}
 	maxTime := q.Options.MaxTime
 	if maxTime <= 0 {
 		maxTime = defaultMaxTime
@@ -169,7 +181,11 @@ func (n *Node) clusterQuery(ctx context.Context, rc *command.RunClient, q *comma
 		maxTime = rc.Timeout
 	}
 	start := time.Now()
-	prep, err := lsql.Prepare(n.store, q.DBMS, q.Query, lsql.Options{Now: start})
+	lopt := lsql.Options{Now: start}
+	if sx != nil {
+		lopt.Commits = n.localRange(q.DBMS, table, sx.last[n.cfg.Name])
+	}
+	prep, err := lsql.Prepare(n.store, q.DBMS, q.Query, lopt)
 	if err != nil {
 		var se *lsql.Error
 		if errors.As(err, &se) {
@@ -183,6 +199,7 @@ func (n *Node) clusterQuery(ctx context.Context, rc *command.RunClient, q *comma
 		name string
 		pt   *lsql.Partial
 		err  error
+		upto uint64 // since = last: the last commit the answer covers
 	}
 	answers := make([]answer, len(hosts)+1)
 	var wg sync.WaitGroup
@@ -191,13 +208,20 @@ func (n *Node) clusterQuery(ctx context.Context, rc *command.RunClient, q *comma
 		defer wg.Done()
 		pt, err := prep.Partial(qctx, n.store)
 		answers[0] = answer{name: n.cfg.Name, pt: pt, err: err}
+		if lopt.Commits != nil {
+			answers[0].upto = lopt.Commits.UpTo
+		}
 	}()
 	for i, h := range hosts {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			a := answer{name: h.name}
-			res, err := n.sys.Root.RequestFuture(actor.NewPID(h.address, CommandActorName), &actorpb.PartialRequest{Dbms: q.DBMS, Query: q.Query, Now: start.UnixMicro()}, maxTime).Result()
+			req := &actorpb.PartialRequest{Dbms: q.DBMS, Query: q.Query, Now: start.UnixMicro()}
+			if sx != nil {
+				req.Since, req.CommitsAfter = true, sx.last[h.name]
+			}
+			res, err := n.sys.Root.RequestFuture(actor.NewPID(h.address, CommandActorName), req, maxTime).Result()
 			switch rep, ok := res.(*actorpb.PartialReply); {
 			case err != nil:
 				a.err = fmt.Errorf("no answer within %v", maxTime)
@@ -209,6 +233,7 @@ func (n *Node) clusterQuery(ctx context.Context, rc *command.RunClient, q *comma
 				a.pt = &lsql.Partial{}
 			default:
 				a.pt, a.err = decodePartial(rep)
+				a.upto = rep.CommitsUpto
 			}
 			answers[i+1] = a
 		}()
@@ -222,13 +247,16 @@ func (n *Node) clusterQuery(ctx context.Context, rc *command.RunClient, q *comma
 			continue
 		}
 		parts = append(parts, a.pt)
+		if sx != nil && a.upto > 0 {
+			sx.next[a.name] = a.upto
+		}
 	}
 	if len(missing) > 0 && !rc.Subset {
 		return failf("run client (): %d of %d nodes did not answer (%v); add subset = true inside the parentheses to accept a partial answer", len(missing), len(answers), missing)
 	}
 	res := prep.Merge(parts)
 	stats := clusterStats{nodes: len(parts), target: len(answers), missing: missing}
-	out := n.renderSQL(ctx, q, res, start, stats, opts)
+	out := n.renderSQL(ctx, q, res, start, stats, opts, sx)
 	if len(missing) > 0 {
 		out.Notices = append(out.Notices, fmt.Sprintf("partial answer: no reply from %v", missing))
 	}

@@ -30,7 +30,7 @@ func (a *commandActor) Receive(ctx actor.Context) {
 			return
 		}
 		go func() {
-			res := a.n.Execute(context.Background(), m.Line, ExecOptions{Terminal: m.Terminal})
+			res := a.n.Execute(context.Background(), m.Line, ExecOptions{Terminal: m.Terminal, Job: m.Job})
 			rep := &actorpb.CommandReply{Text: res.Text, Json: res.JSON, Notices: res.Notices, Internal: res.Internal, Node: a.n.cfg.Name}
 			if res.Err != nil {
 				rep.Error = res.ErrorText()

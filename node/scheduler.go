@@ -113,7 +113,7 @@ func (n *Node) runTask(ctx context.Context, s *scheduler, t *task, now time.Time
 	}
 	cmd := expandWindow(t.command, prev, now)
 	s.mu.Unlock()
-	res := n.Execute(ctx, cmd, ExecOptions{})
+	res := n.Execute(ctx, cmd, ExecOptions{Job: t.name})
 	last := "ok"
 	if res.Err != nil {
 		last = "error: " + res.Err.Error()

@@ -30,7 +30,19 @@ func (n *Node) runSQL(ctx context.Context, q *command.SQL, opts ExecOptions) Res
 		defer cancel()
 	}
 	start := time.Now()
-	res, err := lsql.Query(ctx, n.store, q.DBMS, q.Query, lsql.Options{Now: start})
+	lopt := lsql.Options{Now: start}
+	var sx *sinceExport
+	if o.SinceLast {
+		var err error
+		if sx, err = n.openSince(ctx, q, opts); err != nil {
+			return fail(err)
+		}
+		defer sx.close()
+		table, _ := lsql.TableOf(q.Query)
+		lopt.Commits = n.localRange(q.DBMS, table, sx.last[n.cfg.Name])
+		sx.next[n.cfg.Name] = lopt.Commits.UpTo
+	}
+	res, err := lsql.Query(ctx, n.store, q.DBMS, q.Query, lopt)
 	if err != nil {
 		var se *lsql.Error
 		if errors.As(err, &se) {
@@ -45,11 +57,11 @@ func (n *Node) runSQL(ctx context.Context, q *command.SQL, opts ExecOptions) Res
 		}
 		return internal(err)
 	}
-	return n.renderSQL(ctx, q, res, start, clusterStats{nodes: 1, target: 1}, opts)
+	return n.renderSQL(ctx, q, res, start, clusterStats{nodes: 1, target: 1}, opts, sx)
 }
 
 // renderSQL prints, writes or exports a query's answer.
-func (n *Node) renderSQL(ctx context.Context, q *command.SQL, res *lsql.Result, start time.Time, cs clusterStats, opts ExecOptions) Result {
+func (n *Node) renderSQL(ctx context.Context, q *command.SQL, res *lsql.Result, start time.Time, cs clusterStats, opts ExecOptions, sx *sinceExport) Result {
 	o := q.Options
 	loc, err := location(o.Timezone)
 	if err != nil {
@@ -60,7 +72,7 @@ func (n *Node) renderSQL(ctx context.Context, q *command.SQL, res *lsql.Result, 
 		RowsScanned: res.Scanned, ShowScanned: o.Stat,
 	}}
 	if strings.HasPrefix(o.Dest, "kafka@") {
-		return n.exportToKafka(ctx, strings.TrimPrefix(o.Dest, "kafka@"), o.Topic, qr, o.Stat, loc, res.Notices)
+		return n.exportToKafka(ctx, strings.TrimPrefix(o.Dest, "kafka@"), o.Topic, qr, o.Stat, loc, res.Notices, sx)
 	}
 	var buf bytes.Buffer
 	f := output.QueryFormat{Kind: o.Format, Pretty: opts.Terminal && !opts.REST, Stat: o.Stat, Loc: loc}
@@ -116,8 +128,10 @@ func (e *sqlError) Caret() string { return e.err.Caret() }
 // exportToKafka sends one message per result row (the row's JSON exactly as
 // json:output prints it, no key), plus EdgeLake's statistics message with
 // stat = true, or its empty-set reply for no rows with stat = false. It
-// reports success only once every message is acknowledged.
-func (n *Node) exportToKafka(ctx context.Context, broker, topic string, qr output.QueryResult, stat bool, loc *time.Location, notices []string) Result {
+// reports success only once every message is acknowledged. With sx (since =
+// last) the messages go out in one transaction that records the commits
+// they cover.
+func (n *Node) exportToKafka(ctx context.Context, broker, topic string, qr output.QueryResult, stat bool, loc *time.Location, notices []string, sx *sinceExport) Result {
 	var values [][]byte
 	for _, row := range qr.Rows {
 		values = append(values, output.RowJSON(nil, qr.Columns, row, loc))
@@ -138,6 +152,9 @@ func (n *Node) exportToKafka(ctx context.Context, broker, topic string, qr outpu
 		n.mu.Unlock()
 	}()
 	spec := actors.ExportSpec{ID: id, Brokers: []string{broker}, Topic: topic, Values: values, Logger: n.log}
+	if sx != nil {
+		spec.Txn, spec.Commits = sx.x, sx.next
+	}
 	res, err := n.sys.Root.RequestFuture(n.root, &actors.StartExport{Spec: spec}, 6*time.Minute).Result()
 	if err != nil {
 		return internal(fmt.Errorf("export to %s: %w", broker, err))

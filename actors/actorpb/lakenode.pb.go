@@ -29,6 +29,7 @@ type CommandRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Line          string                 `protobuf:"bytes,1,opt,name=line,proto3" json:"line,omitempty"`
 	Terminal      bool                   `protobuf:"varint,2,opt,name=terminal,proto3" json:"terminal,omitempty"` // the asker prints to a terminal (pretty JSON)
+	Job           string                 `protobuf:"bytes,3,opt,name=job,proto3" json:"job,omitempty"`            // the scheduler task running it (names a since = last export)
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -75,6 +76,13 @@ func (x *CommandRequest) GetTerminal() bool {
 		return x.Terminal
 	}
 	return false
+}
+
+func (x *CommandRequest) GetJob() string {
+	if x != nil {
+		return x.Job
+	}
+	return ""
 }
 
 // CommandReply is the outcome of a command, as the shell prints it.
@@ -446,10 +454,14 @@ func (x *NodeInfoReply) GetTables() []*TableInfo {
 
 // PartialRequest asks a node for its share (partial plan) of a query.
 type PartialRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Dbms          string                 `protobuf:"bytes,1,opt,name=dbms,proto3" json:"dbms,omitempty"`
-	Query         string                 `protobuf:"bytes,2,opt,name=query,proto3" json:"query,omitempty"`
-	Now           int64                  `protobuf:"varint,3,opt,name=now,proto3" json:"now,omitempty"` // µs: now() as the asking node sees it
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Dbms  string                 `protobuf:"bytes,1,opt,name=dbms,proto3" json:"dbms,omitempty"`
+	Query string                 `protobuf:"bytes,2,opt,name=query,proto3" json:"query,omitempty"`
+	Now   int64                  `protobuf:"varint,3,opt,name=now,proto3" json:"now,omitempty"` // µs: now() as the asking node sees it
+	// since: only the rows of commits after commits_after, up to the table's
+	// current commit, which the reply returns (a since = last export).
+	Since         bool   `protobuf:"varint,4,opt,name=since,proto3" json:"since,omitempty"`
+	CommitsAfter  uint64 `protobuf:"varint,5,opt,name=commits_after,json=commitsAfter,proto3" json:"commits_after,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -501,6 +513,20 @@ func (x *PartialRequest) GetQuery() string {
 func (x *PartialRequest) GetNow() int64 {
 	if x != nil {
 		return x.Now
+	}
+	return 0
+}
+
+func (x *PartialRequest) GetSince() bool {
+	if x != nil {
+		return x.Since
+	}
+	return false
+}
+
+func (x *PartialRequest) GetCommitsAfter() uint64 {
+	if x != nil {
+		return x.CommitsAfter
 	}
 	return 0
 }
@@ -727,8 +753,9 @@ type PartialReply struct {
 	Scanned       int64                  `protobuf:"varint,4,opt,name=scanned,proto3" json:"scanned,omitempty"`
 	Groups        []*PartialGroup        `protobuf:"bytes,5,rep,name=groups,proto3" json:"groups,omitempty"`
 	Rows          []*PartialRow          `protobuf:"bytes,6,rep,name=rows,proto3" json:"rows,omitempty"`
-	Ncols         int32                  `protobuf:"varint,7,opt,name=ncols,proto3" json:"ncols,omitempty"` // columns of the table (for group first rows)
-	Nout          int32                  `protobuf:"varint,8,opt,name=nout,proto3" json:"nout,omitempty"`   // output columns
+	Ncols         int32                  `protobuf:"varint,7,opt,name=ncols,proto3" json:"ncols,omitempty"`                                // columns of the table (for group first rows)
+	Nout          int32                  `protobuf:"varint,8,opt,name=nout,proto3" json:"nout,omitempty"`                                  // output columns
+	CommitsUpto   uint64                 `protobuf:"varint,9,opt,name=commits_upto,json=commitsUpto,proto3" json:"commits_upto,omitempty"` // with since: the last commit the answer covers
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -819,14 +846,22 @@ func (x *PartialReply) GetNout() int32 {
 	return 0
 }
 
+func (x *PartialReply) GetCommitsUpto() uint64 {
+	if x != nil {
+		return x.CommitsUpto
+	}
+	return 0
+}
+
 var File_lakenode_proto protoreflect.FileDescriptor
 
 const file_lakenode_proto_rawDesc = "" +
 	"\n" +
-	"\x0elakenode.proto\x12\blakenode\"@\n" +
+	"\x0elakenode.proto\x12\blakenode\"R\n" +
 	"\x0eCommandRequest\x12\x12\n" +
 	"\x04line\x18\x01 \x01(\tR\x04line\x12\x1a\n" +
-	"\bterminal\x18\x02 \x01(\bR\bterminal\"\x96\x01\n" +
+	"\bterminal\x18\x02 \x01(\bR\bterminal\x12\x10\n" +
+	"\x03job\x18\x03 \x01(\tR\x03job\"\x96\x01\n" +
 	"\fCommandReply\x12\x12\n" +
 	"\x04text\x18\x01 \x01(\tR\x04text\x12\x12\n" +
 	"\x04json\x18\x02 \x01(\bR\x04json\x12\x18\n" +
@@ -850,11 +885,13 @@ const file_lakenode_proto_rawDesc = "" +
 	"\rNodeInfoReply\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aaddress\x18\x02 \x01(\tR\aaddress\x12+\n" +
-	"\x06tables\x18\x03 \x03(\v2\x13.lakenode.TableInfoR\x06tables\"L\n" +
+	"\x06tables\x18\x03 \x03(\v2\x13.lakenode.TableInfoR\x06tables\"\x87\x01\n" +
 	"\x0ePartialRequest\x12\x12\n" +
 	"\x04dbms\x18\x01 \x01(\tR\x04dbms\x12\x14\n" +
 	"\x05query\x18\x02 \x01(\tR\x05query\x12\x10\n" +
-	"\x03now\x18\x03 \x01(\x03R\x03now\"\x9d\x01\n" +
+	"\x03now\x18\x03 \x01(\x03R\x03now\x12\x14\n" +
+	"\x05since\x18\x04 \x01(\bR\x05since\x12#\n" +
+	"\rcommits_after\x18\x05 \x01(\x04R\fcommitsAfter\"\x9d\x01\n" +
 	"\bAggState\x12\f\n" +
 	"\x01n\x18\x01 \x01(\x03R\x01n\x12\x13\n" +
 	"\x05sum_i\x18\x02 \x01(\x03R\x04sumI\x12\x13\n" +
@@ -871,7 +908,7 @@ const file_lakenode_proto_rawDesc = "" +
 	"PartialRow\x12\x12\n" +
 	"\x04vals\x18\x01 \x01(\fR\x04vals\x12\x12\n" +
 	"\x04keys\x18\x02 \x01(\fR\x04keys\x12\x14\n" +
-	"\x05nkeys\x18\x03 \x01(\x05R\x05nkeys\"\xf1\x01\n" +
+	"\x05nkeys\x18\x03 \x01(\x05R\x05nkeys\"\x94\x02\n" +
 	"\fPartialReply\x12\x12\n" +
 	"\x04node\x18\x01 \x01(\tR\x04node\x12\x14\n" +
 	"\x05error\x18\x02 \x01(\tR\x05error\x12\x19\n" +
@@ -880,7 +917,8 @@ const file_lakenode_proto_rawDesc = "" +
 	"\x06groups\x18\x05 \x03(\v2\x16.lakenode.PartialGroupR\x06groups\x12(\n" +
 	"\x04rows\x18\x06 \x03(\v2\x14.lakenode.PartialRowR\x04rows\x12\x14\n" +
 	"\x05ncols\x18\a \x01(\x05R\x05ncols\x12\x12\n" +
-	"\x04nout\x18\b \x01(\x05R\x04noutB-Z+github.com/lakenode/lakenode/actors/actorpbb\x06proto3"
+	"\x04nout\x18\b \x01(\x05R\x04nout\x12!\n" +
+	"\fcommits_upto\x18\t \x01(\x04R\vcommitsUptoB-Z+github.com/lakenode/lakenode/actors/actorpbb\x06proto3"
 
 var (
 	file_lakenode_proto_rawDescOnce sync.Once

@@ -10,6 +10,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/lakenode/lakenode/kafka"
 )
 
 // Time limits of the helpers.
@@ -93,6 +95,30 @@ func Produce(t testing.TB, b *Broker, topic string, values ...[]byte) {
 		recs[i] = &kgo.Record{Topic: topic, Value: v}
 	}
 	ProduceRecords(t, b, recs...)
+}
+
+// ProduceValues is Produce returning its error, for goroutines other than
+// the test's own (where t.Fatalf must not be called).
+func ProduceValues(b *Broker, topic string, values ...[]byte) error {
+	recs := make([]*kgo.Record, len(values))
+	for i, v := range values {
+		recs[i] = &kgo.Record{Topic: topic, Value: v}
+	}
+	return produce(b, recs)
+}
+
+// ConsumeCommitted returns every committed record of topic (read_committed:
+// records of aborted transactions are left out), up to each partition's
+// last stable offset.
+func ConsumeCommitted(t testing.TB, b *Broker, topic string) []*kgo.Record {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), produceTimeout)
+	defer cancel()
+	recs, err := kafka.ReadCommitted(ctx, []string{b.Addr()}, topic)
+	if err != nil {
+		t.Fatalf("kafkatest: reading %s: %v", topic, err)
+	}
+	return recs
 }
 
 // ProduceRecords sends records with an idempotent producer that waits for

@@ -26,6 +26,10 @@ type SQLOptions struct {
 	Dest     string        // stdout (default), rest, file or kafka@HOST:PORT
 	File     string        // with dest = file
 	Topic    string        // with dest = kafka@HOST:PORT
+	// SinceLast is the lakenode addition `since = last` (with dest =
+	// kafka@...): only rows committed since the job's previous export,
+	// exactly once across crashes.
+	SinceLast bool
 }
 
 // RunClient is `run client (DESTINATIONS) COMMAND`. Dests is empty for
@@ -151,6 +155,11 @@ func applySQLOptions(o *SQLOptions, kvs []kv, line string) error {
 			o.File = v
 		case "topic":
 			o.Topic = v
+		case "since":
+			if strings.ToLower(v) != "last" {
+				return notAllowed(k, line)
+			}
+			o.SinceLast = true
 		case "include", "extend", "table", "drop", "output", "title", "source", "test", "option", "pass_through", "committed", "info", "nodes":
 			return unsupported(line, k.keyPos, "the sql option %s", k.key)
 		default:
@@ -162,6 +171,9 @@ func applySQLOptions(o *SQLOptions, kvs []kv, line string) error {
 	}
 	if strings.HasPrefix(o.Dest, "kafka@") && o.Topic == "" {
 		return errAt(line, len(line), "dest = kafka@HOST:PORT needs topic = NAME")
+	}
+	if o.SinceLast && !strings.HasPrefix(o.Dest, "kafka@") {
+		return errAt(line, len(line), "since = last works with dest = kafka@HOST:PORT only")
 	}
 	return nil
 }

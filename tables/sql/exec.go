@@ -108,6 +108,11 @@ func (p *queryPlan) partial(ctx context.Context, store *tables.Store) (*Partial,
 	for it.Next() {
 		row := it.Row()
 		e.row = row
+		if p.commits != nil {
+			if seq := uint64(row[schema.NumSystemColumns-1].I); seq <= p.commits.After || seq > p.commits.UpTo {
+				continue
+			}
+		}
 		if p.where != nil && !truth(p.where(e)) {
 			continue
 		}

@@ -170,6 +170,7 @@ type queryPlan struct {
 	offset  int64
 	used    []bool
 	buckets bool // increments(): groups come out in bucket order
+	commits *CommitRange
 }
 
 // compiler turns AST expressions into evalFns for one table.
@@ -1017,6 +1018,10 @@ func plan(store *tables.Store, dbms, query string, rw rewritten, sel *sqlparser.
 	}
 	p.agg = c.hasAgg || sel.GroupBy != nil || p.buckets
 	p.used = c.used
+	if opt.Commits != nil {
+		p.commits = opt.Commits
+		p.used[schema.NumSystemColumns-1] = true // tsd_id
+	}
 	if sel.Limit != nil {
 		if sel.Limit.Rowcount != nil {
 			n, err := constInt(sel.Limit.Rowcount)

@@ -43,7 +43,14 @@ func (e *Error) Caret() string {
 // Options of a query.
 type Options struct {
 	Now time.Time // the value of now(); zero means time.Now()
+	// Commits, when set, keeps only the rows of the commits it names
+	// (tsd_id, the table's commit sequence, in (After, UpTo]).
+	Commits *CommitRange
 }
+
+// CommitRange is a range of a table's commit sequence numbers: After
+// excluded, UpTo included.
+type CommitRange struct{ After, UpTo uint64 }
 
 // Result is a query's answer.
 type Result struct {

@@ -167,3 +167,55 @@ func TestIncrements(t *testing.T) {
 		t.Error("increments with a bad unit succeeded")
 	}
 }
+
+// TestCommitRange keeps only the rows of the commits in (After, UpTo], as a
+// since = last export asks.
+func TestCommitRange(t *testing.T) {
+	s := tablestest.Open(t)
+	cols := []schema.Column{{Name: "v", Type: schema.TypeInt}}
+	tbl, err := s.EnsureTable("d", "t", cols)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Three commits of 2, 3 and 4 rows.
+	off := int64(0)
+	for _, n := range []int{2, 3, 4} {
+		var recs []tables.Record
+		for range n {
+			recs = append(recs, tables.Record{Offset: off, Values: []schema.Value{schema.Int(off)}})
+			off++
+		}
+		if _, err := s.Apply(tbl, []tables.Feed{{Src: 1, Partition: 0, Records: recs, Next: off}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if seq := s.Stats(tbl).Seq; seq != 3 {
+		t.Fatalf("commit sequence %d, want 3", seq)
+	}
+	cases := []struct {
+		r    lsql.CommitRange
+		want string
+	}{
+		{lsql.CommitRange{After: 0, UpTo: 3}, "count(*),min(v),max(v)\n9,0,8\n"},
+		{lsql.CommitRange{After: 1, UpTo: 3}, "count(*),min(v),max(v)\n7,2,8\n"},
+		{lsql.CommitRange{After: 1, UpTo: 2}, "count(*),min(v),max(v)\n3,2,4\n"},
+		{lsql.CommitRange{After: 3, UpTo: 3}, "count(*),min(v),max(v)\n0,NULL,NULL\n"},
+	}
+	for _, c := range cases {
+		res, err := lsql.Query(context.Background(), s, "d", "select count(*), min(v), max(v) from t", lsql.Options{Now: now, Commits: &c.r})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := render(res); got != c.want {
+			t.Errorf("%+v:\n%s\nwant\n%s", c.r, got, c.want)
+		}
+	}
+	// Plain rows too, with only the selected column decoded.
+	res, err := lsql.Query(context.Background(), s, "d", "select v from t order by v", lsql.Options{Now: now, Commits: &lsql.CommitRange{After: 2, UpTo: 3}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := render(res); got != "v\n5\n6\n7\n8\n" {
+		t.Errorf("rows of commit 3:\n%s", got)
+	}
+}
