@@ -38,9 +38,11 @@ type ConsumerConfig struct {
 	Mappings   map[string]*mapping.Mapping // by topic name
 	Group      string
 	InstanceID string
-	Store      *tables.Store
-	Catalog    *Catalog
-	Logger     *slog.Logger
+	// SessionTimeout of the group member (0: the kafka package's default).
+	SessionTimeout time.Duration
+	Store          *tables.Store
+	Catalog        *Catalog
+	Logger         *slog.Logger
 	// Events receives lines for the error log and the shell (broker down,
 	// policy stops); it must not block.
 	Events func(kind, text string)
@@ -285,13 +287,14 @@ func (a *consumerActor) startClient(ctx actor.Context) {
 	a.gen++
 	b := &bridge{gen: a.gen, sys: ctx.ActorSystem(), consumer: ctx.Self(), store: a.cfg.Store, parts: make(map[kafka.TopicPartition]*partInfo), status: a.status, events: a.cfg.Events, id: a.cfg.ID}
 	client, err := kafka.NewConsumer(kafka.ConsumerConfig{
-		Brokers:    []string{a.cfg.Spec.Broker()},
-		Group:      a.cfg.Group,
-		InstanceID: a.cfg.InstanceID,
-		Topics:     topics,
-		Reset:      a.cfg.Spec.Reset,
-		Handler:    b,
-		Logger:     a.cfg.Logger,
+		Brokers:        []string{a.cfg.Spec.Broker()},
+		Group:          a.cfg.Group,
+		InstanceID:     a.cfg.InstanceID,
+		Topics:         topics,
+		SessionTimeout: a.cfg.SessionTimeout,
+		Reset:          a.cfg.Spec.Reset,
+		Handler:        b,
+		Logger:         a.cfg.Logger,
 	})
 	if err != nil {
 		a.status.set("retrying", err.Error())

@@ -98,6 +98,10 @@ type Consumer struct {
 
 	mu  sync.Mutex
 	ids map[string]TopicIdentity
+
+	// commitNow wakes the committer after a mark: offsets go to the group
+	// as soon as the data is durable, one commit in flight at a time.
+	commitNow chan struct{}
 }
 
 // NewConsumer creates the clients; nothing is fetched until Run.
@@ -114,7 +118,7 @@ func NewConsumer(cfg ConsumerConfig) (*Consumer, error) {
 	if cfg.MaxPollRecords == 0 {
 		cfg.MaxPollRecords = 10_000
 	}
-	c := &Consumer{cfg: cfg, ids: make(map[string]TopicIdentity)}
+	c := &Consumer{cfg: cfg, ids: make(map[string]TopicIdentity), commitNow: make(chan struct{}, 1)}
 	reset := kgo.NewOffset().AtEnd()
 	if cfg.Reset == "earliest" {
 		reset = kgo.NewOffset().AtStart()
@@ -164,6 +168,7 @@ func backoff(tries int) time.Duration {
 // errors are reported to the handler and retried; Run returns only when ctx
 // ends or the client is closed.
 func (c *Consumer) Run(ctx context.Context) error {
+	go c.committer(ctx)
 	healthy := true
 	for {
 		fetches := c.cl.PollRecords(ctx, c.cfg.MaxPollRecords)
@@ -212,10 +217,33 @@ func (c *Consumer) Resume(tp TopicPartition) {
 // PauseTopic stops fetching every partition of a topic.
 func (c *Consumer) PauseTopic(topic string) { c.cl.PauseFetchTopics(topic) }
 
-// MarkCommit marks next as the partition's committed position; marks are
-// committed to the group every second and on revoke.
+// MarkCommit marks next as the partition's committed position (the data
+// below it is durable). Marks are committed to the group right away — one
+// commit in flight, later marks coalesced into the next — as well as every
+// second and on revoke, so a node that dies for good leaves at most the
+// batches of one commit round trip to be consumed again by the others.
 func (c *Consumer) MarkCommit(tp TopicPartition, next int64) {
 	c.cl.MarkCommitOffsets(map[string]map[int32]kgo.EpochOffset{tp.Topic: {tp.Partition: {Epoch: -1, Offset: next}}})
+	select {
+	case c.commitNow <- struct{}{}:
+	default:
+	}
+}
+
+// committer commits the marked offsets whenever MarkCommit asks, until ctx
+// ends. Failures (a rebalance in progress, a broker away) are left to the
+// next mark or the periodic commit.
+func (c *Consumer) committer(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-c.commitNow:
+			if err := c.cl.CommitMarkedOffsets(ctx); err != nil && ctx.Err() == nil && !errors.Is(err, kgo.ErrClientClosed) {
+				c.cfg.Logger.Debug("committing offsets", "group", c.cfg.Group, "err", err)
+			}
+		}
+	}
 }
 
 // Close commits what is marked and closes the clients. With leave, the

@@ -141,7 +141,7 @@ func (n *Node) runConsumer(ctx context.Context, s spec.ConsumerSpec) Result {
 		group = "lakenode-" + n.cfg.Name
 	}
 	cfg := actors.ConsumerConfig{
-		ID: id, Spec: s, Mappings: mappings, Group: group, InstanceID: consumerInstanceID(n.cfg.Name, &s),
+		ID: id, Spec: s, Mappings: mappings, Group: group, InstanceID: consumerInstanceID(n.cfg.Name, &s), SessionTimeout: n.cfg.KafkaSessionTimeout,
 		Store: n.store, Catalog: n.catalog, Logger: n.log, Events: n.event,
 	}
 	reply, err := n.sys.Root.RequestFuture(n.root, &actors.StartConsumer{Config: cfg}, 10*time.Second).Result()

@@ -135,18 +135,25 @@ func (n *Node) clusterQuery(ctx context.Context, rc *command.RunClient, q *comma
 		}
 		return fail(err)
 	}
-	var hosts []*member
+	var hosts, lost []*member
 	for _, m := range n.livePeers() {
-		for _, t := range m.tables {
-			if t.Dbms == q.DBMS && t.Table == table {
-				hosts = append(hosts, m)
-				break
-			}
+		if m.hosts(q.DBMS, table) {
+			hosts = append(hosts, m)
+		}
+	}
+	// Nodes that hosted the table and stopped answering without leaving:
+	// their rows are unavailable, and the answer says so.
+	for _, m := range n.lostPeers() {
+		if m.hosts(q.DBMS, table) {
+			lost = append(lost, m)
 		}
 	}
 	_, local := n.store.Table(q.DBMS, table)
 	if !local {
 		if len(hosts) == 0 {
+			if len(lost) > 0 {
+				return failf("run client (): table %s.%s is only on nodes that stopped answering: %v", q.DBMS, table, memberNames(lost))
+			}
 			return failf("run client (): no node hosts table %s.%s", q.DBMS, table)
 		}
 		// Let a node that hosts the table coordinate.
@@ -163,7 +170,7 @@ func (n *Node) clusterQuery(ctx context.Context, rc *command.RunClient, q *comma
 		}
 		return Result{Text: cr.Text, JSON: cr.Json, Notices: cr.Notices}
 	}
-	if len(hosts) == 0 {
+	if len(hosts) == 0 && len(lost) == 0 {
 		return n.runSQL(ctx, q, opts)
 	}
 	var sx *sinceExport
@@ -201,7 +208,10 @@ func (n *Node) clusterQuery(ctx context.Context, rc *command.RunClient, q *comma
 		err  error
 		upto uint64 // since = last: the last commit the answer covers
 	}
-	answers := make([]answer, len(hosts)+1)
+	answers := make([]answer, len(hosts)+1, len(hosts)+1+len(lost))
+	for _, m := range lost {
+		answers = append(answers, answer{name: m.name, err: fmt.Errorf("no heartbeat since %s", m.lastSeen.UTC().Format(time.TimeOnly))})
+	}
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -240,10 +250,11 @@ func (n *Node) clusterQuery(ctx context.Context, rc *command.RunClient, q *comma
 	}
 	wg.Wait()
 	var parts []*lsql.Partial
-	var missing []string
+	var missing, why []string
 	for _, a := range answers {
 		if a.err != nil {
 			missing = append(missing, a.name)
+			why = append(why, a.name+": "+a.err.Error())
 			continue
 		}
 		parts = append(parts, a.pt)
@@ -252,13 +263,21 @@ func (n *Node) clusterQuery(ctx context.Context, rc *command.RunClient, q *comma
 		}
 	}
 	if len(missing) > 0 && !rc.Subset {
-		return failf("run client (): %d of %d nodes did not answer (%v); add subset = true inside the parentheses to accept a partial answer", len(missing), len(answers), missing)
+		return failf("run client (): %d of %d nodes did not answer (%s); add subset = true inside the parentheses to accept a partial answer", len(missing), len(answers), strings.Join(why, "; "))
 	}
 	res := prep.Merge(parts)
 	stats := clusterStats{nodes: len(parts), target: len(answers), missing: missing}
 	out := n.renderSQL(ctx, q, res, start, stats, opts, sx)
 	if len(missing) > 0 {
 		out.Notices = append(out.Notices, fmt.Sprintf("partial answer: no reply from %v", missing))
+	}
+	return out
+}
+
+func memberNames(ms []*member) []string {
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		out[i] = m.name
 	}
 	return out
 }

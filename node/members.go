@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -77,6 +78,48 @@ func (n *Node) heartbeatLoop(ctx context.Context) {
 	}
 }
 
+// leave tells every seed that this node stops, so that they do not count it
+// as lost (waiting at most a second for their acknowledgements).
+func (n *Node) leave() {
+	var wg sync.WaitGroup
+	for _, seed := range n.cfg.Seeds {
+		if seed == n.cfg.ListenAddr {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, _ = n.sys.Root.RequestFuture(actor.NewPID(seed, CommandActorName), &actorpb.NodeLeave{Name: n.cfg.Name, Address: n.cfg.ListenAddr}, time.Second).Result()
+		}()
+	}
+	wg.Wait()
+}
+
+// lostPeers returns the peers that stopped answering without leaving: the
+// rows they host are unavailable until they come back, and run client ()
+// names them.
+func (n *Node) lostPeers() []*member {
+	n.members.mu.Lock()
+	defer n.members.mu.Unlock()
+	var out []*member
+	for _, m := range n.members.peers {
+		if time.Since(m.lastSeen) > memberTimeout {
+			out = append(out, m)
+		}
+	}
+	slices.SortFunc(out, func(a, b *member) int { return strings.Compare(a.name, b.name) })
+	return out
+}
+
+func (m *member) hosts(dbms, table string) bool {
+	for _, t := range m.tables {
+		if t.Dbms == dbms && t.Table == table {
+			return true
+		}
+	}
+	return false
+}
+
 // livePeers returns the peers heard from within memberTimeout.
 func (n *Node) livePeers() []*member {
 	n.members.mu.Lock()
@@ -131,5 +174,10 @@ func (n *Node) getNodes(g *command.Get, opts ExecOptions) Result {
 	for _, m := range n.livePeers() {
 		add(m.name, m.address, "alive", m.tables, strconv.FormatInt(time.Since(m.lastSeen).Milliseconds(), 10)+" ms ago")
 	}
-	return n.render(g, opts, tbl, objs)
+	res := n.render(g, opts, tbl, objs)
+	for _, m := range n.lostPeers() {
+		res.Notices = append(res.Notices, fmt.Sprintf("node %s (%s) lost: no heartbeat for %s, it did not leave; its tables are unavailable: %s",
+			m.name, m.address, time.Since(m.lastSeen).Round(time.Second), tablesText(m.tables)))
+	}
+	return res
 }

@@ -52,6 +52,10 @@ type Config struct {
 	// Seeds are other nodes' --listen addresses; the node heartbeats them
 	// and lists the live ones in `get nodes`.
 	Seeds []string
+	// KafkaSessionTimeout is the consumers' group session timeout: how long
+	// the group waits for a silent node before giving its partitions to the
+	// others (a node restarted within it gets them back). Default 45 s.
+	KafkaSessionTimeout time.Duration
 }
 
 // Default addresses.
@@ -260,6 +264,7 @@ func (n *Node) Stop(ctx context.Context) error {
 		errs = append(errs, err)
 	}
 	if n.remote != nil {
+		n.leave()
 		n.remote.Shutdown(true)
 	}
 	n.sys.Shutdown()

@@ -41,6 +41,11 @@ func (a *commandActor) Receive(ctx actor.Context) {
 		ctx.Respond(&actorpb.CompleteReply{Names: a.n.CompleteNames(m.Prefix)})
 	case *actorpb.NodeInfoRequest:
 		ctx.Respond(a.n.nodeInfo())
+	case *actorpb.NodeLeave:
+		a.n.members.mu.Lock()
+		delete(a.n.members.peers, m.Address)
+		a.n.members.mu.Unlock()
+		ctx.Respond(&actorpb.NodeLeave{})
 	case *actorpb.PartialRequest:
 		sender, sys := ctx.Sender(), ctx.ActorSystem()
 		if sender == nil {

@@ -391,6 +391,60 @@ func (x *TableInfo) GetHasTime() bool {
 	return false
 }
 
+// NodeLeave tells the seeds that a node stops cleanly: they forget it at
+// once instead of counting it as lost.
+type NodeLeave struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Address       string                 `protobuf:"bytes,2,opt,name=address,proto3" json:"address,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NodeLeave) Reset() {
+	*x = NodeLeave{}
+	mi := &file_lakenode_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NodeLeave) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NodeLeave) ProtoMessage() {}
+
+func (x *NodeLeave) ProtoReflect() protoreflect.Message {
+	mi := &file_lakenode_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NodeLeave.ProtoReflect.Descriptor instead.
+func (*NodeLeave) Descriptor() ([]byte, []int) {
+	return file_lakenode_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *NodeLeave) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *NodeLeave) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
+}
+
 // NodeInfoReply answers NodeInfoRequest.
 type NodeInfoReply struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -403,7 +457,7 @@ type NodeInfoReply struct {
 
 func (x *NodeInfoReply) Reset() {
 	*x = NodeInfoReply{}
-	mi := &file_lakenode_proto_msgTypes[6]
+	mi := &file_lakenode_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -415,7 +469,7 @@ func (x *NodeInfoReply) String() string {
 func (*NodeInfoReply) ProtoMessage() {}
 
 func (x *NodeInfoReply) ProtoReflect() protoreflect.Message {
-	mi := &file_lakenode_proto_msgTypes[6]
+	mi := &file_lakenode_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -428,7 +482,7 @@ func (x *NodeInfoReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeInfoReply.ProtoReflect.Descriptor instead.
 func (*NodeInfoReply) Descriptor() ([]byte, []int) {
-	return file_lakenode_proto_rawDescGZIP(), []int{6}
+	return file_lakenode_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *NodeInfoReply) GetName() string {
@@ -468,7 +522,7 @@ type PartialRequest struct {
 
 func (x *PartialRequest) Reset() {
 	*x = PartialRequest{}
-	mi := &file_lakenode_proto_msgTypes[7]
+	mi := &file_lakenode_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -480,7 +534,7 @@ func (x *PartialRequest) String() string {
 func (*PartialRequest) ProtoMessage() {}
 
 func (x *PartialRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lakenode_proto_msgTypes[7]
+	mi := &file_lakenode_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -493,7 +547,7 @@ func (x *PartialRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PartialRequest.ProtoReflect.Descriptor instead.
 func (*PartialRequest) Descriptor() ([]byte, []int) {
-	return file_lakenode_proto_rawDescGZIP(), []int{7}
+	return file_lakenode_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *PartialRequest) GetDbms() string {
@@ -547,7 +601,7 @@ type AggState struct {
 
 func (x *AggState) Reset() {
 	*x = AggState{}
-	mi := &file_lakenode_proto_msgTypes[8]
+	mi := &file_lakenode_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -559,7 +613,7 @@ func (x *AggState) String() string {
 func (*AggState) ProtoMessage() {}
 
 func (x *AggState) ProtoReflect() protoreflect.Message {
-	mi := &file_lakenode_proto_msgTypes[8]
+	mi := &file_lakenode_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -572,7 +626,7 @@ func (x *AggState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AggState.ProtoReflect.Descriptor instead.
 func (*AggState) Descriptor() ([]byte, []int) {
-	return file_lakenode_proto_rawDescGZIP(), []int{8}
+	return file_lakenode_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *AggState) GetN() int64 {
@@ -635,7 +689,7 @@ type PartialGroup struct {
 
 func (x *PartialGroup) Reset() {
 	*x = PartialGroup{}
-	mi := &file_lakenode_proto_msgTypes[9]
+	mi := &file_lakenode_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -647,7 +701,7 @@ func (x *PartialGroup) String() string {
 func (*PartialGroup) ProtoMessage() {}
 
 func (x *PartialGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_lakenode_proto_msgTypes[9]
+	mi := &file_lakenode_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -660,7 +714,7 @@ func (x *PartialGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PartialGroup.ProtoReflect.Descriptor instead.
 func (*PartialGroup) Descriptor() ([]byte, []int) {
-	return file_lakenode_proto_rawDescGZIP(), []int{9}
+	return file_lakenode_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *PartialGroup) GetKey() []byte {
@@ -695,7 +749,7 @@ type PartialRow struct {
 
 func (x *PartialRow) Reset() {
 	*x = PartialRow{}
-	mi := &file_lakenode_proto_msgTypes[10]
+	mi := &file_lakenode_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -707,7 +761,7 @@ func (x *PartialRow) String() string {
 func (*PartialRow) ProtoMessage() {}
 
 func (x *PartialRow) ProtoReflect() protoreflect.Message {
-	mi := &file_lakenode_proto_msgTypes[10]
+	mi := &file_lakenode_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -720,7 +774,7 @@ func (x *PartialRow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PartialRow.ProtoReflect.Descriptor instead.
 func (*PartialRow) Descriptor() ([]byte, []int) {
-	return file_lakenode_proto_rawDescGZIP(), []int{10}
+	return file_lakenode_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *PartialRow) GetVals() []byte {
@@ -762,7 +816,7 @@ type PartialReply struct {
 
 func (x *PartialReply) Reset() {
 	*x = PartialReply{}
-	mi := &file_lakenode_proto_msgTypes[11]
+	mi := &file_lakenode_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -774,7 +828,7 @@ func (x *PartialReply) String() string {
 func (*PartialReply) ProtoMessage() {}
 
 func (x *PartialReply) ProtoReflect() protoreflect.Message {
-	mi := &file_lakenode_proto_msgTypes[11]
+	mi := &file_lakenode_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -787,7 +841,7 @@ func (x *PartialReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PartialReply.ProtoReflect.Descriptor instead.
 func (*PartialReply) Descriptor() ([]byte, []int) {
-	return file_lakenode_proto_rawDescGZIP(), []int{11}
+	return file_lakenode_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *PartialReply) GetNode() string {
@@ -881,7 +935,10 @@ const file_lakenode_proto_rawDesc = "" +
 	"\x04rows\x18\x03 \x01(\x03R\x04rows\x12\x19\n" +
 	"\bmin_time\x18\x04 \x01(\x03R\aminTime\x12\x19\n" +
 	"\bmax_time\x18\x05 \x01(\x03R\amaxTime\x12\x19\n" +
-	"\bhas_time\x18\x06 \x01(\bR\ahasTime\"j\n" +
+	"\bhas_time\x18\x06 \x01(\bR\ahasTime\"9\n" +
+	"\tNodeLeave\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
+	"\aaddress\x18\x02 \x01(\tR\aaddress\"j\n" +
 	"\rNodeInfoReply\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aaddress\x18\x02 \x01(\tR\aaddress\x12+\n" +
@@ -932,7 +989,7 @@ func file_lakenode_proto_rawDescGZIP() []byte {
 	return file_lakenode_proto_rawDescData
 }
 
-var file_lakenode_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_lakenode_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_lakenode_proto_goTypes = []any{
 	(*CommandRequest)(nil),  // 0: lakenode.CommandRequest
 	(*CommandReply)(nil),    // 1: lakenode.CommandReply
@@ -940,18 +997,19 @@ var file_lakenode_proto_goTypes = []any{
 	(*CompleteReply)(nil),   // 3: lakenode.CompleteReply
 	(*NodeInfoRequest)(nil), // 4: lakenode.NodeInfoRequest
 	(*TableInfo)(nil),       // 5: lakenode.TableInfo
-	(*NodeInfoReply)(nil),   // 6: lakenode.NodeInfoReply
-	(*PartialRequest)(nil),  // 7: lakenode.PartialRequest
-	(*AggState)(nil),        // 8: lakenode.AggState
-	(*PartialGroup)(nil),    // 9: lakenode.PartialGroup
-	(*PartialRow)(nil),      // 10: lakenode.PartialRow
-	(*PartialReply)(nil),    // 11: lakenode.PartialReply
+	(*NodeLeave)(nil),       // 6: lakenode.NodeLeave
+	(*NodeInfoReply)(nil),   // 7: lakenode.NodeInfoReply
+	(*PartialRequest)(nil),  // 8: lakenode.PartialRequest
+	(*AggState)(nil),        // 9: lakenode.AggState
+	(*PartialGroup)(nil),    // 10: lakenode.PartialGroup
+	(*PartialRow)(nil),      // 11: lakenode.PartialRow
+	(*PartialReply)(nil),    // 12: lakenode.PartialReply
 }
 var file_lakenode_proto_depIdxs = []int32{
 	5,  // 0: lakenode.NodeInfoReply.tables:type_name -> lakenode.TableInfo
-	8,  // 1: lakenode.PartialGroup.states:type_name -> lakenode.AggState
-	9,  // 2: lakenode.PartialReply.groups:type_name -> lakenode.PartialGroup
-	10, // 3: lakenode.PartialReply.rows:type_name -> lakenode.PartialRow
+	9,  // 1: lakenode.PartialGroup.states:type_name -> lakenode.AggState
+	10, // 2: lakenode.PartialReply.groups:type_name -> lakenode.PartialGroup
+	11, // 3: lakenode.PartialReply.rows:type_name -> lakenode.PartialRow
 	4,  // [4:4] is the sub-list for method output_type
 	4,  // [4:4] is the sub-list for method input_type
 	4,  // [4:4] is the sub-list for extension type_name
@@ -970,7 +1028,7 @@ func file_lakenode_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lakenode_proto_rawDesc), len(file_lakenode_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   12,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

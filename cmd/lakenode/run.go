@@ -37,6 +37,7 @@ type options struct {
 	httpSet, listenSet                        bool
 	connect                                   string
 	seeds                                     string
+	sessionTimeout                            time.Duration
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -55,6 +56,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.logLevel, "log-level", "warn", "log level: debug, info, warn or error")
 	fs.StringVar(&o.logFile, "log-file", "", "write logs to this file instead of stderr")
 	fs.StringVar(&o.seeds, "seeds", "", "other nodes' --listen addresses, `HOST:PORT,...`: the node heartbeats them and lists them in get nodes")
+	fs.DurationVar(&o.sessionTimeout, "kafka-session-timeout", 45*time.Second, "how long a consumer group waits for a silent node before moving its partitions to the others")
 	fs.StringVar(&o.connect, "connect", "", "run the shell, -c and -f against the running node whose --listen address is `HOST:PORT`")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage:\n  lakenode [flags]          run a node (a shell at a terminal, else commands from stdin)\n  lakenode demo [flags]     the demo: embedded broker, the seed's producer and consumer, the shell\n  lakenode cluster up --nodes N [--base-port P] [--data-dir DIR] [--kafka-embedded HOST:PORT]\n                            N node processes that know each other, and the shell on node 0\n  lakenode --version\n\nFlags:\n")
@@ -124,6 +126,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	cfg := node.DefaultConfig()
 	cfg.DataDir, cfg.Name, cfg.KafkaEmbedded, cfg.Logger, cfg.Version = o.dataDir, o.name, o.embedded, logger, version
+	if o.sessionTimeout < 6*time.Second || o.sessionTimeout > 30*time.Minute {
+		fmt.Fprintf(stderr, "lakenode: --kafka-session-timeout %v: must be between 6s and 30m (the brokers' default group limits)\n", o.sessionTimeout)
+		return 2
+	}
+	cfg.KafkaSessionTimeout = o.sessionTimeout
 	if o.serve || o.httpSet {
 		cfg.HTTPAddr = o.httpAddr
 	}

@@ -228,3 +228,28 @@ func WaitFor(t testing.TB, timeout time.Duration, cond func() bool, format strin
 		time.Sleep(pollInterval)
 	}
 }
+
+// CommittedOffsets returns the offsets group has committed for topic, by
+// partition (partitions without a commit are absent).
+func CommittedOffsets(t testing.TB, b *Broker, group, topic string) map[int32]int64 {
+	t.Helper()
+	cl, err := b.newClient()
+	if err != nil {
+		t.Fatalf("kafkatest: %v", err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), adminTimeout)
+	defer cancel()
+	resp, err := kadm.NewClient(cl).FetchOffsets(ctx, group)
+	if err == nil {
+		err = resp.Error()
+	}
+	if err != nil {
+		t.Fatalf("kafkatest: committed offsets of group %s: %v", group, err)
+	}
+	out := map[int32]int64{}
+	for p, o := range resp[topic] {
+		out[p] = o.At
+	}
+	return out
+}
