@@ -12,6 +12,7 @@ import (
 
 	"github.com/lakenode/lakenode/actors/actorpb"
 	"github.com/lakenode/lakenode/node/command"
+	"github.com/lakenode/lakenode/node/output"
 	"github.com/lakenode/lakenode/tables"
 	"github.com/lakenode/lakenode/tables/schema"
 	lsql "github.com/lakenode/lakenode/tables/sql"
@@ -22,7 +23,9 @@ const defaultMaxTime = 20 * time.Second
 
 // partialFor answers a PartialRequest: this node's share of a query.
 func (n *Node) partialFor(m *actorpb.PartialRequest) *actorpb.PartialReply {
+	start := time.Now()
 	rep := &actorpb.PartialReply{Node: n.cfg.Name}
+	defer func() { rep.ElapsedUs = time.Since(start).Microseconds() }()
 	table, err := lsql.TableOf(m.Query)
 	if err != nil {
 		rep.Error = err.Error()
@@ -33,6 +36,17 @@ func (n *Node) partialFor(m *actorpb.PartialRequest) *actorpb.PartialReply {
 		return rep
 	}
 	lopt := lsql.Options{Now: time.UnixMicro(m.Now)}
+	if m.PeriodProbe {
+		a, _, err := lsql.PeriodLast(n.store, m.Dbms, m.Query, lopt)
+		if err != nil {
+			rep.Error = err.Error()
+		}
+		rep.PeriodFound, rep.PeriodLast = a.Found, a.Last
+		return rep
+	}
+	if m.PeriodSet {
+		lopt.PeriodAnchor = &lsql.PeriodAnchor{Found: m.PeriodFound, Last: m.PeriodLast}
+	}
 	if m.Since {
 		lopt.Commits = n.localRange(m.Dbms, table, m.CommitsAfter)
 		rep.CommitsUpto = lopt.Commits.UpTo
@@ -188,36 +202,70 @@ func (n *Node) clusterQuery(ctx context.Context, rc *command.RunClient, q *comma
 		maxTime = rc.Timeout
 	}
 	start := time.Now()
-	lopt := lsql.Options{Now: start}
-	if sx != nil {
-		lopt.Commits = n.localRange(q.DBMS, table, sx.last[n.cfg.Name])
-	}
-	prep, err := lsql.Prepare(n.store, q.DBMS, q.Query, lopt)
+	res, stats, err := n.scatter(ctx, scatterQuery{dbms: q.DBMS, query: q.Query, table: table, hosts: hosts, lost: lost, subset: rc.Subset, maxTime: maxTime, now: start, sx: sx})
 	if err != nil {
 		var se *lsql.Error
 		if errors.As(err, &se) {
 			return fail(&sqlError{err: se, line: q})
 		}
-		return internal(err)
+		return fail(err)
+	}
+	out := n.renderSQL(ctx, q, res, start, stats, opts, sx)
+	if len(stats.missing) > 0 {
+		out.Notices = append(out.Notices, fmt.Sprintf("partial answer: no reply from %v", stats.missing))
+	}
+	return out
+}
+
+// scatterQuery is one run client () query.
+type scatterQuery struct {
+	dbms, query, table string
+	hosts, lost        []*member // live peers hosting the table; lost ones
+	subset             bool
+	maxTime            time.Duration
+	now                time.Time
+	sx                 *sinceExport
+}
+
+// scatter sends each host the query's partial plan, runs it here too, and
+// merges the partials. SQL errors come back as *lsql.Error.
+func (n *Node) scatter(ctx context.Context, sq scatterQuery) (*lsql.Result, clusterStats, error) {
+	hosts, sx, maxTime, start := sq.hosts, sq.sx, sq.maxTime, sq.now
+	lopt := lsql.Options{Now: start}
+	if sx != nil {
+		lopt.Commits = n.localRange(sq.dbms, sq.table, sx.last[n.cfg.Name])
 	}
 	qctx, cancel := context.WithTimeout(ctx, maxTime)
 	defer cancel()
+	// period() counts back from the latest time over every node, not from
+	// each node's own.
+	anchor, err := n.clusterPeriodAnchor(qctx, sq.dbms, sq.query, hosts, start, maxTime)
+	if err != nil {
+		return nil, clusterStats{}, err
+	}
+	lopt.PeriodAnchor = anchor
+	prep, err := lsql.Prepare(n.store, sq.dbms, sq.query, lopt)
+	if err != nil {
+		return nil, clusterStats{}, err
+	}
 	type answer struct {
 		name string
 		pt   *lsql.Partial
 		err  error
 		upto uint64 // since = last: the last commit the answer covers
+		took time.Duration
 	}
-	answers := make([]answer, len(hosts)+1, len(hosts)+1+len(lost))
-	for _, m := range lost {
+	answers := make([]answer, len(hosts)+1, len(hosts)+1+len(sq.lost))
+	for _, m := range sq.lost {
 		answers = append(answers, answer{name: m.name, err: fmt.Errorf("no heartbeat since %s", m.lastSeen.UTC().Format(time.TimeOnly))})
 	}
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
+		t0 := time.Now()
 		pt, err := prep.Partial(qctx, n.store)
-		answers[0] = answer{name: n.cfg.Name, pt: pt, err: err}
+		answers[0] = answer{name: n.cfg.Name, pt: pt, err: err, took: time.Since(t0)}
 		if lopt.Commits != nil {
 			answers[0].upto = lopt.Commits.UpTo
 		}
@@ -227,7 +275,10 @@ func (n *Node) clusterQuery(ctx context.Context, rc *command.RunClient, q *comma
 		go func() {
 			defer wg.Done()
 			a := answer{name: h.name}
-			req := &actorpb.PartialRequest{Dbms: q.DBMS, Query: q.Query, Now: start.UnixMicro()}
+			req := &actorpb.PartialRequest{Dbms: sq.dbms, Query: sq.query, Now: start.UnixMicro()}
+			if anchor != nil {
+				req.PeriodSet, req.PeriodFound, req.PeriodLast = true, anchor.Found, anchor.Last
+			}
 			if sx != nil {
 				req.Since, req.CommitsAfter = true, sx.last[h.name]
 			}
@@ -244,13 +295,20 @@ func (n *Node) clusterQuery(ctx context.Context, rc *command.RunClient, q *comma
 			default:
 				a.pt, a.err = decodePartial(rep)
 				a.upto = rep.CommitsUpto
+				a.took = time.Duration(rep.ElapsedUs) * time.Microsecond
 			}
 			answers[i+1] = a
 		}()
 	}
 	wg.Wait()
+	if answers[0].err != nil {
+		// This node's own share failed: the query itself is at fault
+		// (or was canceled).
+		return nil, clusterStats{}, answers[0].err
+	}
 	var parts []*lsql.Partial
 	var missing, why []string
+	var times []output.NodeTime
 	for _, a := range answers {
 		if a.err != nil {
 			missing = append(missing, a.name)
@@ -258,20 +316,72 @@ func (n *Node) clusterQuery(ctx context.Context, rc *command.RunClient, q *comma
 			continue
 		}
 		parts = append(parts, a.pt)
+		times = append(times, output.NodeTime{Name: a.name, Elapsed: a.took})
 		if sx != nil && a.upto > 0 {
 			sx.next[a.name] = a.upto
 		}
 	}
-	if len(missing) > 0 && !rc.Subset {
-		return failf("run client (): %d of %d nodes did not answer (%s); add subset = true inside the parentheses to accept a partial answer", len(missing), len(answers), strings.Join(why, "; "))
+	if len(missing) > 0 && !sq.subset {
+		return nil, clusterStats{}, fmt.Errorf("run client (): %d of %d nodes did not answer (%s); add subset = true inside the parentheses to accept a partial answer", len(missing), len(answers), strings.Join(why, "; "))
 	}
 	res := prep.Merge(parts)
-	stats := clusterStats{nodes: len(parts), target: len(answers), missing: missing}
-	out := n.renderSQL(ctx, q, res, start, stats, opts, sx)
-	if len(missing) > 0 {
-		out.Notices = append(out.Notices, fmt.Sprintf("partial answer: no reply from %v", missing))
+	return res, clusterStats{nodes: len(parts), target: len(answers), missing: missing, times: times}, nil
+}
+
+// QueryCluster runs query the way `run client () sql DBMS "query"` does
+// (every live node hosting the table, merged here), with now() = now, and
+// returns the merged answer. This node must host the table. It is the entry
+// point of the cluster's SQL behaviour tests.
+func (n *Node) QueryCluster(ctx context.Context, dbms, query string, now time.Time) (*lsql.Result, error) {
+	table, err := lsql.TableOf(query)
+	if err != nil {
+		return nil, err
 	}
-	return out
+	var hosts []*member
+	for _, m := range n.livePeers() {
+		if m.hosts(dbms, table) {
+			hosts = append(hosts, m)
+		}
+	}
+	res, _, err := n.scatter(ctx, scatterQuery{dbms: dbms, query: query, table: table, hosts: hosts, maxTime: defaultMaxTime, now: now})
+	return res, err
+}
+
+// clusterPeriodAnchor returns, for a query with period(), the latest of the
+// anchors of this node and the hosts (nil without period()). Hosts that do
+// not answer are left out here; the query proper reports them.
+func (n *Node) clusterPeriodAnchor(ctx context.Context, dbms, query string, hosts []*member, start time.Time, maxTime time.Duration) (*lsql.PeriodAnchor, error) {
+	if !strings.Contains(strings.ToLower(query), "period") {
+		return nil, nil
+	}
+	a, has, err := lsql.PeriodLast(n.store, dbms, query, lsql.Options{Now: start})
+	if err != nil || !has {
+		return nil, err
+	}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, h := range hosts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := n.sys.Root.RequestFuture(actor.NewPID(h.address, CommandActorName),
+				&actorpb.PartialRequest{Dbms: dbms, Query: query, Now: start.UnixMicro(), PeriodProbe: true}, maxTime).Result()
+			rep, ok := res.(*actorpb.PartialReply)
+			if err != nil || !ok || rep.Error != "" || !rep.PeriodFound {
+				return
+			}
+			mu.Lock()
+			if !a.Found || rep.PeriodLast > a.Last {
+				a.Found, a.Last = true, rep.PeriodLast
+			}
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return &a, nil
 }
 
 func memberNames(ms []*member) []string {
@@ -285,4 +395,5 @@ func memberNames(ms []*member) []string {
 type clusterStats struct {
 	nodes, target int
 	missing       []string
+	times         []output.NodeTime
 }

@@ -78,18 +78,15 @@ func (n *Node) heartbeatLoop(ctx context.Context) {
 	}
 }
 
-// leave tells every seed that this node stops, so that they do not count it
+// leave tells every live peer that this node stops, so that they do not count it
 // as lost (waiting at most a second for their acknowledgements).
 func (n *Node) leave() {
 	var wg sync.WaitGroup
-	for _, seed := range n.cfg.Seeds {
-		if seed == n.cfg.ListenAddr {
-			continue
-		}
+	for _, m := range n.livePeers() {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, _ = n.sys.Root.RequestFuture(actor.NewPID(seed, CommandActorName), &actorpb.NodeLeave{Name: n.cfg.Name, Address: n.cfg.ListenAddr}, time.Second).Result()
+			_, _ = n.sys.Root.RequestFuture(actor.NewPID(m.address, CommandActorName), &actorpb.NodeLeave{Name: n.cfg.Name, Address: n.cfg.ListenAddr}, time.Second).Result()
 		}()
 	}
 	wg.Wait()

@@ -158,6 +158,9 @@ func New(cfg Config) (*Node, error) {
 // Name is the node's name.
 func (n *Node) Name() string { return n.cfg.Name }
 
+// Store is the node's tables, for tools and tests that load rows directly.
+func (n *Node) Store() *tables.Store { return n.store }
+
 // EmbeddedBroker returns the embedded broker's address, or "".
 func (n *Node) EmbeddedBroker() string {
 	if n.broker == nil {
@@ -178,9 +181,10 @@ func (n *Node) HTTPAddr() string {
 // loop.
 func (n *Node) Start(ctx context.Context) error {
 	bg, cancel := context.WithCancel(context.Background())
-	n.bgCancel, n.bgDone = cancel, make(chan struct{})
+	expired := make(chan struct{})
+	n.bgCancel, n.bgDone = cancel, expired
 	go func() {
-		defer close(n.bgDone)
+		defer close(expired)
 		n.expireLoop(bg, 30*time.Second)
 	}()
 	if n.cfg.ListenAddr != "" {
@@ -265,7 +269,9 @@ func (n *Node) Stop(ctx context.Context) error {
 	}
 	if n.remote != nil {
 		n.leave()
-		n.remote.Shutdown(true)
+		// Not graceful: a graceful stop waits (up to 10 s) for the peers to
+		// close their streams to this node. Every reply is sent already.
+		n.remote.Shutdown(false)
 	}
 	n.sys.Shutdown()
 	if n.broker != nil {

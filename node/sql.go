@@ -69,7 +69,7 @@ func (n *Node) renderSQL(ctx context.Context, q *command.SQL, res *lsql.Result, 
 	}
 	qr := output.QueryResult{Columns: res.Columns, Rows: res.Rows, Stats: output.QueryStats{
 		Count: int64(len(res.Rows)), Elapsed: time.Since(start), Nodes: cs.nodes, Target: cs.target, Missing: cs.missing,
-		RowsScanned: res.Scanned, ShowScanned: o.Stat,
+		RowsScanned: res.Scanned, ShowScanned: o.Stat, NodeTimes: cs.times,
 	}}
 	if strings.HasPrefix(o.Dest, "kafka@") {
 		return n.exportToKafka(ctx, strings.TrimPrefix(o.Dest, "kafka@"), o.Topic, qr, o.Stat, loc, res.Notices, sx)

@@ -514,8 +514,14 @@ type PartialRequest struct {
 	Now   int64                  `protobuf:"varint,3,opt,name=now,proto3" json:"now,omitempty"` // µs: now() as the asking node sees it
 	// since: only the rows of commits after commits_after, up to the table's
 	// current commit, which the reply returns (a since = last export).
-	Since         bool   `protobuf:"varint,4,opt,name=since,proto3" json:"since,omitempty"`
-	CommitsAfter  uint64 `protobuf:"varint,5,opt,name=commits_after,json=commitsAfter,proto3" json:"commits_after,omitempty"`
+	Since        bool   `protobuf:"varint,4,opt,name=since,proto3" json:"since,omitempty"`
+	CommitsAfter uint64 `protobuf:"varint,5,opt,name=commits_after,json=commitsAfter,proto3" json:"commits_after,omitempty"`
+	// period_probe asks only for the node's period() anchor (the latest time
+	// at or before period's date); period_set gives the cluster's anchor.
+	PeriodProbe   bool  `protobuf:"varint,6,opt,name=period_probe,json=periodProbe,proto3" json:"period_probe,omitempty"`
+	PeriodSet     bool  `protobuf:"varint,7,opt,name=period_set,json=periodSet,proto3" json:"period_set,omitempty"`
+	PeriodFound   bool  `protobuf:"varint,8,opt,name=period_found,json=periodFound,proto3" json:"period_found,omitempty"`
+	PeriodLast    int64 `protobuf:"varint,9,opt,name=period_last,json=periodLast,proto3" json:"period_last,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -581,6 +587,34 @@ func (x *PartialRequest) GetSince() bool {
 func (x *PartialRequest) GetCommitsAfter() uint64 {
 	if x != nil {
 		return x.CommitsAfter
+	}
+	return 0
+}
+
+func (x *PartialRequest) GetPeriodProbe() bool {
+	if x != nil {
+		return x.PeriodProbe
+	}
+	return false
+}
+
+func (x *PartialRequest) GetPeriodSet() bool {
+	if x != nil {
+		return x.PeriodSet
+	}
+	return false
+}
+
+func (x *PartialRequest) GetPeriodFound() bool {
+	if x != nil {
+		return x.PeriodFound
+	}
+	return false
+}
+
+func (x *PartialRequest) GetPeriodLast() int64 {
+	if x != nil {
+		return x.PeriodLast
 	}
 	return 0
 }
@@ -807,9 +841,12 @@ type PartialReply struct {
 	Scanned       int64                  `protobuf:"varint,4,opt,name=scanned,proto3" json:"scanned,omitempty"`
 	Groups        []*PartialGroup        `protobuf:"bytes,5,rep,name=groups,proto3" json:"groups,omitempty"`
 	Rows          []*PartialRow          `protobuf:"bytes,6,rep,name=rows,proto3" json:"rows,omitempty"`
-	Ncols         int32                  `protobuf:"varint,7,opt,name=ncols,proto3" json:"ncols,omitempty"`                                // columns of the table (for group first rows)
-	Nout          int32                  `protobuf:"varint,8,opt,name=nout,proto3" json:"nout,omitempty"`                                  // output columns
-	CommitsUpto   uint64                 `protobuf:"varint,9,opt,name=commits_upto,json=commitsUpto,proto3" json:"commits_upto,omitempty"` // with since: the last commit the answer covers
+	Ncols         int32                  `protobuf:"varint,7,opt,name=ncols,proto3" json:"ncols,omitempty"`                                 // columns of the table (for group first rows)
+	Nout          int32                  `protobuf:"varint,8,opt,name=nout,proto3" json:"nout,omitempty"`                                   // output columns
+	CommitsUpto   uint64                 `protobuf:"varint,9,opt,name=commits_upto,json=commitsUpto,proto3" json:"commits_upto,omitempty"`  // with since: the last commit the answer covers
+	ElapsedUs     int64                  `protobuf:"varint,10,opt,name=elapsed_us,json=elapsedUs,proto3" json:"elapsed_us,omitempty"`       // time the node spent on its share
+	PeriodFound   bool                   `protobuf:"varint,11,opt,name=period_found,json=periodFound,proto3" json:"period_found,omitempty"` // the answer to period_probe
+	PeriodLast    int64                  `protobuf:"varint,12,opt,name=period_last,json=periodLast,proto3" json:"period_last,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -907,6 +944,27 @@ func (x *PartialReply) GetCommitsUpto() uint64 {
 	return 0
 }
 
+func (x *PartialReply) GetElapsedUs() int64 {
+	if x != nil {
+		return x.ElapsedUs
+	}
+	return 0
+}
+
+func (x *PartialReply) GetPeriodFound() bool {
+	if x != nil {
+		return x.PeriodFound
+	}
+	return false
+}
+
+func (x *PartialReply) GetPeriodLast() int64 {
+	if x != nil {
+		return x.PeriodLast
+	}
+	return 0
+}
+
 var File_lakenode_proto protoreflect.FileDescriptor
 
 const file_lakenode_proto_rawDesc = "" +
@@ -942,13 +1000,19 @@ const file_lakenode_proto_rawDesc = "" +
 	"\rNodeInfoReply\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aaddress\x18\x02 \x01(\tR\aaddress\x12+\n" +
-	"\x06tables\x18\x03 \x03(\v2\x13.lakenode.TableInfoR\x06tables\"\x87\x01\n" +
+	"\x06tables\x18\x03 \x03(\v2\x13.lakenode.TableInfoR\x06tables\"\x8d\x02\n" +
 	"\x0ePartialRequest\x12\x12\n" +
 	"\x04dbms\x18\x01 \x01(\tR\x04dbms\x12\x14\n" +
 	"\x05query\x18\x02 \x01(\tR\x05query\x12\x10\n" +
 	"\x03now\x18\x03 \x01(\x03R\x03now\x12\x14\n" +
 	"\x05since\x18\x04 \x01(\bR\x05since\x12#\n" +
-	"\rcommits_after\x18\x05 \x01(\x04R\fcommitsAfter\"\x9d\x01\n" +
+	"\rcommits_after\x18\x05 \x01(\x04R\fcommitsAfter\x12!\n" +
+	"\fperiod_probe\x18\x06 \x01(\bR\vperiodProbe\x12\x1d\n" +
+	"\n" +
+	"period_set\x18\a \x01(\bR\tperiodSet\x12!\n" +
+	"\fperiod_found\x18\b \x01(\bR\vperiodFound\x12\x1f\n" +
+	"\vperiod_last\x18\t \x01(\x03R\n" +
+	"periodLast\"\x9d\x01\n" +
 	"\bAggState\x12\f\n" +
 	"\x01n\x18\x01 \x01(\x03R\x01n\x12\x13\n" +
 	"\x05sum_i\x18\x02 \x01(\x03R\x04sumI\x12\x13\n" +
@@ -965,7 +1029,7 @@ const file_lakenode_proto_rawDesc = "" +
 	"PartialRow\x12\x12\n" +
 	"\x04vals\x18\x01 \x01(\fR\x04vals\x12\x12\n" +
 	"\x04keys\x18\x02 \x01(\fR\x04keys\x12\x14\n" +
-	"\x05nkeys\x18\x03 \x01(\x05R\x05nkeys\"\x94\x02\n" +
+	"\x05nkeys\x18\x03 \x01(\x05R\x05nkeys\"\xf7\x02\n" +
 	"\fPartialReply\x12\x12\n" +
 	"\x04node\x18\x01 \x01(\tR\x04node\x12\x14\n" +
 	"\x05error\x18\x02 \x01(\tR\x05error\x12\x19\n" +
@@ -975,7 +1039,13 @@ const file_lakenode_proto_rawDesc = "" +
 	"\x04rows\x18\x06 \x03(\v2\x14.lakenode.PartialRowR\x04rows\x12\x14\n" +
 	"\x05ncols\x18\a \x01(\x05R\x05ncols\x12\x12\n" +
 	"\x04nout\x18\b \x01(\x05R\x04nout\x12!\n" +
-	"\fcommits_upto\x18\t \x01(\x04R\vcommitsUptoB-Z+github.com/lakenode/lakenode/actors/actorpbb\x06proto3"
+	"\fcommits_upto\x18\t \x01(\x04R\vcommitsUpto\x12\x1d\n" +
+	"\n" +
+	"elapsed_us\x18\n" +
+	" \x01(\x03R\telapsedUs\x12!\n" +
+	"\fperiod_found\x18\v \x01(\bR\vperiodFound\x12\x1f\n" +
+	"\vperiod_last\x18\f \x01(\x03R\n" +
+	"periodLastB-Z+github.com/lakenode/lakenode/actors/actorpbb\x06proto3"
 
 var (
 	file_lakenode_proto_rawDescOnce sync.Once

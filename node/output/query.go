@@ -18,6 +18,15 @@ type QueryStats struct {
 	Missing     []string // the nodes that did not answer
 	RowsScanned int64    // shown as "Rows Scanned" when ShowScanned
 	ShowScanned bool
+	// NodeTimes is the time each node spent on its share of a run client ()
+	// query (lakenode's "Node ms", shown with more than one node).
+	NodeTimes []NodeTime
+}
+
+// NodeTime is one node's time on its share of a query.
+type NodeTime struct {
+	Name    string
+	Elapsed time.Duration
 }
 
 // QueryResult is a query's answer to render.
@@ -48,6 +57,17 @@ func (s QueryStats) json() string {
 	}
 	if s.ShowScanned {
 		fmt.Fprintf(&b, `, "Rows Scanned": %d`, s.RowsScanned)
+	}
+	if len(s.NodeTimes) > 1 {
+		b.WriteString(`, "Node ms": {`)
+		for i, nt := range s.NodeTimes {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.Write(AppendJSON(nil, nt.Name))
+			fmt.Fprintf(&b, ": %.1f", float64(nt.Elapsed.Microseconds())/1000)
+		}
+		b.WriteString("}")
 	}
 	b.WriteString("}]}")
 	return b.String()

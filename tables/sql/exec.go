@@ -175,6 +175,9 @@ func (p *queryPlan) project(e *ectx) PartialRow {
 			r.Keys = append(r.Keys, k.fn(e))
 		}
 	}
+	if p.timeKeys {
+		r.Keys = append(r.Keys, e.row[p.table.TimeColumn])
+	}
 	return r
 }
 
@@ -252,6 +255,11 @@ func (p *queryPlan) merge(parts []*Partial) *Result {
 		for _, pt := range parts {
 			rows = append(rows, pt.Rows...)
 		}
+		if p.timeKeys && len(parts) > 1 {
+			// Rows without ORDER BY come in the table's time order, as one
+			// node's scan gives them.
+			slices.SortStableFunc(rows, func(a, b PartialRow) int { return compareNullsFirst(a.Keys[0], b.Keys[0]) })
+		}
 	}
 	if p.dist {
 		seen := map[string]bool{}
@@ -308,6 +316,11 @@ func Prepare(store *tables.Store, dbms, query string, opt Options) (*Prepared, e
 	p, rw, err := prepare(store, dbms, query, opt)
 	if err != nil {
 		return nil, err
+	}
+	// Partials of several nodes carry each row's time, so that the merge
+	// keeps a plain query's rows in time order.
+	if p.timeKeys = !p.agg && len(p.order) == 0; p.timeKeys {
+		p.used[p.table.TimeColumn] = true
 	}
 	return &Prepared{p: p, notices: rw.notices}, nil
 }

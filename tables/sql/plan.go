@@ -171,6 +171,9 @@ type queryPlan struct {
 	used    []bool
 	buckets bool // increments(): groups come out in bucket order
 	commits *CommitRange
+	// timeKeys: plain rows without ORDER BY carry their time as their
+	// only key (partials of several nodes, merged in time order).
+	timeKeys bool
 }
 
 // compiler turns AST expressions into evalFns for one table.
@@ -905,7 +908,7 @@ func plan(store *tables.Store, dbms, query string, rw rewritten, sel *sqlparser.
 	}
 	p := &queryPlan{query: query, table: t, dist: sel.Distinct, limit: -1}
 	if sel.Where != nil {
-		w, err := expandPeriod(store, query, t, sel.Where.Expr, opt.Now)
+		w, err := expandPeriod(store, query, t, sel.Where.Expr, opt)
 		if err != nil {
 			return nil, err
 		}
@@ -1103,14 +1106,15 @@ func decodeFirstKey(k string) schema.Value {
 // (as a conjunct) with `column > M - N unit and column <= M`, where M is the
 // latest time at or before date: the data of the N units up to the last
 // row. M comes from one seek on the time column.
-func expandPeriod(store *tables.Store, query string, t *schema.Table, e sqlparser.Expr, now time.Time) (sqlparser.Expr, error) {
+func expandPeriod(store *tables.Store, query string, t *schema.Table, e sqlparser.Expr, opt Options) (sqlparser.Expr, error) {
+	now := opt.Now
 	switch x := e.(type) {
 	case *sqlparser.AndExpr:
-		l, err := expandPeriod(store, query, t, x.Left, now)
+		l, err := expandPeriod(store, query, t, x.Left, opt)
 		if err != nil {
 			return nil, err
 		}
-		r, err := expandPeriod(store, query, t, x.Right, now)
+		r, err := expandPeriod(store, query, t, x.Right, opt)
 		if err != nil {
 			return nil, err
 		}
@@ -1152,9 +1156,19 @@ func expandPeriod(store *tables.Store, query string, t *schema.Table, e sqlparse
 		if !ok || date.IsNull() || containsColumn(x.Exprs[2]) {
 			return nil, perr("period: the date must be now() or a date")
 		}
-		last, found, err := store.LastTime(context.Background(), t, date.I+1)
-		if err != nil {
+		var last int64
+		var found bool
+		if a := opt.PeriodAnchor; a != nil {
+			// The latest time over every node, found by the asking node.
+			last, found = a.Last, a.Found
+		} else if last, found, err = store.LastTime(context.Background(), t, date.I+1); err != nil {
 			return nil, err
+		}
+		if opt.probe != nil {
+			opt.probe.has = true
+			if found && (!opt.probe.Found || last > opt.probe.Last) {
+				opt.probe.Found, opt.probe.Last = true, last
+			}
 		}
 		if !found {
 			// No row at or before the date: nothing matches.

@@ -46,6 +46,37 @@ type Options struct {
 	// Commits, when set, keeps only the rows of the commits it names
 	// (tsd_id, the table's commit sequence, in (After, UpTo]).
 	Commits *CommitRange
+	// PeriodAnchor, when set, is the time period() counts back from,
+	// instead of this store's latest time at or before period's date: the
+	// latest over every node of a cluster.
+	PeriodAnchor *PeriodAnchor
+
+	probe *periodProbe
+}
+
+// PeriodAnchor is the latest time (µs) at or before period()'s date; Found
+// is false when no row is that old.
+type PeriodAnchor struct {
+	Found bool
+	Last  int64
+}
+
+type periodProbe struct {
+	PeriodAnchor
+	has bool
+}
+
+// PeriodLast returns the anchor period() has on this store for query: the
+// latest time of the table at or before period's date. has is false for a
+// query without period(). A cluster takes the latest of the nodes' anchors
+// and passes it back as Options.PeriodAnchor.
+func PeriodLast(store *tables.Store, dbms, query string, opt Options) (a PeriodAnchor, has bool, err error) {
+	pr := &periodProbe{}
+	opt.probe, opt.PeriodAnchor = pr, nil
+	if _, _, err := prepare(store, dbms, query, opt); err != nil {
+		return PeriodAnchor{}, false, err
+	}
+	return pr.PeriodAnchor, pr.has, nil
 }
 
 // CommitRange is a range of a table's commit sequence numbers: After
