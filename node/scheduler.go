@@ -150,8 +150,17 @@ func (n *Node) schedule(r *command.Schedule) Result {
 	if _, dup := s.tasks[r.Name]; dup {
 		return failf("schedule: a task named %q already exists in scheduler %d", r.Name, r.Scheduler)
 	}
-	s.tasks[r.Name] = &task{name: r.Name, every: r.Every, command: r.Task, next: time.Now().Add(r.Every)}
-	return text(fmt.Sprintf("task %q scheduled every %v in scheduler %d", r.Name, r.Every, r.Scheduler))
+	now := time.Now()
+	next := now.Add(r.Every)
+	if r.Start != "" {
+		start, err := command.ParseStart(r.Start, now)
+		if err != nil {
+			return fail(err)
+		}
+		next = command.FirstRun(start, r.Every, now)
+	}
+	s.tasks[r.Name] = &task{name: r.Name, every: r.Every, command: r.Task, next: next}
+	return text(fmt.Sprintf("task %q scheduled every %v in scheduler %d, first run at %s", r.Name, r.Every, r.Scheduler, next.UTC().Format(time.DateTime)))
 }
 
 func (n *Node) taskControl(ctx context.Context, r *command.TaskControl) Result {
@@ -173,6 +182,15 @@ func (n *Node) taskControl(ctx context.Context, r *command.TaskControl) Result {
 		t.next = time.Now().Add(t.every)
 	case "remove":
 		delete(s.tasks, r.Name)
+	case "init":
+		start, err := command.ParseStart(r.Start, time.Now())
+		if err != nil {
+			s.mu.Unlock()
+			return fail(err)
+		}
+		t.next = start
+		s.mu.Unlock()
+		return text(fmt.Sprintf("task %q: next run at %s", r.Name, start.UTC().Format(time.DateTime)))
 	case "run":
 		s.mu.Unlock()
 		n.runTask(ctx, s, t, time.Now())

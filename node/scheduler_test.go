@@ -1,6 +1,8 @@
 package node
 
 import (
+	"context"
+	"strings"
 	"testing"
 	"time"
 )
@@ -12,5 +14,60 @@ func TestExpandWindow(t *testing.T) {
 	want := `sql d "select count(*) from t where timestamp >= '2026-11-25 11:55:00.000000' and timestamp < '2026-11-25 12:00:00.000000'"`
 	if got != want {
 		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+}
+
+// TestScheduleStart checks start = now() (runs at once), a start in the
+// future (waits) and task init (moves the next run).
+func TestScheduleStart(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.DataDir = t.TempDir()
+	n, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = n.Stop(context.Background()) }()
+	run := func(cmd string) string {
+		t.Helper()
+		res := n.Execute(context.Background(), cmd, ExecOptions{})
+		if res.Err != nil {
+			t.Fatalf("%s: %v", cmd, res.Err)
+		}
+		return res.Text
+	}
+	run("run scheduler 1")
+	run(`schedule time = 1 hour and start = now() and name = "now" task get version`)
+	out := run(`schedule time = 1 hour and start = +1d and name = "later" task get version`)
+	tomorrow := time.Now().UTC().AddDate(0, 0, 1).Format("2006-01-02")
+	if !strings.Contains(out, "first run at "+tomorrow) {
+		t.Fatalf("schedule with start = +1d: %s", out)
+	}
+	runs := func(name string) int64 {
+		s, _ := n.scheduler(1)
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.tasks[name].runs
+	}
+	waitRuns := func(name string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for runs(name) == 0 {
+			if time.Now().After(deadline) {
+				t.Fatalf("task %q did not run", name)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	waitRuns("now")
+	if runs("later") != 0 {
+		t.Fatal("a task starting tomorrow ran")
+	}
+	run(`task init where name = "later" and start = now()`)
+	waitRuns("later")
+	if res := n.Execute(context.Background(), `task init where name = "nope" and start = now()`, ExecOptions{}); res.Err == nil {
+		t.Fatal("task init of a missing task succeeded")
 	}
 }
