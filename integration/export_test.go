@@ -100,13 +100,28 @@ func TestNodesFindEachOther(t *testing.T) {
 		body := a.mustExec("get nodes")
 		return strings.Contains(body, "node-b") && strings.Contains(body, "alive")
 	}, "node-a to see node-b")
-	if body := bn.mustExec("get nodes where format = json"); !strings.Contains(body, `"name": "node-a"`) {
-		t.Fatalf("node-b does not see node-a: %s", body)
-	}
+	waitFor(t, 30*time.Second, func() bool {
+		return strings.Contains(bn.mustExec("get nodes where format = json"), `"name": "node-a"`)
+	}, "node-b to see node-a")
 	// Members can be named in run client.
 	if r := a.exec("run client (node-b) get version"); r.Status != http.StatusOK || !strings.Contains(r.Body, "[From Node node-b]") {
 		t.Fatalf("run client (node-b): %d %s", r.Status, r.Body)
 	}
+	// A third node that names only node-a as its seed finds node-b through
+	// it, and node-b finds it.
+	c := startNodeAt(t, "node-c", t.TempDir(), freeAddr(t), "--seeds", la)
+	waitFor(t, 30*time.Second, func() bool {
+		return strings.Contains(c.mustExec("get nodes"), "node-b") && strings.Contains(bn.mustExec("get nodes"), "node-c")
+	}, "node-c and node-b to find each other through node-a")
+	if r := c.exec("run client (node-b) get version"); r.Status != http.StatusOK || !strings.Contains(r.Body, "[From Node node-b]") {
+		t.Fatalf("run client (node-b) from node-c: %d %s", r.Status, r.Body)
+	}
+	// A clean stop is a leave, not a loss.
+	c.stop()
+	waitFor(t, 30*time.Second, func() bool {
+		r := a.exec("get nodes")
+		return !strings.Contains(r.Body, "node-c") && len(r.Notices) == 0
+	}, "node-c to leave node-a's list without being reported lost")
 	bn.kill()
 	waitFor(t, 30*time.Second, func() bool { return !strings.Contains(a.mustExec("get nodes"), "node-b") }, "node-b to disappear")
 	a.stop()

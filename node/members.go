@@ -35,10 +35,40 @@ type member struct {
 type members struct {
 	mu    sync.Mutex
 	peers map[string]*member // by address
+	// known are the addresses pinged every heartbeat: the seeds, the nodes
+	// that pinged this one, and the peers the others reported.
+	known map[string]bool
+}
+
+// learn adds an address to the ones this node pings.
+func (n *Node) learn(addr string) {
+	if addr == "" || addr == n.cfg.ListenAddr {
+		return
+	}
+	n.members.mu.Lock()
+	if n.members.known != nil {
+		n.members.known[addr] = true
+	}
+	n.members.mu.Unlock()
+}
+
+// forget drops a peer that left cleanly. Seeds stay known, so that they are
+// found again when they restart; others come back by pinging this node or
+// through another peer.
+func (n *Node) forget(addr string) {
+	n.members.mu.Lock()
+	delete(n.members.peers, addr)
+	if !slices.Contains(n.cfg.Seeds, addr) {
+		delete(n.members.known, addr)
+	}
+	n.members.mu.Unlock()
 }
 
 func (n *Node) nodeInfo() *actorpb.NodeInfoReply {
 	rep := &actorpb.NodeInfoReply{Name: n.cfg.Name, Address: n.cfg.ListenAddr}
+	for _, m := range n.livePeers() {
+		rep.Peers = append(rep.Peers, m.address)
+	}
 	for _, t := range n.store.Tables() {
 		st := n.store.Stats(t)
 		rep.Tables = append(rep.Tables, &actorpb.TableInfo{Dbms: t.DBMS, Table: t.Name, Rows: st.Rows, MinTime: st.MinTime, MaxTime: st.MaxTime, HasTime: st.HasTime})
@@ -46,20 +76,25 @@ func (n *Node) nodeInfo() *actorpb.NodeInfoReply {
 	return rep
 }
 
-// heartbeatLoop asks every seed for its node info until ctx ends.
+// heartbeatLoop asks every known address (the seeds and the peers learned
+// since) for its node info until ctx ends. Each reply also lists the peers
+// that node knows, so a node that names one seed finds the whole cluster.
 func (n *Node) heartbeatLoop(ctx context.Context) {
 	tick := time.NewTicker(heartbeatEvery)
 	defer tick.Stop()
 	for {
+		n.members.mu.Lock()
+		targets := make([]string, 0, len(n.members.known))
+		for a := range n.members.known {
+			targets = append(targets, a)
+		}
+		n.members.mu.Unlock()
 		var wg sync.WaitGroup
-		for _, seed := range n.cfg.Seeds {
-			if seed == n.cfg.ListenAddr {
-				continue
-			}
+		for _, addr := range targets {
 			wg.Add(1)
-			go func(addr string) {
+			go func() {
 				defer wg.Done()
-				res, err := n.sys.Root.RequestFuture(actor.NewPID(addr, CommandActorName), &actorpb.NodeInfoRequest{From: n.cfg.Name}, heartbeatEvery).Result()
+				res, err := n.sys.Root.RequestFuture(actor.NewPID(addr, CommandActorName), &actorpb.NodeInfoRequest{From: n.cfg.Name, FromAddress: n.cfg.ListenAddr}, heartbeatEvery).Result()
 				rep, ok := res.(*actorpb.NodeInfoReply)
 				if err != nil || !ok {
 					return
@@ -67,7 +102,10 @@ func (n *Node) heartbeatLoop(ctx context.Context) {
 				n.members.mu.Lock()
 				n.members.peers[addr] = &member{name: rep.Name, address: addr, tables: rep.Tables, lastSeen: time.Now()}
 				n.members.mu.Unlock()
-			}(seed)
+				for _, p := range rep.Peers {
+					n.learn(p)
+				}
+			}()
 		}
 		wg.Wait()
 		select {

@@ -204,6 +204,7 @@ func (n *Node) Start(ctx context.Context) error {
 		}
 		if port == 0 {
 			port = probe.Addr().(*net.TCPAddr).Port
+			n.cfg.ListenAddr = net.JoinHostPort(host, strconv.Itoa(port))
 		}
 		_ = probe.Close()
 		n.remote = remote.NewRemote(n.sys, remote.Configure(host, port))
@@ -211,17 +212,23 @@ func (n *Node) Start(ctx context.Context) error {
 		if err := n.startCommandActor(); err != nil {
 			return fmt.Errorf("starting the command actor: %w", err)
 		}
-		if len(n.cfg.Seeds) > 0 {
-			n.members.peers = map[string]*member{}
-			done := make(chan struct{})
-			prev := n.bgDone
-			go func() {
-				n.heartbeatLoop(bg)
-				<-prev
-				close(done)
-			}()
-			n.bgDone = done
+		// Membership: heartbeats to the seeds and the peers learned since.
+		n.members.mu.Lock()
+		n.members.peers, n.members.known = map[string]*member{}, map[string]bool{}
+		for _, s := range n.cfg.Seeds {
+			if s != n.cfg.ListenAddr {
+				n.members.known[s] = true
+			}
 		}
+		n.members.mu.Unlock()
+		done := make(chan struct{})
+		prev := n.bgDone
+		go func() {
+			n.heartbeatLoop(bg)
+			<-prev
+			close(done)
+		}()
+		n.bgDone = done
 	}
 	if n.cfg.HTTPAddr != "" {
 		ln, err := net.Listen("tcp", n.cfg.HTTPAddr)

@@ -40,11 +40,10 @@ func (a *commandActor) Receive(ctx actor.Context) {
 	case *actorpb.CompleteRequest:
 		ctx.Respond(&actorpb.CompleteReply{Names: a.n.CompleteNames(m.Prefix)})
 	case *actorpb.NodeInfoRequest:
+		a.n.learn(m.FromAddress)
 		ctx.Respond(a.n.nodeInfo())
 	case *actorpb.NodeLeave:
-		a.n.members.mu.Lock()
-		delete(a.n.members.peers, m.Address)
-		a.n.members.mu.Unlock()
+		a.n.forget(m.Address)
 		ctx.Respond(&actorpb.NodeLeave{})
 	case *actorpb.PartialRequest:
 		sender, sys := ctx.Sender(), ctx.ActorSystem()

@@ -264,7 +264,8 @@ func (x *CompleteReply) GetNames() []string {
 // the seed-list membership).
 type NodeInfoRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	From          string                 `protobuf:"bytes,1,opt,name=from,proto3" json:"from,omitempty"` // the asking node's name
+	From          string                 `protobuf:"bytes,1,opt,name=from,proto3" json:"from,omitempty"`                                  // the asking node's name
+	FromAddress   string                 `protobuf:"bytes,2,opt,name=from_address,json=fromAddress,proto3" json:"from_address,omitempty"` // its --listen address: the asked node learns it
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -302,6 +303,13 @@ func (*NodeInfoRequest) Descriptor() ([]byte, []int) {
 func (x *NodeInfoRequest) GetFrom() string {
 	if x != nil {
 		return x.From
+	}
+	return ""
+}
+
+func (x *NodeInfoRequest) GetFromAddress() string {
+	if x != nil {
+		return x.FromAddress
 	}
 	return ""
 }
@@ -451,6 +459,7 @@ type NodeInfoReply struct {
 	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	Address       string                 `protobuf:"bytes,2,opt,name=address,proto3" json:"address,omitempty"`
 	Tables        []*TableInfo           `protobuf:"bytes,3,rep,name=tables,proto3" json:"tables,omitempty"`
+	Peers         []string               `protobuf:"bytes,4,rep,name=peers,proto3" json:"peers,omitempty"` // the --listen addresses of the live peers it knows
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -502,6 +511,13 @@ func (x *NodeInfoReply) GetAddress() string {
 func (x *NodeInfoReply) GetTables() []*TableInfo {
 	if x != nil {
 		return x.Tables
+	}
+	return nil
+}
+
+func (x *NodeInfoReply) GetPeers() []string {
+	if x != nil {
+		return x.Peers
 	}
 	return nil
 }
@@ -984,9 +1000,10 @@ const file_lakenode_proto_rawDesc = "" +
 	"\x0fCompleteRequest\x12\x16\n" +
 	"\x06prefix\x18\x01 \x01(\tR\x06prefix\"%\n" +
 	"\rCompleteReply\x12\x14\n" +
-	"\x05names\x18\x01 \x03(\tR\x05names\"%\n" +
+	"\x05names\x18\x01 \x03(\tR\x05names\"H\n" +
 	"\x0fNodeInfoRequest\x12\x12\n" +
-	"\x04from\x18\x01 \x01(\tR\x04from\"\x9a\x01\n" +
+	"\x04from\x18\x01 \x01(\tR\x04from\x12!\n" +
+	"\ffrom_address\x18\x02 \x01(\tR\vfromAddress\"\x9a\x01\n" +
 	"\tTableInfo\x12\x12\n" +
 	"\x04dbms\x18\x01 \x01(\tR\x04dbms\x12\x14\n" +
 	"\x05table\x18\x02 \x01(\tR\x05table\x12\x12\n" +
@@ -996,11 +1013,12 @@ const file_lakenode_proto_rawDesc = "" +
 	"\bhas_time\x18\x06 \x01(\bR\ahasTime\"9\n" +
 	"\tNodeLeave\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
-	"\aaddress\x18\x02 \x01(\tR\aaddress\"j\n" +
+	"\aaddress\x18\x02 \x01(\tR\aaddress\"\x80\x01\n" +
 	"\rNodeInfoReply\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aaddress\x18\x02 \x01(\tR\aaddress\x12+\n" +
-	"\x06tables\x18\x03 \x03(\v2\x13.lakenode.TableInfoR\x06tables\"\x8d\x02\n" +
+	"\x06tables\x18\x03 \x03(\v2\x13.lakenode.TableInfoR\x06tables\x12\x14\n" +
+	"\x05peers\x18\x04 \x03(\tR\x05peers\"\x8d\x02\n" +
 	"\x0ePartialRequest\x12\x12\n" +
 	"\x04dbms\x18\x01 \x01(\tR\x04dbms\x12\x14\n" +
 	"\x05query\x18\x02 \x01(\tR\x05query\x12\x10\n" +
