@@ -205,8 +205,13 @@ func (n *Node) clusterQuery(ctx context.Context, rc *command.RunClient, q *comma
 	res, stats, err := n.scatter(ctx, scatterQuery{dbms: q.DBMS, query: q.Query, table: table, hosts: hosts, lost: lost, subset: rc.Subset, maxTime: maxTime, now: start, sx: sx})
 	if err != nil {
 		var se *lsql.Error
-		if errors.As(err, &se) {
+		switch {
+		case errors.As(err, &se):
 			return fail(&sqlError{err: se, line: q})
+		case ctx.Err() != nil:
+			return failf("query canceled")
+		case errors.Is(err, context.DeadlineExceeded):
+			return failf("run client (): this node's share ran longer than %v (max_time or timeout)", maxTime)
 		}
 		return fail(err)
 	}
