@@ -122,12 +122,21 @@ func NewExportProducer(ctx context.Context, brokers []string, topic string, logg
 // SendAll produces values to topic (no key) and returns once every one is
 // acknowledged, with the first error if any.
 func (p *Producer) SendAll(ctx context.Context, topic string, values [][]byte) error {
+	if err := produceAll(ctx, p.cl, topic, values, nil); err != nil {
+		return fmt.Errorf("kafka: producing to %s: %w", topic, err)
+	}
+	return nil
+}
+
+// produceAll produces values to topic (no key, the given headers on each)
+// and waits until every one is acknowledged; it returns the first error.
+func produceAll(ctx context.Context, cl *kgo.Client, topic string, values [][]byte, headers []kgo.RecordHeader) error {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var first error
 	for _, v := range values {
 		wg.Add(1)
-		p.cl.Produce(ctx, &kgo.Record{Topic: topic, Value: v}, func(_ *kgo.Record, err error) {
+		cl.Produce(ctx, &kgo.Record{Topic: topic, Value: v, Headers: headers}, func(_ *kgo.Record, err error) {
 			if err != nil {
 				mu.Lock()
 				if first == nil {
@@ -139,8 +148,5 @@ func (p *Producer) SendAll(ctx context.Context, topic string, values [][]byte) e
 		})
 	}
 	wg.Wait()
-	if first != nil {
-		return fmt.Errorf("kafka: producing to %s: %w", topic, first)
-	}
-	return nil
+	return first
 }

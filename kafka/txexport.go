@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -279,24 +278,7 @@ func (x *TxnExporter) Send(ctx context.Context, values [][]byte, commits Commits
 	if err := x.cl.BeginTransaction(); err != nil {
 		return fmt.Errorf("kafka: beginning a transaction on %s: %w", x.brokers, err)
 	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var first error
-	for _, v := range values {
-		wg.Add(1)
-		x.cl.Produce(ctx, &kgo.Record{Topic: x.topic, Value: v, Headers: hdrs}, func(_ *kgo.Record, err error) {
-			if err != nil {
-				mu.Lock()
-				if first == nil {
-					first = err
-				}
-				mu.Unlock()
-			}
-			wg.Done()
-		})
-	}
-	wg.Wait()
-	if first != nil {
+	if first := produceAll(ctx, x.cl, x.topic, values, hdrs); first != nil {
 		actx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		_ = x.cl.EndTransaction(actx, kgo.TryAbort)

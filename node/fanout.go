@@ -149,19 +149,7 @@ func (n *Node) clusterQuery(ctx context.Context, rc *command.RunClient, q *comma
 		}
 		return fail(err)
 	}
-	var hosts, lost []*member
-	for _, m := range n.livePeers() {
-		if m.hosts(q.DBMS, table) {
-			hosts = append(hosts, m)
-		}
-	}
-	// Nodes that hosted the table and stopped answering without leaving:
-	// their rows are unavailable, and the answer says so.
-	for _, m := range n.lostPeers() {
-		if m.hosts(q.DBMS, table) {
-			lost = append(lost, m)
-		}
-	}
+	hosts, lost := n.tableHosts(q.DBMS, table)
 	_, local := n.store.Table(q.DBMS, table)
 	if !local {
 		if len(hosts) == 0 {
@@ -342,13 +330,8 @@ func (n *Node) QueryCluster(ctx context.Context, dbms, query string, now time.Ti
 	if err != nil {
 		return nil, err
 	}
-	var hosts []*member
-	for _, m := range n.livePeers() {
-		if m.hosts(dbms, table) {
-			hosts = append(hosts, m)
-		}
-	}
-	res, _, err := n.scatter(ctx, scatterQuery{dbms: dbms, query: query, table: table, hosts: hosts, maxTime: defaultMaxTime, now: now})
+	hosts, lost := n.tableHosts(dbms, table)
+	res, _, err := n.scatter(ctx, scatterQuery{dbms: dbms, query: query, table: table, hosts: hosts, lost: lost, maxTime: defaultMaxTime, now: now})
 	return res, err
 }
 
@@ -387,6 +370,23 @@ func (n *Node) clusterPeriodAnchor(ctx context.Context, dbms, query string, host
 		return nil, err
 	}
 	return &a, nil
+}
+
+// tableHosts returns the live peers hosting dbms.table, and the lost ones
+// (stopped answering without leaving): their rows are unavailable, and the
+// answer says so.
+func (n *Node) tableHosts(dbms, table string) (hosts, lost []*member) {
+	for _, m := range n.livePeers() {
+		if m.hosts(dbms, table) {
+			hosts = append(hosts, m)
+		}
+	}
+	for _, m := range n.lostPeers() {
+		if m.hosts(dbms, table) {
+			lost = append(lost, m)
+		}
+	}
+	return hosts, lost
 }
 
 func memberNames(ms []*member) []string {
