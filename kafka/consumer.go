@@ -102,6 +102,9 @@ type Consumer struct {
 	// commitNow wakes the committer after a mark: offsets go to the group
 	// as soon as the data is durable, one commit in flight at a time.
 	commitNow chan struct{}
+	// commitMu serialises the committer with the commit on revoke: a commit
+	// queued behind the revoke's must not write older offsets after it.
+	commitMu sync.Mutex
 }
 
 // NewConsumer creates the clients; nothing is fetched until Run.
@@ -239,7 +242,10 @@ func (c *Consumer) committer(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-c.commitNow:
-			if err := c.cl.CommitMarkedOffsets(ctx); err != nil && ctx.Err() == nil && !errors.Is(err, kgo.ErrClientClosed) {
+			c.commitMu.Lock()
+			err := c.cl.CommitMarkedOffsets(ctx)
+			c.commitMu.Unlock()
+			if err != nil && ctx.Err() == nil && !errors.Is(err, kgo.ErrClientClosed) {
 				c.cfg.Logger.Debug("committing offsets", "group", c.cfg.Group, "err", err)
 			}
 		}
@@ -420,6 +426,8 @@ func (c *Consumer) adjust(ctx context.Context, offsets map[string]map[int32]kgo.
 
 func (c *Consumer) onRevoked(ctx context.Context, cl *kgo.Client, revoked map[string][]int32) {
 	c.cfg.Handler.Revoked(ctx, flatten(revoked))
+	c.commitMu.Lock()
+	defer c.commitMu.Unlock()
 	if err := cl.CommitMarkedOffsets(ctx); err != nil && !errors.Is(err, kgo.ErrClientClosed) {
 		c.cfg.Logger.Warn("committing offsets on revoke", "err", err)
 	}

@@ -103,9 +103,9 @@ func (x *TxnExporter) LastCommits(ctx context.Context) (Commits, error) {
 	if td.Err != nil {
 		return nil, fmt.Errorf("kafka: topic %s: %w", x.topic, td.Err)
 	}
-	ends, err := adm.ListCommittedOffsets(ctx, x.topic)
+	ends, err := x.stableEnds(ctx, adm)
 	if err != nil {
-		return nil, fmt.Errorf("kafka: last stable offsets of %s: %w", x.topic, err)
+		return nil, err
 	}
 	starts, err := adm.ListStartOffsets(ctx, x.topic)
 	if err != nil {
@@ -139,16 +139,64 @@ func (x *TxnExporter) LastCommits(ctx context.Context) (Commits, error) {
 	return out, nil
 }
 
+// stableWait bounds how long LastCommits waits for other producers' open
+// transactions on the topic.
+const stableWait = 90 * time.Second
+
+// stableEnds waits until each partition's last stable offset reaches the
+// high watermark seen now, and returns the last stable offsets. Another
+// producer's open transaction holds the last stable offset back; records of
+// this job committed after its start would be missed, and their rows sent
+// twice, if the read stopped there.
+func (x *TxnExporter) stableEnds(ctx context.Context, adm *kadm.Client) (kadm.ListedOffsets, error) {
+	hw, err := adm.ListEndOffsets(ctx, x.topic)
+	if err != nil {
+		return nil, fmt.Errorf("kafka: end offsets of %s: %w", x.topic, err)
+	}
+	deadline := time.Now().Add(stableWait)
+	for {
+		lso, err := adm.ListCommittedOffsets(ctx, x.topic)
+		if err != nil {
+			return nil, fmt.Errorf("kafka: last stable offsets of %s: %w", x.topic, err)
+		}
+		behind := -1
+		hw.Each(func(o kadm.ListedOffset) {
+			if l, ok := lso.Lookup(o.Topic, o.Partition); o.Err == nil && (!ok || l.Offset < o.Offset) {
+				behind = int(o.Partition)
+			}
+		})
+		if behind < 0 {
+			return lso, nil
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("kafka: partition %d of %s has had an open transaction of another producer for %v; the export's position cannot be read until it ends (try again)", behind, x.topic, stableWait)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
 // scan reads partition p from offset from to end (read_committed) and returns
 // the commit vector of the job's last record there.
 func (x *TxnExporter) scan(ctx context.Context, td kadm.TopicDetail, leader int32, p int32, from, end int64) (Commits, bool, error) {
 	var last Commits
 	found := false
+	var bad error
 	err := readCommitted(ctx, x.cl, td, leader, p, from, end, func(r *kgo.Record) {
-		if c, ok := x.recordCommits(r); ok {
+		c, ok, cerr := x.recordCommits(r)
+		if cerr != nil && bad == nil {
+			bad = fmt.Errorf("kafka: %s/%d offset %d: %w", td.Topic, p, r.Offset, cerr)
+		}
+		if ok {
 			last, found = c, true
 		}
 	})
+	if err == nil {
+		err = bad
+	}
 	return last, found, err
 }
 
@@ -245,7 +293,7 @@ func ReadCommitted(ctx context.Context, brokers []string, topic string) ([]*kgo.
 	return out, nil
 }
 
-func (x *TxnExporter) recordCommits(r *kgo.Record) (Commits, bool) {
+func (x *TxnExporter) recordCommits(r *kgo.Record) (Commits, bool, error) {
 	var job, vec []byte
 	for _, h := range r.Headers {
 		switch h.Key {
@@ -256,19 +304,21 @@ func (x *TxnExporter) recordCommits(r *kgo.Record) (Commits, bool) {
 		}
 	}
 	if string(job) != x.job || vec == nil {
-		return nil, false
+		return nil, false, nil
 	}
 	var c Commits
 	if err := json.Unmarshal(vec, &c); err != nil {
-		return nil, false
+		// Falling back to an older vector would send rows twice.
+		return nil, false, fmt.Errorf("unreadable %s header of export %s: %w", HeaderExportCommits, x.job, err)
 	}
-	return c, true
+	return c, true, nil
 }
 
 // Send produces values (no key) in one transaction whose records carry the
 // job and commits headers, and returns once the transaction is committed.
-// On any error the transaction is aborted: none of the values is visible
-// to read_committed consumers.
+// On an error while producing the transaction is aborted: none of the values
+// is visible to read_committed consumers. On an error from the commit itself
+// the outcome is unknown; the next run's LastCommits tells.
 func (x *TxnExporter) Send(ctx context.Context, values [][]byte, commits Commits) error {
 	vec, err := json.Marshal(commits)
 	if err != nil {
@@ -285,7 +335,12 @@ func (x *TxnExporter) Send(ctx context.Context, values [][]byte, commits Commits
 		return fmt.Errorf("kafka: producing to %s: %w", x.topic, first)
 	}
 	if err := x.cl.EndTransaction(ctx, kgo.TryCommit); err != nil {
-		return fmt.Errorf("kafka: committing the transaction to %s: %w", x.topic, err)
+		// The commit may or may not have happened; aborting settles the
+		// producer, and the next run reads back which.
+		actx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_ = x.cl.EndTransaction(actx, kgo.TryAbort)
+		return fmt.Errorf("kafka: committing the transaction to %s (whether it was committed is unknown until the next run reads the topic back): %w", x.topic, err)
 	}
 	return nil
 }

@@ -156,3 +156,52 @@ func TestTxnExporterFindsOldVector(t *testing.T) {
 		t.Fatalf("commits %v, err %v", got, err)
 	}
 }
+
+// TestTxnExporterWaitsForOtherTransactions: another job's transaction open
+// on the partition holds the last stable offset before this job's newest
+// committed records; LastCommits must wait for it rather than return an
+// older vector.
+func TestTxnExporterWaitsForOtherTransactions(t *testing.T) {
+	const topic = "shared"
+	brokers := newCluster(t, topic, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	other, err := NewTxnExporter(ctx, brokers, topic, "other", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if _, err := other.LastCommits(ctx); err != nil {
+		t.Fatal(err)
+	}
+	x, err := NewTxnExporter(ctx, brokers, topic, "mine", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := x.LastCommits(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.cl.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	if err := produceAll(ctx, other.cl, topic, values(0, 5), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := x.Send(ctx, values(100, 3), Commits{"n": 5}); err != nil {
+		t.Fatal(err)
+	}
+	x.Close()
+	// The other job commits a moment later, while the next run reads back.
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		_ = other.cl.EndTransaction(ctx, kgo.TryCommit)
+	}()
+	x2, err := NewTxnExporter(ctx, brokers, topic, "mine", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x2.Close()
+	if got, err := x2.LastCommits(ctx); err != nil || !maps.Equal(got, Commits{"n": 5}) {
+		t.Fatalf("commits %v, err %v; want map[n:5]", got, err)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -86,11 +87,14 @@ func DefaultName(listen string) string {
 
 // Node is one running lakenode node.
 type Node struct {
-	cfg     Config
-	log     *slog.Logger
-	store   *tables.Store
-	sys     *actor.ActorSystem
-	remote  *remote.Remote
+	cfg    Config
+	log    *slog.Logger
+	store  *tables.Store
+	sys    *actor.ActorSystem
+	remote *remote.Remote
+	// leaving is set when the node stops: it no longer answers heartbeats,
+	// so that a reply in flight cannot bring it back after its NodeLeave.
+	leaving atomic.Bool
 	catalog *actors.Catalog
 	root    *actor.PID
 	broker  *kafka.EmbeddedBroker
@@ -275,6 +279,7 @@ func (n *Node) Stop(ctx context.Context) error {
 		errs = append(errs, err)
 	}
 	if n.remote != nil {
+		n.leaving.Store(true)
 		n.leave()
 		// Not graceful: a graceful stop waits (up to 10 s) for the peers to
 		// close their streams to this node. Every reply is sent already.

@@ -40,8 +40,10 @@ func (a *commandActor) Receive(ctx actor.Context) {
 	case *actorpb.CompleteRequest:
 		ctx.Respond(&actorpb.CompleteReply{Names: a.n.CompleteNames(m.Prefix)})
 	case *actorpb.NodeInfoRequest:
-		a.n.learn(m.FromAddress)
-		ctx.Respond(a.n.nodeInfo())
+		if !a.n.leaving.Load() {
+			a.n.learn(m.FromAddress)
+			ctx.Respond(a.n.nodeInfo())
+		}
 	case *actorpb.NodeLeave:
 		a.n.forget(m.Address)
 		ctx.Respond(&actorpb.NodeLeave{})

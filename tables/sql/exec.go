@@ -144,7 +144,7 @@ func (p *queryPlan) partial(ctx context.Context, store *tables.Store) (*Partial,
 	}
 	if err := it.Err(); err != nil {
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("%w: %v", errCanceled, ctx.Err())
+			return nil, fmt.Errorf("%w: %w", errCanceled, ctx.Err())
 		}
 		return nil, err
 	}

@@ -1022,6 +1022,11 @@ func plan(store *tables.Store, dbms, query string, rw rewritten, sel *sqlparser.
 	p.agg = c.hasAgg || sel.GroupBy != nil || p.buckets
 	p.used = c.used
 	if opt.Commits != nil {
+		if sel.Limit != nil {
+			// The run covers every commit up to the vector: rows past the
+			// limit would never be sent.
+			return nil, &Error{Query: query, Pos: findWord(query, "limit"), Msg: "since = last sends every new row: LIMIT and OFFSET are not allowed"}
+		}
 		p.commits = opt.Commits
 		p.used[schema.NumSystemColumns-1] = true // tsd_id
 	}

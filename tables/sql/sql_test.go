@@ -218,4 +218,7 @@ func TestCommitRange(t *testing.T) {
 	if got := render(res); got != "v\n5\n6\n7\n8\n" {
 		t.Errorf("rows of commit 3:\n%s", got)
 	}
+	if _, err := lsql.Query(context.Background(), s, "d", "select v from t limit 2", lsql.Options{Now: now, Commits: &lsql.CommitRange{UpTo: 3}}); err == nil || !strings.Contains(err.Error(), "LIMIT and OFFSET are not allowed") {
+		t.Errorf("LIMIT with a commit range: %v", err)
+	}
 }
