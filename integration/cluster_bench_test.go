@@ -97,13 +97,7 @@ func BenchmarkScatterGather(b *testing.B) {
 	addrs := []string{freeAddr(b), freeAddr(b), freeAddr(b)}
 	var nodes []*nodeProc
 	for i, a := range addrs {
-		var seeds []string
-		for j, o := range addrs {
-			if j != i {
-				seeds = append(seeds, o)
-			}
-		}
-		nodes = append(nodes, startNodeWith(b, fmt.Sprintf("sg-%d", i), dirs[i], a, "", "--seeds", strings.Join(seeds, ",")))
+		nodes = append(nodes, startNodeWith(b, fmt.Sprintf("sg-%d", i), dirs[i], a, "", "--seeds", otherAddrs(addrs, i)))
 	}
 	one := startNode(b, "sg-single", single, "")
 	waitFor(b, 60*time.Second, func() bool { return strings.Count(nodes[0].mustExec("get nodes"), "bench.ping_sensor") == 3 }, "the three nodes to know each other's tables")

@@ -139,13 +139,7 @@ func TestSharedTopicAcrossNodes(t *testing.T) {
 	addrs := []string{freeAddr(t), freeAddr(t), freeAddr(t)}
 	var nodes []*nodeProc
 	for i, a := range addrs {
-		var seeds []string
-		for j, o := range addrs {
-			if j != i {
-				seeds = append(seeds, o)
-			}
-		}
-		nodes = append(nodes, startNodeWith(t, fmt.Sprintf("fleet-%d", i), t.TempDir(), a, consumer, "--seeds", strings.Join(seeds, ",")))
+		nodes = append(nodes, startNodeWith(t, fmt.Sprintf("fleet-%d", i), t.TempDir(), a, consumer, "--seeds", otherAddrs(addrs, i)))
 	}
 	// The group shares the 4 partitions among the three nodes.
 	waitFor(t, 90*time.Second, func() bool {

@@ -56,6 +56,18 @@ type nodeProc struct {
 	done    chan error
 }
 
+// otherAddrs is the --seeds value of node i of a cluster: every other
+// node's --listen address.
+func otherAddrs(addrs []string, i int) string {
+	var seeds []string
+	for j, o := range addrs {
+		if j != i {
+			seeds = append(seeds, o)
+		}
+	}
+	return strings.Join(seeds, ",")
+}
+
 // startNode starts a node serving on random ports with the script's
 // commands run at start-up, and waits until its REST port answers.
 func startNode(t testing.TB, name, dataDir, script string, args ...string) *nodeProc {
