@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/lakenode/lakenode/actors"
 	"github.com/lakenode/lakenode/kafka"
+	"github.com/lakenode/lakenode/node/confine"
 	"github.com/lakenode/lakenode/tables"
 )
 
@@ -29,6 +31,14 @@ import (
 type Config struct {
 	// DataDir holds the node's Pebble DB. Default ./lakenode-data.
 	DataDir string
+	// FilesDir is the only directory that commands write files to
+	// (`dest = file and file = NAME`); names are taken relative to it and
+	// may not leave it. Default DataDir/files, made on first use.
+	FilesDir string
+	// SecretsDir is the only directory that commands read key material
+	// from (`tls_ca = FILE`, ...); no command writes it. Default
+	// DataDir/secrets.
+	SecretsDir string
 	// Name is unique in a cluster. Default <hostname>-<listen port>.
 	Name string
 	// HTTPAddr is EdgeLake's REST command port plus /metrics and /healthz;
@@ -98,6 +108,8 @@ type Node struct {
 	catalog *actors.Catalog
 	root    *actor.PID
 	broker  *kafka.EmbeddedBroker
+	files   confine.Dir // where commands write files
+	secrets confine.Dir // where commands read key material
 	http    *http.Server
 	httpLn  net.Listener
 	started time.Time
@@ -131,7 +143,11 @@ func New(cfg Config) (*Node, error) {
 	if cfg.Name == "" {
 		cfg.Name = DefaultName(cfg.ListenAddr)
 	}
-	n := &Node{cfg: cfg, log: cfg.Logger, vars: map[string]string{}, dbms: map[string]string{}, exports: map[int]string{}, errLog: newErrorLog(200), started: time.Now()}
+	files, secrets, err := fileDirs(cfg)
+	if err != nil {
+		return nil, err
+	}
+	n := &Node{cfg: cfg, files: files, secrets: secrets, log: cfg.Logger, vars: map[string]string{}, dbms: map[string]string{}, exports: map[int]string{}, errLog: newErrorLog(200), started: time.Now()}
 	store, err := tables.Open(cfg.DataDir, tables.WithLogger(cfg.Logger), tables.WithNodeName(cfg.Name))
 	if err != nil {
 		return nil, fmt.Errorf("opening data dir %s: %w", cfg.DataDir, err)
@@ -157,6 +173,33 @@ func New(cfg Config) (*Node, error) {
 		n.broker = b
 	}
 	return n, nil
+}
+
+// fileDirs resolves the files and secrets directories: defaults under the
+// data dir, never the data dir itself or one that holds it, and not
+// overlapping each other.
+func fileDirs(cfg Config) (files, secrets confine.Dir, err error) {
+	files = confine.Dir{Path: cfg.FilesDir, Flag: "--files-dir", Create: true}
+	if files.Path == "" {
+		files.Path = filepath.Join(cfg.DataDir, "files")
+	}
+	secrets = confine.Dir{Path: cfg.SecretsDir, Flag: "--secrets-dir"}
+	if secrets.Path == "" {
+		secrets.Path = filepath.Join(cfg.DataDir, "secrets")
+	}
+	for _, d := range []confine.Dir{files, secrets} {
+		in, err := confine.Within(cfg.DataDir, d.Path)
+		if err != nil {
+			return files, secrets, err
+		}
+		if in {
+			return files, secrets, fmt.Errorf("%s %s holds the data dir %s: give it a directory of its own", d.Flag, d.Path, cfg.DataDir)
+		}
+	}
+	if err := confine.Overlap(files, secrets); err != nil {
+		return files, secrets, err
+	}
+	return files, secrets, nil
 }
 
 // Name is the node's name.

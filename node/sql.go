@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -81,10 +80,10 @@ func (n *Node) renderSQL(ctx context.Context, q *command.SQL, res *lsql.Result, 
 	}
 	out := Result{Text: buf.String(), JSON: o.Format != "table", Notices: res.Notices}
 	if o.Dest == "file" {
-		if err := os.WriteFile(o.File, buf.Bytes(), 0o644); err != nil {
+		if err := n.files.WriteFile(o.File, buf.Bytes()); err != nil {
 			return failf("dest = file: %v", err)
 		}
-		out.Text = fmt.Sprintf("%d rows written to %s", len(res.Rows), o.File)
+		out.Text = fmt.Sprintf("%d rows written to %s", len(res.Rows), n.files.Display(o.File))
 		out.JSON = false
 	}
 	return out

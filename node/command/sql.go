@@ -167,7 +167,7 @@ func applySQLOptions(o *SQLOptions, kvs []kv, line string) error {
 		}
 	}
 	if o.Dest == "file" && o.File == "" {
-		return errAt(line, len(line), "dest = file needs file = PATH")
+		return errAt(line, len(line), "dest = file needs file = NAME (a file under the node's --files-dir)")
 	}
 	if strings.HasPrefix(o.Dest, "kafka@") && o.Topic == "" {
 		return errAt(line, len(line), "dest = kafka@HOST:PORT needs topic = NAME")
