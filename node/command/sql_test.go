@@ -133,7 +133,7 @@ var sqlErrorCases = []errCase{
 	{`sql d dest = dbms "select 1"`, statusWrongValue, "The value 'dbms' is not allowed for the key 'dest'", "dbms \""},
 	{`sql d dest = kafka@nohost and topic = t "select 1"`, statusWrongValue, "The value 'kafka@nohost' is not allowed for the key 'dest'", "kafka@"},
 	{`sql d dest = kafka@h:1 "select 1"`, statusStructure, "dest = kafka@HOST:PORT needs topic = NAME", ""},
-	{`sql d dest = file "select 1"`, statusStructure, "dest = file needs file = NAME", ""},
+	{`sql d dest = file "select 1"`, statusStructure, "dest = file needs file = NAME (a file under the node's --files-dir)", ""},
 	{`sql d max_time = forever "select 1"`, statusWrongValue, "The value 'forever' is not allowed for the key 'max_time'", "forever"},
 	{`sql d include = (t2) "select 1"`, statusUnsupported, "the sql option include", "include"},
 	{`sql d extend = (@ip) "select 1"`, statusUnsupported, "the sql option extend", "extend"},
