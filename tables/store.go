@@ -514,10 +514,46 @@ func (s *Store) DropTable(dbms, name string) error {
 	mu.Lock()
 	defer mu.Unlock()
 	b := s.db.NewBatch()
+	defer func() { _ = b.Close() }()
 	_ = b.DeleteRange(tablePrefix(t.ID), tableEnd(t.ID), nil)
 	_ = b.DeleteRange(binary.BigEndian.AppendUint32([]byte{prefixOffset, '/'}, t.ID), binary.BigEndian.AppendUint32([]byte{prefixOffset, '/'}, t.ID+1), nil)
 	_ = b.Delete(statsKey(t.ID), nil)
 	_ = b.Delete(catalogKey(dbms, name), nil)
+
+	// The partitions that fed only this table forget their positions, so
+	// that consuming them again re-creates it from the start; the rejected
+	// messages they left in the error table go too, or a new run would
+	// skip them as already stored.
+	only := s.onlyFeeds(t.ID)
+	for sp := range only {
+		_ = b.Delete(lwmKey(sp.src, sp.partition), nil)
+	}
+	errT, hasErrs := s.Table(ErrorsDBMS, ErrorsTable)
+	var errStats tableStats
+	if hasErrs && len(only) > 0 && errT.ID != t.ID {
+		emu := s.applyMutex(errT.ID)
+		emu.Lock()
+		defer emu.Unlock()
+		n, err := s.deleteRowsFrom(b, errT.ID, only)
+		if err != nil {
+			return fmt.Errorf("dropping %s: %w", t.FullName(), err)
+		}
+		for sp := range only {
+			_ = b.Delete(offsetKey(errT.ID, sp.src, sp.partition), nil)
+		}
+		s.mu.RLock()
+		if p := s.stats[errT.ID]; p != nil {
+			errStats = *p
+		}
+		s.mu.RUnlock()
+		errStats.rows -= n
+		if errStats.rows <= 0 {
+			errStats.rows, errStats.hasTime = 0, false
+		}
+		_ = b.Set(statsKey(errT.ID), errStats.encode(), nil)
+	} else {
+		hasErrs = false
+	}
 	if err := b.Commit(pebble.Sync); err != nil {
 		return fmt.Errorf("dropping %s: %w", t.FullName(), err)
 	}
@@ -526,12 +562,66 @@ func (s *Store) DropTable(dbms, name string) error {
 	delete(s.byID, t.ID)
 	delete(s.stats, t.ID)
 	for k := range s.offsets {
-		if k.table == t.ID {
+		_, fed := only[lwmK{k.src, k.partition}]
+		if k.table == t.ID || (hasErrs && k.table == errT.ID && fed) {
 			delete(s.offsets, k)
 		}
 	}
+	for sp := range only {
+		delete(s.lwms, sp)
+	}
+	if hasErrs {
+		s.stats[errT.ID] = &errStats
+	}
 	s.mu.Unlock()
 	return nil
+}
+
+// onlyFeeds returns the partitions that fed table id and no other table
+// (the error table aside).
+func (s *Store) onlyFeeds(id uint32) map[lwmK]struct{} {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var errID uint32
+	if et, ok := s.tables[ErrorsDBMS+"."+ErrorsTable]; ok {
+		errID = et.ID
+	}
+	only := map[lwmK]struct{}{}
+	for k := range s.offsets {
+		if k.table == id {
+			only[lwmK{k.src, k.partition}] = struct{}{}
+		}
+	}
+	for k := range s.offsets {
+		if k.table != id && (errID == 0 || k.table != errID) {
+			delete(only, lwmK{k.src, k.partition})
+		}
+	}
+	return only
+}
+
+// deleteRowsFrom adds to b the deletion of every row of table id that came
+// from one of the partitions, and returns how many there are.
+func (s *Store) deleteRowsFrom(b *pebble.Batch, id uint32, parts map[lwmK]struct{}) (int64, error) {
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: tablePrefix(id), UpperBound: tableEnd(id)})
+	if err != nil {
+		return 0, err
+	}
+	defer func() { _ = it.Close() }()
+	var n int64
+	for it.First(); it.Valid(); it.Next() {
+		k, err := decodeRowKey(it.Key())
+		if err != nil {
+			return 0, err
+		}
+		if _, ok := parts[lwmK{k.src, k.partition}]; ok {
+			if err := b.Delete(it.Key(), nil); err != nil {
+				return 0, err
+			}
+			n++
+		}
+	}
+	return n, it.Error()
 }
 
 // SetRetention sets how long a table keeps rows (0: forever), durably.
