@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -23,8 +22,13 @@ import (
 // each other, then the shell on node 0; Ctrl-D, `exit` or `cluster down`
 // stops them all.
 func runCluster(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	const usage = "usage: lakenode cluster up --nodes N [--base-port P] [--data-dir DIR] [--kafka-embedded HOST:PORT]\n       (lakenode cluster up --help lists the flags)"
+	if len(args) == 1 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help") {
+		fmt.Fprintln(stdout, usage)
+		return 0
+	}
 	if len(args) == 0 || args[0] != "up" {
-		fmt.Fprintln(stderr, "usage: lakenode cluster up --nodes N [--base-port P] [--data-dir DIR] [--kafka-embedded HOST:PORT]")
+		fmt.Fprintln(stderr, usage)
 		return 2
 	}
 	fs := flag.NewFlagSet("lakenode cluster up", flag.ContinueOnError)
@@ -33,10 +37,9 @@ func runCluster(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	base := fs.Int("base-port", 32048, "node i listens on P+2i and serves HTTP on P+2i+1")
 	dir := fs.String("data-dir", "./lakenode-cluster", "node i keeps its data in DIR/node-i and its log in DIR/node-i.log")
 	embedded := fs.String("kafka-embedded", "", "run an embedded Kafka-protocol broker on node 0 at HOST:PORT")
-	if err := fs.Parse(args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
+	if help, err := parse(fs, args[1:], stdout, stderr); help {
+		return 0
+	} else if err != nil {
 		return 2
 	}
 	if *nodes < 1 {

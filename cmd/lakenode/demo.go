@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -38,10 +37,9 @@ func runDemo(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	rate := fs.Int("rate", 200, "sample messages per second")
 	httpAddr := fs.String("http", node.DefaultHTTPAddr, "REST command port")
 	dataDir := fs.String("data-dir", "", "data directory (default: a temporary one, removed at exit)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
+	if help, err := parse(fs, args, stdout, stderr); help {
+		return 0
+	} else if err != nil {
 		return 2
 	}
 	dir := *dataDir
