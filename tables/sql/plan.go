@@ -902,7 +902,11 @@ func plan(store *tables.Store, dbms, query string, rw rewritten, sel *sqlparser.
 			}
 		}
 		if len(cands) == 0 {
-			return nil, &Error{Query: query, Pos: findWord(query, tn.Name.String()), Msg: fmt.Sprintf("unknown table '%s': dbms %s has no tables", tn.Name.String(), dbms)}
+			msg := fmt.Sprintf("unknown table '%s': dbms %s has no tables", tn.Name.String(), dbms)
+			if c := schema.Closest(dbms, store.DBMSs()); c != "" {
+				msg += fmt.Sprintf("; did you mean %s?", c)
+			}
+			return nil, &Error{Query: query, Pos: findWord(query, tn.Name.String()), Msg: msg}
 		}
 		return nil, nameError(query, "table", tn.Name.String(), cands)
 	}

@@ -133,6 +133,9 @@ func TestErrors(t *testing.T) {
 	if _, err := lsql.Query(context.Background(), s, "nodb", "select 1 from t", lsql.Options{}); err == nil || !strings.Contains(err.Error(), "has no tables") {
 		t.Errorf("unknown dbms: %v", err)
 	}
+	if _, err := lsql.Query(context.Background(), s, "lsl_dem", "select 1 from ping_sensor", lsql.Options{}); err == nil || !strings.Contains(err.Error(), "dbms lsl_dem has no tables; did you mean lsl_demo?") {
+		t.Errorf("misspelled dbms: %v", err)
+	}
 }
 
 func TestCancel(t *testing.T) {
