@@ -52,7 +52,7 @@ func TestHelp(t *testing.T) {
 		has   []string
 	}{
 		{"get msg client", []string{"get msg client — ", "Usage:   get msg client [where id = N", "Example: get msg client where detailed = true"}},
-		{"  SQL ", []string{"Usage:   sql DBMS", "Example: sql lsl_demo"}},
+		{"  SQL ", []string{"Usage:   sql DBMS", "Example: sql litsanleandro"}},
 		{"run streamer", []string{"accepted and ignored: lakenode streams rows straight to its tables"}},
 		{"get", []string{"get processes — ", "get operator — ", "get rows count — "}},
 	}
