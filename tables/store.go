@@ -102,6 +102,7 @@ type Store struct {
 	nextSrc  uint32
 	closed   bool
 	applyMus map[uint32]*sync.Mutex
+	mem      *memBytes // per table, bytes not yet flushed (estimate)
 }
 
 type offKey struct {
@@ -233,13 +234,15 @@ func Open(dir string, opts ...Option) (*Store, error) {
 		CompactionConcurrencyRange:  func() (int, int) { return 1, 2 },
 		Logger:                      pebbleLogger{o.logger},
 	}
+	mem := newMemBytes()
+	popts.EventListener = mem.listener()
 	db, err := pebble.Open(dir, popts)
 	if err != nil {
 		_ = lock.Close()
 		return nil, fmt.Errorf("opening the database in %s: %w", dir, err)
 	}
 	s := &Store{
-		db: db, lock: lock, dir: dir, node: o.node,
+		db: db, lock: lock, dir: dir, node: o.node, mem: mem,
 		tables: map[string]*schema.Table{}, byID: map[uint32]*schema.Table{}, stats: map[uint32]*tableStats{},
 		offsets: map[offKey]int64{}, lwms: map[lwmK]int64{}, sources: map[string]uint32{},
 		nextID: 1, nextSrc: 1, applyMus: map[uint32]*sync.Mutex{},
@@ -561,6 +564,7 @@ func (s *Store) DropTable(dbms, name string) error {
 	delete(s.tables, t.FullName())
 	delete(s.byID, t.ID)
 	delete(s.stats, t.ID)
+	s.mem.forget(t.ID)
 	for k := range s.offsets {
 		_, fed := only[lwmK{k.src, k.partition}]
 		if k.table == t.ID || (hasErrs && k.table == errT.ID && fed) {
@@ -869,6 +873,7 @@ func (s *Store) Apply(t *schema.Table, feeds []Feed) (ApplyResult, error) {
 	if err := b.Commit(pebble.Sync); err != nil {
 		return ApplyResult{}, fmt.Errorf("committing %d rows to %s: %w", res.Rows, t.FullName(), err)
 	}
+	s.mem.add(t.ID, uint64(b.Len()))
 	s.mu.Lock()
 	if _, live := s.byID[t.ID]; live {
 		s.stats[t.ID] = &st
@@ -885,7 +890,7 @@ type TableStats struct {
 	Rows             int64
 	MinTime, MaxTime int64 // µs, of the time column
 	HasTime          bool
-	DiskBytes        uint64
+	DiskBytes        uint64 // in sstables, plus an estimate of what the memtables hold
 	Seq              uint64
 	LastCommit       time.Time
 }
@@ -906,6 +911,7 @@ func (s *Store) Stats(t *schema.Table) TableStats {
 	if n, err := s.db.EstimateDiskUsage(tablePrefix(t.ID), tableEnd(t.ID)); err == nil {
 		out.DiskBytes = n
 	}
+	out.DiskBytes += s.mem.unflushed(t.ID)
 	return out
 }
 
