@@ -251,9 +251,10 @@ func (a *consumerActor) Receive(ctx actor.Context) {
 			go func() {
 				c, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 				defer cancel()
+				at := time.Now()
 				hw, err := client.HighWatermarks(c, topics...)
 				if err == nil {
-					b.setHighWatermarks(hw)
+					b.setHighWatermarks(hw, at)
 				}
 				sys.Root.Send(self, &brokerHealth{err: err})
 			}()
@@ -677,13 +678,24 @@ func (b *bridge) counters() []PartitionCounters {
 	return out
 }
 
-func (b *bridge) setHighWatermarks(hw map[kafka.TopicPartition]int64) {
+func (b *bridge) setHighWatermarks(hw map[kafka.TopicPartition]int64, at time.Time) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for tp, pi := range b.parts {
 		if v, ok := hw[tp]; ok {
-			pi.stats.setHighWatermark(v)
+			pi.stats.setHighWatermark(v, at)
 		}
+	}
+}
+
+// HighWatermark records the high watermark a fetch response carried.
+func (b *bridge) HighWatermark(tp kafka.TopicPartition, hw int64) {
+	at := time.Now()
+	b.mu.Lock()
+	pi := b.parts[tp]
+	b.mu.Unlock()
+	if pi != nil {
+		pi.stats.setHighWatermark(hw, at)
 	}
 }
 

@@ -227,3 +227,21 @@ func TestLatencyPercentiles(t *testing.T) {
 		t.Fatal("lag without a high watermark")
 	}
 }
+
+// TestHighWatermarkFreshest: a periodic read sent before a fetch response
+// arrived cannot overwrite the fetch's newer watermark, and a stored
+// offset above the watermark shows as negative lag, not 0.
+func TestHighWatermarkFreshest(t *testing.T) {
+	s := newPartitionStats("t", 0)
+	t0 := time.Now()
+	s.setHighWatermark(500, t0.Add(time.Second)) // a fetch response
+	s.setHighWatermark(400, t0)                  // a slower periodic read sent earlier
+	s.setLowWater(500)
+	if c := s.Snapshot(); c.HighWatermark != 500 || c.Lag() != 0 {
+		t.Fatalf("high watermark %d, lag %d; want 500, 0", c.HighWatermark, c.Lag())
+	}
+	s.setHighWatermark(250, t0.Add(2*time.Second)) // the topic was re-created
+	if c := s.Snapshot(); c.Lag() != -250 {
+		t.Fatalf("lag %d with the stored offset above the watermark, want -250", c.Lag())
+	}
+}

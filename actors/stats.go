@@ -18,6 +18,7 @@ type PartitionStats struct {
 	// ring of recent produce-to-visible latencies, in ms
 	lat  [latencyWindow]int32
 	nlat int
+	hwAt time.Time // when the recorded high watermark was read
 }
 
 // PartitionCounters is a snapshot of a partition's counters.
@@ -25,7 +26,7 @@ type PartitionCounters struct {
 	Topic         string
 	Partition     int32
 	LowWater      int64 // next offset not yet durable in every table; -1 unknown
-	HighWatermark int64 // set by the consumer's periodic refresh; -1 unknown
+	HighWatermark int64 // from fetch responses and a periodic read; -1 unknown
 	Messages      int64
 	Rows          int64
 	Errors        int64
@@ -87,9 +88,15 @@ func (s *PartitionStats) setLowWater(lwm int64) {
 	s.mu.Unlock()
 }
 
-func (s *PartitionStats) setHighWatermark(hw int64) {
+// setHighWatermark records a high watermark read at time at (when the read
+// was sent, or when a fetch response arrived); a read older than the one
+// recorded is ignored, so a slow periodic read cannot overwrite what a
+// fetch just saw.
+func (s *PartitionStats) setHighWatermark(hw int64, at time.Time) {
 	s.mu.Lock()
-	s.c.HighWatermark = hw
+	if !at.Before(s.hwAt) {
+		s.c.HighWatermark, s.hwAt = hw, at
+	}
 	s.mu.Unlock()
 }
 
@@ -125,10 +132,12 @@ func (s *PartitionStats) Snapshot() PartitionCounters {
 	return c
 }
 
-// Lag is the high watermark minus the low-water mark, when both are known.
+// Lag is the high watermark minus the low-water mark when both are known,
+// else -1. It is not clamped: a stored offset above a fresh high watermark
+// means the topic changed under the node, and shows.
 func (c PartitionCounters) Lag() int64 {
 	if c.HighWatermark < 0 || c.LowWater < 0 {
 		return -1
 	}
-	return max(c.HighWatermark-c.LowWater, 0)
+	return c.HighWatermark - c.LowWater
 }

@@ -68,6 +68,9 @@ type ConsumerHandler interface {
 	// FetchError reports a broker or fetch error (nil when fetching works
 	// again), for status displays. Errors are retried by the client.
 	FetchError(err error)
+	// HighWatermark reports a partition's high watermark from a fetch
+	// response, fresher than a periodic read.
+	HighWatermark(tp TopicPartition, hw int64)
 }
 
 // ConsumerConfig configures a Consumer. Brokers, Group, Topics and Handler
@@ -194,6 +197,9 @@ func (c *Consumer) Run(ctx context.Context) error {
 			c.cfg.Handler.FetchError(nil)
 		}
 		fetches.EachPartition(func(p kgo.FetchTopicPartition) {
+			if p.Err == nil && p.HighWatermark >= 0 {
+				c.cfg.Handler.HighWatermark(TopicPartition{p.Topic, p.Partition}, p.HighWatermark)
+			}
 			if len(p.Records) == 0 {
 				return
 			}
