@@ -73,6 +73,23 @@ func TestSeedConsumer(t *testing.T) {
 	}
 	kafkatest.Produce(t, b, topic, vals...)
 	waitFor(t, 30*time.Second, func() bool { return n.rowCount("lsl_demo", "ping_sensor") == total }, "%d rows", total)
+	// The watermarks come from the fetch responses: a stored offset is
+	// never above its partition's high watermark.
+	var subs []struct {
+		Partitions []struct {
+			Partition     int   `json:"partition"`
+			StoredOffset  int64 `json:"stored_offset"`
+			HighWatermark int64 `json:"high_watermark"`
+		} `json:"partitions"`
+	}
+	if err := json.Unmarshal([]byte(n.mustExec("get msg client where format = json")), &subs); err != nil || len(subs) != 1 {
+		t.Fatalf("get msg client as JSON: %v (%d subscriptions)", err, len(subs))
+	}
+	for _, p := range subs[0].Partitions {
+		if p.StoredOffset > p.HighWatermark {
+			t.Errorf("partition %d: stored offset %d above the high watermark %d", p.Partition, p.StoredOffset, p.HighWatermark)
+		}
+	}
 
 	cols := n.mustExec("get columns where dbms = lsl_demo and table = ping_sensor")
 	for _, want := range []string{"row_id", "insert_timestamp", "tsd_name", "tsd_id", "timestamp", "value"} {
