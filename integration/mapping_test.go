@@ -45,6 +45,9 @@ func TestNewUserMessages(t *testing.T) {
 	if body := n.mustExec("get msg client where format = json"); !strings.Contains(body, `"utf8_repaired": 1`) {
 		t.Errorf("the repaired message is not counted:\n%s", body)
 	}
+	if body := n.mustExec("get msg client"); !strings.Contains(body, "Messages stored with invalid UTF-8 replaced by U+FFFD: 1") {
+		t.Errorf("get msg client does not show the repaired message:\n%s", body)
+	}
 
 	for s, strict := range map[string]bool{`{"a":"\udcff"}`: false, `{"a":"\ud83c"}`: false, `{"a":"\ud83c\udf89 \\udcff"}`: true} {
 		if err := strictJSON(s); (err == nil) != strict {
