@@ -75,20 +75,21 @@ func (r *Reject) clip() *Reject {
 	return r
 }
 
-// ClipText cuts s to at most max bytes on a UTF-8 boundary; a cut text ends
+// ClipText cuts s to at most limit bytes on a UTF-8 boundary; a cut text ends
 // in "...".
-func ClipText(s string, max int) string {
-	if len(s) <= max {
+func ClipText(s string, limit int) string {
+	if len(s) <= limit {
 		return s
 	}
-	if max < 3 {
-		return s[:max]
+	dots := "..."
+	if limit < len(dots) {
+		dots = ""
 	}
-	n := max - 3
+	n := max(limit-len(dots), 0)
 	for n > 0 && !utf8.RuneStart(s[n]) {
 		n--
 	}
-	return s[:n] + "..."
+	return s[:n] + dots
 }
 
 // Row is one mapped row.

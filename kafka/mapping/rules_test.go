@@ -213,6 +213,8 @@ func TestClipText(t *testing.T) {
 		{"abcdefghijk", 10, "abcdefg..."},
 		{"ééééé", 8, "éé..."},
 		{"abc", 2, "ab"},
+		{"éa", 1, ""},
+		{"abc", 0, ""},
 	}
 	for _, c := range cases {
 		if got := ClipText(c.in, c.max); got != c.want {
