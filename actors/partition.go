@@ -123,7 +123,7 @@ func (p *partitionCore) process(recs []kafka.Record) ([]builtBatch, []rejected) 
 			for _, row := range rows {
 				t, err := p.resolve(row.DBMS, row.Table)
 				if err != nil {
-					reason, detail = "table_error", err.Error()
+					reason, detail = "table_error", mapping.ClipText(err.Error(), mapping.MaxReasonBytes-len("table_error: "))
 					break
 				}
 				targets = append(targets, t)
@@ -166,6 +166,9 @@ func (p *partitionCore) process(recs []kafka.Record) ([]builtBatch, []rejected) 
 			add(t, tables.Record{Offset: rec.Offset, Elem: int32(row.Elem), Values: vals}, stamp)
 		}
 		p.stats.accept(len(rows))
+		if p.ev.Repaired() > 0 {
+			p.stats.repaired()
+		}
 		end = rec.Offset + 1
 	}
 	if end < 0 {

@@ -31,6 +31,7 @@ type PartitionCounters struct {
 	Rows          int64
 	Errors        int64
 	ErrorsBy      map[string]int64
+	UTF8Repaired  int64 // messages stored with invalid UTF-8 replaced by U+FFFD
 	LastMessage   time.Time
 	LastError     time.Time
 	LastErrorText string
@@ -54,6 +55,12 @@ func (s *PartitionStats) message(now time.Time) {
 func (s *PartitionStats) accept(rows int) {
 	s.mu.Lock()
 	s.c.Rows += int64(rows)
+	s.mu.Unlock()
+}
+
+func (s *PartitionStats) repaired() {
+	s.mu.Lock()
+	s.c.UTF8Repaired++
 	s.mu.Unlock()
 }
 

@@ -266,7 +266,7 @@ func (n *Node) getMsgClient(g *command.Get, opts ExecOptions) Result {
 				Set("stored_offset", p.LowWater).Set("high_watermark", p.HighWatermark).Set("lag", p.Lag()).
 				Set("messages", p.Messages).Set("rows", p.Rows).Set("errors", p.Errors).
 				Set("p50_ms", p.P50.Milliseconds()).Set("p99_ms", p.P99.Milliseconds()).Set("paused", p.Paused).Set("stopped", p.Stopped).
-				Set("rejected", reasonsObject(p.ErrorsBy)))
+				Set("rejected", reasonsObject(p.ErrorsBy)).Set("utf8_repaired", p.UTF8Repaired))
 		}
 		o.Set("partitions", parts)
 		objs = append(objs, o)
@@ -305,6 +305,13 @@ func (n *Node) getMsgClient(g *command.Get, opts ExecOptions) Result {
 		b.WriteString(tt.String())
 		if reasons := rejectTable(c.Status.Partitions); len(reasons.Rows) > 0 {
 			b.WriteString(reasons.String())
+		}
+		var repaired int64
+		for _, p := range c.Status.Partitions {
+			repaired += p.UTF8Repaired
+		}
+		if repaired > 0 {
+			fmt.Fprintf(&b, "     \n     Messages stored with invalid UTF-8 replaced by U+FFFD: %d\n", repaired)
 		}
 		if detailed || len(c.Status.Partitions) > 0 {
 			pt := output.Table{Title: "     \n     Partitions:", Indent: "     ",

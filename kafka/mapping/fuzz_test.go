@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"testing"
+	"unicode/utf8"
 
 	"github.com/lakenode/lakenode/kafka/spec"
 	"github.com/lakenode/lakenode/tables/schema"
@@ -11,6 +12,7 @@ func FuzzMap(f *testing.F) {
 	for _, s := range []string{
 		`{"timestamp":"2026-01-01T10:00:00Z","value":42}`, `[{"value":1},{"value":"2"}]`, `{"readings":[{"value":1}]}`,
 		`{"meta":{"company":"x","machine":"y","sn":1},"readings":[]}`, `null`, `[]`, `{"value":1e400}`, `{"timestamp":-1e30}`,
+		`{'value': 1}`, "{\"value\":\"\xff\",\"readings\":[{\"value\":\"a\xc3\"}]}", `{"readings":[{"value":null}],"value":""}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -34,13 +36,19 @@ func FuzzMap(f *testing.F) {
 			if rej != nil && len(rows) != 0 {
 				t.Fatalf("rows and a reject for %q", msg)
 			}
+			if rej != nil && (len(rej.Error()) > MaxReasonBytes || !utf8.ValidString(rej.Error())) {
+				t.Fatalf("reason %q for %q", rej.Error(), msg)
+			}
 			for _, r := range rows {
-				if len(r.Values) != len(m.Columns()) || r.DBMS == "" || r.Table == "" {
+				if len(r.Values) != len(m.Columns()) || r.DBMS == "" || r.Table == "" || !utf8.ValidString(r.DBMS) || !utf8.ValidString(r.Table) {
 					t.Fatalf("bad row %+v for %q", r, msg)
 				}
 				for i, v := range r.Values {
 					if !v.IsNull() && v.Type != m.Columns()[i].Type {
 						t.Fatalf("column %d has type %v, declared %v", i, v.Type, m.Columns()[i].Type)
+					}
+					if v.Type == schema.TypeString && !utf8.ValidString(v.S) {
+						t.Fatalf("column %d is not UTF-8: %q", i, v.S)
 					}
 				}
 			}

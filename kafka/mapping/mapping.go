@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/valyala/fastjson"
 
@@ -61,6 +62,35 @@ type Reject struct {
 }
 
 func (r *Reject) Error() string { return r.Reason.String() + ": " + r.Detail }
+
+// MaxReasonBytes caps a rejection's text, Reject.Error(): the raw message is
+// kept beside it for detail, so the reason stays short enough to read in
+// counters, logs and `get msg client`.
+const MaxReasonBytes = 300
+
+// clip cuts r.Detail so that r.Error() is at most MaxReasonBytes, on a
+// UTF-8 boundary, ending in "...".
+func (r *Reject) clip() *Reject {
+	r.Detail = ClipText(r.Detail, MaxReasonBytes-len(r.Reason.String())-2)
+	return r
+}
+
+// ClipText cuts s to at most limit bytes on a UTF-8 boundary; a cut text ends
+// in "...".
+func ClipText(s string, limit int) string {
+	if len(s) <= limit {
+		return s
+	}
+	dots := "..."
+	if limit < len(dots) {
+		dots = ""
+	}
+	n := max(limit-len(dots), 0)
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + dots
+}
 
 // Row is one mapped row.
 type Row struct {
@@ -179,7 +209,7 @@ func Compile(t spec.TopicSpec) (*Mapping, error) {
 func (m *Mapping) compileName(e spec.Expr, what string) (expr, error) {
 	switch e.Kind {
 	case spec.ExprLiteral:
-		n := schema.NormalizeName(e.Literal)
+		n := schema.NormalizeName(strings.TrimSpace(e.Literal))
 		if n == "" {
 			return expr{}, fmt.Errorf("empty %s name", what)
 		}
@@ -259,18 +289,42 @@ type Evaluator struct {
 	m   *Mapping
 	p   fastjson.Parser
 	buf []byte
+	// fixed holds a message whose invalid UTF-8 was replaced; repaired
+	// counts the bytes replaced in the last Map.
+	fixed    []byte
+	repaired int
 }
+
+// Repaired is how many bytes of invalid UTF-8 the last Map replaced with
+// U+FFFD (0 when the message was valid UTF-8).
+func (e *Evaluator) Repaired() int { return e.repaired }
 
 // NewEvaluator returns an evaluator of m.
 func (m *Mapping) NewEvaluator() *Evaluator { return &Evaluator{m: m} }
 
 // Map maps one message, appending its rows to out. A top-level JSON array
 // maps each element as a message of its own; if any element is rejected the
-// whole message is (nothing of it is appended).
+// whole message is (nothing of it is appended). Invalid UTF-8 is replaced
+// with U+FFFD, one per bad byte (see Repaired), so every stored string is
+// valid UTF-8. A rejection's text is at most MaxReasonBytes.
 func (e *Evaluator) Map(value []byte, now time.Time, out []Row) ([]Row, *Reject) {
+	out, rej := e.mapMessage(value, now, out)
+	if rej != nil {
+		rej.clip()
+	}
+	return out, rej
+}
+
+func (e *Evaluator) mapMessage(value []byte, now time.Time, out []Row) ([]Row, *Reject) {
+	raw := value
+	e.repaired = 0
+	if !utf8.Valid(value) {
+		e.fixed, e.repaired = appendValidUTF8(e.fixed[:0], value)
+		value = e.fixed
+	}
 	v, err := e.p.ParseBytes(value)
 	if err != nil {
-		return out, &Reject{Reason: NotJSON, Detail: "not JSON: " + err.Error()}
+		return out, &Reject{Reason: NotJSON, Detail: "not JSON: " + jsonProblem(raw, err)}
 	}
 	start := len(out)
 	elem := 0
@@ -338,15 +392,30 @@ func (e *Evaluator) mapOne(v *fastjson.Value, now time.Time, out []Row, elem *in
 	return out, nil
 }
 
+// lack says why a brought value is not there.
+type lack uint8
+
+const (
+	present lack = iota
+	absent       // the key is not in the message, or no alternative has a value
+	isNull       // JSON null
+	isEmpty      // "" where the type needs a value
+)
+
 func (e *Evaluator) name(v *fastjson.Value, x expr, idx int, reason Reason, what string) (string, *Reject) {
 	if x.kind == spec.ExprLiteral {
 		return x.name, nil
 	}
-	text, ok := e.text(v, x, idx)
-	if !ok {
+	text, l, at := e.text(v, x, idx)
+	switch l {
+	case absent:
 		return "", &Reject{Reason: reason, Detail: fmt.Sprintf("the %s name (%s) is missing from the message", what, x.text)}
+	case isNull:
+		return "", &Reject{Reason: reason, Detail: fmt.Sprintf("the %s name (%s) is null: %s is null", what, x.text, at)}
 	}
-	n := schema.NormalizeName(text)
+	// EdgeLake trims a brought name before normalising it: " c14_beta "
+	// is c14_beta, not _c14_beta_.
+	n := schema.NormalizeName(strings.TrimSpace(text))
 	if n == "" {
 		return "", &Reject{Reason: reason, Detail: fmt.Sprintf("the %s name (%s) is empty", what, x.text)}
 	}
@@ -363,16 +432,16 @@ func (e *Evaluator) column(v *fastjson.Value, c *column, idx int, now time.Time)
 		}
 		return schema.Timestamp(now), nil
 	}
-	missing := func() (schema.Value, *Reject) {
-		if c.optional {
-			return schema.Null, nil
-		}
-		return schema.Null, &Reject{Reason: MissingColumn, Column: c.name, Detail: fmt.Sprintf("column %q: %s is missing from the message (declare the column with optional = true to store NULL)", c.name, c.e.text)}
-	}
 	if len(c.e.parts) == 1 && c.e.parts[0].literal == "" {
-		jv := e.first(v, c.e.parts[0].alts, idx)
-		if jv == nil || jv.Type() == fastjson.TypeNull {
-			return missing()
+		alts := c.e.parts[0].alts
+		jv := e.first(v, alts, idx)
+		switch {
+		case jv == nil:
+			return c.missing(absent, len(alts) > 1, "")
+		case jv.Type() == fastjson.TypeNull:
+			return c.missing(isNull, false, "")
+		case c.typ != schema.TypeString && jv.Type() == fastjson.TypeString && len(jv.GetStringBytes()) == 0:
+			return c.missing(isEmpty, false, "")
 		}
 		val, err := convertJSON(jv, c.typ)
 		if err != nil {
@@ -380,9 +449,12 @@ func (e *Evaluator) column(v *fastjson.Value, c *column, idx int, now time.Time)
 		}
 		return val, nil
 	}
-	text, ok := e.text(v, c.e, idx)
-	if !ok {
-		return missing()
+	text, l, at := e.text(v, c.e, idx)
+	if l == present && text == "" && c.typ != schema.TypeString {
+		l = isEmpty
+	}
+	if l != present {
+		return c.missing(l, false, at)
 	}
 	val, err := convertText(text, c.typ)
 	if err != nil {
@@ -391,8 +463,34 @@ func (e *Evaluator) column(v *fastjson.Value, c *column, idx int, now time.Time)
 	return val, nil
 }
 
-// text concatenates the parts of a bring; false if a key is missing.
-func (e *Evaluator) text(v *fastjson.Value, x expr, idx int) (string, bool) {
+// missing is the value of a column that has none: NULL when the column is
+// optional, a rejection saying what was found otherwise. alts says the
+// column's alternatives all lacked a value; at names the part of a
+// concatenation concerned.
+func (c *column) missing(l lack, alts bool, at string) (schema.Value, *Reject) {
+	if c.optional {
+		return schema.Null, nil
+	}
+	const hint = "declare it optional = true to store NULL"
+	var d string
+	switch {
+	case l == absent && alts:
+		d = fmt.Sprintf("column %q: no alternative of %s has a value (each is absent, null or \"\"); %s", c.name, c.e.text, hint)
+	case l == absent:
+		d = fmt.Sprintf("column %q: %s is missing from the message; %s", c.name, c.e.text, hint)
+	case l == isNull && at != "":
+		d = fmt.Sprintf("column %q: %s is null; %s", c.name, at, hint)
+	case l == isNull:
+		d = fmt.Sprintf("column %q is null; %s", c.name, hint)
+	default:
+		d = fmt.Sprintf("column %q is \"\", which is no %s; %s", c.name, c.typ, hint)
+	}
+	return schema.Null, &Reject{Reason: MissingColumn, Column: c.name, Detail: d}
+}
+
+// text concatenates the parts of a bring. When a part has no value it
+// returns why, and at names that part's path.
+func (e *Evaluator) text(v *fastjson.Value, x expr, idx int) (string, lack, string) {
 	b := e.buf[:0]
 	for _, p := range x.parts {
 		if len(p.alts) == 0 {
@@ -400,20 +498,40 @@ func (e *Evaluator) text(v *fastjson.Value, x expr, idx int) (string, bool) {
 			continue
 		}
 		jv := e.first(v, p.alts, idx)
-		if jv == nil || jv.Type() == fastjson.TypeNull {
-			return "", false
+		if jv == nil {
+			return "", absent, ""
+		}
+		if jv.Type() == fastjson.TypeNull {
+			return "", isNull, pathText(p.alts[0])
 		}
 		b = appendText(b, jv)
 	}
 	e.buf = b
-	return string(b), true
+	return string(b), present, ""
 }
 
+// first is the value of the first alternative that has one: an
+// alternative whose value is absent, null or "" passes to the next, as in
+// EdgeLake, and when none has a value the result is nil. A single path's
+// value is returned as it is (nil when absent).
 func (e *Evaluator) first(v *fastjson.Value, alts [][]step, idx int) *fastjson.Value {
+	if len(alts) == 1 {
+		return lookup(v, alts[0], idx)
+	}
 	for _, a := range alts {
-		if jv := lookup(v, a, idx); jv != nil {
-			return jv
+		jv := lookup(v, a, idx)
+		if jv == nil {
+			continue
 		}
+		switch jv.Type() {
+		case fastjson.TypeNull:
+			continue
+		case fastjson.TypeString:
+			if len(jv.GetStringBytes()) == 0 {
+				continue
+			}
+		}
+		return jv
 	}
 	return nil
 }
