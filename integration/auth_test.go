@@ -2,14 +2,21 @@ package integration
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"log/slog"
+	"math/big"
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -343,5 +350,116 @@ func TestAuthRefusedStart(t *testing.T) {
 		if strings.Contains(stderr, tok) {
 			t.Errorf("%s: stderr shows the token", c.name)
 		}
+	}
+}
+
+// writeCerts writes a CA and a certificate it signs for 127.0.0.1 (server
+// and client use), PEM, and returns the file names.
+func writeCerts(t *testing.T, dir, name string) (ca, cert, key string) {
+	t.Helper()
+	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name + " CA"}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caCert, _ := x509.ParseCertificate(caDER)
+	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: name}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &k.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, _ := x509.MarshalECPrivateKey(k)
+	write := func(f, typ string, b []byte) string {
+		p := filepath.Join(dir, name+"-"+f)
+		if err := os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: b}), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	return write("ca.pem", "CERTIFICATE", caDER), write("cert.pem", "CERTIFICATE", der), write("key.pem", "EC PRIVATE KEY", kb)
+}
+
+// TestAuthMutualTLS: two nodes with certificates of one CA and --client-ca
+// form a cluster over mutual TLS; REST is HTTPS and needs a client
+// certificate; --connect works with the certificate and is refused without.
+func TestAuthMutualTLS(t *testing.T) {
+	dir := t.TempDir()
+	ca, cert, key := writeCerts(t, dir, "cluster")
+	sec := auth.Settings{TLSCert: cert, TLSKey: key, ClientCA: ca}
+	cli, err := sec.ClientTLS()
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: cli}, Timeout: 30 * time.Second}
+	tlsArgs := []string{"--tls-cert", cert, "--tls-key", key, "--client-ca", ca}
+	start := func(name, listen, seeds string) (httpAddr string, done chan error, cmd *exec.Cmd) {
+		httpAddr = freeAddr(t)
+		args := append([]string{"--serve", "--name", name, "--data-dir", t.TempDir(), "--http", httpAddr, "--listen", listen, "--seeds", seeds, "--log-level", "info"}, tlsArgs...)
+		cmd = exec.Command(binary(t), args...)
+		logf, err := os.Create(filepath.Join(t.TempDir(), "node.log"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd.Stdout, cmd.Stderr = logf, logf
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done = make(chan error, 1)
+		go func() { done <- cmd.Wait(); _ = logf.Close() }()
+		t.Cleanup(func() {
+			_ = cmd.Process.Kill()
+			<-done
+		})
+		waitFor(t, 60*time.Second, func() bool {
+			resp, err := client.Get("https://" + httpAddr + "/healthz")
+			if err != nil {
+				return false
+			}
+			_ = resp.Body.Close()
+			return resp.StatusCode == http.StatusOK
+		}, "node %s to serve HTTPS", name)
+		return httpAddr, done, cmd
+	}
+	la, lb := freeAddr(t), freeAddr(t)
+	ha, _, _ := start("tls-a", la, lb)
+	start("tls-b", lb, la)
+	cmd := func(c string) (int, string) {
+		req, _ := http.NewRequest(http.MethodGet, "https://"+ha+"/", nil)
+		req.Header.Set("command", c)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatalf("%q: %v", c, err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	waitFor(t, 30*time.Second, func() bool {
+		st, body := cmd("get nodes")
+		return st == http.StatusOK && strings.Contains(body, "tls-b") && strings.Contains(body, "alive")
+	}, "tls-a to list tls-b over mutual TLS")
+	if st, body := cmd("run client (tls-b) get version"); st != http.StatusOK || !strings.Contains(body, "[From Node tls-b]") {
+		t.Fatalf("run client (tls-b): %d %s", st, body)
+	}
+	// REST without a client certificate: the handshake fails.
+	noCert := cli.Clone()
+	noCert.Certificates = nil
+	if resp, err := (&http.Client{Transport: &http.Transport{TLSClientConfig: noCert}}).Get("https://" + ha + "/healthz"); err == nil {
+		_ = resp.Body.Close()
+		t.Fatal("REST served a client without a certificate")
+	}
+	stdout, stderr, code := runCLI(t, "", append([]string{"--connect", la, "-c", "get version"}, tlsArgs...)...)
+	if code != 0 || !strings.HasPrefix(stdout, "lakenode ") {
+		t.Fatalf("--connect with the certificate: exit %d, %q %q", code, stdout, stderr)
+	}
+	_, otherCert, otherKey := writeCerts(t, dir, "other")
+	_, stderr, code = runCLI(t, "", "--connect", la, "--tls-cert", otherCert, "--tls-key", otherKey, "--client-ca", ca, "-c", "get version")
+	if code != 1 || !strings.Contains(stderr, "TLS handshake failed") {
+		t.Fatalf("--connect with another CA's certificate: exit %d, stderr %q", code, stderr)
 	}
 }

@@ -194,8 +194,10 @@ func (s Settings) Probe(ctx context.Context, addr string) error {
 	switch {
 	case st.Code() == codes.Unauthenticated:
 		return fmt.Errorf("%w by the node at %s: %s (give the cluster's token with --auth-token-file FILE or %s)", ErrRefused, addr, strings.TrimPrefix(st.Message(), "lakenode: "), TokenEnv)
-	case strings.Contains(st.Message(), "tls:") || strings.Contains(st.Message(), "handshake"):
-		return fmt.Errorf("%w by the node at %s: TLS handshake failed (%s); check --tls-cert, --tls-key and --client-ca", ErrRefused, addr, st.Message())
+	case strings.Contains(st.Message(), "tls:") || strings.Contains(st.Message(), "handshake") || (s.MutualTLS() && st.Code() == codes.Unavailable):
+		// With TLS 1.3 a refused client certificate shows as the node
+		// closing the connection after the handshake.
+		return fmt.Errorf("%w by the node at %s: TLS handshake failed or the node did not accept this certificate (%s); check --tls-cert, --tls-key and --client-ca", ErrRefused, addr, st.Message())
 	}
 	return fmt.Errorf("node at %s: %s", addr, st.Message())
 }
