@@ -35,21 +35,62 @@ type member struct {
 type members struct {
 	mu    sync.Mutex
 	peers map[string]*member // by address
-	// known are the addresses pinged every heartbeat: the seeds, the nodes
-	// that pinged this one, and the peers the others reported.
+	// known are the addresses pinged every heartbeat: the seeds, and the
+	// nodes that pinged this one or that the others reported, once a ping
+	// from this node to them has answered.
 	known map[string]bool
+	// candidates are addresses learned but not yet verified: each gets one
+	// ping. One that does not answer, or answers for another address, is
+	// forgotten and not tried again for candidateRetry, so that a heartbeat
+	// naming an arbitrary address cannot make the node dial it every second.
+	candidates map[string]bool
+	failed     map[string]time.Time
 }
 
-// learn adds an address to the ones this node pings.
+const (
+	candidateRetry = 30 * time.Second
+	maxCandidates  = 1024
+)
+
+// learn adds an address to the ones this node verifies with one ping.
 func (n *Node) learn(addr string) {
 	if addr == "" || addr == n.cfg.ListenAddr {
 		return
 	}
 	n.members.mu.Lock()
-	if n.members.known != nil {
-		n.members.known[addr] = true
+	defer n.members.mu.Unlock()
+	if n.members.known == nil || n.members.known[addr] {
+		return
 	}
-	n.members.mu.Unlock()
+	if t, ok := n.members.failed[addr]; ok && time.Since(t) < candidateRetry {
+		return
+	}
+	if n.members.candidates == nil {
+		n.members.candidates, n.members.failed = map[string]bool{}, map[string]time.Time{}
+	}
+	if len(n.members.candidates) < maxCandidates {
+		n.members.candidates[addr] = true
+	}
+}
+
+// verified records the outcome of a candidate's one ping.
+func (n *Node) verified(addr string, ok bool) {
+	n.members.mu.Lock()
+	defer n.members.mu.Unlock()
+	delete(n.members.candidates, addr)
+	if ok {
+		n.members.known[addr] = true
+		delete(n.members.failed, addr)
+		return
+	}
+	for a, t := range n.members.failed {
+		if time.Since(t) >= candidateRetry {
+			delete(n.members.failed, a)
+		}
+	}
+	if len(n.members.failed) < maxCandidates {
+		n.members.failed[addr] = time.Now()
+	}
 }
 
 // forget drops a peer that left cleanly. Seeds stay known, so that they are
@@ -58,6 +99,7 @@ func (n *Node) learn(addr string) {
 func (n *Node) forget(addr string) {
 	n.members.mu.Lock()
 	delete(n.members.peers, addr)
+	delete(n.members.candidates, addr)
 	if !slices.Contains(n.cfg.Seeds, addr) {
 		delete(n.members.known, addr)
 	}
@@ -84,9 +126,16 @@ func (n *Node) heartbeatLoop(ctx context.Context) {
 	defer tick.Stop()
 	for {
 		n.members.mu.Lock()
-		targets := make([]string, 0, len(n.members.known))
+		targets := make([]string, 0, len(n.members.known)+len(n.members.candidates))
 		for a := range n.members.known {
 			targets = append(targets, a)
+		}
+		candidates := map[string]bool{}
+		for a := range n.members.candidates {
+			if !n.members.known[a] {
+				targets = append(targets, a)
+				candidates[a] = true
+			}
 		}
 		n.members.mu.Unlock()
 		var wg sync.WaitGroup
@@ -96,6 +145,18 @@ func (n *Node) heartbeatLoop(ctx context.Context) {
 				defer wg.Done()
 				res, err := n.sys.Root.RequestFuture(actor.NewPID(addr, CommandActorName), &actorpb.NodeInfoRequest{From: n.cfg.Name, FromAddress: n.cfg.ListenAddr}, heartbeatEvery).Result()
 				rep, ok := res.(*actorpb.NodeInfoReply)
+				if candidates[addr] {
+					// A learned address joins only if it answers this
+					// node's own (authenticated) ping for that address.
+					ok = err == nil && ok && rep.Address == addr
+					n.verified(addr, ok)
+					if !ok {
+						if err == nil && rep != nil {
+							n.log.Warn("a learned peer address answered for another address; ignored", "address", addr, "answered_as", rep.Address)
+						}
+						return
+					}
+				}
 				if err != nil || !ok {
 					return
 				}

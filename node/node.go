@@ -22,6 +22,7 @@ import (
 
 	"github.com/lakenode/lakenode/actors"
 	"github.com/lakenode/lakenode/kafka"
+	"github.com/lakenode/lakenode/node/auth"
 	"github.com/lakenode/lakenode/node/confine"
 	"github.com/lakenode/lakenode/tables"
 )
@@ -67,6 +68,11 @@ type Config struct {
 	// the group waits for a silent node before giving its partitions to the
 	// others (a node restarted within it gets them back). Default 45 s.
 	KafkaSessionTimeout time.Duration
+	// Auth authenticates the REST port and the remote endpoint: a token,
+	// mutual TLS, both or neither (only on loopback addresses). Default none.
+	Auth auth.Settings
+	// MetricsOpen serves /metrics without the token. Default false.
+	MetricsOpen bool
 }
 
 // Default addresses.
@@ -142,6 +148,9 @@ func New(cfg Config) (*Node, error) {
 	}
 	if cfg.Name == "" {
 		cfg.Name = DefaultName(cfg.ListenAddr)
+	}
+	if err := cfg.checkAuth(); err != nil {
+		return nil, err
 	}
 	files, secrets, err := fileDirs(cfg)
 	if err != nil {
@@ -254,7 +263,11 @@ func (n *Node) Start(ctx context.Context) error {
 			n.cfg.ListenAddr = net.JoinHostPort(host, strconv.Itoa(port))
 		}
 		_ = probe.Close()
-		n.remote = remote.NewRemote(n.sys, remote.Configure(host, port))
+		ropts, err := n.remoteOptions()
+		if err != nil {
+			return err
+		}
+		n.remote = remote.NewRemote(n.sys, remote.Configure(host, port, ropts...))
 		n.remote.Start()
 		if err := n.startCommandActor(); err != nil {
 			return fmt.Errorf("starting the command actor: %w", err)
@@ -283,9 +296,13 @@ func (n *Node) Start(ctx context.Context) error {
 			return fmt.Errorf("--http %s: %w", n.cfg.HTTPAddr, err)
 		}
 		n.httpLn = ln
-		n.http = &http.Server{Handler: n.httpHandler(), ReadHeaderTimeout: 10 * time.Second}
+		n.http = &http.Server{Handler: n.guardHTTP(n.httpHandler()), ReadHeaderTimeout: 10 * time.Second}
+		if err := n.serveTLS(); err != nil {
+			_ = ln.Close()
+			return err
+		}
 		go func() {
-			if err := n.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			if err := n.serveHTTP(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				n.log.Error("REST port stopped", "err", err)
 			}
 		}()

@@ -41,11 +41,20 @@ func (a *commandActor) Receive(ctx actor.Context) {
 		ctx.Respond(&actorpb.CompleteReply{Names: a.n.CompleteNames(m.Prefix)})
 	case *actorpb.NodeInfoRequest:
 		if !a.n.leaving.Load() {
-			a.n.learn(m.FromAddress)
+			// A node learns who pings it, but only its own address (the
+			// sender's), and only after pinging it back (learn).
+			if s := ctx.Sender(); s != nil && s.Address == m.FromAddress {
+				a.n.learn(m.FromAddress)
+			}
 			ctx.Respond(a.n.nodeInfo())
 		}
 	case *actorpb.NodeLeave:
-		a.n.forget(m.Address)
+		// Only a member leaves, and only for itself.
+		if s := ctx.Sender(); s != nil && s.Address == m.Address {
+			a.n.forget(m.Address)
+		} else {
+			a.n.log.Warn("ignored a NodeLeave for another node's address", "address", m.Address)
+		}
 		ctx.Respond(&actorpb.NodeLeave{})
 	case *actorpb.PartialRequest:
 		sender, sys := ctx.Sender(), ctx.ActorSystem()

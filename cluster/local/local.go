@@ -132,6 +132,9 @@ func (n *Node) healthy() bool {
 func (n *Node) Command(cmd string) (string, error) {
 	req, _ := http.NewRequest(http.MethodGet, "http://"+n.HTTP+"/", nil)
 	req.Header.Set("command", cmd)
+	if t := strings.TrimSpace(os.Getenv("LAKENODE_AUTH_TOKEN")); t != "" {
+		req.Header.Set("Authorization", "Bearer "+t) // the nodes inherit it
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return "", err

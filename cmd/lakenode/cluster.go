@@ -67,7 +67,14 @@ func runCluster(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "%s: listen %s, REST %s\n", n.Name, n.Listen, n.HTTP)
 	}
 	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	cl, err := nodeclient.Dial(dctx, c.Nodes[0].Listen, isTerminal(stdout), slog.New(slog.DiscardHandler))
+	// The nodes inherit LAKENODE_AUTH_TOKEN, if set; so does the shell.
+	sec, err := (&authOptions{}).settings()
+	if err != nil {
+		cancel()
+		fmt.Fprintln(stderr, "lakenode cluster up:", err)
+		return 1
+	}
+	cl, err := nodeclient.Dial(dctx, c.Nodes[0].Listen, isTerminal(stdout), slog.New(slog.DiscardHandler), sec)
 	cancel()
 	if err != nil {
 		fmt.Fprintln(stderr, "lakenode cluster up:", err)

@@ -39,6 +39,7 @@ type options struct {
 	connect                                   string
 	seeds                                     string
 	sessionTimeout                            time.Duration
+	auth                                      authOptions
 }
 
 func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
@@ -60,6 +61,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.logFile, "log-file", "", "write logs to this file instead of stderr")
 	fs.StringVar(&o.seeds, "seeds", "", "other nodes' --listen addresses, `HOST:PORT,...`: the node heartbeats them and lists them in get nodes")
 	fs.DurationVar(&o.sessionTimeout, "kafka-session-timeout", 45*time.Second, "how long a consumer group waits for a silent node before moving its partitions to the others")
+	addAuthFlags(fs, &o.auth)
 	fs.StringVar(&o.connect, "connect", "", "run the shell, -c and -f against the running node whose --listen address is `HOST:PORT`")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage:\n  lakenode [flags]          run a node (a shell at a terminal, else commands from stdin)\n  lakenode demo [flags]     the demo: embedded broker, the seed's producer and consumer, the shell\n  lakenode cluster up --nodes N [--base-port P] [--data-dir DIR] [--kafka-embedded HOST:PORT]\n                            N node processes that know each other, and the shell on node 0\n  lakenode --version\n\nFlags:\n")
@@ -137,6 +139,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cfg.KafkaSessionTimeout = o.sessionTimeout
+	if cfg.Auth, err = o.auth.settings(); err != nil {
+		fmt.Fprintln(stderr, "lakenode:", err)
+		return 2
+	}
+	cfg.MetricsOpen = o.auth.metricsOpen
 	if o.serve || o.httpSet {
 		cfg.HTTPAddr = o.httpAddr
 	}
@@ -293,7 +300,13 @@ func runConnected(o *options, stdin io.Reader, stdout, stderr io.Writer, logger 
 	if logger.Enabled(context.Background(), slog.LevelDebug) {
 		remoteLog = logger
 	}
-	cl, err := nodeclient.Dial(dctx, o.connect, isTerminal(stdout), remoteLog)
+	sec, err := o.auth.settings()
+	if err != nil {
+		cancel()
+		fmt.Fprintln(stderr, "lakenode:", err)
+		return 2
+	}
+	cl, err := nodeclient.Dial(dctx, o.connect, isTerminal(stdout), remoteLog, sec)
 	cancel()
 	if err != nil {
 		fmt.Fprintln(stderr, "lakenode:", err)

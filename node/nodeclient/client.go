@@ -14,6 +14,7 @@ import (
 	"github.com/asynkron/protoactor-go/remote"
 
 	"github.com/lakenode/lakenode/actors/actorpb"
+	"github.com/lakenode/lakenode/node/auth"
 	"github.com/lakenode/lakenode/sqlshell"
 )
 
@@ -29,8 +30,10 @@ type Client struct {
 const commandActorName = "command"
 
 // Dial starts a local remote endpoint on an ephemeral port of the interface
-// that reaches addr and checks that the node answers.
-func Dial(ctx context.Context, addr string, terminal bool, logger *slog.Logger) (*Client, error) {
+// that reaches addr (loopback for a node on loopback) and checks that the
+// node answers. sec carries the cluster's token or certificates: the node's
+// streams to this endpoint (its replies) must carry them too.
+func Dial(ctx context.Context, addr string, terminal bool, logger *slog.Logger, sec auth.Settings) (*Client, error) {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, fmt.Errorf("--connect %q: %w", addr, err)
@@ -41,6 +44,11 @@ func Dial(ctx context.Context, addr string, terminal bool, logger *slog.Logger) 
 		return nil, fmt.Errorf("cannot reach a node at %s (is it running with --serve or --listen %s?): %w", addr, addr, err)
 	} else {
 		_ = c.Close()
+	}
+	// The token or certificate, checked before anything is sent: a refusal
+	// is a clear error now rather than a timeout later.
+	if err := sec.Probe(ctx, addr); err != nil {
+		return nil, err
 	}
 	local := "127.0.0.1"
 	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
@@ -60,7 +68,11 @@ func Dial(ctx context.Context, addr string, terminal bool, logger *slog.Logger) 
 		logger = slog.New(slog.DiscardHandler)
 	}
 	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return logger }))
-	rem := remote.NewRemote(sys, remote.Configure(local, port))
+	ropts, err := sec.RemoteOptions(logger.Warn)
+	if err != nil {
+		return nil, err
+	}
+	rem := remote.NewRemote(sys, remote.Configure(local, port, ropts...))
 	rem.Start()
 	c := &Client{sys: sys, rem: rem, target: actor.NewPID(addr, commandActorName), terminal: terminal}
 	timeout := 5 * time.Second
