@@ -147,18 +147,30 @@ func NewConsumer(cfg ConsumerConfig) (*Consumer, error) {
 	if cfg.InstanceID != "" {
 		opts = append(opts, kgo.InstanceID(cfg.InstanceID))
 	}
-	cl, err := kgo.NewClient(opts...)
-	if err != nil {
-		return nil, fmt.Errorf("kafka: creating consumer: %w", err)
-	}
+	// The admin client comes first: kgo.NewClient with a ConsumerGroup
+	// starts joining at once, and onAssigned (on the group's goroutine)
+	// reads metadata through c.admin, possibly before NewClient returns.
 	adcl, err := kgo.NewClient(kgo.SeedBrokers(cfg.Brokers...), kgo.RetryBackoffFn(backoff), kgo.WithLogger(slogLogger{cfg.Logger}))
 	if err != nil {
-		cl.Close()
 		return nil, fmt.Errorf("kafka: creating admin client: %w", err)
 	}
-	c.cl, c.adcl, c.admin = cl, adcl, kadm.NewClient(adcl)
+	c.adcl, c.admin = adcl, kadm.NewClient(adcl)
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		adcl.Close()
+		return nil, fmt.Errorf("kafka: creating consumer: %w", err)
+	}
+	c.cl = cl
+	if afterGroupClient != nil {
+		afterGroupClient(c)
+	}
 	return c, nil
 }
+
+// afterGroupClient, when set (by tests), runs right after the group client
+// is created and before NewConsumer returns: the moment at which an early
+// assignment used to find the admin client missing.
+var afterGroupClient func(*Consumer)
 
 // backoff grows from 250 ms to 5 s: a broker that is down is retried
 // without flooding it or the log.
