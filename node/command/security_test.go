@@ -137,3 +137,20 @@ func TestSecurityNotices(t *testing.T) {
 		t.Errorf("secure settings have notices: %q", n)
 	}
 }
+
+func TestHelpListsSecurityKeys(t *testing.T) {
+	for _, topic := range []string{"run kafka consumer", "sql"} {
+		h, err := Help(topic)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range []string{"tls", "sasl"} {
+			if !strings.Contains(h, k) {
+				t.Errorf("help %s does not list %s:\n%s", topic, k, h)
+			}
+		}
+	}
+	if _, err := Help("nothing where password = hunter2"); err == nil || strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("help echoes the password: %v", err)
+	}
+}
