@@ -129,6 +129,9 @@ func (s Security) hint(err error) string {
 			return "TLS: the broker refused the handshake; it may require a client certificate: give tls_cert = FILE and tls_key = FILE"
 		}
 		return "TLS: the broker refused the handshake: check the client certificate (tls_cert, tls_key) and the broker's TLS settings"
+	case s.TLS == nil && strings.Contains(msg, "speaking to a tls endpoint"):
+		// franz-go recognises a TLS alert where a response should be.
+		return "the broker answered with TLS: it requires tls = true on this port"
 	case errors.As(err, &firstEOF):
 		switch {
 		case s.TLS == nil:
