@@ -40,9 +40,12 @@ type ConsumerConfig struct {
 	InstanceID string
 	// SessionTimeout of the group member (0: the kafka package's default).
 	SessionTimeout time.Duration
-	Store          *tables.Store
-	Catalog        *Catalog
-	Logger         *slog.Logger
+	// Kafka is the TLS and SASL settings of every client of the consumer
+	// (group, admin, dead-letter producer), resolved from Spec.Security.
+	Kafka   kafka.Security
+	Store   *tables.Store
+	Catalog *Catalog
+	Logger  *slog.Logger
 	// Events receives lines for the error log and the shell (broker down,
 	// policy stops); it must not block.
 	Events func(kind, text string)
@@ -296,6 +299,7 @@ func (a *consumerActor) startClient(ctx actor.Context) {
 		Reset:          a.cfg.Spec.Reset,
 		Handler:        b,
 		Logger:         a.cfg.Logger,
+		Security:       a.cfg.Kafka,
 	})
 	if err != nil {
 		a.status.set("retrying", err.Error())
@@ -357,7 +361,7 @@ func (a *consumerActor) spawnPartitions(ctx actor.Context, m *spawnPartitions) *
 	if a.dlq == nil {
 		for _, t := range a.cfg.Spec.Topics {
 			if t.Errors.Kind == spec.ErrorsDLQ {
-				p, err := kafka.NewProducer([]string{a.cfg.Spec.Broker()}, a.cfg.Logger)
+				p, err := kafka.NewProducer([]string{a.cfg.Spec.Broker()}, a.cfg.Kafka, a.cfg.Logger)
 				if err == nil {
 					a.dlq = p
 				}

@@ -20,6 +20,8 @@ type ExportSpec struct {
 	Topic   string
 	Values  [][]byte
 	Logger  *slog.Logger
+	// Security is the TLS and SASL settings of the export's producer.
+	Security kafka.Security
 	// Txn, when set, sends Values in one transaction of that producer
 	// (a since = last export) with Commits in every record's headers.
 	Txn     *kafka.TxnExporter
@@ -57,7 +59,7 @@ func (a *exportActor) Receive(ctx actor.Context) {
 				err = spec.Txn.Send(c, spec.Values, spec.Commits)
 			} else {
 				var p *kafka.Producer
-				p, err = kafka.NewExportProducer(c, spec.Brokers, spec.Topic, spec.Logger)
+				p, err = kafka.NewExportProducer(c, spec.Brokers, spec.Topic, spec.Security, spec.Logger)
 				if err == nil {
 					err = p.SendAll(c, spec.Topic, spec.Values)
 					p.Close()

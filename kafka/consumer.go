@@ -90,6 +90,8 @@ type ConsumerConfig struct {
 	SessionTimeout time.Duration
 	// MaxPollRecords bounds one poll; default 10,000.
 	MaxPollRecords int
+	// Security is the TLS and SASL settings of both clients.
+	Security Security
 }
 
 // Consumer is one consumer-group client for one `run kafka consumer`.
@@ -150,18 +152,30 @@ func NewConsumer(cfg ConsumerConfig) (*Consumer, error) {
 	if cfg.InstanceID != "" {
 		opts = append(opts, kgo.InstanceID(cfg.InstanceID))
 	}
-	cl, err := kgo.NewClient(opts...)
+	// The admin client comes first: kgo.NewClient with a ConsumerGroup
+	// starts joining at once, and onAssigned (on the group's goroutine)
+	// reads metadata through c.admin, possibly before NewClient returns.
+	adcl, err := cfg.Security.newClient(kgo.SeedBrokers(cfg.Brokers...), kgo.RetryBackoffFn(backoff), kgo.WithLogger(slogLogger{cfg.Logger}))
 	if err != nil {
-		return nil, fmt.Errorf("kafka: creating consumer: %w", err)
-	}
-	adcl, err := kgo.NewClient(kgo.SeedBrokers(cfg.Brokers...), kgo.RetryBackoffFn(backoff), kgo.WithLogger(slogLogger{cfg.Logger}))
-	if err != nil {
-		cl.Close()
 		return nil, fmt.Errorf("kafka: creating admin client: %w", err)
 	}
-	c.cl, c.adcl, c.admin = cl, adcl, kadm.NewClient(adcl)
+	c.adcl, c.admin = adcl, kadm.NewClient(adcl)
+	cl, err := cfg.Security.newClient(opts...)
+	if err != nil {
+		adcl.Close()
+		return nil, fmt.Errorf("kafka: creating consumer: %w", err)
+	}
+	c.cl = cl
+	if afterGroupClient != nil {
+		afterGroupClient(c)
+	}
 	return c, nil
 }
+
+// afterGroupClient, when set (by tests), runs right after the group client
+// is created and before NewConsumer returns: the moment at which an early
+// assignment used to find the admin client missing.
+var afterGroupClient func(*Consumer)
 
 // backoff grows from 250 ms to 5 s: a broker that is down is retried
 // without flooding it or the log.
@@ -187,7 +201,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 			if errors.Is(err, context.Canceled) {
 				return
 			}
-			ferr = fmt.Errorf("fetching %s[%d]: %w", t, p, err)
+			ferr = fmt.Errorf("fetching %s[%d]: %w", t, p, c.cfg.Security.Explain(err))
 		})
 		if ferr != nil {
 			healthy = false
@@ -282,14 +296,22 @@ func (c *Consumer) Close(ctx context.Context, leave bool) error {
 
 // Ping checks that the brokers answer, for a clear error at command time.
 func (c *Consumer) Ping(ctx context.Context) error {
-	return c.adcl.Ping(ctx)
+	return c.cfg.Security.Explain(c.adcl.Ping(ctx))
 }
 
 // HighWatermarks returns the end offsets of the given topics.
 func (c *Consumer) HighWatermarks(ctx context.Context, topics ...string) (map[TopicPartition]int64, error) {
 	lo, err := c.admin.ListEndOffsets(ctx, topics...)
 	if err != nil {
-		return nil, err
+		if errors.Is(err, context.DeadlineExceeded) {
+			// The client retried what failed until the deadline: one
+			// request without retries tells why (a refused password
+			// looks like a closed connection, which is retried).
+			if perr := probe(c.cfg.Brokers, c.cfg.Security); perr != nil {
+				return nil, perr
+			}
+		}
+		return nil, c.cfg.Security.Explain(err)
 	}
 	out := make(map[TopicPartition]int64)
 	lo.Each(func(o kadm.ListedOffset) {
@@ -471,12 +493,26 @@ func (s slogLogger) Log(level kgo.LogLevel, msg string, kv ...any) {
 // String names the brokers the consumer reads from.
 func (c *Consumer) String() string { return strings.Join(c.cfg.Brokers, ",") }
 
-// PingBrokers checks that one of the brokers answers.
-func PingBrokers(ctx context.Context, brokers []string) error {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+// probe sends one request without retries and returns why it failed,
+// explained, or nil if it did not.
+func probe(brokers []string, sec Security) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	cl, err := sec.newClient(kgo.SeedBrokers(brokers...), kgo.RequestRetries(0))
 	if err != nil {
 		return err
 	}
 	defer cl.Close()
-	return cl.Ping(ctx)
+	return sec.Explain(cl.Ping(ctx))
+}
+
+// PingBrokers checks that one of the brokers answers, through the
+// settings' TLS and SASL.
+func PingBrokers(ctx context.Context, brokers []string, sec Security) error {
+	cl, err := sec.newClient(kgo.SeedBrokers(brokers...))
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	return sec.Explain(cl.Ping(ctx))
 }

@@ -31,15 +31,16 @@ type Message struct {
 // Producer is an idempotent producer that waits for acknowledgement from
 // all in-sync replicas.
 type Producer struct {
-	cl *kgo.Client
+	cl  *kgo.Client
+	sec Security
 }
 
 // NewProducer connects a producer to the brokers.
-func NewProducer(brokers []string, logger *slog.Logger) (*Producer, error) {
+func NewProducer(brokers []string, sec Security, logger *slog.Logger) (*Producer, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	cl, err := kgo.NewClient(
+	cl, err := sec.newClient(
 		kgo.SeedBrokers(brokers...),
 		kgo.RequiredAcks(kgo.AllISRAcks()),
 		kgo.RetryBackoffFn(backoff),
@@ -49,7 +50,7 @@ func NewProducer(brokers []string, logger *slog.Logger) (*Producer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kafka: creating producer: %w", err)
 	}
-	return &Producer{cl: cl}, nil
+	return &Producer{cl: cl, sec: sec}, nil
 }
 
 // ProduceSync sends the messages and returns once every one is acknowledged,
@@ -64,7 +65,7 @@ func (p *Producer) ProduceSync(ctx context.Context, msgs ...Message) error {
 		recs[i] = r
 	}
 	if err := p.cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
-		return fmt.Errorf("kafka: producing to %s: %w", msgs[0].Topic, err)
+		return fmt.Errorf("kafka: producing to %s: %w", msgs[0].Topic, p.sec.Explain(err))
 	}
 	return nil
 }
@@ -92,11 +93,11 @@ func CreateTopic(ctx context.Context, brokers []string, topic string, partitions
 
 // NewExportProducer connects an idempotent producer (acks from all in-sync
 // replicas) for result exports; it never creates topics.
-func NewExportProducer(ctx context.Context, brokers []string, topic string, logger *slog.Logger) (*Producer, error) {
+func NewExportProducer(ctx context.Context, brokers []string, topic string, sec Security, logger *slog.Logger) (*Producer, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	cl, err := kgo.NewClient(
+	cl, err := sec.newClient(
 		kgo.SeedBrokers(brokers...),
 		kgo.RequiredAcks(kgo.AllISRAcks()),
 		kgo.ProducerLinger(5*time.Millisecond),
@@ -110,20 +111,20 @@ func NewExportProducer(ctx context.Context, brokers []string, topic string, logg
 	md, err := kadm.NewClient(cl).Metadata(ctx, topic)
 	if err != nil {
 		cl.Close()
-		return nil, fmt.Errorf("kafka: broker %s does not answer: %w", strings.Join(brokers, ","), err)
+		return nil, fmt.Errorf("kafka: broker %s does not answer: %w", strings.Join(brokers, ","), sec.Explain(err))
 	}
 	if d, ok := md.Topics[topic]; !ok || d.Err != nil {
 		cl.Close()
 		return nil, fmt.Errorf("kafka: topic %s does not exist on %s (create it first)", topic, strings.Join(brokers, ","))
 	}
-	return &Producer{cl: cl}, nil
+	return &Producer{cl: cl, sec: sec}, nil
 }
 
 // SendAll produces values to topic (no key) and returns once every one is
 // acknowledged, with the first error if any.
 func (p *Producer) SendAll(ctx context.Context, topic string, values [][]byte) error {
 	if err := produceAll(ctx, p.cl, topic, values, nil); err != nil {
-		return fmt.Errorf("kafka: producing to %s: %w", topic, err)
+		return fmt.Errorf("kafka: producing to %s: %w", topic, p.sec.Explain(err))
 	}
 	return nil
 }

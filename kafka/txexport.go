@@ -44,6 +44,7 @@ type TxnExporter struct {
 	brokers string
 	topic   string
 	job     string
+	sec     Security
 }
 
 // TxnID is the transactional id of a job's producer.
@@ -51,12 +52,12 @@ func TxnID(job string) string { return "lakenode-export-" + job }
 
 // NewTxnExporter connects the job's transactional producer and checks that
 // topic exists.
-func NewTxnExporter(ctx context.Context, brokers []string, topic, job string, logger *slog.Logger) (*TxnExporter, error) {
+func NewTxnExporter(ctx context.Context, brokers []string, topic, job string, sec Security, logger *slog.Logger) (*TxnExporter, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	all := strings.Join(brokers, ",")
-	cl, err := kgo.NewClient(
+	cl, err := sec.newClient(
 		kgo.SeedBrokers(brokers...),
 		kgo.TransactionalID(TxnID(job)),
 		kgo.TransactionTimeout(time.Minute),
@@ -71,13 +72,13 @@ func NewTxnExporter(ctx context.Context, brokers []string, topic, job string, lo
 	md, err := kadm.NewClient(cl).Metadata(ctx, topic)
 	if err != nil {
 		cl.Close()
-		return nil, fmt.Errorf("kafka: broker %s does not answer: %w", all, err)
+		return nil, fmt.Errorf("kafka: broker %s does not answer: %w", all, sec.Explain(err))
 	}
 	if d, ok := md.Topics[topic]; !ok || d.Err != nil {
 		cl.Close()
 		return nil, fmt.Errorf("kafka: topic %s does not exist on %s (create it first)", topic, all)
 	}
-	return &TxnExporter{cl: cl, brokers: all, topic: topic, job: job}, nil
+	return &TxnExporter{cl: cl, brokers: all, topic: topic, job: job, sec: sec}, nil
 }
 
 // Close closes the producer; an open transaction is aborted by the broker.
@@ -92,7 +93,7 @@ func (x *TxnExporter) LastCommits(ctx context.Context) (Commits, error) {
 	// the coordinator finish its last transaction, so the last stable
 	// offsets below already include it (or it is aborted).
 	if _, _, err := x.cl.ProducerID(ctx); err != nil {
-		return nil, fmt.Errorf("kafka: starting the transactional producer of export %s on %s: %w", x.job, x.brokers, err)
+		return nil, fmt.Errorf("kafka: starting the transactional producer of export %s on %s: %w", x.job, x.brokers, x.sec.Explain(err))
 	}
 	adm := kadm.NewClient(x.cl)
 	md, err := adm.Metadata(ctx, x.topic)
@@ -256,8 +257,8 @@ func readCommitted(ctx context.Context, cl *kgo.Client, td kadm.TopicDetail, lea
 
 // ReadCommitted returns every committed record of topic, partition by
 // partition, up to each partition's last stable offset.
-func ReadCommitted(ctx context.Context, brokers []string, topic string) ([]*kgo.Record, error) {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+func ReadCommitted(ctx context.Context, brokers []string, topic string, sec Security) ([]*kgo.Record, error) {
+	cl, err := sec.newClient(kgo.SeedBrokers(brokers...))
 	if err != nil {
 		return nil, err
 	}

@@ -41,7 +41,7 @@ func TestTxnExporterRecovers(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 
-	x, err := NewTxnExporter(ctx, brokers, topic, "job-a", nil)
+	x, err := NewTxnExporter(ctx, brokers, topic, "job-a", Security{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func TestTxnExporterRecovers(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Another job writing to the same topic does not confuse this one.
-	y, err := NewTxnExporter(ctx, brokers, topic, "job-b", nil)
+	y, err := NewTxnExporter(ctx, brokers, topic, "job-b", Security{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func TestTxnExporterRecovers(t *testing.T) {
 	}
 	// x is abandoned here, as by kill -9.
 
-	x2, err := NewTxnExporter(ctx, brokers, topic, "job-a", nil)
+	x2, err := NewTxnExporter(ctx, brokers, topic, "job-a", Security{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestTxnExporterRecovers(t *testing.T) {
 	if err := x2.Send(ctx, values(150, 30), Commits{"n1": 9, "n2": 9}); err != nil {
 		t.Fatal(err)
 	}
-	recs, err := ReadCommitted(ctx, brokers, topic)
+	recs, err := ReadCommitted(ctx, brokers, topic, Security{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +124,7 @@ func TestTxnExporterFindsOldVector(t *testing.T) {
 	brokers := newCluster(t, topic, 1)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	x, err := NewTxnExporter(ctx, brokers, topic, "old", nil)
+	x, err := NewTxnExporter(ctx, brokers, topic, "old", Security{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +135,7 @@ func TestTxnExporterFindsOldVector(t *testing.T) {
 		t.Fatal(err)
 	}
 	x.Close()
-	p, err := NewProducer(brokers, nil)
+	p, err := NewProducer(brokers, Security{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +147,7 @@ func TestTxnExporterFindsOldVector(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.Close()
-	x, err = NewTxnExporter(ctx, brokers, topic, "old", nil)
+	x, err = NewTxnExporter(ctx, brokers, topic, "old", Security{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +166,7 @@ func TestTxnExporterWaitsForOtherTransactions(t *testing.T) {
 	brokers := newCluster(t, topic, 1)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	other, err := NewTxnExporter(ctx, brokers, topic, "other", nil)
+	other, err := NewTxnExporter(ctx, brokers, topic, "other", Security{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +174,7 @@ func TestTxnExporterWaitsForOtherTransactions(t *testing.T) {
 	if _, err := other.LastCommits(ctx); err != nil {
 		t.Fatal(err)
 	}
-	x, err := NewTxnExporter(ctx, brokers, topic, "mine", nil)
+	x, err := NewTxnExporter(ctx, brokers, topic, "mine", Security{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +196,7 @@ func TestTxnExporterWaitsForOtherTransactions(t *testing.T) {
 		time.Sleep(300 * time.Millisecond)
 		_ = other.cl.EndTransaction(ctx, kgo.TryCommit)
 	}()
-	x2, err := NewTxnExporter(ctx, brokers, topic, "mine", nil)
+	x2, err := NewTxnExporter(ctx, brokers, topic, "mine", Security{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

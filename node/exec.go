@@ -60,7 +60,7 @@ func failf(f string, a ...any) Result { return fail(fmt.Errorf(f, a...)) }
 func (n *Node) Execute(ctx context.Context, line string, opts ExecOptions) (res Result) {
 	defer func() {
 		if r := recover(); r != nil {
-			res = internal(fmt.Errorf("internal error running %q: %v", line, r))
+			res = internal(fmt.Errorf("internal error running %q: %v", command.Redact(line), r))
 			n.event("internal", res.Err.Error())
 		}
 	}()
@@ -72,7 +72,7 @@ func (n *Node) Execute(ctx context.Context, line string, opts ExecOptions) (res 
 	n.mu.Unlock()
 	req, err := command.Parse(line, vars)
 	if err != nil {
-		n.errLog.add("command", err.Error())
+		n.errLog.add("command", command.Redact(err.Error()))
 		return fail(err)
 	}
 	if req == nil {
@@ -80,7 +80,7 @@ func (n *Node) Execute(ctx context.Context, line string, opts ExecOptions) (res 
 	}
 	res = n.dispatch(ctx, req, opts)
 	if res.Err != nil && !res.Internal {
-		n.errLog.add("command", res.Err.Error())
+		n.errLog.add("command", command.Redact(res.Err.Error()))
 	}
 	return res
 }
@@ -119,6 +119,10 @@ func (n *Node) runConsumer(ctx context.Context, s spec.ConsumerSpec) Result {
 			}
 		}
 	}
+	sec, err := n.kafkaSecurity(s.Security)
+	if err != nil {
+		return fail(err)
+	}
 	n.mu.Lock()
 	for _, c := range n.consumers {
 		if c.Config.Spec.Broker() != s.Broker() {
@@ -141,7 +145,7 @@ func (n *Node) runConsumer(ctx context.Context, s spec.ConsumerSpec) Result {
 		group = "lakenode-" + n.cfg.Name
 	}
 	cfg := actors.ConsumerConfig{
-		ID: id, Spec: s, Mappings: mappings, Group: group, InstanceID: consumerInstanceID(n.cfg.Name, &s), SessionTimeout: n.cfg.KafkaSessionTimeout,
+		ID: id, Spec: s, Mappings: mappings, Group: group, InstanceID: consumerInstanceID(n.cfg.Name, &s), SessionTimeout: n.cfg.KafkaSessionTimeout, Kafka: sec,
 		Store: n.store, Catalog: n.catalog, Logger: n.log, Events: n.event,
 	}
 	reply, err := n.sys.Root.RequestFuture(n.root, &actors.StartConsumer{Config: cfg}, 10*time.Second).Result()
@@ -158,12 +162,12 @@ func (n *Node) runConsumer(ctx context.Context, s spec.ConsumerSpec) Result {
 	n.mu.Lock()
 	n.consumers = append(n.consumers, h)
 	n.mu.Unlock()
-	res := Result{}
+	res := Result{Notices: command.SecurityNotices(s.Security)}
 	// EdgeLake registers and returns at once; lakenode also tells whether
 	// the broker answers, and keeps retrying when it does not.
 	pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	if err := kafka.PingBrokers(pctx, []string{s.Broker()}); err != nil {
+	if err := kafka.PingBrokers(pctx, []string{s.Broker()}, sec); err != nil {
 		res.Notices = append(res.Notices, fmt.Sprintf("consumer %d: broker %s does not answer (%v); retrying in the background — see get processes", id, s.Broker(), err))
 	}
 	return res

@@ -23,6 +23,7 @@ import (
 	"github.com/lakenode/lakenode/actors"
 	"github.com/lakenode/lakenode/kafka"
 	"github.com/lakenode/lakenode/node/auth"
+	"github.com/lakenode/lakenode/node/command"
 	"github.com/lakenode/lakenode/node/confine"
 	"github.com/lakenode/lakenode/tables"
 )
@@ -364,6 +365,7 @@ func (n *Node) currentThresholds() actors.Thresholds {
 // event records an asynchronous line in the error log and hands it to the
 // shell.
 func (n *Node) event(kind, text string) {
+	text = command.Redact(text) // a task's error may quote its command
 	n.errLog.add(kind, text)
 	n.log.Info(text, "kind", kind)
 	if n.cfg.Events != nil {

@@ -248,9 +248,9 @@ func (n *Node) getScheduler(g *command.Get, opts ExecOptions) Result {
 			if t.stopped {
 				status = "stopped"
 			}
-			tbl.Rows = append(tbl.Rows, []string{strconv.Itoa(s.id), t.name, t.every.String(), clock(t.next), strconv.FormatInt(t.runs, 10), status, t.last, t.command})
+			tbl.Rows = append(tbl.Rows, []string{strconv.Itoa(s.id), t.name, t.every.String(), clock(t.next), strconv.FormatInt(t.runs, 10), status, t.last, command.Redact(t.command)})
 			objs = append(objs, (&output.Object{}).Set("scheduler", s.id).Set("task", t.name).Set("every", t.every.String()).Set("next", t.next).
-				Set("runs", t.runs).Set("status", status).Set("last", t.last).Set("command", t.command))
+				Set("runs", t.runs).Set("status", status).Set("last", t.last).Set("command", command.Redact(t.command)))
 		}
 		s.mu.Unlock()
 	}

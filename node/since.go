@@ -46,7 +46,11 @@ func (n *Node) openSince(ctx context.Context, q *command.SQL, opts ExecOptions) 
 	}
 	broker := strings.TrimPrefix(q.Options.Dest, "kafka@")
 	job := exportJob(q, table, opts)
-	x, err := kafka.NewTxnExporter(ctx, []string{broker}, q.Options.Topic, job, n.log)
+	sec, err := n.kafkaSecurity(q.Options.Kafka)
+	if err != nil {
+		return nil, fmt.Errorf("since = last: %w", err)
+	}
+	x, err := kafka.NewTxnExporter(ctx, []string{broker}, q.Options.Topic, job, sec, n.log)
 	if err != nil {
 		return nil, fmt.Errorf("since = last: %w", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/lakenode/lakenode/actors"
+	"github.com/lakenode/lakenode/kafka/spec"
 	"github.com/lakenode/lakenode/node/command"
 	"github.com/lakenode/lakenode/node/output"
 	lsql "github.com/lakenode/lakenode/tables/sql"
@@ -71,7 +72,7 @@ func (n *Node) renderSQL(ctx context.Context, q *command.SQL, res *lsql.Result, 
 		RowsScanned: res.Scanned, ShowScanned: o.Stat, NodeTimes: cs.times,
 	}}
 	if strings.HasPrefix(o.Dest, "kafka@") {
-		return n.exportToKafka(ctx, strings.TrimPrefix(o.Dest, "kafka@"), o.Topic, qr, o.Stat, loc, res.Notices, sx)
+		return n.exportToKafka(ctx, strings.TrimPrefix(o.Dest, "kafka@"), o.Topic, o.Kafka, qr, o.Stat, loc, res.Notices, sx)
 	}
 	var buf bytes.Buffer
 	f := output.QueryFormat{Kind: o.Format, Pretty: opts.Terminal && !opts.REST, Stat: o.Stat, Loc: loc}
@@ -130,7 +131,12 @@ func (e *sqlError) Caret() string { return e.err.Caret() }
 // reports success only once every message is acknowledged. With sx (since =
 // last) the messages go out in one transaction that records the commits
 // they cover.
-func (n *Node) exportToKafka(ctx context.Context, broker, topic string, qr output.QueryResult, stat bool, loc *time.Location, notices []string, sx *sinceExport) Result {
+func (n *Node) exportToKafka(ctx context.Context, broker, topic string, ks spec.Security, qr output.QueryResult, stat bool, loc *time.Location, notices []string, sx *sinceExport) Result {
+	sec, err := n.kafkaSecurity(ks)
+	if err != nil {
+		return failf("export to topic %s at %s: %v", topic, broker, err)
+	}
+	notices = append(notices, command.SecurityNotices(ks)...)
 	var values [][]byte
 	for _, row := range qr.Rows {
 		values = append(values, output.RowJSON(nil, qr.Columns, row, loc))
@@ -150,11 +156,11 @@ func (n *Node) exportToKafka(ctx context.Context, broker, topic string, qr outpu
 		delete(n.exports, id)
 		n.mu.Unlock()
 	}()
-	spec := actors.ExportSpec{ID: id, Brokers: []string{broker}, Topic: topic, Values: values, Logger: n.log}
+	xs := actors.ExportSpec{ID: id, Brokers: []string{broker}, Topic: topic, Values: values, Logger: n.log, Security: sec}
 	if sx != nil {
-		spec.Txn, spec.Commits = sx.x, sx.next
+		xs.Txn, xs.Commits = sx.x, sx.next
 	}
-	res, err := n.sys.Root.RequestFuture(n.root, &actors.StartExport{Spec: spec}, 6*time.Minute).Result()
+	res, err := n.sys.Root.RequestFuture(n.root, &actors.StartExport{Spec: xs}, 6*time.Minute).Result()
 	if err != nil {
 		return internal(fmt.Errorf("export to %s: %w", broker, err))
 	}

@@ -154,7 +154,8 @@ func (s *Shell) Run(ctx context.Context) error {
 		}
 		line = strings.TrimSpace(line)
 		if line != "" {
-			_ = rl.SaveToHistory(line)
+			// The history file never holds a secret.
+			_ = rl.SaveToHistory(command.Redact(line))
 		}
 		switch strings.ToLower(line) {
 		case "":

@@ -3,6 +3,7 @@ package sqlshell
 import (
 	"context"
 	"io"
+	"os"
 	"strings"
 	"sync"
 	"syscall"
@@ -97,5 +98,30 @@ func TestCtrlCCancelsTheRunningCommand(t *testing.T) {
 	defer conn.mu.Unlock()
 	if got := strings.Join(conn.lines, ";"); got != "slow;get version;get version" {
 		t.Errorf("commands run: %q", got)
+	}
+}
+
+// TestHistoryHidesPasswords: the history file holds the command with its
+// password as ***, while the node gets the command as typed.
+func TestHistoryHidesPasswords(t *testing.T) {
+	hist := t.TempDir() + "/history"
+	conn := &blockingConn{entered: make(chan struct{})}
+	var out, errOut syncBuf
+	in := "sql d dest = kafka@h:1 and topic = t and sasl = plain and user = u and password = hunter2 \"select 1\"\n<run kafka consumer where ip = h and port = 1 and\npassword = \"two words\" and topic = (name = t)>\nexit\n"
+	sh := New(Config{Conn: conn, Prompt: "t", Stdin: strings.NewReader(in), Stdout: &out, Stderr: &errOut, HistoryFile: hist})
+	if err := sh.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(hist)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "hunter2") || strings.Contains(string(b), "two words") || strings.Count(string(b), "password = ***") != 2 {
+		t.Errorf("history file:\n%s", b)
+	}
+	conn.mu.Lock()
+	defer conn.mu.Unlock()
+	if len(conn.lines) != 2 || !strings.Contains(conn.lines[0], "hunter2") {
+		t.Errorf("commands run: %q", conn.lines)
 	}
 }

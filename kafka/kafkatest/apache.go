@@ -112,16 +112,19 @@ func clusterID() (string, error) {
 // loopback: broker listener, controller listener, data directory. A broker
 // restarted after SIGKILL re-registers only once the controller expired its
 // old session, so the session is 4 s rather than the default 9 s.
-func serverProperties(addr, ctrl, logDir string) string {
+//
+// A second listener, SASL_SSL on saddr, serves clients with TLS and SCRAM;
+// secured holds its settings. The broker and controller talk PLAINTEXT.
+func serverProperties(addr, ctrl, logDir, saddr, secured string) string {
 	return fmt.Sprintf(`process.roles=broker,controller
 node.id=1
 controller.quorum.bootstrap.servers=%[2]s
-listeners=PLAINTEXT://%[1]s,CONTROLLER://%[2]s
-advertised.listeners=PLAINTEXT://%[1]s
+listeners=PLAINTEXT://%[1]s,CONTROLLER://%[2]s,SASL_SSL://%[4]s
+advertised.listeners=PLAINTEXT://%[1]s,SASL_SSL://%[4]s
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
-log.dirs=%[3]s
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL
+%[5]slog.dirs=%[3]s
 num.partitions=4
 default.replication.factor=1
 auto.create.topics.enable=true
@@ -136,7 +139,7 @@ group.initial.rebalance.delay.ms=0
 group.max.session.timeout.ms=300000
 broker.heartbeat.interval.ms=1000
 broker.session.timeout.ms=4000
-`, addr, ctrl, logDir)
+`, addr, ctrl, logDir, saddr, secured)
 }
 
 // log4jProperties sends the broker's log, at INFO, to stdout (the log file).
@@ -170,10 +173,20 @@ func newApache(dir string) (*Broker, error) {
 			return nil, err
 		}
 	}
+	secured, securedProps, err := apacheSecured(dir)
+	if err != nil {
+		return nil, err
+	}
+	for secured.Addr == addr || secured.Addr == ctrl {
+		if secured.Addr, err = freeAddr(); err != nil {
+			return nil, err
+		}
+	}
+	secured.Broker = &Broker{kind: KindExternal, addr: secured.Addr, clientOpts: secured.Opts()}
 	b := &Broker{kind: KindApache, dir: dir, libs: libs, addr: addr, ctrl: ctrl,
-		logPath: filepath.Join(dir, "kafka.log")}
+		logPath: filepath.Join(dir, "kafka.log"), secured: secured}
 	props := filepath.Join(dir, "server.properties")
-	if err := os.WriteFile(props, []byte(serverProperties(addr, ctrl, filepath.Join(dir, "kafka-logs"))), 0o644); err != nil {
+	if err := os.WriteFile(props, []byte(serverProperties(addr, ctrl, filepath.Join(dir, "kafka-logs"), secured.Addr, securedProps)), 0o600); err != nil {
 		return nil, fmt.Errorf("writing server.properties: %w", err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "log4j2.properties"), []byte(log4jProperties), 0o644); err != nil {
@@ -183,7 +196,7 @@ func newApache(dir string) (*Broker, error) {
 	if err != nil {
 		return nil, err
 	}
-	format := b.java("-Xmx256m", "kafka.tools.StorageTool", "format", "--standalone", "-t", id, "-c", props)
+	format := b.java(append([]string{"-Xmx256m", "kafka.tools.StorageTool", "format", "--standalone", "-t", id, "-c", props}, secured.scramArgs()...)...)
 	if out, err := format.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("formatting the Apache Kafka storage: %w\n%s", err, out)
 	}

@@ -46,6 +46,17 @@ type Broker struct {
 	ctrl    string // apache: host:port of the controller listener
 	logPath string
 	proc    *process
+
+	// The TLS and SCRAM listener (see Secured): on an Apache Kafka broker a
+	// second listener of the same process; beside a kfake broker a second
+	// kfake process (companion), started on first use.
+	secured    *Secured
+	securedErr error
+	securedMu  sync.Mutex
+	companion  *Broker
+	clientOpts []kgo.Opt // options of every client of this broker (a secured kfake)
+	extraArgs  []string  // kfake: more kfakebroker arguments
+	extraEnv   []string  // kfake: more environment
 }
 
 // process is one run of a broker.
@@ -140,6 +151,11 @@ func (b *Broker) killLocked() {
 
 // close stops the broker and removes its directory when removeDir is set.
 func (b *Broker) close(removeDir bool) {
+	b.securedMu.Lock()
+	if b.companion != nil {
+		b.companion.close(false)
+	}
+	b.securedMu.Unlock()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.stopLocked()
@@ -171,7 +187,7 @@ func (b *Broker) Client(t testing.TB, opts ...kgo.Opt) *kgo.Client {
 }
 
 func (b *Broker) newClient(opts ...kgo.Opt) (*kgo.Client, error) {
-	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(b.Addr())}, opts...)...)
+	cl, err := kgo.NewClient(append(append([]kgo.Opt{kgo.SeedBrokers(b.Addr())}, b.clientOpts...), opts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("creating a client of %s: %w", b.Addr(), err)
 	}
@@ -264,8 +280,8 @@ func (b *Broker) awaitReady(p *process, timeout time.Duration, check func(contex
 
 // answersMetadata reports whether the broker at addr answers a metadata
 // request and lists itself.
-func answersMetadata(ctx context.Context, addr string) error {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.RequestRetries(0))
+func answersMetadata(ctx context.Context, addr string, opts ...kgo.Opt) error {
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(addr), kgo.RequestRetries(0)}, opts...)...)
 	if err != nil {
 		return err
 	}

@@ -114,7 +114,7 @@ func ConsumeCommitted(t testing.TB, b *Broker, topic string) []*kgo.Record {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), produceTimeout)
 	defer cancel()
-	recs, err := kafka.ReadCommitted(ctx, []string{b.Addr()}, topic)
+	recs, err := kafka.ReadCommitted(ctx, []string{b.Addr()}, topic, kafka.Security{})
 	if err != nil {
 		t.Fatalf("kafkatest: reading %s: %v", topic, err)
 	}

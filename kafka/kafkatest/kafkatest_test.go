@@ -317,12 +317,20 @@ func TestApacheNeedsJars(t *testing.T) {
 }
 
 func TestServerProperties(t *testing.T) {
-	props := serverProperties("127.0.0.1:1001", "127.0.0.1:1002", "/data")
+	_, secured, err := apacheSecured(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	props := serverProperties("127.0.0.1:1001", "127.0.0.1:1002", "/data", "127.0.0.1:1003", secured)
 	for _, want := range []string{
 		"process.roles=broker,controller",
 		"controller.quorum.bootstrap.servers=127.0.0.1:1002",
-		"listeners=PLAINTEXT://127.0.0.1:1001,CONTROLLER://127.0.0.1:1002",
-		"advertised.listeners=PLAINTEXT://127.0.0.1:1001",
+		"listeners=PLAINTEXT://127.0.0.1:1001,CONTROLLER://127.0.0.1:1002,SASL_SSL://127.0.0.1:1003",
+		"advertised.listeners=PLAINTEXT://127.0.0.1:1001,SASL_SSL://127.0.0.1:1003",
+		"inter.broker.listener.name=PLAINTEXT",
+		"listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL",
+		"sasl.enabled.mechanisms=SCRAM-SHA-512,SCRAM-SHA-256",
+		"listener.name.sasl_ssl.ssl.keystore.type=PEM",
 		"log.dirs=/data",
 		"num.partitions=4",
 		"auto.create.topics.enable=true",
@@ -426,5 +434,31 @@ func TestWaitFor(t *testing.T) {
 				t.Fatalf("failed %q after %v", rec.failed, time.Since(start))
 			}
 		})
+	}
+}
+
+// TestSecuredListener produces and consumes through the broker's TLS and
+// SCRAM listener, and checks that a plaintext client is refused there.
+func TestSecuredListener(t *testing.T) {
+	b := Shared(t)
+	s := b.Secured(t)
+	if s.Addr == "" || s.Addr == b.Addr() {
+		t.Fatalf("secured listener %q beside %q", s.Addr, b.Addr())
+	}
+	cl := s.Client(t, kgo.DefaultProduceTopic("secured_rt"), kgo.AllowAutoTopicCreation())
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := cl.ProduceSync(ctx, &kgo.Record{Value: []byte("x")}).FirstErr(); err != nil {
+		t.Fatalf("producing through %s: %v", s.Addr, err)
+	}
+	plain, err := kgo.NewClient(kgo.SeedBrokers(s.Addr), kgo.RequestRetries(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
+	pctx, pcancel := context.WithTimeout(ctx, 5*time.Second)
+	defer pcancel()
+	if err := plain.Ping(pctx); err == nil {
+		t.Fatal("a plaintext client was answered on the TLS listener")
 	}
 }

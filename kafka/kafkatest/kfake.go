@@ -93,7 +93,10 @@ func (b *Broker) startKfakeLocked() error {
 		listen = "127.0.0.1:0"
 	}
 	b.logPath = filepath.Join(b.dir, "kfake.log")
-	cmd := exec.Command(bin, "-listen", listen, "-data-dir", filepath.Join(b.dir, "data"), "-partitions", "4")
+	cmd := exec.Command(bin, append([]string{"-listen", listen, "-data-dir", filepath.Join(b.dir, "data"), "-partitions", "4"}, b.extraArgs...)...)
+	if len(b.extraEnv) > 0 {
+		cmd.Env = append(os.Environ(), b.extraEnv...)
+	}
 
 	// The broker reports its address on stdout; the rest of stdout goes to
 	// the log.
@@ -145,6 +148,6 @@ func (b *Broker) startKfakeLocked() error {
 			}
 			b.addr = announced
 		}
-		return answersMetadata(ctx, b.addr)
+		return answersMetadata(ctx, b.addr, b.clientOpts...)
 	})
 }

@@ -18,6 +18,9 @@ type ConsumerSpec struct {
 	Threads int    // partitions decoded in parallel; EdgeLake default 3
 	Group   string // consumer group; "" means lakenode-<node name>
 	Topics  []TopicSpec
+	// Security is the TLS and SASL settings of every client of the
+	// consumer (group, admin, dead-letter producer, pings).
+	Security Security
 }
 
 // Broker returns "ip:port".

@@ -10,13 +10,13 @@ import (
 )
 
 // RunKafkaConsumer is `run kafka consumer where ip = .. and port = .. [and
-// reset = latest|earliest] [and threads = N] [and group = NAME] and topic =
-// (...) [and topic = (...) ...]`.
+// reset = latest|earliest] [and threads = N] [and group = NAME] [and the
+// TLS and SASL keys of security.go] and topic = (...) [and topic = (...) ...]`.
 type RunKafkaConsumer struct{ Spec spec.ConsumerSpec }
 
 func (*RunKafkaConsumer) request() {}
 
-const consumerUsage = `usage: run kafka consumer where ip = [ip] and port = [port] [and reset = latest|earliest] [and threads = N] [and group = NAME] and topic = (name = .. and dbms = .. and table = .. and column.NAME.TYPE = "bring [..]")`
+const consumerUsage = `usage: run kafka consumer where ip = [ip] and port = [port] [and reset = latest|earliest] [and threads = N] [and group = NAME] [and tls = true and tls_ca = FILE and tls_cert = FILE and tls_key = FILE and tls_skip_verify = true] [and sasl = plain|scram-sha-256|scram-sha-512 and user = NAME and password = SECRET] and topic = (name = .. and dbms = .. and table = .. and column.NAME.TYPE = "bring [..]")`
 
 func parseConsumer(toks []token, line string) (Request, error) {
 	// EdgeLake wants at least 7 words with `where` the 4th.
@@ -32,6 +32,7 @@ func parseConsumer(toks []token, line string) (Request, error) {
 		return nil, err
 	}
 	s := spec.ConsumerSpec{Reset: "latest", Threads: 3}
+	var sec securityState
 	seen := map[string]bool{}
 	topicPos := map[string]int{}
 	for _, k := range kvs {
@@ -80,8 +81,16 @@ func parseConsumer(toks []token, line string) (Request, error) {
 			topicPos[t.Name] = k.keyPos
 			s.Topics = append(s.Topics, t)
 		default:
-			return nil, unknownKey(k, line)
+			if !isSecurityKey(k.key) {
+				return nil, unknownKey(k, line)
+			}
+			if err := sec.add(k, line); err != nil {
+				return nil, err
+			}
 		}
+	}
+	if s.Security, err = sec.finish(line); err != nil {
+		return nil, err
 	}
 	for _, req := range []struct{ v, name string }{{s.IP, "ip"}, {s.Port, "port"}} {
 		if req.v == "" {

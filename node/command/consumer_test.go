@@ -256,7 +256,7 @@ type errCase struct {
 
 var consumerErrorCases = []errCase{
 	{consumerBase + `prep_dir = x and ` + consumerTopic, statusStructure, "Unknown key in AnyLog command: prep_dir", "prep_dir"},
-	{consumerBase + `user = u and ` + consumerTopic, statusStructure, "Unknown key in AnyLog command: user", "user"},
+	{consumerBase + `user = u and ` + consumerTopic, statusStructure, "user and password need sasl = plain|scram-sha-256|scram-sha-512", "user"},
 	{consumerBase + `reset = oldest and ` + consumerTopic, statusWrongValue, "The value 'oldest' is not allowed for the key 'reset'", "oldest"},
 	{topicLine(`name = t and dbms = d and table = x and column.v.double = "bring [v]"`), statusMQTT, "Wrong column type in MQTT mapping: column.v.double", "column.v.double"},
 	{topicLine(`name = t and dbms = d and table = x and column.v.bool = "bring [v]"`), statusMQTT, "Wrong column type in MQTT mapping: column.v.bool", "column.v.bool"},

@@ -35,17 +35,19 @@ func (e *Error) Error() string {
 	return e.Status + ": " + e.Detail
 }
 
-// Caret returns Line and, under it, a caret at Pos (tabs repeated so the
+// Caret returns Line (secrets redacted) and, under it, a caret at Pos (tabs repeated so the
 // caret lines up), or "" when there is no position or Line spans lines.
 func (e *Error) Caret() string {
 	if e.Pos < 0 || e.Line == "" || strings.ContainsAny(e.Line, "\n\r") {
 		return ""
 	}
-	pos := min(e.Pos, len(e.Line))
+	// The line is shown with its secrets redacted, the caret moved with it.
+	line, spans := redactSpans(e.Line)
+	pos := redactPos(min(e.Pos, len(e.Line)), spans)
 	var b strings.Builder
-	b.WriteString(e.Line)
+	b.WriteString(line)
 	b.WriteByte('\n')
-	for _, r := range e.Line[:pos] {
+	for _, r := range line[:pos] {
 		if r == '\t' {
 			b.WriteByte('\t')
 		} else {

@@ -15,11 +15,11 @@ type CommandHelp struct {
 }
 
 var commands = []CommandHelp{
-	{"run kafka consumer", `run kafka consumer where ip = IP and port = PORT [and reset = latest|earliest] [and threads = N] [and group = NAME] and topic = (name = TOPIC and dbms = DBMS and table = TABLE and column.NAME.TYPE = "bring [path]" [and errors = skip|table|fail|dlq:TOPIC]) [and topic = (...)]`,
+	{"run kafka consumer", `run kafka consumer where ip = IP and port = PORT [and reset = latest|earliest] [and threads = N] [and group = NAME] [and tls = true and tls_ca = FILE and tls_cert = FILE and tls_key = FILE and tls_skip_verify = true] [and sasl = plain|scram-sha-256|scram-sha-512 and user = NAME and password = SECRET|$LAKENODE_NAME] and topic = (name = TOPIC and dbms = DBMS and table = TABLE and column.NAME.TYPE = "bring [path]" [and errors = skip|table|fail|dlq:TOPIC]) [and topic = (...)]`,
 		`<run kafka consumer where ip = 127.0.0.1 and port = 9092 and reset = earliest and topic = (name = ping_data and dbms = lsl_demo and table = ping_sensor and column.timestamp.timestamp = "bring [timestamp]" and column.value.int = "bring [value]")>`,
-		"consume Kafka topics into tables, exactly once; TYPE is str, int, float or timestamp; also column.NAME = (type = .. and value = .. and optional = true)"},
+		"consume Kafka topics into tables, exactly once; TYPE is str, int, float or timestamp; also column.NAME = (type = .. and value = .. and optional = true); TLS files are read from --secrets-dir, $LAKENODE_NAME values from the node's environment, and the password is shown as ***"},
 	{"exit kafka", "exit kafka", "exit kafka", "stop every Kafka consumer: batches flushed, offsets stored, group left"},
-	{"sql", `sql DBMS [format = json|json:output|json:list|table and stat = true|false and timezone = utc|local|ZONE and max_time = N seconds and dest = stdout|file|kafka@HOST:PORT and file = NAME (under --files-dir) and topic = TOPIC and since = last] "SELECT ..."`,
+	{"sql", `sql DBMS [format = json|json:output|json:list|table and stat = true|false and timezone = utc|local|ZONE and max_time = N seconds and dest = stdout|file|kafka@HOST:PORT and file = NAME (under --files-dir) and topic = TOPIC and since = last and tls = true and tls_ca = FILE and tls_cert = FILE and tls_key = FILE and sasl = plain|scram-sha-256|scram-sha-512 and user = NAME and password = SECRET|$LAKENODE_NAME] "SELECT ..."`,
 		`sql litsanleandro format = table "select device_name, count(*) from ping_sensor group by device_name"`, "query the node's tables"},
 	{"run client", `run client (DESTINATIONS [and subset = true and timeout = N]) COMMAND`, `run client () sql lsl_demo format = json:output and stat = false and dest = kafka@127.0.0.1:9092 and topic = ping_out "select timestamp, value from ping_sensor where timestamp > now() - 1 day"`,
 		"run a command on other nodes of the cluster and merge the replies; () reaches every node hosting the table (sql only), or list names and host:port"},
@@ -93,7 +93,7 @@ func Help(topic string) (string, error) {
 		}
 	}
 	if len(matches) == 0 {
-		return "", &Error{Detail: fmt.Sprintf("no help for %q: `help` lists the commands", topic), Pos: -1}
+		return "", &Error{Detail: fmt.Sprintf("no help for %q: `help` lists the commands", Redact(topic)), Pos: -1}
 	}
 	for i, c := range matches {
 		if i > 0 {

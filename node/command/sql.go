@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/lakenode/lakenode/kafka/spec"
 )
 
 // SQL is `sql DBMS [key = value and ...] ["]SELECT ...["]`. Query is the
@@ -30,6 +32,9 @@ type SQLOptions struct {
 	// kafka@...): only rows committed since the job's previous export,
 	// exactly once across crashes.
 	SinceLast bool
+	// Kafka is the TLS and SASL settings of the export's clients (the
+	// security keys beside dest = kafka@...).
+	Kafka spec.Security
 }
 
 // RunClient is `run client (DESTINATIONS) COMMAND`. Dests is empty for
@@ -101,6 +106,8 @@ func parseSQL(toks []token, line string) (Request, error) {
 
 func applySQLOptions(o *SQLOptions, kvs []kv, line string) error {
 	seen := map[string]bool{}
+	var sec securityState
+	secPos := -1
 	for _, k := range kvs {
 		if seen[k.key] {
 			return &Error{Status: statusStructure, Detail: fmt.Sprintf("Duplicate key in AnyLog command: %s", k.rawKey), Pos: k.keyPos, Line: line}
@@ -163,8 +170,23 @@ func applySQLOptions(o *SQLOptions, kvs []kv, line string) error {
 		case "include", "extend", "table", "drop", "output", "title", "source", "test", "option", "pass_through", "committed", "info", "nodes":
 			return unsupported(line, k.keyPos, "the sql option %s", k.key)
 		default:
-			return unknownKey(k, line)
+			if !isSecurityKey(k.key) {
+				return unknownKey(k, line)
+			}
+			if err := sec.add(k, line); err != nil {
+				return err
+			}
+			if secPos < 0 {
+				secPos = k.keyPos
+			}
 		}
+	}
+	var err error
+	if o.Kafka, err = sec.finish(line); err != nil {
+		return err
+	}
+	if secPos >= 0 && !strings.HasPrefix(o.Dest, "kafka@") {
+		return errAt(line, secPos, "the TLS and SASL keys work with dest = kafka@HOST:PORT only")
 	}
 	if o.Dest == "file" && o.File == "" {
 		return errAt(line, len(line), "dest = file needs file = NAME (a file under the node's --files-dir)")
@@ -238,7 +260,7 @@ func parseRunClient(toks []token, line string, vars map[string]string) (Request,
 	if !exact {
 		if inner, err = Parse(cmd, vars); err != nil {
 			if e, ok := err.(*Error); ok {
-				e.Detail += " (in the command with its variables replaced: " + cmd + ")"
+				e.Detail += " (in the command with its variables replaced: " + Redact(cmd) + ")"
 				e.Pos, e.Line = -1, line
 			}
 			return nil, err

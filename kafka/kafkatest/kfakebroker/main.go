@@ -3,6 +3,12 @@
 // test must not kill its broker.
 //
 //	kfakebroker [-listen 127.0.0.1:0] [-data-dir DIR] [-partitions 4] [-log-level warn] [-sync-writes]
+//	            [-tls-cert FILE -tls-key FILE] [-sasl-user NAME]
+//
+// With -tls-cert and -tls-key it speaks TLS only; with -sasl-user it
+// requires SASL, the user being a superuser for PLAIN, SCRAM-SHA-256 and
+// SCRAM-SHA-512 with the password in $KFAKEBROKER_SASL_PASSWORD (never on
+// the command line).
 //
 // It listens on 127.0.0.1 only (port 0 picks a free one), creates topics on
 // first use with -partitions partitions, and allows consumer-group sessions
@@ -15,6 +21,7 @@
 package main
 
 import (
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -35,6 +42,10 @@ type config struct {
 	partitions int
 	logLevel   kfake.LogLevel
 	syncWrites bool
+	tlsCert    string
+	tlsKey     string
+	saslUser   string
+	saslPass   string
 }
 
 func main() {
@@ -56,6 +67,9 @@ func parseFlags(args []string) (config, error) {
 	partitions := fs.Int("partitions", 4, "partitions of topics created on first use")
 	level := fs.String("log-level", "warn", "log level on stderr: none, error, warn, info or debug")
 	syncWrites := fs.Bool("sync-writes", false, "fsync every batch written to -data-dir")
+	tlsCert := fs.String("tls-cert", "", "PEM `file` of the server certificate: the listener speaks TLS only")
+	tlsKey := fs.String("tls-key", "", "PEM `file` of the server key (with -tls-cert)")
+	saslUser := fs.String("sasl-user", "", "require SASL, with this superuser `name`; its password is $KFAKEBROKER_SASL_PASSWORD")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
@@ -83,7 +97,17 @@ func parseFlags(args []string) (config, error) {
 	if *syncWrites && *dataDir == "" {
 		return config{}, errors.New("-sync-writes needs -data-dir")
 	}
-	return config{port: port, dataDir: *dataDir, partitions: *partitions, logLevel: lv, syncWrites: *syncWrites}, nil
+	if (*tlsCert == "") != (*tlsKey == "") {
+		return config{}, errors.New("-tls-cert and -tls-key go together")
+	}
+	cfg := config{port: port, dataDir: *dataDir, partitions: *partitions, logLevel: lv, syncWrites: *syncWrites, tlsCert: *tlsCert, tlsKey: *tlsKey}
+	if *saslUser != "" {
+		cfg.saslUser, cfg.saslPass = *saslUser, os.Getenv("KFAKEBROKER_SASL_PASSWORD")
+		if cfg.saslPass == "" {
+			return config{}, errors.New("-sasl-user needs KFAKEBROKER_SASL_PASSWORD in the environment")
+		}
+	}
+	return cfg, nil
 }
 
 func parseLevel(s string) (kfake.LogLevel, error) {
@@ -111,6 +135,12 @@ func (c config) options() []kfake.Opt {
 		kfake.GroupMaxSessionTimeout(5 * time.Minute),
 		kfake.WithLogger(kfake.BasicLogger(os.Stderr, c.logLevel)),
 	}
+	if c.saslUser != "" {
+		opts = append(opts, kfake.EnableSASL(),
+			kfake.Superuser("PLAIN", c.saslUser, c.saslPass),
+			kfake.Superuser("SCRAM-SHA-256", c.saslUser, c.saslPass),
+			kfake.Superuser("SCRAM-SHA-512", c.saslUser, c.saslPass))
+	}
 	if c.dataDir != "" {
 		opts = append(opts, kfake.DataDir(c.dataDir))
 		if c.syncWrites {
@@ -125,7 +155,15 @@ func run(cfg config) error {
 	// after the "listening on" line is not lost.
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
-	c, err := kfake.NewCluster(cfg.options()...)
+	opts := cfg.options()
+	if cfg.tlsCert != "" {
+		pair, err := tls.LoadX509KeyPair(cfg.tlsCert, cfg.tlsKey)
+		if err != nil {
+			return fmt.Errorf("loading the TLS certificate: %w", err)
+		}
+		opts = append(opts, kfake.TLS(&tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}))
+	}
+	c, err := kfake.NewCluster(opts...)
 	if err != nil {
 		return fmt.Errorf("starting the broker: %w", err)
 	}
