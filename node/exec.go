@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"io"
 	"strings"
 	"time"
 
@@ -23,6 +24,10 @@ type ExecOptions struct {
 	// Job is the scheduler task running the command; it names the job of
 	// a since = last export (default: DBMS.TABLE:TOPIC).
 	Job string
+	// Stream, when set, takes a json:output reply to stdout as its rows
+	// are produced (see stream.go): called once before the first byte with
+	// the notices known then, it returns where the rows go.
+	Stream func(notices []string) io.Writer
 }
 
 // Result is a command's outcome.
@@ -32,6 +37,9 @@ type Result struct {
 	Notices  []string // lines for stderr (or X-Lakenode-Notice)
 	Err      error    // the command failed
 	Internal bool     // Err is a fault of the node, not of the command
+	// Streamed: the reply went to ExecOptions.Stream (Text is empty); an
+	// Err came after the rows.
+	Streamed bool
 }
 
 // ErrorText renders Err for a user: a command error with a caret under its

@@ -57,6 +57,12 @@ type Config struct {
 	// the group waits for a silent node before giving its partitions to the
 	// others (a node restarted within it gets them back). Default 45 s.
 	KafkaSessionTimeout time.Duration
+	// MaxResultRows bounds a query reply that is built whole (format =
+	// table, json, json:list, and any reply to --connect or a file): a
+	// longer one fails saying how to raise it. Exports to Kafka and
+	// streamed json:output replies are not bounded. 0: the default,
+	// 1,000,000.
+	MaxResultRows int64
 }
 
 // Default addresses.
@@ -64,6 +70,11 @@ const (
 	DefaultHTTPAddr   = "127.0.0.1:32049"
 	DefaultListenAddr = "127.0.0.1:32048"
 	DefaultDataDir    = "./lakenode-data"
+	// MaxRESTHeaderBytes bounds a REST request's headers, the command
+	// included: a larger request is refused with 431 before it is read.
+	MaxRESTHeaderBytes = 256 << 10
+	// DefaultMaxResultRows is Config.MaxResultRows's default.
+	DefaultMaxResultRows = 1_000_000
 )
 
 // DefaultConfig returns the documented defaults, without listeners (the
@@ -130,6 +141,9 @@ func New(cfg Config) (*Node, error) {
 	}
 	if cfg.Name == "" {
 		cfg.Name = DefaultName(cfg.ListenAddr)
+	}
+	if cfg.MaxResultRows <= 0 {
+		cfg.MaxResultRows = DefaultMaxResultRows
 	}
 	n := &Node{cfg: cfg, log: cfg.Logger, vars: map[string]string{}, dbms: map[string]string{}, exports: map[int]string{}, errLog: newErrorLog(200), started: time.Now()}
 	store, err := tables.Open(cfg.DataDir, tables.WithLogger(cfg.Logger), tables.WithNodeName(cfg.Name))
@@ -240,7 +254,7 @@ func (n *Node) Start(ctx context.Context) error {
 			return fmt.Errorf("--http %s: %w", n.cfg.HTTPAddr, err)
 		}
 		n.httpLn = ln
-		n.http = &http.Server{Handler: n.httpHandler(), ReadHeaderTimeout: 10 * time.Second}
+		n.http = &http.Server{Handler: n.httpHandler(), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: MaxRESTHeaderBytes}
 		go func() {
 			if err := n.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				n.log.Error("REST port stopped", "err", err)
