@@ -15,6 +15,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/asynkron/protoactor-go/remote"
@@ -359,7 +360,11 @@ type errorEntry struct {
 
 func newErrorLog(max int) *errorLog { return &errorLog{max: max} }
 
+// maxErrorText is the most bytes of one error text the log keeps.
+const maxErrorText = 1 << 10
+
 func (l *errorLog) add(kind, text string) {
+	text = clipText(text, maxErrorText)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.entries = append(l.entries, errorEntry{At: time.Now(), Kind: kind, Text: text})
@@ -372,4 +377,17 @@ func (l *errorLog) list() []errorEntry {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return append([]errorEntry(nil), l.entries...)
+}
+
+// clipText keeps the first max bytes of s (whole UTF-8 characters) and
+// says how many bytes were cut.
+func clipText(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s… (%d more bytes cut)", s[:cut], len(s)-cut)
 }
