@@ -94,7 +94,9 @@ func newLogger(o *options, stderr io.Writer) (*slog.Logger, func(), error) {
 		}
 		w, closeFn = f, func() { _ = f.Close() }
 	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})), closeFn, nil
+	// Identical lines within a minute are logged once, then with a count.
+	dh := node.NewDedupHandler(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}), time.Minute, nil)
+	return slog.New(dh), func() { dh.Flush(); closeFn() }, nil
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
