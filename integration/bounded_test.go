@@ -175,3 +175,20 @@ func TestBoundedWork(t *testing.T) {
 	}
 	n.stop()
 }
+
+// TestCLIStreamAndCap: -c prints a json:output reply (streamed) whatever
+// its size, and refuses a table reply over --max-result-rows with the way
+// to raise it.
+func TestCLIStreamAndCap(t *testing.T) {
+	dir := t.TempDir()
+	writeRows(t, dir, 5000, 0, 5000, time.Now())
+	out, errOut, code := runCLI(t, "", "--data-dir", dir, "--max-result-rows", "100",
+		"-c", `sql bench format = json:output and stat = false "select device_name, value, from ping_sensor"`,
+		"-c", `sql bench format = table "select * from ping_sensor"`)
+	if code != 1 || strings.Count(out, "\n") != 5000 || !strings.HasPrefix(out, `{"device_name": "device-0", "value": 0}`) {
+		t.Fatalf("exit %d, %d lines of output:\n%.300s\nstderr:\n%s", code, strings.Count(out, "\n"), out, errOut)
+	}
+	if !strings.Contains(errOut, "comma before FROM") || !strings.Contains(errOut, "more than 100 rows") || !strings.Contains(errOut, "--max-result-rows N") {
+		t.Fatalf("stderr:\n%s", errOut)
+	}
+}
