@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"io"
 	"strings"
 	"time"
 
@@ -23,6 +24,10 @@ type ExecOptions struct {
 	// Job is the scheduler task running the command; it names the job of
 	// a since = last export (default: DBMS.TABLE:TOPIC).
 	Job string
+	// Stream, when set, takes a json:output reply to stdout as its rows
+	// are produced (see stream.go): called once before the first byte with
+	// the notices known then, it returns where the rows go.
+	Stream func(notices []string) io.Writer
 }
 
 // Result is a command's outcome.
@@ -32,6 +37,9 @@ type Result struct {
 	Notices  []string // lines for stderr (or X-Lakenode-Notice)
 	Err      error    // the command failed
 	Internal bool     // Err is a fault of the node, not of the command
+	// Streamed: the reply went to ExecOptions.Stream (Text is empty); an
+	// Err came after the rows.
+	Streamed bool
 }
 
 // ErrorText renders Err for a user: a command error with a caret under its
@@ -43,10 +51,43 @@ func (r Result) ErrorText() string {
 	var c interface{ Caret() string }
 	if errors.As(r.Err, &c) {
 		if caret := c.Caret(); caret != "" {
-			return r.Err.Error() + "\n" + caret
+			return clipText(r.Err.Error(), maxErrorText) + "\n" + clipCaret(caret, caretContext)
 		}
 	}
 	return r.Err.Error()
+}
+
+// caretContext is how many characters of a command an error shows on each
+// side of its caret: a 1 MB command is not echoed whole.
+const caretContext = 200
+
+// clipCaret shortens a caret display — a line, then a line of blanks ending
+// in ^ under a place in it — to width characters either side of the caret.
+func clipCaret(caret string, width int) string {
+	line, mark, ok := strings.Cut(caret, "\n")
+	if !ok || len(line) <= 2*width {
+		return caret
+	}
+	lr, mr := []rune(line), []rune(mark)
+	at := len(mr) - 1 // the caret's column
+	from, to := max(0, at-width), min(len(lr), at+width)
+	if from >= to {
+		return clipText(line, 2*width)
+	}
+	var b strings.Builder
+	pad := mr[from:at]
+	if from > 0 {
+		b.WriteString("…")
+		pad = append([]rune{' '}, pad...)
+	}
+	b.WriteString(string(lr[from:to]))
+	if to < len(lr) {
+		b.WriteString("…")
+	}
+	b.WriteByte('\n')
+	b.WriteString(string(pad))
+	b.WriteByte('^')
+	return b.String()
 }
 
 func fail(err error) Result           { return Result{Err: err} }
@@ -60,7 +101,7 @@ func failf(f string, a ...any) Result { return fail(fmt.Errorf(f, a...)) }
 func (n *Node) Execute(ctx context.Context, line string, opts ExecOptions) (res Result) {
 	defer func() {
 		if r := recover(); r != nil {
-			res = internal(fmt.Errorf("internal error running %q: %v", command.Redact(line), r))
+			res = internal(fmt.Errorf("internal error running %q: %v", clipText(command.Redact(line), caretContext), r))
 			n.event("internal", res.Err.Error())
 		}
 	}()

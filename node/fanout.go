@@ -190,12 +190,21 @@ func (n *Node) clusterQuery(ctx context.Context, rc *command.RunClient, q *comma
 		maxTime = rc.Timeout
 	}
 	start := time.Now()
-	res, stats, err := n.scatter(ctx, scatterQuery{dbms: q.DBMS, query: q.Query, table: table, hosts: hosts, lost: lost, subset: rc.Subset, maxTime: maxTime, now: start, sx: sx})
+	sq := scatterQuery{dbms: q.DBMS, query: q.Query, table: table, hosts: hosts, lost: lost, subset: rc.Subset, maxTime: maxTime, now: start, sx: sx}
+	if !strings.HasPrefix(q.Options.Dest, "kafka@") && !streamable(q.Options.Format, q.Options.Dest, opts) {
+		// This node's share of a reply built whole stops at the cap; the
+		// merged answer is checked when it is rendered.
+		sq.maxRows = n.cfg.MaxResultRows
+	}
+	res, stats, err := n.scatter(ctx, sq)
 	if err != nil {
 		var se *lsql.Error
+		var tm *lsql.TooManyRowsError
 		switch {
 		case errors.As(err, &se):
 			return fail(&sqlError{err: se, line: q})
+		case errors.As(err, &tm):
+			return tooManyRows(tm.Max, q.Options.Format)
 		case ctx.Err() != nil:
 			return failf("query canceled")
 		case errors.Is(err, context.DeadlineExceeded):
@@ -203,11 +212,10 @@ func (n *Node) clusterQuery(ctx context.Context, rc *command.RunClient, q *comma
 		}
 		return fail(err)
 	}
-	out := n.renderSQL(ctx, q, res, start, stats, opts, sx)
 	if len(stats.missing) > 0 {
-		out.Notices = append(out.Notices, fmt.Sprintf("partial answer: no reply from %v", stats.missing))
+		res.Notices = append(res.Notices, fmt.Sprintf("partial answer: no reply from %v", stats.missing))
 	}
-	return out
+	return n.renderSQL(ctx, q, res, start, stats, opts, sx)
 }
 
 // scatterQuery is one run client () query.
@@ -218,13 +226,14 @@ type scatterQuery struct {
 	maxTime            time.Duration
 	now                time.Time
 	sx                 *sinceExport
+	maxRows            int64 // Options.MaxRows of this node's share
 }
 
 // scatter sends each host the query's partial plan, runs it here too, and
 // merges the partials. SQL errors come back as *lsql.Error.
 func (n *Node) scatter(ctx context.Context, sq scatterQuery) (*lsql.Result, clusterStats, error) {
 	hosts, sx, maxTime, start := sq.hosts, sq.sx, sq.maxTime, sq.now
-	lopt := lsql.Options{Now: start}
+	lopt := lsql.Options{Now: start, MaxRows: sq.maxRows}
 	if sx != nil {
 		lopt.Commits = n.localRange(sq.dbms, sq.table, sx.last[n.cfg.Name])
 	}

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -8,6 +9,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/lakenode/lakenode/node/output"
 )
 
 // httpHandler serves EdgeLake's REST command port: the command in a
@@ -38,7 +41,17 @@ func (n *Node) httpHandler() http.Handler {
 		if strings.EqualFold(strings.TrimSpace(r.Header.Get("destination")), "network") && !strings.HasPrefix(strings.ToLower(cmd), "run client") {
 			cmd = "run client () " + cmd
 		}
-		res := n.Execute(r.Context(), cmd, ExecOptions{REST: true})
+		var st *restStream
+		res := n.Execute(r.Context(), cmd, ExecOptions{REST: true, Stream: func(notices []string) io.Writer {
+			st = startRESTStream(w, notices)
+			return st
+		}})
+		if res.Streamed {
+			if res.Err != nil {
+				st.fail(res.ErrorText())
+			}
+			return
+		}
 		for _, note := range res.Notices {
 			w.Header().Add("X-Lakenode-Notice", sanitizeHeader(note))
 		}
@@ -61,6 +74,36 @@ func (n *Node) httpHandler() http.Handler {
 		}
 	})
 	return mux
+}
+
+// restStream is a streamed REST reply (see stream.go): status 200 and
+// chunked rows, flushed as they come; an error after the first row ends
+// the body with an {"Error" : "..."} line and sets the X-Lakenode-Error
+// trailer.
+type restStream struct {
+	w  http.ResponseWriter
+	rc *http.ResponseController
+}
+
+const errorTrailer = "X-Lakenode-Error"
+
+func startRESTStream(w http.ResponseWriter, notices []string) *restStream {
+	for _, note := range notices {
+		w.Header().Add("X-Lakenode-Notice", sanitizeHeader(note))
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Trailer", errorTrailer)
+	w.WriteHeader(http.StatusOK)
+	return &restStream{w: w, rc: http.NewResponseController(w)}
+}
+
+func (s *restStream) Write(b []byte) (int, error) { return s.w.Write(b) }
+func (s *restStream) Flush() error                { return s.rc.Flush() }
+
+func (s *restStream) fail(text string) {
+	_, _ = s.w.Write(output.AppendJSON([]byte(`{"Error" : `), text))
+	_, _ = s.w.Write([]byte("}\n"))
+	s.w.Header().Set(errorTrailer, sanitizeHeader(text))
 }
 
 func sanitizeHeader(s string) string {

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/asynkron/protoactor-go/remote"
@@ -74,6 +75,12 @@ type Config struct {
 	Auth auth.Settings
 	// MetricsOpen serves /metrics without the token. Default false.
 	MetricsOpen bool
+	// MaxResultRows bounds a query reply that is built whole (format =
+	// table, json, json:list, and any reply to --connect or a file): a
+	// longer one fails saying how to raise it. Exports to Kafka and
+	// streamed json:output replies are not bounded. 0: the default,
+	// 1,000,000.
+	MaxResultRows int64
 }
 
 // Default addresses.
@@ -81,6 +88,11 @@ const (
 	DefaultHTTPAddr   = "127.0.0.1:32049"
 	DefaultListenAddr = "127.0.0.1:32048"
 	DefaultDataDir    = "./lakenode-data"
+	// MaxRESTHeaderBytes bounds a REST request's headers, the command
+	// included: a larger request is refused with 431 before it is read.
+	MaxRESTHeaderBytes = 256 << 10
+	// DefaultMaxResultRows is Config.MaxResultRows's default.
+	DefaultMaxResultRows = 1_000_000
 )
 
 // DefaultConfig returns the documented defaults, without listeners (the
@@ -152,6 +164,9 @@ func New(cfg Config) (*Node, error) {
 	}
 	if err := cfg.checkAuth(); err != nil {
 		return nil, err
+	}
+	if cfg.MaxResultRows <= 0 {
+		cfg.MaxResultRows = DefaultMaxResultRows
 	}
 	files, secrets, err := fileDirs(cfg)
 	if err != nil {
@@ -297,7 +312,7 @@ func (n *Node) Start(ctx context.Context) error {
 			return fmt.Errorf("--http %s: %w", n.cfg.HTTPAddr, err)
 		}
 		n.httpLn = ln
-		n.http = &http.Server{Handler: n.guardHTTP(n.httpHandler()), ReadHeaderTimeout: 10 * time.Second}
+		n.http = &http.Server{Handler: n.guardHTTP(n.httpHandler()), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: MaxRESTHeaderBytes}
 		if err := n.serveTLS(); err != nil {
 			_ = ln.Close()
 			return err
@@ -407,7 +422,11 @@ type errorEntry struct {
 
 func newErrorLog(max int) *errorLog { return &errorLog{max: max} }
 
+// maxErrorText is the most bytes of one error text the log keeps.
+const maxErrorText = 1 << 10
+
 func (l *errorLog) add(kind, text string) {
+	text = clipText(text, maxErrorText)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.entries = append(l.entries, errorEntry{At: time.Now(), Kind: kind, Text: text})
@@ -420,4 +439,17 @@ func (l *errorLog) list() []errorEntry {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return append([]errorEntry(nil), l.entries...)
+}
+
+// clipText keeps the first max bytes of s (whole UTF-8 characters) and
+// says how many bytes were cut.
+func clipText(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s… (%d more bytes cut)", s[:cut], len(s)-cut)
 }

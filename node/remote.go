@@ -82,6 +82,9 @@ func (n *Node) runClient(ctx context.Context, r *command.RunClient, opts ExecOpt
 		}
 		return n.dispatch(ctx, r.Inner, opts)
 	}
+	// Replies are printed one after another under their node's name: none
+	// streams.
+	opts.Stream = nil
 	timeout := r.Timeout
 	if timeout <= 0 {
 		timeout = 20 * time.Second

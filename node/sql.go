@@ -12,6 +12,7 @@ import (
 	"github.com/lakenode/lakenode/kafka/spec"
 	"github.com/lakenode/lakenode/node/command"
 	"github.com/lakenode/lakenode/node/output"
+	"github.com/lakenode/lakenode/tables/schema"
 	lsql "github.com/lakenode/lakenode/tables/sql"
 )
 
@@ -42,22 +43,103 @@ func (n *Node) runSQL(ctx context.Context, q *command.SQL, opts ExecOptions) Res
 		lopt.Commits = n.localRange(q.DBMS, table, sx.last[n.cfg.Name])
 		sx.next[n.cfg.Name] = lopt.Commits.UpTo
 	}
+	if streamable(o.Format, o.Dest, opts) {
+		return n.streamSQL(ctx, q, lopt, start, opts)
+	}
+	if !strings.HasPrefix(o.Dest, "kafka@") {
+		// A reply built whole is bounded; an export is not.
+		lopt.MaxRows = n.cfg.MaxResultRows
+	}
 	res, err := lsql.Query(ctx, n.store, q.DBMS, q.Query, lopt)
 	if err != nil {
-		var se *lsql.Error
-		if errors.As(err, &se) {
-			// Point into the command line, not only the statement.
-			return fail(&sqlError{err: se, line: q, pos: se.Pos})
-		}
-		if ctx.Err() != nil {
-			if errors.Is(ctx.Err(), context.DeadlineExceeded) && o.MaxTime > 0 {
-				return failf("query stopped: it ran longer than max_time = %v", o.MaxTime)
-			}
-			return failf("query canceled")
-		}
-		return internal(err)
+		return n.queryFailed(ctx, q, err)
 	}
 	return n.renderSQL(ctx, q, res, start, clusterStats{nodes: 1, target: 1}, opts, sx)
+}
+
+// queryFailed is the reply of a query that failed on this node.
+func (n *Node) queryFailed(ctx context.Context, q *command.SQL, err error) Result {
+	o := q.Options
+	var se *lsql.Error
+	var tm *lsql.TooManyRowsError
+	switch {
+	case errors.As(err, &se):
+		// Point into the command line, not only the statement.
+		return fail(&sqlError{err: se, line: q, pos: se.Pos})
+	case errors.As(err, &tm):
+		return tooManyRows(tm.Max, o.Format)
+	case isStreamWrite(err):
+		return fail(err)
+	case ctx.Err() != nil:
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) && o.MaxTime > 0 {
+			return failf("query stopped: it ran longer than max_time = %v", o.MaxTime)
+		}
+		return failf("query canceled")
+	}
+	return internal(err)
+}
+
+// streamSQL runs a json:output query on this node and streams its rows as
+// the scan produces them (see stream.go).
+func (n *Node) streamSQL(ctx context.Context, q *command.SQL, lopt lsql.Options, start time.Time, opts ExecOptions) Result {
+	o := q.Options
+	loc, err := location(o.Timezone)
+	if err != nil {
+		return fail(err)
+	}
+	prep, err := lsql.Prepare(n.store, q.DBMS, q.Query, lopt)
+	if err != nil {
+		return n.queryFailed(ctx, q, err)
+	}
+	cols := prep.ColumnNames()
+	return n.streamRows(ctx, q, opts, prep.Notices(), loc, func(emit func(schema.Row) error) (int64, int64, error) {
+		return prep.Stream(ctx, n.store, emit)
+	}, func(rows, scanned int64) output.QueryStats {
+		return output.QueryStats{Count: rows, Elapsed: time.Since(start), Nodes: 1, RowsScanned: scanned, ShowScanned: o.Stat}
+	}, cols)
+}
+
+// streamRows writes a json:output reply row by row to the caller's stream:
+// produce hands each row to emit; stats makes the Statistics line from the
+// rows emitted and scanned. A reply with no rows, or that fails before its
+// first row, comes back whole, as an unstreamed one does.
+func (n *Node) streamRows(ctx context.Context, q *command.SQL, opts ExecOptions, notices []string, loc *time.Location,
+	produce func(emit func(schema.Row) error) (int64, int64, error), stats func(rows, scanned int64) output.QueryStats, cols []string) Result {
+	o := q.Options
+	st := &rowStream{begin: opts.Stream, notices: notices}
+	var buf []byte
+	rows, scanned, err := produce(func(row schema.Row) error {
+		buf = output.RowJSON(buf[:0], cols, row, loc)
+		buf = append(buf, '\n')
+		return st.write(buf)
+	})
+	if err != nil {
+		res := n.queryFailed(ctx, q, err)
+		if st.started {
+			_ = st.flush()
+			res.Streamed, res.Notices = true, nil
+		} else {
+			res.Notices = append(notices, res.Notices...)
+		}
+		return res
+	}
+	var tail string
+	switch {
+	case o.Stat:
+		tail = stats(rows, scanned).JSON() + "\n"
+	case rows == 0:
+		tail = output.EmptyReply + "\n"
+	}
+	if !st.started {
+		return Result{Text: tail, JSON: true, Notices: notices}
+	}
+	if err := st.write([]byte(tail)); err != nil {
+		return Result{Err: err, Streamed: true}
+	}
+	if err := st.flush(); err != nil {
+		return Result{Err: err, Streamed: true}
+	}
+	return Result{JSON: true, Streamed: true}
 }
 
 // renderSQL prints, writes or exports a query's answer.
@@ -73,6 +155,23 @@ func (n *Node) renderSQL(ctx context.Context, q *command.SQL, res *lsql.Result, 
 	}}
 	if strings.HasPrefix(o.Dest, "kafka@") {
 		return n.exportToKafka(ctx, strings.TrimPrefix(o.Dest, "kafka@"), o.Topic, o.Kafka, qr, o.Stat, loc, res.Notices, sx)
+	}
+	if streamable(o.Format, o.Dest, opts) {
+		return n.streamRows(ctx, q, opts, res.Notices, loc, func(emit func(schema.Row) error) (int64, int64, error) {
+			for i, row := range res.Rows {
+				if err := emit(row); err != nil {
+					return int64(i), res.Scanned, err
+				}
+			}
+			return int64(len(res.Rows)), res.Scanned, nil
+		}, func(int64, int64) output.QueryStats {
+			st := qr.Stats
+			st.Elapsed = time.Since(start)
+			return st
+		}, res.Columns)
+	}
+	if max := n.cfg.MaxResultRows; max > 0 && int64(len(res.Rows)) > max {
+		return tooManyRows(max, o.Format)
 	}
 	var buf bytes.Buffer
 	f := output.QueryFormat{Kind: o.Format, Pretty: opts.Terminal && !opts.REST, Stat: o.Stat, Loc: loc}

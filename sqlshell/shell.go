@@ -40,6 +40,14 @@ type Conn interface {
 	Complete(ctx context.Context, prefix string) []string
 }
 
+// StreamConn is a Conn that can write a command's result to stdout as it is
+// produced (a long json:output reply), notices first on stderr; the Reply
+// then carries only what was not written.
+type StreamConn interface {
+	Conn
+	ExecuteTo(ctx context.Context, line string, stdout, stderr io.Writer) Reply
+}
+
 // Config configures a Shell.
 type Config struct {
 	Conn   Conn
@@ -182,7 +190,12 @@ func (s *Shell) runOne(ctx context.Context, rl *readline.Instance, line string) 
 		}
 	}()
 	start := time.Now()
-	rep := s.cfg.Conn.Execute(cctx, line)
+	var rep Reply
+	if sc, ok := s.cfg.Conn.(StreamConn); ok {
+		rep = sc.ExecuteTo(cctx, line, rl.Stdout(), rl.Stderr())
+	} else {
+		rep = s.cfg.Conn.Execute(cctx, line)
+	}
 	for _, n := range rep.Notices {
 		fmt.Fprintln(rl.Stderr(), n)
 	}

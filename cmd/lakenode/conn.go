@@ -22,6 +22,17 @@ func (c localConn) Execute(ctx context.Context, line string) sqlshell.Reply {
 	return rep
 }
 
+// ExecuteTo implements sqlshell.StreamConn: a json:output reply's rows go
+// to stdout as they come.
+func (c localConn) ExecuteTo(ctx context.Context, line string, stdout, stderr io.Writer) sqlshell.Reply {
+	res := c.n.Execute(ctx, line, node.ExecOptions{Terminal: true, Stream: streamTo(stdout, stderr)})
+	rep := sqlshell.Reply{Text: res.Text, Notices: res.Notices}
+	if res.Err != nil {
+		rep.Err = res.ErrorText()
+	}
+	return rep
+}
+
 func (c localConn) Complete(_ context.Context, prefix string) []string {
 	return c.n.CompleteNames(prefix)
 }

@@ -40,6 +40,7 @@ type options struct {
 	seeds                                     string
 	sessionTimeout                            time.Duration
 	auth                                      authOptions
+	maxResultRows                             int64
 }
 
 func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
@@ -62,6 +63,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.seeds, "seeds", "", "other nodes' --listen addresses, `HOST:PORT,...`: the node heartbeats them and lists them in get nodes")
 	fs.DurationVar(&o.sessionTimeout, "kafka-session-timeout", 45*time.Second, "how long a consumer group waits for a silent node before moving its partitions to the others")
 	addAuthFlags(fs, &o.auth)
+	fs.Int64Var(&o.maxResultRows, "max-result-rows", node.DefaultMaxResultRows, "the most rows of a query reply built whole (format = table, json, json:list); streamed json:output replies and exports are not limited")
 	fs.StringVar(&o.connect, "connect", "", "run the shell, -c and -f against the running node whose --listen address is `HOST:PORT`")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage:\n  lakenode [flags]          run a node (a shell at a terminal, else commands from stdin)\n  lakenode demo [flags]     the demo: embedded broker, the seed's producer and consumer, the shell\n  lakenode cluster up --nodes N [--base-port P] [--data-dir DIR] [--kafka-embedded HOST:PORT]\n                            N node processes that know each other, and the shell on node 0\n  lakenode --version\n\nFlags:\n")
@@ -99,7 +101,9 @@ func newLogger(o *options, stderr io.Writer) (*slog.Logger, func(), error) {
 		}
 		w, closeFn = f, func() { _ = f.Close() }
 	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})), closeFn, nil
+	// Identical lines within a minute are logged once, then with a count.
+	dh := node.NewDedupHandler(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}), time.Minute, nil)
+	return slog.New(dh), func() { dh.Flush(); closeFn() }, nil
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -144,6 +148,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cfg.MetricsOpen = o.auth.metricsOpen
+	if o.maxResultRows < 1 {
+		fmt.Fprintf(stderr, "lakenode: --max-result-rows %d: must be at least 1\n", o.maxResultRows)
+		return 2
+	}
+	cfg.MaxResultRows = o.maxResultRows
 	if o.serve || o.httpSet {
 		cfg.HTTPAddr = o.httpAddr
 	}
@@ -266,9 +275,16 @@ func runCommands(ctx context.Context, run func(context.Context, string) bool, co
 
 // execute runs one command and prints its result; it reports success.
 func execute(ctx context.Context, n *node.Node, line string, stdout, stderr io.Writer) bool {
-	res := n.Execute(ctx, line, node.ExecOptions{Terminal: isTerminal(stdout)})
+	res := n.Execute(ctx, line, node.ExecOptions{Terminal: isTerminal(stdout), Stream: streamTo(stdout, stderr)})
 	for _, note := range res.Notices {
 		fmt.Fprintln(stderr, note)
+	}
+	if res.Streamed {
+		if res.Err != nil {
+			fmt.Fprintln(stderr, res.ErrorText())
+			return false
+		}
+		return true
 	}
 	if res.Err != nil {
 		fmt.Fprintln(stderr, res.ErrorText())
@@ -331,6 +347,17 @@ func runConnected(o *options, stdin io.Reader, stdout, stderr io.Writer, logger 
 		return true
 	}
 	return runCommands(ctx, run, cl, o.connect, o, stdin, stdout, stderr, interactive, newEventSink(stderr))
+}
+
+// streamTo streams a json:output reply to stdout as its rows come, after
+// the notices known then on stderr.
+func streamTo(stdout, stderr io.Writer) func([]string) io.Writer {
+	return func(notices []string) io.Writer {
+		for _, note := range notices {
+			fmt.Fprintln(stderr, note)
+		}
+		return stdout
+	}
 }
 
 func isTerminal(f any) bool {

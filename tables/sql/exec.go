@@ -103,6 +103,9 @@ func (p *queryPlan) partial(ctx context.Context, store *tables.Store) (*Partial,
 	if !p.agg && !p.dist && p.limit >= 0 {
 		keep = p.offset + p.limit
 	}
+	// A reply capped at maxRows fails as soon as it holds more rows than
+	// its answer may have (distinct rows and groups are counted at the end).
+	capped := p.maxRows > 0 && !p.agg && !p.dist && (p.limit < 0 || p.limit > p.maxRows)
 	groups := map[string]*PartialGroup{}
 	var key []byte
 	for it.Next() {
@@ -119,6 +122,9 @@ func (p *queryPlan) partial(ctx context.Context, store *tables.Store) (*Partial,
 		if !p.agg {
 			e.row = slices.Clone(row)
 			out.Rows = append(out.Rows, p.project(e))
+			if capped && int64(len(out.Rows)) > p.maxRows {
+				return nil, &TooManyRowsError{Max: p.maxRows}
+			}
 			if keep >= 0 && len(p.order) == 0 && int64(len(out.Rows)) >= keep {
 				break
 			}
@@ -304,6 +310,69 @@ func (p *queryPlan) run(ctx context.Context, store *tables.Store) (*Result, erro
 	return p.merge([]*Partial{pt}), nil
 }
 
+// stream hands each answer row to emit as it is produced. A plain query
+// (no aggregate, ORDER BY or DISTINCT) emits straight from the scan and
+// holds nothing; the others are computed whole, then emitted. emit must
+// not keep the row it is given.
+func (p *queryPlan) stream(ctx context.Context, store *tables.Store, emit func(schema.Row) error) (rows, scanned int64, err error) {
+	if err := ctx.Err(); err != nil {
+		return 0, 0, fmt.Errorf("%w: %w", errCanceled, err)
+	}
+	if p.agg || p.dist || len(p.order) > 0 {
+		pt, err := p.partial(ctx, store)
+		if err != nil {
+			return 0, 0, err
+		}
+		res := p.merge([]*Partial{pt})
+		for _, r := range res.Rows {
+			if err := emit(r); err != nil {
+				return rows, res.Scanned, err
+			}
+			rows++
+		}
+		return rows, res.Scanned, nil
+	}
+	it, err := store.Scan(ctx, p.table, p.tr)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer func() { _ = it.Close() }()
+	it.Only(p.used)
+	e := &ectx{}
+	vals := make(schema.Row, len(p.proj))
+	var skipped int64
+	for (p.limit < 0 || rows < p.limit) && it.Next() {
+		row := it.Row()
+		e.row = row
+		if p.commits != nil {
+			if seq := uint64(row[schema.NumSystemColumns-1].I); seq <= p.commits.After || seq > p.commits.UpTo {
+				continue
+			}
+		}
+		if p.where != nil && !truth(p.where(e)) {
+			continue
+		}
+		if skipped < p.offset {
+			skipped++
+			continue
+		}
+		for i, f := range p.proj {
+			vals[i] = f(e)
+		}
+		if err := emit(vals); err != nil {
+			return rows, it.Scanned(), err
+		}
+		rows++
+	}
+	if err := it.Err(); err != nil {
+		if ctx.Err() != nil {
+			return rows, it.Scanned(), fmt.Errorf("%w: %w", errCanceled, ctx.Err())
+		}
+		return rows, it.Scanned(), err
+	}
+	return rows, it.Scanned(), nil
+}
+
 // Prepared is a parsed and planned query, ready to run as partials on
 // several stores and be merged.
 type Prepared struct {
@@ -329,6 +398,22 @@ func Prepare(store *tables.Store, dbms, query string, opt Options) (*Prepared, e
 func (q *Prepared) Partial(ctx context.Context, store *tables.Store) (*Partial, error) {
 	return q.p.partial(ctx, store)
 }
+
+// Stream runs the query on store alone and hands each answer row to emit as
+// it is produced (see queryPlan.stream): a plain query's reply never sits
+// whole in memory. It returns the rows emitted and scanned. Options.MaxRows
+// does not apply.
+func (q *Prepared) Stream(ctx context.Context, store *tables.Store, emit func(schema.Row) error) (rows, scanned int64, err error) {
+	p := *q.p
+	p.maxRows = 0
+	return p.stream(ctx, store, emit)
+}
+
+// Notices are the pre-pass's notices (e.g. the stray comma removed).
+func (q *Prepared) Notices() []string { return q.notices }
+
+// ColumnNames are the names of the answer's columns.
+func (q *Prepared) ColumnNames() []string { return q.p.columns }
 
 // Merge combines partials into the answer.
 func (q *Prepared) Merge(parts []*Partial) *Result {

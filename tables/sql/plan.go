@@ -174,6 +174,9 @@ type queryPlan struct {
 	// timeKeys: plain rows without ORDER BY carry their time as their
 	// only key (partials of several nodes, merged in time order).
 	timeKeys bool
+	// maxRows > 0 stops a plain query's scan once it holds more rows than
+	// its answer may have (Options.MaxRows).
+	maxRows int64
 }
 
 // compiler turns AST expressions into evalFns for one table.

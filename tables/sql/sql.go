@@ -50,8 +50,19 @@ type Options struct {
 	// instead of this store's latest time at or before period's date: the
 	// latest over every node of a cluster.
 	PeriodAnchor *PeriodAnchor
+	// MaxRows, when positive, fails a query whose answer has more rows
+	// with a *TooManyRowsError — as early as the scan can tell, so a reply
+	// that must be built whole never holds more than about MaxRows rows.
+	MaxRows int64
 
 	probe *periodProbe
+}
+
+// TooManyRowsError is an answer with more rows than Options.MaxRows.
+type TooManyRowsError struct{ Max int64 }
+
+func (e *TooManyRowsError) Error() string {
+	return fmt.Sprintf("the answer has more than %d rows", e.Max)
 }
 
 // PeriodAnchor is the latest time (µs) at or before period()'s date; Found
@@ -113,6 +124,9 @@ func Query(ctx context.Context, store *tables.Store, dbms, query string, opt Opt
 	if err != nil {
 		return nil, err
 	}
+	if opt.MaxRows > 0 && int64(len(res.Rows)) > opt.MaxRows {
+		return nil, &TooManyRowsError{Max: opt.MaxRows}
+	}
 	res.Notices = append(rw.notices, res.Notices...)
 	return res, nil
 }
@@ -131,6 +145,9 @@ func prepare(store *tables.Store, dbms, query string, opt Options) (*queryPlan, 
 		return nil, rw, &Error{Query: query, Pos: 0, Msg: "only SELECT statements are supported"}
 	}
 	p, err := plan(store, dbms, query, rw, sel, opt)
+	if p != nil {
+		p.maxRows = opt.MaxRows
+	}
 	return p, rw, err
 }
 
