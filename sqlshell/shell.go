@@ -131,6 +131,9 @@ func (s *Shell) Run(ctx context.Context) error {
 			rl.SetPrompt(s.cfg.Prompt + "> ")
 		}
 		line, err := rl.ReadLine()
+		if err == nil {
+			resetHistoryCursor(rl)
+		}
 		switch {
 		case errors.Is(err, readline.ErrInterrupt):
 			block = nil
@@ -164,6 +167,19 @@ func (s *Shell) Run(ctx context.Context) error {
 		}
 		s.runOne(ctx, rl, line)
 	}
+}
+
+// resetHistoryCursor puts readline's history cursor back on the newest
+// (pending) entry and forgets edits made to browsed entries. With
+// DisableAutoSaveHistory, Enter leaves the cursor on the entry last recalled
+// with Up, Down or Ctrl-R, and SaveToHistory then stores that entry's edit
+// buffer — the line being typed — instead of its argument: a block typed
+// after browsing the history (say Up, Ctrl-U, then the block's last line)
+// was stored as its last line only. Saving an empty line is readline's
+// (v0.1.3) way to move the cursor back without storing anything; it is done
+// after every line so each line of a block also starts from the newest entry.
+func resetHistoryCursor(rl *readline.Instance) {
+	_ = rl.SaveToHistory("")
 }
 
 // runOne runs a command; Ctrl-C cancels it, not the shell.

@@ -3,6 +3,9 @@ package sqlshell
 import (
 	"context"
 	"io"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -97,5 +100,56 @@ func TestCtrlCCancelsTheRunningCommand(t *testing.T) {
 	defer conn.mu.Unlock()
 	if got := strings.Join(conn.lines, ";"); got != "slow;get version;get version" {
 		t.Errorf("commands run: %q", got)
+	}
+}
+
+// echoConn runs every command by echoing it.
+type echoConn struct{}
+
+func (echoConn) Execute(_ context.Context, line string) Reply { return Reply{Text: "ran " + line} }
+func (echoConn) Complete(context.Context, string) []string    { return nil }
+
+// TestBlocksAreStoredWhole: a `< ... >` block goes into the history file as
+// the whole block on one line, also when a line of it was typed after
+// browsing the history (Up, then Ctrl-U to clear the recalled entry) — which
+// used to store the block's last line only.
+func TestBlocksAreStoredWhole(t *testing.T) {
+	const (
+		up    = "\x1b[A"
+		down  = "\x1b[B"
+		ctrlU = "\x15"
+		ctrlR = "\x12"
+	)
+	tests := []struct {
+		name  string
+		input string
+		want  []string
+	}{
+		{"plain block", "get version\n<get\nstatus>\n", []string{"get version", "get status"}},
+		{"Up and Ctrl-U on the block's last line", "get version\n<get\n" + up + ctrlU + "status>\n", []string{"get version", "get status"}},
+		{"Up and Ctrl-U on the block's first line", "get version\n" + up + ctrlU + "<run kafka consumer where\n" + up + up + ctrlU + "ip = 1>\n",
+			[]string{"get version", "run kafka consumer where ip = 1"}},
+		{"Up, Down and a three-line block", "get version\n<get\n" + up + down + "msg\n" + up + ctrlU + "client>\n",
+			[]string{"get version", "get msg client"}},
+		{"a recalled command run again is stored", "get version\nget status\n" + up + up + "\n", []string{"get version", "get status", "get version"}},
+		{"search, then a block", "get version\n" + ctrlR + "vers\n<get\n" + up + ctrlU + "status>\n",
+			[]string{"get version", "get status"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			hist := filepath.Join(t.TempDir(), "history")
+			var out, errOut syncBuf
+			sh := New(Config{Conn: echoConn{}, Prompt: "t", Stdin: strings.NewReader(tc.input), Stdout: &out, Stderr: &errOut, HistoryFile: hist})
+			if err := sh.Run(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			b, err := os.ReadFile(hist)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n"); !slices.Equal(got, tc.want) {
+				t.Errorf("history %q, want %q; stdout %q", got, tc.want, out.String())
+			}
+		})
 	}
 }
