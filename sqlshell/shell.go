@@ -35,9 +35,10 @@ type Reply struct {
 // Conn runs commands on a node.
 type Conn interface {
 	Execute(ctx context.Context, line string) Reply
-	// Complete returns completion candidates for names (dbms, tables,
-	// columns) that start with prefix.
-	Complete(ctx context.Context, prefix string) []string
+	// Complete returns the candidates for the word at the cursor, whole
+	// words: before and after are the command typed so far (an unfinished
+	// block's earlier lines included) split at the cursor.
+	Complete(ctx context.Context, before, after string) []string
 }
 
 // Config configures a Shell.
@@ -57,6 +58,8 @@ type Shell struct {
 
 	mu sync.Mutex
 	rl *readline.Instance
+
+	comp *completer
 }
 
 // New returns a shell; Run starts it.
@@ -69,7 +72,7 @@ func New(cfg Config) *Shell {
 	if cfg.HistoryFile == "-" {
 		cfg.HistoryFile = ""
 	}
-	return &Shell{cfg: cfg}
+	return &Shell{cfg: cfg, comp: &completer{conn: cfg.Conn}}
 }
 
 // Printer returns a function that prints an asynchronous line above the
@@ -98,7 +101,7 @@ func (s *Shell) Run(ctx context.Context) error {
 		HistorySearchFold: true,
 		// Blocks are saved whole, once complete, not line by line.
 		DisableAutoSaveHistory: true,
-		AutoComplete:           &completer{conn: s.cfg.Conn},
+		AutoComplete:           s.comp,
 		Stdin:                  s.cfg.Stdin,
 		Stdout:                 s.cfg.Stdout,
 		Stderr:                 s.cfg.Stderr,
@@ -137,6 +140,7 @@ func (s *Shell) Run(ctx context.Context) error {
 		switch {
 		case errors.Is(err, readline.ErrInterrupt):
 			block = nil
+			s.comp.setBlock(nil)
 			continue
 		case errors.Is(err, io.EOF):
 			return nil
@@ -150,10 +154,12 @@ func (s *Shell) Run(ctx context.Context) error {
 			block = append(block, line)
 			joined := strings.Join(block, "\n")
 			if !command.BlockComplete(joined) {
+				s.comp.setBlock(block)
 				continue
 			}
 			line = command.StripBlock(strings.Join(block, " "))
 			block = nil
+			s.comp.setBlock(nil)
 		}
 		line = strings.TrimSpace(line)
 		if line != "" {
@@ -224,35 +230,36 @@ func formatElapsed(d time.Duration) string {
 	return fmt.Sprintf("%.2f s", d.Seconds())
 }
 
-// completer completes command words from the command package and names
-// (dbms, tables, columns) from the node.
-type completer struct{ conn Conn }
+// completer asks the node for the candidates at the cursor, given the
+// whole command typed so far: command words, what may follow them, and
+// names (dbms, tables, columns) where they may stand.
+type completer struct {
+	conn Conn
+
+	mu    sync.Mutex
+	block []string // the lines of an unfinished block
+}
+
+func (c *completer) setBlock(lines []string) {
+	c.mu.Lock()
+	c.block = append([]string(nil), lines...)
+	c.mu.Unlock()
+}
 
 func (c *completer) Do(line []rune, pos int) ([][]rune, int) {
-	head := string(line[:pos])
-	start := strings.LastIndexAny(head, " \t(=,.") + 1
-	prefix := head[start:]
-	var cands []string
-	seen := map[string]bool{}
-	addIf := func(w string) {
-		if strings.HasPrefix(strings.ToLower(w), strings.ToLower(prefix)) && !seen[w] {
-			seen[w] = true
-			cands = append(cands, w)
+	head, tail := string(line[:pos]), string(line[pos:])
+	prefix := head[command.WordStart(head):]
+	c.mu.Lock()
+	before := strings.Join(append(append([]string(nil), c.block...), head), " ")
+	c.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	names := c.conn.Complete(ctx, before, tail)
+	cancel()
+	var out [][]rune
+	for _, w := range names {
+		if len(w) >= len(prefix) && strings.EqualFold(w[:len(prefix)], prefix) {
+			out = append(out, []rune(w[len(prefix):]+" "))
 		}
-	}
-	for _, w := range command.Words() {
-		addIf(w)
-	}
-	if prefix != "" || start > 0 {
-		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
-		for _, w := range c.conn.Complete(ctx, prefix) {
-			addIf(w)
-		}
-		cancel()
-	}
-	out := make([][]rune, 0, len(cands))
-	for _, w := range cands {
-		out = append(out, []rune(w[len(prefix):]+" "))
 	}
 	return out, len([]rune(prefix))
 }

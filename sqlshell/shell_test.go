@@ -36,7 +36,7 @@ func (c *blockingConn) Execute(ctx context.Context, line string) Reply {
 	}
 }
 
-func (c *blockingConn) Complete(context.Context, string) []string { return nil }
+func (c *blockingConn) Complete(context.Context, string, string) []string { return nil }
 
 type syncBuf struct {
 	mu sync.Mutex
@@ -106,8 +106,8 @@ func TestCtrlCCancelsTheRunningCommand(t *testing.T) {
 // echoConn runs every command by echoing it.
 type echoConn struct{}
 
-func (echoConn) Execute(_ context.Context, line string) Reply { return Reply{Text: "ran " + line} }
-func (echoConn) Complete(context.Context, string) []string    { return nil }
+func (echoConn) Execute(_ context.Context, line string) Reply      { return Reply{Text: "ran " + line} }
+func (echoConn) Complete(context.Context, string, string) []string { return nil }
 
 // TestBlocksAreStoredWhole: a `< ... >` block goes into the history file as
 // the whole block on one line, also when a line of it was typed after
@@ -149,6 +149,59 @@ func TestBlocksAreStoredWhole(t *testing.T) {
 			}
 			if got := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n"); !slices.Equal(got, tc.want) {
 				t.Errorf("history %q, want %q; stdout %q", got, tc.want, out.String())
+			}
+		})
+	}
+}
+
+// completeConn records what completion asked and answers fixed words.
+type completeConn struct {
+	echoConn
+	before, after string
+	words         []string
+}
+
+func (c *completeConn) Complete(_ context.Context, before, after string) []string {
+	c.before, c.after = before, after
+	return c.words
+}
+
+// TestCompleterSendsTheWholeCommand: completion sends the node the command
+// typed so far, an unfinished block's lines included, split at the cursor,
+// and offers the rest of each candidate that fits the word typed.
+func TestCompleterSendsTheWholeCommand(t *testing.T) {
+	tests := []struct {
+		name          string
+		block         []string
+		line          string
+		pos           int
+		words         []string
+		before, after string
+		cands         []string
+		offset        int
+	}{
+		{"a word", nil, "get versi", 9, []string{"version"}, "get versi", "", []string{"on "}, 5},
+		{"after a blank", nil, "get ", 4, []string{"msg", "tables"}, "get ", "", []string{"msg ", "tables "}, 0},
+		{"in a block", []string{`<sql lsl_demo "select value`}, "from p", 6, []string{"ping_sensor"}, `<sql lsl_demo "select value from p`, "", []string{"ing_sensor "}, 1},
+		{"mid-line", nil, `sql d "select  from t"`, 14, []string{"value"}, `sql d "select `, ` from t"`, []string{"value "}, 0},
+		{"case of the typed word", nil, "GET VER", 7, []string{"version"}, "GET VER", "", []string{"sion "}, 3},
+		{"a candidate that does not fit is dropped", nil, "get v", 5, []string{"tables"}, "get v", "", nil, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			conn := &completeConn{words: tc.words}
+			c := &completer{conn: conn}
+			c.setBlock(tc.block)
+			got, off := c.Do([]rune(tc.line), tc.pos)
+			if conn.before != tc.before || conn.after != tc.after {
+				t.Errorf("sent %q | %q, want %q | %q", conn.before, conn.after, tc.before, tc.after)
+			}
+			var cands []string
+			for _, r := range got {
+				cands = append(cands, string(r))
+			}
+			if !slices.Equal(cands, tc.cands) || off != tc.offset {
+				t.Errorf("candidates %q at %d, want %q at %d", cands, off, tc.cands, tc.offset)
 			}
 		})
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/asynkron/protoactor-go/remote"
 
 	"github.com/lakenode/lakenode/actors/actorpb"
+	"github.com/lakenode/lakenode/node/command"
 	"github.com/lakenode/lakenode/sqlshell"
 )
 
@@ -110,8 +111,8 @@ func (c *Client) Execute(ctx context.Context, line string) sqlshell.Reply {
 }
 
 // Complete implements sqlshell.Conn.
-func (c *Client) Complete(ctx context.Context, prefix string) []string {
-	res, err := c.sys.Root.RequestFuture(c.target, &actorpb.CompleteRequest{Prefix: prefix}, time.Second).Result()
+func (c *Client) Complete(ctx context.Context, before, after string) []string {
+	res, err := c.sys.Root.RequestFuture(c.target, &actorpb.CompleteRequest{Prefix: command.MarkCursor(before, after)}, time.Second).Result()
 	if err != nil {
 		return nil
 	}
