@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -14,22 +15,24 @@ import (
 
 // ptyShell runs lakenode's interactive shell in a pseudo-terminal.
 type ptyShell struct {
-	t   *testing.T
-	f   *os.File
-	cmd *exec.Cmd
-	mu  sync.Mutex
-	out bytes.Buffer
+	t    *testing.T
+	home string // its HOME, where ~/.lakenode_history goes
+	f    *os.File
+	cmd  *exec.Cmd
+	mu   sync.Mutex
+	out  bytes.Buffer
 }
 
 func startShell(t *testing.T, args ...string) *ptyShell {
 	t.Helper()
 	cmd := exec.Command(binary(t), args...)
-	cmd.Env = append(os.Environ(), "HOME="+t.TempDir(), "TERM=xterm")
+	home := t.TempDir()
+	cmd.Env = append(os.Environ(), "HOME="+home, "TERM=xterm")
 	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 50, Cols: 200})
 	if err != nil {
 		t.Fatalf("starting the shell in a pty: %v", err)
 	}
-	s := &ptyShell{t: t, f: f, cmd: cmd}
+	s := &ptyShell{t: t, home: home, f: f, cmd: cmd}
 	go func() {
 		buf := make([]byte, 4096)
 		for {
@@ -127,6 +130,59 @@ func TestShellInTerminal(t *testing.T) {
 		}
 	case <-time.After(60 * time.Second):
 		t.Fatalf("the shell did not leave on Ctrl-D\n%s", s.screen())
+	}
+}
+
+// TestShellCompletionAndBlockHistory drives the demo's shell through a
+// pseudo-terminal: completion knows the command typed so far, an earlier
+// line of a block included (a table after `from`, the get commands after
+// `get`), and a block typed after a Tab listing, Up and Ctrl-U is stored in
+// the history file whole, not as its last line.
+func TestShellCompletionAndBlockHistory(t *testing.T) {
+	s := startShell(t, "demo", "--kafka-embedded", freeAddr(t), "--http", freeAddr(t), "--data-dir", t.TempDir())
+	s.expect("demo> ")
+	ver := binVersion(t)
+	s.send("get versi\t\r")
+	s.expectCount(ver, 1)
+	// A table after `from` on the second line of a block: the only table
+	// of litsanleandro.
+	s.send(`<sql litsanleandro format = table "select count(*)` + "\r")
+	s.expect("... ")
+	s.send("from p\t")
+	s.expect("from ping_sensor ")
+	s.send("\">\r")
+	s.expect("--------|")
+	// A Tab listing of what follows `get` on a block's second line, then Up
+	// (which recalls the last command), Ctrl-U and the block's last line.
+	s.send("<get\r")
+	s.expectCount("... ", 2)
+	mark := len(s.screen())
+	s.send("\t")
+	s.expect("databases")
+	s.expect("streaming")
+	if listing := s.screen()[mark:]; strings.Contains(listing, "kafka") || strings.Contains(listing, "select") {
+		t.Fatalf("the listing after get offers more than the get commands:\n%s", listing)
+	}
+	s.send("\x1b[A\x15version>\r")
+	s.expectCount(ver, 2)
+	s.send("\x04")
+	done := make(chan error, 1)
+	go func() { done <- s.cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("shell exited with %v\n%s", err, s.screen())
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatalf("the shell did not leave on Ctrl-D\n%s", s.screen())
+	}
+	b, err := os.ReadFile(filepath.Join(s.home, ".lakenode_history"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "get version\n" + `sql litsanleandro format = table "select count(*) from ping_sensor "` + "\nget version\n"
+	if string(b) != want {
+		t.Fatalf("history file:\n%s\nwant:\n%s", b, want)
 	}
 }
 

@@ -238,25 +238,21 @@ func (n *Node) RowCount(dbms, table string) int64 {
 	return n.store.Stats(t).Rows
 }
 
-// CompleteNames returns dbms, table and column names starting with prefix,
-// for the shell's tab completion.
-func (n *Node) CompleteNames(prefix string) []string {
-	var out []string
-	seen := map[string]bool{}
-	add := func(s string) {
-		if strings.HasPrefix(s, prefix) && !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
+// CompleteNames returns the shell's tab-completion candidates for the word
+// at the cursor: req is the command typed so far with the cursor marked
+// (command.MarkCursor; without a mark the cursor is at the end). Names come
+// from this node's tables.
+func (n *Node) CompleteNames(req string) []string {
+	var tabs []command.CompletionTable
 	for _, t := range n.store.Tables() {
-		add(t.DBMS)
-		add(t.Name)
+		ct := command.CompletionTable{DBMS: t.DBMS, Name: t.Name}
 		for _, c := range t.Columns {
-			add(c.Name)
+			ct.Columns = append(ct.Columns, c.Name)
 		}
+		tabs = append(tabs, ct)
 	}
-	return out
+	before, after := command.SplitCursor(req)
+	return command.Complete(before, after, tabs)
 }
 
 type consumerStatus struct {

@@ -35,9 +35,10 @@ type Reply struct {
 // Conn runs commands on a node.
 type Conn interface {
 	Execute(ctx context.Context, line string) Reply
-	// Complete returns completion candidates for names (dbms, tables,
-	// columns) that start with prefix.
-	Complete(ctx context.Context, prefix string) []string
+	// Complete returns the candidates for the word at the cursor, whole
+	// words: before and after are the command typed so far (an unfinished
+	// block's earlier lines included) split at the cursor.
+	Complete(ctx context.Context, before, after string) []string
 }
 
 // StreamConn is a Conn that can write a command's result to stdout as it is
@@ -65,6 +66,8 @@ type Shell struct {
 
 	mu sync.Mutex
 	rl *readline.Instance
+
+	comp *completer
 }
 
 // New returns a shell; Run starts it.
@@ -77,7 +80,7 @@ func New(cfg Config) *Shell {
 	if cfg.HistoryFile == "-" {
 		cfg.HistoryFile = ""
 	}
-	return &Shell{cfg: cfg}
+	return &Shell{cfg: cfg, comp: &completer{conn: cfg.Conn}}
 }
 
 // Printer returns a function that prints an asynchronous line above the
@@ -106,7 +109,7 @@ func (s *Shell) Run(ctx context.Context) error {
 		HistorySearchFold: true,
 		// Blocks are saved whole, once complete, not line by line.
 		DisableAutoSaveHistory: true,
-		AutoComplete:           &completer{conn: s.cfg.Conn},
+		AutoComplete:           s.comp,
 		Stdin:                  s.cfg.Stdin,
 		Stdout:                 s.cfg.Stdout,
 		Stderr:                 s.cfg.Stderr,
@@ -139,9 +142,13 @@ func (s *Shell) Run(ctx context.Context) error {
 			rl.SetPrompt(s.cfg.Prompt + "> ")
 		}
 		line, err := rl.ReadLine()
+		if err == nil {
+			resetHistoryCursor(rl)
+		}
 		switch {
 		case errors.Is(err, readline.ErrInterrupt):
 			block = nil
+			s.comp.setBlock(nil)
 			continue
 		case errors.Is(err, io.EOF):
 			return nil
@@ -155,10 +162,12 @@ func (s *Shell) Run(ctx context.Context) error {
 			block = append(block, line)
 			joined := strings.Join(block, "\n")
 			if !command.BlockComplete(joined) {
+				s.comp.setBlock(block)
 				continue
 			}
 			line = command.StripBlock(strings.Join(block, " "))
 			block = nil
+			s.comp.setBlock(nil)
 		}
 		line = strings.TrimSpace(line)
 		if line != "" {
@@ -173,6 +182,19 @@ func (s *Shell) Run(ctx context.Context) error {
 		}
 		s.runOne(ctx, rl, line)
 	}
+}
+
+// resetHistoryCursor puts readline's history cursor back on the newest
+// (pending) entry and forgets edits made to browsed entries. With
+// DisableAutoSaveHistory, Enter leaves the cursor on the entry last recalled
+// with Up, Down or Ctrl-R, and SaveToHistory then stores that entry's edit
+// buffer — the line being typed — instead of its argument: a block typed
+// after browsing the history (say Up, Ctrl-U, then the block's last line)
+// was stored as its last line only. Saving an empty line is readline's
+// (v0.1.3) way to move the cursor back without storing anything; it is done
+// after every line so each line of a block also starts from the newest entry.
+func resetHistoryCursor(rl *readline.Instance) {
+	_ = rl.SaveToHistory("")
 }
 
 // runOne runs a command; Ctrl-C cancels it, not the shell.
@@ -222,35 +244,36 @@ func formatElapsed(d time.Duration) string {
 	return fmt.Sprintf("%.2f s", d.Seconds())
 }
 
-// completer completes command words from the command package and names
-// (dbms, tables, columns) from the node.
-type completer struct{ conn Conn }
+// completer asks the node for the candidates at the cursor, given the
+// whole command typed so far: command words, what may follow them, and
+// names (dbms, tables, columns) where they may stand.
+type completer struct {
+	conn Conn
+
+	mu    sync.Mutex
+	block []string // the lines of an unfinished block
+}
+
+func (c *completer) setBlock(lines []string) {
+	c.mu.Lock()
+	c.block = append([]string(nil), lines...)
+	c.mu.Unlock()
+}
 
 func (c *completer) Do(line []rune, pos int) ([][]rune, int) {
-	head := string(line[:pos])
-	start := strings.LastIndexAny(head, " \t(=,.") + 1
-	prefix := head[start:]
-	var cands []string
-	seen := map[string]bool{}
-	addIf := func(w string) {
-		if strings.HasPrefix(strings.ToLower(w), strings.ToLower(prefix)) && !seen[w] {
-			seen[w] = true
-			cands = append(cands, w)
+	head, tail := string(line[:pos]), string(line[pos:])
+	prefix := head[command.WordStart(head):]
+	c.mu.Lock()
+	before := strings.Join(append(append([]string(nil), c.block...), head), " ")
+	c.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	names := c.conn.Complete(ctx, before, tail)
+	cancel()
+	var out [][]rune
+	for _, w := range names {
+		if len(w) >= len(prefix) && strings.EqualFold(w[:len(prefix)], prefix) {
+			out = append(out, []rune(w[len(prefix):]+" "))
 		}
-	}
-	for _, w := range command.Words() {
-		addIf(w)
-	}
-	if prefix != "" || start > 0 {
-		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
-		for _, w := range c.conn.Complete(ctx, prefix) {
-			addIf(w)
-		}
-		cancel()
-	}
-	out := make([][]rune, 0, len(cands))
-	for _, w := range cands {
-		out = append(out, []rune(w[len(prefix):]+" "))
 	}
 	return out, len([]rune(prefix))
 }

@@ -170,7 +170,9 @@ func (x *CommandReply) GetNode() string {
 	return ""
 }
 
-// CompleteRequest asks for dbms, table and column names starting with prefix.
+// CompleteRequest asks for the shell's completion candidates: prefix is the
+// command typed so far with the cursor marked by a NUL byte (no NUL: the
+// cursor is at the end).
 type CompleteRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Prefix        string                 `protobuf:"bytes,1,opt,name=prefix,proto3" json:"prefix,omitempty"`

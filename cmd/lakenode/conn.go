@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/lakenode/lakenode/node"
+	"github.com/lakenode/lakenode/node/command"
 	"github.com/lakenode/lakenode/sqlshell"
 )
 
@@ -33,8 +34,8 @@ func (c localConn) ExecuteTo(ctx context.Context, line string, stdout, stderr io
 	return rep
 }
 
-func (c localConn) Complete(_ context.Context, prefix string) []string {
-	return c.n.CompleteNames(prefix)
+func (c localConn) Complete(_ context.Context, before, after string) []string {
+	return c.n.CompleteNames(command.MarkCursor(before, after))
 }
 
 // eventSink prints the node's asynchronous lines: above the shell's prompt

@@ -80,7 +80,8 @@ func runDemo(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	host, port := splitHostPort(addr)
 	fmt.Fprintf(stderr, "embedded Kafka-protocol broker on %s; REST port on %s\n", addr, n.HTTPAddr())
 	tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	for _, topic := range []string{"sensor_readings", "ping_data"} {
+	// ping_out is the topic the export examples of the README and help write to.
+	for _, topic := range []string{"sensor_readings", "ping_data", "ping_out"} {
 		if err = kafka.CreateTopic(tctx, []string{addr}, topic, kafka.DefaultPartitions); err != nil {
 			break
 		}

@@ -2,7 +2,6 @@ package command
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 )
 
@@ -102,28 +101,6 @@ func Help(topic string) (string, error) {
 		fmt.Fprintf(&b, "%s — %s\nUsage:   %s\nExample: %s\n", c.Name, c.Summary, c.Usage, c.Example)
 	}
 	return b.String(), nil
-}
-
-// Words returns the command words, keywords and fixed values of the
-// usages (for tab completion), sorted.
-func Words() []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, c := range Commands() {
-		for _, f := range strings.Fields(c.Usage) {
-			f, _, _ = strings.Cut(strings.Trim(f, "[](),\"`"), "=")
-			for _, w := range strings.Split(f, "|") {
-				w = strings.Trim(w, "[]()")
-				if !isCompletionWord(w) || seen[w] {
-					continue
-				}
-				seen[w] = true
-				out = append(out, w)
-			}
-		}
-	}
-	sort.Strings(out)
-	return out
 }
 
 // isCompletionWord reports whether w is a lower-case keyword (not a

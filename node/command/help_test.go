@@ -2,7 +2,6 @@ package command
 
 import (
 	"errors"
-	"slices"
 	"strings"
 	"testing"
 )
@@ -72,28 +71,5 @@ func TestHelp(t *testing.T) {
 	var ce *Error
 	if !errors.As(err, &ce) || ce.Detail != "no help for \"nonsense\": `help` lists the commands" {
 		t.Errorf("help nonsense: %#v", err)
-	}
-}
-
-func TestWords(t *testing.T) {
-	words := Words()
-	if !slices.IsSorted(words) {
-		t.Error("Words() is not sorted")
-	}
-	for _, w := range []string{"run", "kafka", "consumer", "where", "topic", "get", "processes", "msg", "client", "sql",
-		"format", "json:output", "earliest", "streamer", "flush", "buffers", "threshold", "write_immediate"} {
-		if !slices.Contains(words, w) {
-			t.Errorf("Words() lacks %s", w)
-		}
-	}
-	for _, w := range words {
-		if !isCompletionWord(w) {
-			t.Errorf("Words() has %q", w)
-		}
-	}
-	for _, w := range []string{"NAME", "[ip]", "...", "Ctrl-D", "kafka@HOST:PORT"} {
-		if slices.Contains(words, w) {
-			t.Errorf("Words() has the placeholder %s", w)
-		}
 	}
 }

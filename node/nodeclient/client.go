@@ -15,6 +15,7 @@ import (
 
 	"github.com/lakenode/lakenode/actors/actorpb"
 	"github.com/lakenode/lakenode/node/auth"
+	"github.com/lakenode/lakenode/node/command"
 	"github.com/lakenode/lakenode/sqlshell"
 )
 
@@ -122,8 +123,8 @@ func (c *Client) Execute(ctx context.Context, line string) sqlshell.Reply {
 }
 
 // Complete implements sqlshell.Conn.
-func (c *Client) Complete(ctx context.Context, prefix string) []string {
-	res, err := c.sys.Root.RequestFuture(c.target, &actorpb.CompleteRequest{Prefix: prefix}, time.Second).Result()
+func (c *Client) Complete(ctx context.Context, before, after string) []string {
+	res, err := c.sys.Root.RequestFuture(c.target, &actorpb.CompleteRequest{Prefix: command.MarkCursor(before, after)}, time.Second).Result()
 	if err != nil {
 		return nil
 	}
