@@ -37,7 +37,7 @@ func (n *Node) partialFor(m *actorpb.PartialRequest) *actorpb.PartialReply {
 	}
 	lopt := lsql.Options{Now: time.UnixMicro(m.Now)}
 	if m.PeriodProbe {
-		a, _, err := lsql.PeriodLast(n.store, m.Dbms, m.Query, lopt)
+		a, _, err := lsql.PeriodLast(context.Background(), n.store, m.Dbms, m.Query, lopt)
 		if err != nil {
 			rep.Error = err.Error()
 		}
@@ -51,7 +51,7 @@ func (n *Node) partialFor(m *actorpb.PartialRequest) *actorpb.PartialReply {
 		lopt.Commits = n.localRange(m.Dbms, table, m.CommitsAfter)
 		rep.CommitsUpto = lopt.Commits.UpTo
 	}
-	prep, err := lsql.Prepare(n.store, m.Dbms, m.Query, lopt)
+	prep, err := lsql.Prepare(context.Background(), n.store, m.Dbms, m.Query, lopt)
 	if err != nil {
 		rep.Error = err.Error()
 		return rep
@@ -237,7 +237,7 @@ func (n *Node) scatter(ctx context.Context, sq scatterQuery) (*lsql.Result, clus
 		return nil, clusterStats{}, err
 	}
 	lopt.PeriodAnchor = anchor
-	prep, err := lsql.Prepare(n.store, sq.dbms, sq.query, lopt)
+	prep, err := lsql.Prepare(qctx, n.store, sq.dbms, sq.query, lopt)
 	if err != nil {
 		return nil, clusterStats{}, err
 	}
@@ -342,7 +342,7 @@ func (n *Node) clusterPeriodAnchor(ctx context.Context, dbms, query string, host
 	if !strings.Contains(strings.ToLower(query), "period") {
 		return nil, nil
 	}
-	a, has, err := lsql.PeriodLast(n.store, dbms, query, lsql.Options{Now: start})
+	a, has, err := lsql.PeriodLast(ctx, n.store, dbms, query, lsql.Options{Now: start})
 	if err != nil || !has {
 		return nil, err
 	}

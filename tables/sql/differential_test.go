@@ -119,7 +119,7 @@ func TestDifferentialSQLite(t *testing.T) {
 			continue
 		}
 		// Partials on three shards merged answer the same as one store.
-		prep, err := lsql.Prepare(shards[0], "d", q, lsql.Options{})
+		prep, err := lsql.Prepare(context.Background(), shards[0], "d", q, lsql.Options{})
 		if err != nil {
 			t.Fatalf("%s: prepare: %v", q, err)
 		}

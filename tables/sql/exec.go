@@ -312,8 +312,8 @@ type Prepared struct {
 }
 
 // Prepare plans a query against the schema of store's table.
-func Prepare(store *tables.Store, dbms, query string, opt Options) (*Prepared, error) {
-	p, rw, err := prepare(store, dbms, query, opt)
+func Prepare(ctx context.Context, store *tables.Store, dbms, query string, opt Options) (*Prepared, error) {
+	p, rw, err := prepare(ctx, store, dbms, query, opt)
 	if err != nil {
 		return nil, err
 	}
@@ -339,13 +339,11 @@ func (q *Prepared) Merge(parts []*Partial) *Result {
 
 // TableOf returns the table a SELECT reads, without planning it.
 func TableOf(query string) (string, error) {
-	rw := prepass(query)
-	stmt, err := parser.Parse(rw.text)
+	sel, _, err := parseSelect(query, new(int))
 	if err != nil {
-		return "", parseError(query, rw, err)
+		return "", err
 	}
-	sel, ok := stmt.(*sqlparser.Select)
-	if !ok || len(sel.From) != 1 {
+	if len(sel.From) != 1 {
 		return "", &Error{Query: query, Pos: 0, Msg: "a query reads exactly one table"}
 	}
 	if ate, ok := sel.From[0].(*sqlparser.AliasedTableExpr); ok {
