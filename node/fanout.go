@@ -317,7 +317,10 @@ func (n *Node) scatter(ctx context.Context, sq scatterQuery) (*lsql.Result, clus
 	if len(missing) > 0 && !sq.subset {
 		return nil, clusterStats{}, fmt.Errorf("run client (): %d of %d nodes did not answer (%s); add subset = true inside the parentheses to accept a partial answer", len(missing), len(answers), strings.Join(why, "; "))
 	}
-	res := prep.Merge(parts)
+	res, err := prep.Merge(qctx, parts)
+	if err != nil {
+		return nil, clusterStats{}, err
+	}
 	return res, clusterStats{nodes: len(parts), target: len(answers), missing: missing, times: times}, nil
 }
 

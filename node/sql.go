@@ -43,6 +43,10 @@ func (n *Node) runSQL(ctx context.Context, q *command.SQL, opts ExecOptions) Res
 		sx.next[n.cfg.Name] = lopt.Commits.UpTo
 	}
 	res, err := lsql.Query(ctx, n.store, q.DBMS, q.Query, lopt)
+	if err == nil {
+		// An answer found just as max_time ran out is not rendered.
+		err = ctx.Err()
+	}
 	if err != nil {
 		var se *lsql.Error
 		if errors.As(err, &se) {

@@ -131,7 +131,11 @@ func TestDifferentialSQLite(t *testing.T) {
 			}
 			parts = append(parts, pt)
 		}
-		if merged := lakenodeRows(prep.Merge(parts)); fmt.Sprint(merged) != fmt.Sprint(lakenodeRows(res)) {
+		mres, err := prep.Merge(context.Background(), parts)
+		if err != nil {
+			t.Fatalf("%s: merge: %v", q, err)
+		}
+		if merged := lakenodeRows(mres); fmt.Sprint(merged) != fmt.Sprint(lakenodeRows(res)) {
 			t.Errorf("%s: three shards merged %v, one store %v", q, merged, lakenodeRows(res))
 		}
 		want, err := sqliteRows(db, q)
