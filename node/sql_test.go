@@ -13,7 +13,7 @@ import (
 )
 
 // slowQuery loads rows into d.t of node n and returns a query whose WHERE
-// costs a 2,000-value IN list per row (no row matches): seconds of work.
+// costs a 6,000-value IN list per row (no row matches): seconds of work.
 func slowQuery(t *testing.T, n *Node, rows int) string {
 	t.Helper()
 	cols := []schema.Column{{Name: "device_name", Type: schema.TypeString}, {Name: "timestamp", Type: schema.TypeTimestamp}, {Name: "value", Type: schema.TypeInt}}
@@ -24,7 +24,7 @@ func slowQuery(t *testing.T, n *Node, rows int) string {
 	}
 	tablestest.Load(t, n.Store(), "d", "t", cols, vals)
 	var in strings.Builder
-	for i := range 2000 {
+	for i := range 6000 {
 		if i > 0 {
 			in.WriteString(", ")
 		}
