@@ -20,7 +20,7 @@ var commands = []CommandHelp{
 		"consume Kafka topics into tables, exactly once; TYPE is str, int, float or timestamp; also column.NAME = (type = .. and value = .. and optional = true)"},
 	{"exit kafka", "exit kafka", "exit kafka", "stop every Kafka consumer: batches flushed, offsets stored, group left"},
 	{"sql", `sql DBMS [format = json|json:output|json:list|table and stat = true|false and timezone = utc|local|ZONE and max_time = N seconds and dest = stdout|file|kafka@HOST:PORT and file = PATH and topic = TOPIC and since = last] "SELECT ..."`,
-		`sql lsl_demo format = table "select device_name, count(*) from ping_sensor group by device_name"`, "query the node's tables"},
+		`sql lsl_demo format = table "select device_name, count(*) from ping_sensor group by device_name"`, "query the node's tables (a statement of at most 64 KiB, expressions nested at most 128 deep; max_time stops it in any stage)"},
 	{"run client", `run client (DESTINATIONS [and subset = true and timeout = N]) COMMAND`, `run client () sql lsl_demo format = json:output and stat = false and dest = kafka@127.0.0.1:9092 and topic = ping_out "select timestamp, value from ping_sensor where timestamp > now() - 1 day"`,
 		"run a command on other nodes of the cluster and merge the replies; () reaches every node hosting the table (sql only), or list names and host:port"},
 	{"get processes", "get processes [where format = json]", "get processes", "the node's services and jobs"},
