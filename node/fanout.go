@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -21,8 +22,37 @@ import (
 // defaultMaxTime bounds how long run client () waits for a node.
 const defaultMaxTime = 20 * time.Second
 
-// partialFor answers a PartialRequest: this node's share of a query.
-func (n *Node) partialFor(m *actorpb.PartialRequest) *actorpb.PartialReply {
+// maxTimeHeader is the message header of a PartialRequest that carries how
+// long (µs) the asking node waits for the answer, so that the share stops
+// when nobody waits for it any more (a duration, not a time: clocks differ).
+const maxTimeHeader = "lakenode-max-time-us"
+
+// partialMaxTime reads maxTimeHeader; defaultMaxTime when it is missing.
+func partialMaxTime(h actor.ReadonlyMessageHeader) time.Duration {
+	if h != nil {
+		if us, err := strconv.ParseInt(h.Get(maxTimeHeader), 10, 64); err == nil && us > 0 {
+			return time.Duration(us) * time.Microsecond
+		}
+	}
+	return defaultMaxTime
+}
+
+// requestPartial sends a PartialRequest with the time its asker waits.
+func (n *Node) requestPartial(pid *actor.PID, req *actorpb.PartialRequest, maxTime time.Duration) (any, error) {
+	f := actor.NewFuture(n.sys, maxTime)
+	n.sys.Root.Send(pid, &actor.MessageEnvelope{
+		Header:  map[string]string{maxTimeHeader: strconv.FormatInt(maxTime.Microseconds(), 10)},
+		Message: req,
+		Sender:  f.PID(),
+	})
+	return f.Result()
+}
+
+// partialFor answers a PartialRequest: this node's share of a query, which
+// stops after maxTime.
+func (n *Node) partialFor(m *actorpb.PartialRequest, maxTime time.Duration) *actorpb.PartialReply {
+	ctx, cancel := context.WithTimeout(context.Background(), maxTime)
+	defer cancel()
 	start := time.Now()
 	rep := &actorpb.PartialReply{Node: n.cfg.Name}
 	defer func() { rep.ElapsedUs = time.Since(start).Microseconds() }()
@@ -37,7 +67,7 @@ func (n *Node) partialFor(m *actorpb.PartialRequest) *actorpb.PartialReply {
 	}
 	lopt := lsql.Options{Now: time.UnixMicro(m.Now)}
 	if m.PeriodProbe {
-		a, _, err := lsql.PeriodLast(n.store, m.Dbms, m.Query, lopt)
+		a, _, err := lsql.PeriodLast(ctx, n.store, m.Dbms, m.Query, lopt)
 		if err != nil {
 			rep.Error = err.Error()
 		}
@@ -51,12 +81,12 @@ func (n *Node) partialFor(m *actorpb.PartialRequest) *actorpb.PartialReply {
 		lopt.Commits = n.localRange(m.Dbms, table, m.CommitsAfter)
 		rep.CommitsUpto = lopt.Commits.UpTo
 	}
-	prep, err := lsql.Prepare(n.store, m.Dbms, m.Query, lopt)
+	prep, err := lsql.Prepare(ctx, n.store, m.Dbms, m.Query, lopt)
 	if err != nil {
 		rep.Error = err.Error()
 		return rep
 	}
-	pt, err := prep.Partial(context.Background(), n.store)
+	pt, err := prep.Partial(ctx, n.store)
 	if err != nil {
 		rep.Error = err.Error()
 		return rep
@@ -246,7 +276,7 @@ func (n *Node) scatter(ctx context.Context, sq scatterQuery) (*lsql.Result, clus
 		return nil, clusterStats{}, err
 	}
 	lopt.PeriodAnchor = anchor
-	prep, err := lsql.Prepare(n.store, sq.dbms, sq.query, lopt)
+	prep, err := lsql.Prepare(qctx, n.store, sq.dbms, sq.query, lopt)
 	if err != nil {
 		return nil, clusterStats{}, err
 	}
@@ -284,7 +314,7 @@ func (n *Node) scatter(ctx context.Context, sq scatterQuery) (*lsql.Result, clus
 			if sx != nil {
 				req.Since, req.CommitsAfter = true, sx.last[h.name]
 			}
-			res, err := n.sys.Root.RequestFuture(actor.NewPID(h.address, CommandActorName), req, maxTime).Result()
+			res, err := n.requestPartial(actor.NewPID(h.address, CommandActorName), req, maxTime)
 			switch rep, ok := res.(*actorpb.PartialReply); {
 			case err != nil:
 				a.err = fmt.Errorf("no answer within %v", maxTime)
@@ -326,7 +356,10 @@ func (n *Node) scatter(ctx context.Context, sq scatterQuery) (*lsql.Result, clus
 	if len(missing) > 0 && !sq.subset {
 		return nil, clusterStats{}, fmt.Errorf("run client (): %d of %d nodes did not answer (%s); add subset = true inside the parentheses to accept a partial answer", len(missing), len(answers), strings.Join(why, "; "))
 	}
-	res := prep.Merge(parts)
+	res, err := prep.Merge(qctx, parts)
+	if err != nil {
+		return nil, clusterStats{}, err
+	}
 	return res, clusterStats{nodes: len(parts), target: len(answers), missing: missing, times: times}, nil
 }
 
@@ -351,7 +384,7 @@ func (n *Node) clusterPeriodAnchor(ctx context.Context, dbms, query string, host
 	if !strings.Contains(strings.ToLower(query), "period") {
 		return nil, nil
 	}
-	a, has, err := lsql.PeriodLast(n.store, dbms, query, lsql.Options{Now: start})
+	a, has, err := lsql.PeriodLast(ctx, n.store, dbms, query, lsql.Options{Now: start})
 	if err != nil || !has {
 		return nil, err
 	}
@@ -361,8 +394,8 @@ func (n *Node) clusterPeriodAnchor(ctx context.Context, dbms, query string, host
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			res, err := n.sys.Root.RequestFuture(actor.NewPID(h.address, CommandActorName),
-				&actorpb.PartialRequest{Dbms: dbms, Query: query, Now: start.UnixMicro(), PeriodProbe: true}, maxTime).Result()
+			res, err := n.requestPartial(actor.NewPID(h.address, CommandActorName),
+				&actorpb.PartialRequest{Dbms: dbms, Query: query, Now: start.UnixMicro(), PeriodProbe: true}, maxTime)
 			rep, ok := res.(*actorpb.PartialReply)
 			if err != nil || !ok || rep.Error != "" || !rep.PeriodFound {
 				return

@@ -61,7 +61,8 @@ func (a *commandActor) Receive(ctx actor.Context) {
 		if sender == nil {
 			return
 		}
-		go func() { sys.Root.Send(sender, a.n.partialFor(m)) }()
+		maxTime := partialMaxTime(ctx.MessageHeader())
+		go func() { sys.Root.Send(sender, a.n.partialFor(m, maxTime)) }()
 	}
 }
 

@@ -51,6 +51,10 @@ func (n *Node) runSQL(ctx context.Context, q *command.SQL, opts ExecOptions) Res
 		lopt.MaxRows = n.cfg.MaxResultRows
 	}
 	res, err := lsql.Query(ctx, n.store, q.DBMS, q.Query, lopt)
+	if err == nil {
+		// An answer found just as max_time ran out is not rendered.
+		err = ctx.Err()
+	}
 	if err != nil {
 		return n.queryFailed(ctx, q, err)
 	}
@@ -87,7 +91,7 @@ func (n *Node) streamSQL(ctx context.Context, q *command.SQL, lopt lsql.Options,
 	if err != nil {
 		return fail(err)
 	}
-	prep, err := lsql.Prepare(n.store, q.DBMS, q.Query, lopt)
+	prep, err := lsql.Prepare(ctx, n.store, q.DBMS, q.Query, lopt)
 	if err != nil {
 		return n.queryFailed(ctx, q, err)
 	}

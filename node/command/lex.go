@@ -136,7 +136,14 @@ func (k kv) instruction() (string, int) {
 // a nested list in parentheses or the words up to the next `and` that is
 // followed by `word =`; inside a value, parentheses must balance and `=`
 // may appear only between them, as in `now()` or `char(8)`.
-func parseKV(toks []token, line string) ([]kv, error) {
+func parseKV(toks []token, line string) ([]kv, error) { return parseKVDepth(toks, line, 0) }
+
+// maxListDepth caps how deep `key = (key = (...))` lists nest (EdgeLake's
+// deepest, a column inside a topic, is 2): each level looks for its closing
+// parenthesis again, so the cap keeps a long line's parse linear.
+const maxListDepth = 16
+
+func parseKVDepth(toks []token, line string, depth int) ([]kv, error) {
 	var out []kv
 	i := 0
 	for i < len(toks) {
@@ -166,7 +173,10 @@ func parseKV(toks []token, line string) ([]kv, error) {
 				// A plain list such as include = (t1, t2): kept as src.
 				k.plain = true
 			default:
-				nested, err := parseKV(inner, line)
+				if depth+1 >= maxListDepth {
+					return nil, errAt(line, toks[i].pos, "lists nest deeper than %d levels", maxListDepth)
+				}
+				nested, err := parseKVDepth(inner, line, depth+1)
 				if err != nil {
 					return nil, err
 				}

@@ -58,7 +58,24 @@ var statementWords = map[string]bool{"select": true, "insert": true, "update": t
 
 const sqlUsage = `usage: sql DBMS [format = json|json:output|json:list|table and stat = true|false and ...] "SELECT ..."`
 
+// MaxStatementBytes is the longest statement a sql command takes: the SQL
+// engine's limit (tables/sql.MaxStatementBytes). A sql command line longer
+// than that and maxOptionBytes for its options is refused as a whole.
+const (
+	MaxStatementBytes = 64 << 10
+	maxOptionBytes    = 4 << 10
+)
+
+// tooLong refuses an over-long sql command without echoing it.
+func tooLong(what string, n int) *Error {
+	return &Error{Status: statusStructure, Pos: -1,
+		Detail: fmt.Sprintf("the %s is %d bytes long; a SQL statement may have at most %d bytes (64 KiB)", what, n, MaxStatementBytes)}
+}
+
 func parseSQL(toks []token, line string) (Request, error) {
+	if len(line) > MaxStatementBytes+maxOptionBytes {
+		return nil, tooLong("sql command", len(line))
+	}
 	if len(toks) < 3 || toks[1].kind != tokWord || statementWords[strings.ToLower(toks[1].text)] {
 		return nil, errAt(line, len(line), "%s", sqlUsage)
 	}
@@ -100,6 +117,9 @@ func parseSQL(toks []token, line string) (Request, error) {
 	}
 	if strings.TrimSpace(q.Query) == "" {
 		return nil, errAt(line, st.pos, "empty SQL statement")
+	}
+	if len(q.Query) > MaxStatementBytes {
+		return nil, tooLong("statement", len(q.Query))
 	}
 	return q, nil
 }
@@ -237,6 +257,11 @@ func parseRunClient(toks []token, line string, vars map[string]string) (Request,
 		return nil, errAt(line, len(line), "run client needs a command after the destinations")
 	}
 	cmdPos := toks[rest].pos
+	if relays(toks[rest:]) > maxRelays {
+		// Refused before parsing: each level parses the rest of the line
+		// again.
+		return nil, errAt(line, cmdPos, "run client relays through at most %d nodes (run client (a) run client (b) ...)", maxRelays)
+	}
 	inner, err := Parse(line[cmdPos:], vars)
 	if err != nil {
 		if e, ok := err.(*Error); ok {
@@ -268,6 +293,28 @@ func parseRunClient(toks []token, line string, vars map[string]string) (Request,
 	}
 	rc.Command, rc.Inner = cmd, inner
 	return rc, nil
+}
+
+// maxRelays caps how many run clients a run client's command may nest.
+const maxRelays = 4
+
+// relays counts the run clients nested at the start of toks, up to
+// maxRelays+1.
+func relays(toks []token) int {
+	n, i := 0, 0
+	for n <= maxRelays && i+2 < len(toks) && toks[i].is("run") && toks[i+1].is("client") {
+		n++
+		i += 2
+		if toks[i].kind == tokLParen {
+			j := closingParen(toks, i)
+			if j < 0 {
+				break
+			}
+			i = j
+		}
+		i++
+	}
+	return n
 }
 
 // parseDests reads what is inside the parentheses of run client: names or

@@ -119,7 +119,7 @@ func TestDifferentialSQLite(t *testing.T) {
 			continue
 		}
 		// Partials on three shards merged answer the same as one store.
-		prep, err := lsql.Prepare(shards[0], "d", q, lsql.Options{})
+		prep, err := lsql.Prepare(context.Background(), shards[0], "d", q, lsql.Options{})
 		if err != nil {
 			t.Fatalf("%s: prepare: %v", q, err)
 		}
@@ -131,7 +131,11 @@ func TestDifferentialSQLite(t *testing.T) {
 			}
 			parts = append(parts, pt)
 		}
-		if merged := lakenodeRows(prep.Merge(parts)); fmt.Sprint(merged) != fmt.Sprint(lakenodeRows(res)) {
+		mres, err := prep.Merge(context.Background(), parts)
+		if err != nil {
+			t.Fatalf("%s: merge: %v", q, err)
+		}
+		if merged := lakenodeRows(mres); fmt.Sprint(merged) != fmt.Sprint(lakenodeRows(res)) {
 			t.Errorf("%s: three shards merged %v, one store %v", q, merged, lakenodeRows(res))
 		}
 		want, err := sqliteRows(db, q)

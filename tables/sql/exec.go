@@ -163,7 +163,9 @@ func (p *queryPlan) partial(ctx context.Context, store *tables.Store) (*Partial,
 		return out, nil
 	}
 	if len(p.order) > 0 {
-		p.sortRows(out.Rows)
+		if err := p.sortRows(ctx, out.Rows); err != nil {
+			return nil, err
+		}
 		if keep >= 0 && int64(len(out.Rows)) > keep {
 			out.Rows = out.Rows[:keep]
 		}
@@ -187,8 +189,57 @@ func (p *queryPlan) project(e *ectx) PartialRow {
 	return r
 }
 
-func (p *queryPlan) sortRows(rows []PartialRow) {
-	slices.SortStableFunc(rows, func(a, b PartialRow) int {
+// checkEvery is how many rows (or comparisons) the executor handles
+// between two looks at the query's context: often enough to stop within
+// milliseconds of max_time, rarely enough to cost nothing measurable.
+const checkEvery = 4096
+
+// stopped is the panic a sort's comparison raises to abandon the sort once
+// the query's context is done; sortFunc recovers it.
+type stopped struct{ err error }
+
+// sortFunc sorts s stably by cmp, giving up with the context's error when
+// ctx is done (the sort of millions of rows can take seconds).
+func sortFunc[E any](ctx context.Context, s []E, cmp func(a, b E) int) (err error) {
+	if ctx.Done() == nil {
+		slices.SortStableFunc(s, cmp)
+		return nil
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			st, ok := r.(stopped)
+			if !ok {
+				panic(r)
+			}
+			err = st.err
+		}
+	}()
+	n := 0
+	slices.SortStableFunc(s, func(a, b E) int {
+		if n++; n%checkEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				panic(stopped{fmt.Errorf("%w: %w", errCanceled, err)})
+			}
+		}
+		return cmp(a, b)
+	})
+	return nil
+}
+
+// canceled returns the query's context error, wrapped, every checkEvery
+// calls (i counts them).
+func canceled(ctx context.Context, i int) error {
+	if i%checkEvery != 0 {
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("%w: %w", errCanceled, err)
+	}
+	return nil
+}
+
+func (p *queryPlan) sortRows(ctx context.Context, rows []PartialRow) error {
+	return sortFunc(ctx, rows, func(a, b PartialRow) int {
 		ki := 0
 		for _, k := range p.order {
 			var x, y schema.Value
@@ -210,18 +261,24 @@ func (p *queryPlan) sortRows(rows []PartialRow) {
 	})
 }
 
-// merge combines the partials of every node into the answer.
-func (p *queryPlan) merge(parts []*Partial) *Result {
+// merge combines the partials of every node into the answer; it stops with
+// the context's error when ctx is done.
+func (p *queryPlan) merge(ctx context.Context, parts []*Partial) (*Result, error) {
 	res := &Result{Columns: p.columns}
 	var rows []PartialRow
 	for _, pt := range parts {
 		res.Scanned += pt.Scanned
 	}
+	steps := 0
 	if p.agg {
 		groups := map[string]*PartialGroup{}
 		var order []string
 		for _, pt := range parts {
 			for _, g := range pt.Groups {
+				steps++
+				if err := canceled(ctx, steps); err != nil {
+					return nil, err
+				}
 				cur := groups[g.Key]
 				if cur == nil {
 					c := PartialGroup{Key: g.Key, First: g.First, States: make([]AggState, len(p.aggs))}
@@ -242,10 +299,16 @@ func (p *queryPlan) merge(parts []*Partial) *Result {
 		if p.buckets || len(p.order) == 0 {
 			// Groups come out in key order (buckets by time), the same
 			// whichever node saw them first.
-			slices.SortFunc(order, compareKeys)
+			if err := sortFunc(ctx, order, compareKeys); err != nil {
+				return nil, err
+			}
 		}
 		e := &ectx{}
 		for _, k := range order {
+			steps++
+			if err := canceled(ctx, steps); err != nil {
+				return nil, err
+			}
 			gr := groups[k]
 			e.row = gr.First
 			e.aggs = make([]schema.Value, len(p.aggs))
@@ -264,13 +327,19 @@ func (p *queryPlan) merge(parts []*Partial) *Result {
 		if p.timeKeys && len(parts) > 1 {
 			// Rows without ORDER BY come in the table's time order, as one
 			// node's scan gives them.
-			slices.SortStableFunc(rows, func(a, b PartialRow) int { return compareNullsFirst(a.Keys[0], b.Keys[0]) })
+			if err := sortFunc(ctx, rows, func(a, b PartialRow) int { return compareNullsFirst(a.Keys[0], b.Keys[0]) }); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if p.dist {
 		seen := map[string]bool{}
 		kept := rows[:0]
 		for _, r := range rows {
+			steps++
+			if err := canceled(ctx, steps); err != nil {
+				return nil, err
+			}
 			var k []byte
 			for _, v := range r.Vals {
 				k = appendKey(k, v)
@@ -283,7 +352,9 @@ func (p *queryPlan) merge(parts []*Partial) *Result {
 		rows = kept
 	}
 	if len(p.order) > 0 {
-		p.sortRows(rows)
+		if err := p.sortRows(ctx, rows); err != nil {
+			return nil, err
+		}
 	}
 	if p.offset > 0 {
 		if p.offset >= int64(len(rows)) {
@@ -299,7 +370,7 @@ func (p *queryPlan) merge(parts []*Partial) *Result {
 	for i, r := range rows {
 		res.Rows[i] = r.Vals
 	}
-	return res
+	return res, nil
 }
 
 func (p *queryPlan) run(ctx context.Context, store *tables.Store) (*Result, error) {
@@ -307,7 +378,7 @@ func (p *queryPlan) run(ctx context.Context, store *tables.Store) (*Result, erro
 	if err != nil {
 		return nil, err
 	}
-	return p.merge([]*Partial{pt}), nil
+	return p.merge(ctx, []*Partial{pt})
 }
 
 // stream hands each answer row to emit as it is produced. A plain query
@@ -323,7 +394,10 @@ func (p *queryPlan) stream(ctx context.Context, store *tables.Store, emit func(s
 		if err != nil {
 			return 0, 0, err
 		}
-		res := p.merge([]*Partial{pt})
+		res, err := p.merge(ctx, []*Partial{pt})
+		if err != nil {
+			return 0, pt.Scanned, err
+		}
 		for _, r := range res.Rows {
 			if err := emit(r); err != nil {
 				return rows, res.Scanned, err
@@ -381,8 +455,8 @@ type Prepared struct {
 }
 
 // Prepare plans a query against the schema of store's table.
-func Prepare(store *tables.Store, dbms, query string, opt Options) (*Prepared, error) {
-	p, rw, err := prepare(store, dbms, query, opt)
+func Prepare(ctx context.Context, store *tables.Store, dbms, query string, opt Options) (*Prepared, error) {
+	p, rw, err := prepare(ctx, store, dbms, query, opt)
 	if err != nil {
 		return nil, err
 	}
@@ -415,22 +489,24 @@ func (q *Prepared) Notices() []string { return q.notices }
 // ColumnNames are the names of the answer's columns.
 func (q *Prepared) ColumnNames() []string { return q.p.columns }
 
-// Merge combines partials into the answer.
-func (q *Prepared) Merge(parts []*Partial) *Result {
-	r := q.p.merge(parts)
+// Merge combines partials into the answer; it stops with an error when ctx
+// is done.
+func (q *Prepared) Merge(ctx context.Context, parts []*Partial) (*Result, error) {
+	r, err := q.p.merge(ctx, parts)
+	if err != nil {
+		return nil, err
+	}
 	r.Notices = append(r.Notices, q.notices...)
-	return r
+	return r, nil
 }
 
 // TableOf returns the table a SELECT reads, without planning it.
 func TableOf(query string) (string, error) {
-	rw := prepass(query)
-	stmt, err := parser.Parse(rw.text)
+	sel, _, err := parseSelect(query, new(int))
 	if err != nil {
-		return "", parseError(query, rw, err)
+		return "", err
 	}
-	sel, ok := stmt.(*sqlparser.Select)
-	if !ok || len(sel.From) != 1 {
+	if len(sel.From) != 1 {
 		return "", &Error{Query: query, Pos: 0, Msg: "a query reads exactly one table"}
 	}
 	if ate, ok := sel.From[0].(*sqlparser.AliasedTableExpr); ok {

@@ -177,6 +177,10 @@ type queryPlan struct {
 	// maxRows > 0 stops a plain query's scan once it holds more rows than
 	// its answer may have (Options.MaxRows).
 	maxRows int64
+	// byLabel is the first output column of each label (outputIndex).
+	byLabel map[string]int
+	// visits counts the AST nodes the planner's passes visited.
+	visits int
 }
 
 // compiler turns AST expressions into evalFns for one table.
@@ -192,6 +196,11 @@ type compiler struct {
 	aliases map[string]evalFn
 	// used marks the table columns the query reads.
 	used []bool
+	// cols counts the column (or alias) references compiled so far: an
+	// expression that adds none is a constant.
+	cols int
+	// visits counts the AST nodes compiled (shared with sub-compilers).
+	visits *int
 }
 
 func (c *compiler) errf(near string, format string, args ...any) error {
@@ -208,25 +217,31 @@ func (c *compiler) columnNames() []string {
 
 // compile compiles an expression; one that reads no column and holds no
 // aggregate is evaluated once here (now() - 1 day costs nothing per row).
+//
+// Whether it reads a column is counted while compiling (c.cols), not found
+// by walking the subtree again: a walk per node would make compiling
+// quadratic in the nesting depth.
 func (c *compiler) compile(e sqlparser.Expr) (evalFn, error) {
 	before := c.hasAgg
-	nAggs := len(*c.aggs)
+	nAggs, nCols := len(*c.aggs), c.cols
 	f, err := c.compileNode(e)
 	if err != nil {
 		return nil, err
 	}
-	if len(*c.aggs) == nAggs && c.hasAgg == before && !containsColumn(e) {
-		if _, isAlias := e.(*sqlparser.ColName); !isAlias {
-			v := f(&ectx{})
-			return func(*ectx) schema.Value { return v }, nil
-		}
+	if len(*c.aggs) == nAggs && c.hasAgg == before && c.cols == nCols {
+		v := f(&ectx{})
+		return func(*ectx) schema.Value { return v }, nil
 	}
 	return f, nil
 }
 
 func (c *compiler) compileNode(e sqlparser.Expr) (evalFn, error) {
+	if c.visits != nil {
+		*c.visits++
+	}
 	switch x := e.(type) {
 	case *sqlparser.ColName:
+		c.cols++
 		name := x.Name.Lowered()
 		idx := c.t.ColumnIndex(name)
 		if idx < 0 {
@@ -776,19 +791,6 @@ func (c *compiler) increments(fe *sqlparser.FuncExpr) (evalFn, error) {
 	}, nil
 }
 
-// containsColumn reports whether an expression reads a column.
-func containsColumn(e sqlparser.Expr) bool {
-	found := false
-	_ = sqlparser.Walk(func(n sqlparser.SQLNode) (bool, error) {
-		if _, ok := n.(*sqlparser.ColName); ok {
-			found = true
-			return false, nil
-		}
-		return true, nil
-	}, e)
-	return found
-}
-
 // timeBounds pushes comparisons of the time column with constants into the
 // scan's range; the WHERE filter still applies to every row.
 // It reports whether the range captures the expression entirely, so that
@@ -800,12 +802,9 @@ func (c *compiler) timeBounds(e sqlparser.Expr, tr *tables.TimeRange) bool {
 		return ok && col.Name.Lowered() == tc
 	}
 	constant := func(x sqlparser.Expr) (int64, bool) {
-		if containsColumn(x) {
-			return 0, false
-		}
-		sub := &compiler{q: c.q, t: c.t, now: c.now, aggs: &[]aggSpec{}}
+		sub := &compiler{q: c.q, t: c.t, now: c.now, aggs: &[]aggSpec{}, visits: c.visits}
 		f, err := sub.compile(x)
-		if err != nil || sub.hasAgg {
+		if err != nil || sub.hasAgg || sub.cols > 0 {
 			return 0, false
 		}
 		v, ok := coerceTime(f(&ectx{}))
@@ -823,6 +822,9 @@ func (c *compiler) timeBounds(e sqlparser.Expr, tr *tables.TimeRange) bool {
 		if !tr.HasTo || v < tr.To {
 			tr.To, tr.HasTo = v, true
 		}
+	}
+	if c.visits != nil {
+		*c.visits++
 	}
 	switch x := e.(type) {
 	case *sqlparser.AndExpr:
@@ -883,7 +885,7 @@ func (c *compiler) timeBounds(e sqlparser.Expr, tr *tables.TimeRange) bool {
 	return false
 }
 
-func plan(store *tables.Store, dbms, query string, rw rewritten, sel *sqlparser.Select, opt Options) (*queryPlan, error) {
+func plan(ctx context.Context, store *tables.Store, dbms, query string, rw rewritten, sel *sqlparser.Select, opt Options) (*queryPlan, error) {
 	if len(sel.From) != 1 {
 		return nil, &Error{Query: query, Pos: findWord(query, "from"), Msg: "a query reads exactly one table (no joins)"}
 	}
@@ -915,13 +917,13 @@ func plan(store *tables.Store, dbms, query string, rw rewritten, sel *sqlparser.
 	}
 	p := &queryPlan{query: query, table: t, dist: sel.Distinct, limit: -1}
 	if sel.Where != nil {
-		w, err := expandPeriod(store, query, t, sel.Where.Expr, opt)
+		w, err := expandPeriod(ctx, store, query, t, sel.Where.Expr, opt)
 		if err != nil {
 			return nil, err
 		}
 		sel.Where.Expr = w
 	}
-	c := &compiler{q: query, t: t, now: opt.Now, aggs: &p.aggs, used: make([]bool, len(t.Columns))}
+	c := &compiler{q: query, t: t, now: opt.Now, aggs: &p.aggs, used: make([]bool, len(t.Columns)), visits: opt.visits}
 	if sel.Where != nil {
 		f, err := c.compile(sel.Where.Expr)
 		if err != nil {
@@ -1053,6 +1055,7 @@ func plan(store *tables.Store, dbms, query string, rw rewritten, sel *sqlparser.
 			p.offset = n
 		}
 	}
+	p.visits = *opt.visits
 	return p, nil
 }
 
@@ -1073,14 +1076,21 @@ func (p *queryPlan) outputIndex(e sqlparser.Expr) (int, bool) {
 			return n - 1, true
 		}
 	}
-	text := strings.ToLower(sqlparser.String(e))
-	plain := strings.Trim(text, "`")
-	for i, c := range p.columns {
-		if c == plain || c == text {
-			return i, true
+	if p.byLabel == nil {
+		// One map for every term: a loop over the columns per term would
+		// be quadratic in a long select list with a long ORDER BY.
+		p.byLabel = make(map[string]int, len(p.columns))
+		for i := len(p.columns) - 1; i >= 0; i-- {
+			p.byLabel[p.columns[i]] = i
 		}
 	}
-	return 0, false
+	text := strings.ToLower(sqlparser.String(e))
+	plain := strings.Trim(text, "`")
+	i, ok := p.byLabel[plain]
+	if j, ok2 := p.byLabel[text]; ok2 && (!ok || j < i) {
+		i, ok = j, true
+	}
+	return i, ok
 }
 
 // byOutput resolves a GROUP BY term that names an output column (position
@@ -1118,15 +1128,18 @@ func decodeFirstKey(k string) schema.Value {
 // (as a conjunct) with `column > M - N unit and column <= M`, where M is the
 // latest time at or before date: the data of the N units up to the last
 // row. M comes from one seek on the time column.
-func expandPeriod(store *tables.Store, query string, t *schema.Table, e sqlparser.Expr, opt Options) (sqlparser.Expr, error) {
+func expandPeriod(ctx context.Context, store *tables.Store, query string, t *schema.Table, e sqlparser.Expr, opt Options) (sqlparser.Expr, error) {
 	now := opt.Now
+	if opt.visits != nil {
+		*opt.visits++
+	}
 	switch x := e.(type) {
 	case *sqlparser.AndExpr:
-		l, err := expandPeriod(store, query, t, x.Left, opt)
+		l, err := expandPeriod(ctx, store, query, t, x.Left, opt)
 		if err != nil {
 			return nil, err
 		}
-		r, err := expandPeriod(store, query, t, x.Right, opt)
+		r, err := expandPeriod(ctx, store, query, t, x.Right, opt)
 		if err != nil {
 			return nil, err
 		}
@@ -1159,13 +1172,13 @@ func expandPeriod(store *tables.Store, query string, t *schema.Table, e sqlparse
 		if !ok || col.Name.Lowered() != t.Columns[t.TimeColumn].Name {
 			return nil, perr(fmt.Sprintf("period: the column must be the table's time column, %s", t.Columns[t.TimeColumn].Name))
 		}
-		c := &compiler{q: query, t: t, now: now, aggs: &[]aggSpec{}}
+		c := &compiler{q: query, t: t, now: now, aggs: &[]aggSpec{}, visits: opt.visits}
 		df, err := c.compile(x.Exprs[2])
 		if err != nil {
 			return nil, err
 		}
 		date, ok := coerceTime(df(&ectx{}))
-		if !ok || date.IsNull() || containsColumn(x.Exprs[2]) {
+		if !ok || date.IsNull() || c.cols > 0 {
 			return nil, perr("period: the date must be now() or a date")
 		}
 		var last int64
@@ -1173,7 +1186,7 @@ func expandPeriod(store *tables.Store, query string, t *schema.Table, e sqlparse
 		if a := opt.PeriodAnchor; a != nil {
 			// The latest time over every node, found by the asking node.
 			last, found = a.Last, a.Found
-		} else if last, found, err = store.LastTime(context.Background(), t, date.I+1); err != nil {
+		} else if last, found, err = store.LastTime(ctx, t, date.I+1); err != nil {
 			return nil, err
 		}
 		if opt.probe != nil {

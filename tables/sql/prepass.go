@@ -15,6 +15,9 @@ type rewritten struct {
 	text    string
 	edits   []edit
 	notices []string
+	// deepAt is the offset of the first parenthesis nested deeper than
+	// MaxDepth (-1: none); the statement is not rewritten then.
+	deepAt int
 }
 
 // origPos maps a position in the rewritten text back to the original.
@@ -105,7 +108,7 @@ var units = map[string]string{
 // `x::float` casts into functions, and drops a stray comma before FROM
 // (with a notice).
 func prepass(q string) rewritten {
-	r := rewritten{text: q}
+	r := rewritten{text: q, deepAt: -1}
 	toks := ptokens(q)
 	type repl struct {
 		from, to int
@@ -119,6 +122,10 @@ func prepass(q string) rewritten {
 		switch t.text {
 		case "(":
 			d++
+			if d > MaxDepth {
+				r.deepAt = t.pos
+				return r
+			}
 		case ")":
 			d--
 		}

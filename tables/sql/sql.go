@@ -21,15 +21,38 @@ import (
 	"github.com/lakenode/lakenode/tables/schema"
 )
 
+// Limits on the work one statement can ask for. A statement is refused
+// before it is parsed when it is longer than MaxStatementBytes, and after
+// it is parsed when its expressions nest deeper than MaxDepth (a chain of
+// the same operator, such as a AND b AND c or a + b + c, is one level;
+// each parenthesis, unary operator, function call or comparison is one
+// more). Together they bound every pass over the parse tree, each of which
+// is linear in the statement's size.
+const (
+	MaxStatementBytes = 64 << 10
+	MaxDepth          = 128
+)
+
+// Errors a statement over a limit wraps (errors.Is); the *Error says by how
+// much and, where it can, points at the place.
+var (
+	ErrStatementTooLong = errors.New("statement too long")
+	ErrTooDeep          = errors.New("expression nested too deeply")
+)
+
 // Error is a query the engine refuses: Pos is the byte offset in Query it
-// points at (-1: none).
+// points at (-1: none). Cause, when set, is one of the Err values above.
 type Error struct {
 	Query string
 	Pos   int
 	Msg   string
+	Cause error
 }
 
 func (e *Error) Error() string { return e.Msg }
+
+// Unwrap returns the error's Cause.
+func (e *Error) Unwrap() error { return e.Cause }
 
 // Caret returns the query with a caret under Pos, or "".
 func (e *Error) Caret() string {
@@ -56,6 +79,8 @@ type Options struct {
 	MaxRows int64
 
 	probe *periodProbe
+	// visits counts the nodes the planner's passes visit (linearity test).
+	visits *int
 }
 
 // TooManyRowsError is an answer with more rows than Options.MaxRows.
@@ -81,10 +106,10 @@ type periodProbe struct {
 // latest time of the table at or before period's date. has is false for a
 // query without period(). A cluster takes the latest of the nodes' anchors
 // and passes it back as Options.PeriodAnchor.
-func PeriodLast(store *tables.Store, dbms, query string, opt Options) (a PeriodAnchor, has bool, err error) {
+func PeriodLast(ctx context.Context, store *tables.Store, dbms, query string, opt Options) (a PeriodAnchor, has bool, err error) {
 	pr := &periodProbe{}
 	opt.probe, opt.PeriodAnchor = pr, nil
-	if _, _, err := prepare(store, dbms, query, opt); err != nil {
+	if _, _, err := prepare(ctx, store, dbms, query, opt); err != nil {
 		return PeriodAnchor{}, false, err
 	}
 	return pr.PeriodAnchor, pr.has, nil
@@ -116,7 +141,7 @@ var posRE = regexp.MustCompile(`at position (\d+)(?: near '([^']*)')?`)
 
 // Query runs one SELECT on dbms's tables in store.
 func Query(ctx context.Context, store *tables.Store, dbms, query string, opt Options) (*Result, error) {
-	p, rw, err := prepare(store, dbms, query, opt)
+	p, rw, err := prepare(ctx, store, dbms, query, opt)
 	if err != nil {
 		return nil, err
 	}
@@ -131,11 +156,46 @@ func Query(ctx context.Context, store *tables.Store, dbms, query string, opt Opt
 	return res, nil
 }
 
-func prepare(store *tables.Store, dbms, query string, opt Options) (*queryPlan, rewritten, error) {
+func prepare(ctx context.Context, store *tables.Store, dbms, query string, opt Options) (*queryPlan, rewritten, error) {
 	if opt.Now.IsZero() {
 		opt.Now = time.Now()
 	}
+	if opt.visits == nil {
+		opt.visits = new(int)
+	}
+	sel, rw, err := parseSelect(query, opt.visits)
+	if err != nil {
+		return nil, rw, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, rw, fmt.Errorf("%w: %w", errCanceled, err)
+	}
+	p, err := plan(ctx, store, dbms, query, rw, sel, opt)
+	if p != nil {
+		p.maxRows = opt.MaxRows
+	}
+	if err == nil {
+		err = ctx.Err()
+		if err != nil {
+			err = fmt.Errorf("%w: %w", errCanceled, err)
+		}
+	}
+	return p, rw, err
+}
+
+// parseSelect checks a statement's size, runs the pre-pass, parses it and
+// checks its nesting depth; every pass over it after this one can count on
+// both limits.
+func parseSelect(query string, visits *int) (*sqlparser.Select, rewritten, error) {
+	if len(query) > MaxStatementBytes {
+		return nil, rewritten{text: query}, &Error{Query: query, Pos: -1, Cause: ErrStatementTooLong,
+			Msg: fmt.Sprintf("the statement is %d bytes long; the limit is %d (64 KiB)", len(query), MaxStatementBytes)}
+	}
 	rw := prepass(query)
+	if rw.deepAt >= 0 {
+		return nil, rw, &Error{Query: query, Pos: rw.deepAt, Cause: ErrTooDeep,
+			Msg: fmt.Sprintf("parentheses nest deeper than %d levels", MaxDepth)}
+	}
 	stmt, err := parser.Parse(rw.text)
 	if err != nil {
 		return nil, rw, parseError(query, rw, err)
@@ -144,11 +204,63 @@ func prepare(store *tables.Store, dbms, query string, opt Options) (*queryPlan, 
 	if !ok {
 		return nil, rw, &Error{Query: query, Pos: 0, Msg: "only SELECT statements are supported"}
 	}
-	p, err := plan(store, dbms, query, rw, sel, opt)
-	if p != nil {
-		p.maxRows = opt.MaxRows
+	if err := checkDepth(query, sel, visits); err != nil {
+		return nil, rw, err
 	}
-	return p, rw, err
+	return sel, rw, nil
+}
+
+// checkDepth refuses a statement whose expressions nest deeper than
+// MaxDepth. A node continuing a chain of its parent's operator (a AND b AND
+// c, a OR b OR c, a + b - c * d) adds no level, so long lists of conditions
+// or terms are fine; -(-(-x)), NOT NOT x and f(f(f(x))) each add one.
+func checkDepth(query string, sel *sqlparser.Select, visits *int) error {
+	depth := 0
+	counts := func(c *sqlparser.Cursor) bool {
+		if _, ok := c.Node().(sqlparser.Expr); !ok {
+			return false
+		}
+		switch c.Node().(type) {
+		case *sqlparser.AndExpr:
+			_, same := c.Parent().(*sqlparser.AndExpr)
+			return !same
+		case *sqlparser.OrExpr:
+			_, same := c.Parent().(*sqlparser.OrExpr)
+			return !same
+		case *sqlparser.XorExpr:
+			_, same := c.Parent().(*sqlparser.XorExpr)
+			return !same
+		case *sqlparser.BinaryExpr:
+			_, same := c.Parent().(*sqlparser.BinaryExpr)
+			return !same
+		}
+		return true
+	}
+	tooDeep := false
+	sqlparser.Rewrite(sel, func(c *sqlparser.Cursor) bool {
+		*visits++
+		if tooDeep {
+			return false
+		}
+		if counts(c) {
+			depth++
+			if depth > MaxDepth {
+				tooDeep = true
+				return false
+			}
+		}
+		return true
+	}, func(c *sqlparser.Cursor) bool {
+		if counts(c) {
+			depth--
+		}
+		return true
+	})
+	if tooDeep {
+		return &Error{Query: query, Pos: -1, Cause: ErrTooDeep,
+			Msg: fmt.Sprintf("an expression nests deeper than %d levels (operators, functions and parentheses inside one another)", MaxDepth)}
+	}
+	return nil
 }
 
 func parseError(query string, rw rewritten, err error) error {

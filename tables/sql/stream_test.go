@@ -33,7 +33,7 @@ func TestStreamMatchesQuery(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			prep, err := lsql.Prepare(s, "lsl_demo", q, opt)
+			prep, err := lsql.Prepare(context.Background(), s, "lsl_demo", q, opt)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -59,7 +59,7 @@ func TestStreamMatchesQuery(t *testing.T) {
 // error stops the scan with that error.
 func TestStreamStops(t *testing.T) {
 	s := pingStore(t)
-	prep, err := lsql.Prepare(s, "lsl_demo", `select value from ping_sensor limit 3`, lsql.Options{Now: now})
+	prep, err := lsql.Prepare(context.Background(), s, "lsl_demo", `select value from ping_sensor limit 3`, lsql.Options{Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +67,7 @@ func TestStreamStops(t *testing.T) {
 	if err != nil || scanned != 3 {
 		t.Fatalf("limit 3: scanned %d, %v", scanned, err)
 	}
-	prep, err = lsql.Prepare(s, "lsl_demo", `select value from ping_sensor`, lsql.Options{Now: now})
+	prep, err = lsql.Prepare(context.Background(), s, "lsl_demo", `select value from ping_sensor`, lsql.Options{Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +115,7 @@ func TestMaxRows(t *testing.T) {
 		}
 	}
 	// Stream ignores the cap.
-	prep, err := lsql.Prepare(s, "lsl_demo", `select value from ping_sensor`, lsql.Options{Now: now, MaxRows: 10})
+	prep, err := lsql.Prepare(context.Background(), s, "lsl_demo", `select value from ping_sensor`, lsql.Options{Now: now, MaxRows: 10})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -226,40 +226,53 @@ func addInterval(ts schema.Value, n int64, unit string) schema.Value {
 // as SQLite).
 func likeMatch(s, pat string) bool {
 	s, pat = strings.ToLower(s), strings.ToLower(pat)
-	var match func(si, pi int) bool
-	match = func(si, pi int) bool {
-		for pi < len(pat) {
-			switch pat[pi] {
-			case '%':
-				for pi < len(pat) && pat[pi] == '%' {
-					pi++
-				}
-				if pi == len(pat) {
-					return true
-				}
-				for k := si; k <= len(s); k++ {
-					if match(k, pi) {
-						return true
-					}
-				}
-				return false
-			case '_':
-				if si >= len(s) {
-					return false
-				}
-				si++
-				pi++
-			default:
-				if si >= len(s) || s[si] != pat[pi] {
-					return false
-				}
-				si++
-				pi++
-			}
-		}
-		return si == len(s)
+	// The pattern is segments between %s. The first must match at the
+	// start, the last at the end, and each one in between at its leftmost
+	// place after the previous one: taking the leftmost place never loses a
+	// match, so no backtracking is needed and the time is at most
+	// len(s) × len(pat) (a backtracking matcher is exponential in the
+	// number of %s).
+	segs := strings.Split(pat, "%")
+	if len(segs) == 1 {
+		return len(s) == len(pat) && segMatch(s, pat)
 	}
-	return match(0, 0)
+	first, last := segs[0], segs[len(segs)-1]
+	if len(s) < len(first)+len(last) || !segMatch(s[:len(first)], first) || !segMatch(s[len(s)-len(last):], last) {
+		return false
+	}
+	s = s[len(first) : len(s)-len(last)]
+	for _, seg := range segs[1 : len(segs)-1] {
+		i := segIndex(s, seg)
+		if i < 0 {
+			return false
+		}
+		s = s[i+len(seg):]
+	}
+	return true
+}
+
+// segMatch reports whether s, as long as seg, matches it (_ is any byte).
+func segMatch(s, seg string) bool {
+	for i := 0; i < len(seg); i++ {
+		if seg[i] != '_' && seg[i] != s[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// segIndex is the leftmost offset where seg (_ is any byte) matches in s,
+// or -1.
+func segIndex(s, seg string) int {
+	if !strings.Contains(seg, "_") {
+		return strings.Index(s, seg)
+	}
+	for i := 0; i+len(seg) <= len(s); i++ {
+		if segMatch(s[i:i+len(seg)], seg) {
+			return i
+		}
+	}
+	return -1
 }
 
 // truncTime truncates a timestamp to a unit, for date_trunc.
