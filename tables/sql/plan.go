@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -946,6 +947,12 @@ func plan(ctx context.Context, store *tables.Store, dbms, query string, rw rewri
 	}
 	ti := 0
 	c.aliases = map[string]evalFn{}
+	// items maps each select position (1-based, * counting as its
+	// columns) to its output column, or -1 for increments(), which groups
+	// but is not a column; aggOut says which output columns aggregate.
+	var items []int
+	var aggOut []bool
+	var incrTexts []string
 	for _, se := range selExprs {
 		switch x := se.(type) {
 		case *sqlparser.StarExpr:
@@ -954,6 +961,8 @@ func plan(ctx context.Context, store *tables.Store, dbms, query string, rw rewri
 			}
 			for i, col := range t.Columns {
 				idx := i
+				items = append(items, len(p.columns))
+				aggOut = append(aggOut, false)
 				p.columns = append(p.columns, col.Name)
 				p.proj = append(p.proj, func(e *ectx) schema.Value { return e.row[idx] })
 			}
@@ -968,13 +977,18 @@ func plan(ctx context.Context, store *tables.Store, dbms, query string, rw rewri
 				}
 				p.groupBy = append(p.groupBy, g)
 				p.buckets = true
+				items = append(items, -1)
+				incrTexts = append(incrTexts, strings.ToLower(sqlparser.String(fe)))
 				ti++
 				continue
 			}
+			nAggs := len(p.aggs)
 			f, err := c.compile(x.Expr)
 			if err != nil {
 				return nil, err
 			}
+			items = append(items, len(p.columns))
+			aggOut = append(aggOut, len(p.aggs) > nAggs)
 			label := x.As.String()
 			if label == "" {
 				if ti < len(texts) {
@@ -996,6 +1010,34 @@ func plan(ctx context.Context, store *tables.Store, dbms, query string, rw rewri
 	if sel.GroupBy != nil {
 		c.allow = false
 		for _, g := range sel.GroupBy.Exprs {
+			if l, ok := g.(*sqlparser.Literal); ok && l.Type == sqlparser.IntVal {
+				n, err := strconv.Atoi(l.Val)
+				if err != nil || n < 1 || n > len(items) {
+					return nil, &Error{Query: query, Pos: -1, Msg: fmt.Sprintf("GROUP BY %s: the select list has %d items", l.Val, len(items))}
+				}
+				switch out := items[n-1]; {
+				case out < 0:
+					// increments() already groups by its buckets.
+				case aggOut[out]:
+					return nil, &Error{Query: query, Pos: -1, Msg: fmt.Sprintf("GROUP BY %d names an aggregate (%s); group by a column or an expression", n, p.columns[out])}
+				default:
+					p.groupBy = append(p.groupBy, p.proj[out])
+				}
+				continue
+			}
+			if fe, ok := g.(*sqlparser.FuncExpr); ok && fe.Name.Lowered() == "increments" {
+				if slices.Contains(incrTexts, strings.ToLower(sqlparser.String(fe))) {
+					continue // the select list's increments() groups already
+				}
+				b, err := c.increments(fe)
+				if err != nil {
+					return nil, err
+				}
+				// Buckets come first: groups come out in bucket order.
+				p.groupBy = append([]evalFn{b}, p.groupBy...)
+				p.buckets = true
+				continue
+			}
 			if f, ok := p.byOutput(g, c); ok {
 				p.groupBy = append(p.groupBy, f)
 				continue

@@ -39,6 +39,47 @@ min(timestamp) | count(*)
 2026-11-24 20:00:00.000000 | 1
 2026-11-25 02:00:00.000000 | 4
 
+# GROUP BY naming increments(), by position or as written, groups as
+# increments() does on its own.
+query lsl_demo
+select increments(hour, 12, timestamp), count(*) from ping_sensor where timestamp >= now() - interval '2 days' group by 1
+----
+count(*)
+1
+1
+4
+
+query lsl_demo
+select increments(hour, 12, timestamp), count(*) from ping_sensor where timestamp >= now() - interval '2 days' group by increments(hour, 12, timestamp)
+----
+count(*)
+1
+1
+4
+
+query lsl_demo
+select count(*), max(value) from ping_sensor group by increments(day, 1, timestamp)
+----
+count(*) | max(value)
+1 | 50
+1 | 40
+4 | 30
+
+query lsl_demo
+select increments(hour, 12, timestamp), device_name, count(*) from ping_sensor where timestamp >= now() - interval '2 days' group by 1, 2
+----
+device_name | count(*)
+dev-a | 1
+dev-b | 1
+dev-a | 2
+dev-b | 1
+dev-c | 1
+
+query lsl_demo
+select device_name, count(*) from ping_sensor group by 2
+----
+error: GROUP BY 2 names an aggregate (count(*)); group by a column or an expression
+
 query lsl_demo
 select distinct device_name from ping_sensor where value is null or value between 25 and 45 order by 1
 ----
