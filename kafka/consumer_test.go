@@ -2,6 +2,7 @@ package kafka
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -61,7 +62,14 @@ func TestAssignmentBeforeStartupEnds(t *testing.T) {
 	if len(h.failed) > 0 {
 		t.Fatalf("the early assignment failed: %v", h.failed)
 	}
-	if len(h.assigned) != 2 || h.ids[topic].TopicID == "" || h.ids[topic].ClusterID == "" {
+	// The group's own assignment of the same partitions may come too,
+	// before NewConsumer returns.
+	early := []TopicPartition{{topic, 0}, {topic, 1}}
+	forced := false
+	for i := 0; i+2 <= len(h.assigned); i += 2 {
+		forced = forced || slices.Equal(h.assigned[i:i+2], early)
+	}
+	if !forced || h.ids[topic].TopicID == "" || h.ids[topic].ClusterID == "" {
 		t.Fatalf("assigned %v with identities %v; want both partitions of %s with its identity", h.assigned, h.ids, topic)
 	}
 }
