@@ -991,7 +991,10 @@ func plan(ctx context.Context, store *tables.Store, dbms, query string, rw rewri
 			aggOut = append(aggOut, len(p.aggs) > nAggs)
 			label := x.As.String()
 			if label == "" {
-				if ti < len(texts) {
+				if col, ok := x.Expr.(*sqlparser.ColName); ok && col.Qualifier.IsEmpty() {
+					// A column keeps its name, quoted or not.
+					label = col.Name.Lowered()
+				} else if ti < len(texts) {
 					label = strings.ToLower(texts[ti])
 				} else {
 					label = strings.ToLower(sqlparser.String(x.Expr))

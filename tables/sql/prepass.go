@@ -115,10 +115,8 @@ func prepass(q string) rewritten {
 		with     string
 	}
 	var repls []repl
-	depthAt := make([]int, len(toks))
 	d := 0
-	for i, t := range toks {
-		depthAt[i] = d
+	for _, t := range toks {
 		switch t.text {
 		case "(":
 			d++
@@ -149,6 +147,12 @@ func prepass(q string) rewritten {
 			u := units[strings.ToLower(toks[i+2].text)]
 			repls = append(repls, repl{toks[i+1].pos, toks[i+2].pos + len(toks[i+2].text), "interval " + toks[i+1].text + " " + u})
 			i += 2
+		// partition and offset, columns of lakenode.kafka_errors, are
+		// reserved words of the MySQL dialect: quote them, except offset
+		// in LIMIT n OFFSET m.
+		case t.isWord && t.text[0] != '`' && (low == "partition" ||
+			low == "offset" && !(i >= 2 && toks[i-1].isNumber && strings.EqualFold(toks[i-2].text, "limit"))):
+			repls = append(repls, repl{t.pos, t.pos + len(t.text), "`" + t.text + "`"})
 		// range(x) is EdgeLake's max - min; RANGE is reserved in MySQL.
 		case low == "range" && t.isWord && i+1 < len(toks) && toks[i+1].text == "(":
 			repls = append(repls, repl{t.pos, t.pos + len(t.text), "__range"})
