@@ -7,6 +7,7 @@ import (
 	"hash/fnv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/lakenode/lakenode/actors"
 	"github.com/lakenode/lakenode/kafka"
@@ -78,9 +79,19 @@ func (n *Node) Execute(ctx context.Context, line string, opts ExecOptions) (res 
 	if req == nil {
 		return Result{}
 	}
+	n.remoteRuns.commands.Add(1)
+	defer n.remoteRuns.commands.Add(-1)
+	start := time.Now()
 	res = n.dispatch(ctx, req, opts)
 	if res.Err != nil && !res.Internal {
 		n.errLog.add("command", res.Err.Error())
+	}
+	if ctx.Err() != nil {
+		why := context.Cause(ctx)
+		if opts.REST && why == context.Canceled {
+			why = errors.New("its REST client went away")
+		}
+		n.log.Info("command canceled", "command", clip(line, 200), "why", why, "after", time.Since(start).Round(time.Millisecond), "err", res.Err)
 	}
 	return res
 }
@@ -249,4 +260,16 @@ func (n *Node) ConsumersReady() bool {
 		}
 	}
 	return true
+}
+
+// clip shortens s to about limit bytes for a log line.
+func clip(s string, limit int) string {
+	if len(s) <= limit {
+		return s
+	}
+	cut := limit
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }

@@ -121,6 +121,11 @@ type Node struct {
 	started time.Time
 	metrics *metrics
 
+	// remoteRuns are the requests remote askers may cancel; nextRequestID
+	// numbers this node's own requests to other nodes.
+	remoteRuns    remoteRuns
+	nextRequestID atomic.Uint64
+
 	mu         sync.Mutex
 	vars       map[string]string
 	dbms       map[string]string // connected dbms -> declared type
@@ -173,6 +178,7 @@ func New(cfg Config) (*Node, error) {
 	}
 	n.root = root
 	n.metrics = newMetrics(n)
+	n.registerRunMetrics()
 	if cfg.KafkaEmbedded != "" {
 		b, err := kafka.StartEmbedded(cfg.KafkaEmbedded, cfg.EmbeddedRetentionBytes)
 		if err != nil {
