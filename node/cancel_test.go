@@ -1,9 +1,11 @@
 package node
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"testing"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -72,5 +74,33 @@ func TestRemoteRunsCause(t *testing.T) {
 	done1()
 	if n.cancelRemote(a, 1) {
 		t.Error("a finished request was found")
+	}
+}
+
+// Only the benign remote messages are lowered to debug.
+func TestActorLogHandler(t *testing.T) {
+	cases := []struct {
+		level slog.Level
+		min   slog.Level // the node's --log-level
+		msg   string
+		want  string // "" when nothing is logged
+	}{
+		{slog.LevelError, slog.LevelWarn, "EndpointWriter lost connection", ""},
+		{slog.LevelError, slog.LevelDebug, "EndpointWriter lost connection", "level=DEBUG"},
+		{slog.LevelError, slog.LevelWarn, "EndpointWriter failed to connect", "level=ERROR"},
+		{slog.LevelInfo, slog.LevelWarn, "Started EndpointWriter. connecting", ""},
+		{slog.LevelDebug, slog.LevelDebug, "EndpointWriter lost connection", "level=DEBUG"},
+	}
+	for _, c := range cases {
+		var buf bytes.Buffer
+		l := slog.New(actorLogHandler{slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: c.min})}).With("lib", "actor")
+		l.Log(context.Background(), c.level, c.msg, "address", "127.0.0.1:1")
+		got := buf.String()
+		switch {
+		case c.want == "" && got != "":
+			t.Errorf("%v %q at %v: logged %q", c.level, c.msg, c.min, got)
+		case c.want != "" && (!strings.Contains(got, c.want) || !strings.Contains(got, "lib=actor") || !strings.Contains(got, c.msg)):
+			t.Errorf("%v %q at %v: logged %q, want %s", c.level, c.msg, c.min, got, c.want)
+		}
 	}
 }

@@ -168,7 +168,7 @@ func New(cfg Config) (*Node, error) {
 	}
 	n.store = store
 	n.sys = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
-		return cfg.Logger.With("lib", "actor")
+		return slog.New(actorLogHandler{cfg.Logger.Handler()}).With("lib", "actor")
 	}))
 	n.catalog = actors.NewCatalog(n.sys, store, n.currentThresholds)
 	root, err := actors.SpawnNodeRoot(n.sys)
