@@ -112,19 +112,25 @@ func (n *Node) watchAskers() {
 }
 
 // ask sends msg (a request carrying id) to pid and waits for the reply, the
-// timeout or the end of ctx, whichever comes first. When ctx ends first it
-// tells pid to cancel the request, so the other node stops working for an
-// answer nobody waits for.
+// timeout or the end of ctx, whichever comes first. Without a reply it tells
+// pid to cancel the request, so the other node stops working for an answer
+// nobody waits for.
 func (n *Node) ask(ctx context.Context, pid *actor.PID, msg any, id uint64, timeout time.Duration) (any, error) {
 	f := n.sys.Root.RequestFuture(pid, msg, timeout)
 	done := make(chan struct{})
 	var res any
+	var ferr error
+	go func() { res, ferr = f.Result(); close(done) }()
 	var err error
-	go func() { res, err = f.Result(); close(done) }()
 	select {
 	case <-done:
-		return res, err
+		if ferr == nil {
+			return res, nil
+		}
+		// Timed out (ctx often ends at the same moment: max_time).
+		err = ferr
 	case <-ctx.Done():
+		err = ctx.Err()
 	}
 	go func() {
 		// Same actor system, so the same sender address as the request.
@@ -132,7 +138,7 @@ func (n *Node) ask(ctx context.Context, pid *actor.PID, msg any, id uint64, time
 			n.log.Debug("could not cancel a request on another node", "node", pid.Address, "err", err)
 		}
 	}()
-	return nil, ctx.Err()
+	return nil, err
 }
 
 // requestID returns a new id for a request to another node.
