@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/lakenode/lakenode/actors"
 	"github.com/lakenode/lakenode/kafka"
@@ -119,9 +120,19 @@ func (n *Node) Execute(ctx context.Context, line string, opts ExecOptions) (res 
 	if req == nil {
 		return Result{}
 	}
+	n.remoteRuns.commands.Add(1)
+	defer n.remoteRuns.commands.Add(-1)
+	start := time.Now()
 	res = n.dispatch(ctx, req, opts)
 	if res.Err != nil && !res.Internal {
 		n.errLog.add("command", command.Redact(res.Err.Error()))
+	}
+	if ctx.Err() != nil {
+		why := context.Cause(ctx)
+		if opts.REST && why == context.Canceled {
+			why = errors.New("its REST client went away")
+		}
+		n.log.Info("command canceled", "command", clip(line, 200), "why", why, "after", time.Since(start).Round(time.Millisecond), "err", res.Err)
 	}
 	return res
 }
@@ -290,4 +301,16 @@ func (n *Node) ConsumersReady() bool {
 		}
 	}
 	return true
+}
+
+// clip shortens s to about limit bytes for a log line.
+func clip(s string, limit int) string {
+	if len(s) <= limit {
+		return s
+	}
+	cut := limit
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }

@@ -48,11 +48,11 @@ func (n *Node) requestPartial(pid *actor.PID, req *actorpb.PartialRequest, maxTi
 	return f.Result()
 }
 
-// partialFor answers a PartialRequest: this node's share of a query, which
-// stops after maxTime.
-func (n *Node) partialFor(m *actorpb.PartialRequest, maxTime time.Duration) *actorpb.PartialReply {
-	ctx, cancel := context.WithTimeout(context.Background(), maxTime)
-	defer cancel()
+// partialFor answers a PartialRequest: this node's share of a query. ctx
+// ends when the asking node cancels its query or goes away.
+func (n *Node) partialFor(ctx context.Context, m *actorpb.PartialRequest) *actorpb.PartialReply {
+	n.remoteRuns.partials.Add(1)
+	defer n.remoteRuns.partials.Add(-1)
 	start := time.Now()
 	rep := &actorpb.PartialReply{Node: n.cfg.Name}
 	defer func() { rep.ElapsedUs = time.Since(start).Microseconds() }()
@@ -89,6 +89,9 @@ func (n *Node) partialFor(m *actorpb.PartialRequest, maxTime time.Duration) *act
 	pt, err := prep.Partial(ctx, n.store)
 	if err != nil {
 		rep.Error = err.Error()
+		if ctx.Err() != nil {
+			n.log.Info("query share canceled", "dbms", m.Dbms, "query", clip(m.Query, 200), "why", context.Cause(ctx), "after", time.Since(start).Round(time.Millisecond), "err", err)
+		}
 		return rep
 	}
 	return encodePartial(rep, pt, prep)
@@ -189,7 +192,11 @@ func (n *Node) clusterQuery(ctx context.Context, rc *command.RunClient, q *comma
 			return failf("run client (): no node hosts table %s.%s", q.DBMS, table)
 		}
 		// Let a node that hosts the table coordinate.
-		rep, err := n.sys.Root.RequestFuture(actor.NewPID(hosts[0].address, CommandActorName), &actorpb.CommandRequest{Line: "run client () " + rc.Command, Terminal: opts.Terminal && !opts.REST, Job: opts.Job}, defaultMaxTime+5*time.Second).Result()
+		id := n.requestID()
+		rep, err := n.ask(ctx, actor.NewPID(hosts[0].address, CommandActorName), &actorpb.CommandRequest{Line: "run client () " + rc.Command, Terminal: opts.Terminal && !opts.REST, Job: opts.Job, Id: id}, id, defaultMaxTime+5*time.Second)
+		if ctx.Err() != nil {
+			return failf("query canceled")
+		}
 		if err != nil {
 			return failf("run client (): node %s did not answer: %v", hosts[0].name, err)
 		}
@@ -307,14 +314,15 @@ func (n *Node) scatter(ctx context.Context, sq scatterQuery) (*lsql.Result, clus
 		go func() {
 			defer wg.Done()
 			a := answer{name: h.name}
-			req := &actorpb.PartialRequest{Dbms: sq.dbms, Query: sq.query, Now: start.UnixMicro()}
+			req := &actorpb.PartialRequest{Dbms: sq.dbms, Query: sq.query, Now: start.UnixMicro(), Id: n.requestID()}
 			if anchor != nil {
 				req.PeriodSet, req.PeriodFound, req.PeriodLast = true, anchor.Found, anchor.Last
 			}
 			if sx != nil {
 				req.Since, req.CommitsAfter = true, sx.last[h.name]
 			}
-			res, err := n.requestPartial(actor.NewPID(h.address, CommandActorName), req, maxTime)
+			// Canceled or past max_time here: the host stops its share too.
+			res, err := n.ask(qctx, actor.NewPID(h.address, CommandActorName), req, req.Id, maxTime)
 			switch rep, ok := res.(*actorpb.PartialReply); {
 			case err != nil:
 				a.err = fmt.Errorf("no answer within %v", maxTime)

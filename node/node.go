@@ -134,6 +134,11 @@ type Node struct {
 	started time.Time
 	metrics *metrics
 
+	// remoteRuns are the requests remote askers may cancel; nextRequestID
+	// numbers this node's own requests to other nodes.
+	remoteRuns    remoteRuns
+	nextRequestID atomic.Uint64
+
 	mu         sync.Mutex
 	vars       map[string]string
 	dbms       map[string]string // connected dbms -> declared type
@@ -179,7 +184,7 @@ func New(cfg Config) (*Node, error) {
 	}
 	n.store = store
 	n.sys = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
-		return cfg.Logger.With("lib", "actor")
+		return slog.New(actorLogHandler{cfg.Logger.Handler()}).With("lib", "actor")
 	}))
 	n.catalog = actors.NewCatalog(n.sys, store, n.currentThresholds)
 	root, err := actors.SpawnNodeRoot(n.sys)
@@ -189,6 +194,7 @@ func New(cfg Config) (*Node, error) {
 	}
 	n.root = root
 	n.metrics = newMetrics(n)
+	n.registerRunMetrics()
 	if cfg.KafkaEmbedded != "" {
 		b, err := kafka.StartEmbedded(cfg.KafkaEmbedded, cfg.EmbeddedRetentionBytes)
 		if err != nil {

@@ -29,14 +29,22 @@ func (a *commandActor) Receive(ctx actor.Context) {
 		if sender == nil {
 			return
 		}
+		// Registered here, before any CancelRequest the sender sends next.
+		cctx, done := a.n.startRemote(sender, m.Id)
 		go func() {
-			res := a.n.Execute(context.Background(), m.Line, ExecOptions{Terminal: m.Terminal, Job: m.Job})
+			defer done()
+			res := a.n.Execute(cctx, m.Line, ExecOptions{Terminal: m.Terminal, Job: m.Job})
+			if askerGone(cctx) {
+				return
+			}
 			rep := &actorpb.CommandReply{Text: res.Text, Json: res.JSON, Notices: res.Notices, Internal: res.Internal, Node: a.n.cfg.Name}
 			if res.Err != nil {
 				rep.Error = res.ErrorText()
 			}
 			sys.Root.Send(sender, rep)
 		}()
+	case *actorpb.CancelRequest:
+		ctx.Respond(&actorpb.CancelReply{Found: a.n.cancelRemote(ctx.Sender(), m.Id)})
 	case *actorpb.CompleteRequest:
 		ctx.Respond(&actorpb.CompleteReply{Names: a.n.CompleteNames(m.Prefix)})
 	case *actorpb.NodeInfoRequest:
@@ -62,13 +70,24 @@ func (a *commandActor) Receive(ctx actor.Context) {
 			return
 		}
 		maxTime := partialMaxTime(ctx.MessageHeader())
-		go func() { sys.Root.Send(sender, a.n.partialFor(m, maxTime)) }()
+		pctx, done := a.n.startRemote(sender, m.Id)
+		go func() {
+			defer done()
+			c, cancel := context.WithTimeout(pctx, maxTime)
+			defer cancel()
+			if rep := a.n.partialFor(c, m); !askerGone(pctx) {
+				sys.Root.Send(sender, rep)
+			}
+		}()
 	}
 }
 
 func (n *Node) startCommandActor() error {
-	_, err := n.sys.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return &commandActor{n: n} }), CommandActorName)
-	return err
+	if _, err := n.sys.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return &commandActor{n: n} }), CommandActorName); err != nil {
+		return err
+	}
+	n.watchAskers()
+	return nil
 }
 
 // runClient runs `run client (...) COMMAND`. With `()` the command is a
@@ -122,7 +141,11 @@ func (n *Node) runClient(ctx context.Context, r *command.RunClient, opts ExecOpt
 		if n.remote == nil {
 			return failf("run client (%s): this node has no remote endpoint; start it with --listen or --serve", d)
 		}
-		rep, err := n.sys.Root.RequestFuture(actor.NewPID(d, CommandActorName), &actorpb.CommandRequest{Line: r.Command, Terminal: opts.Terminal && !opts.REST}, timeout).Result()
+		id := n.requestID()
+		rep, err := n.ask(ctx, actor.NewPID(d, CommandActorName), &actorpb.CommandRequest{Line: r.Command, Terminal: opts.Terminal && !opts.REST, Id: id}, id, timeout)
+		if ctx.Err() != nil {
+			return failf("run client: canceled while waiting for node %s (it was told to stop the command)", d)
+		}
 		if err != nil {
 			if r.Subset {
 				fmt.Fprintf(&out, "[From Node %s]\nno reply within %v: %v\n", d, timeout, err)

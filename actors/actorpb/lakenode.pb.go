@@ -26,10 +26,13 @@ const (
 
 // CommandRequest asks a node's command actor to run one command line.
 type CommandRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Line          string                 `protobuf:"bytes,1,opt,name=line,proto3" json:"line,omitempty"`
-	Terminal      bool                   `protobuf:"varint,2,opt,name=terminal,proto3" json:"terminal,omitempty"` // the asker prints to a terminal (pretty JSON)
-	Job           string                 `protobuf:"bytes,3,opt,name=job,proto3" json:"job,omitempty"`            // the scheduler task running it (names a since = last export)
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Line     string                 `protobuf:"bytes,1,opt,name=line,proto3" json:"line,omitempty"`
+	Terminal bool                   `protobuf:"varint,2,opt,name=terminal,proto3" json:"terminal,omitempty"` // the asker prints to a terminal (pretty JSON)
+	Job      string                 `protobuf:"bytes,3,opt,name=job,proto3" json:"job,omitempty"`            // the scheduler task running it (names a since = last export)
+	// id, when not 0, lets the asker cancel the command (CancelRequest); it is
+	// unique among the asker's running requests.
+	Id            uint64 `protobuf:"varint,4,opt,name=id,proto3" json:"id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -85,6 +88,107 @@ func (x *CommandRequest) GetJob() string {
 	return ""
 }
 
+func (x *CommandRequest) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+// CancelRequest cancels the sender's running CommandRequest or
+// PartialRequest with this id (only the sender's: requests are told apart by
+// the sender's address). A request whose sender's connection goes away is
+// canceled too.
+type CancelRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CancelRequest) Reset() {
+	*x = CancelRequest{}
+	mi := &file_lakenode_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CancelRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CancelRequest) ProtoMessage() {}
+
+func (x *CancelRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_lakenode_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CancelRequest.ProtoReflect.Descriptor instead.
+func (*CancelRequest) Descriptor() ([]byte, []int) {
+	return file_lakenode_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *CancelRequest) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+// CancelReply answers CancelRequest: found is false when the request had
+// finished already (or never carried the id).
+type CancelReply struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Found         bool                   `protobuf:"varint,1,opt,name=found,proto3" json:"found,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CancelReply) Reset() {
+	*x = CancelReply{}
+	mi := &file_lakenode_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CancelReply) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CancelReply) ProtoMessage() {}
+
+func (x *CancelReply) ProtoReflect() protoreflect.Message {
+	mi := &file_lakenode_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CancelReply.ProtoReflect.Descriptor instead.
+func (*CancelReply) Descriptor() ([]byte, []int) {
+	return file_lakenode_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *CancelReply) GetFound() bool {
+	if x != nil {
+		return x.Found
+	}
+	return false
+}
+
 // CommandReply is the outcome of a command, as the shell prints it.
 type CommandReply struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -100,7 +204,7 @@ type CommandReply struct {
 
 func (x *CommandReply) Reset() {
 	*x = CommandReply{}
-	mi := &file_lakenode_proto_msgTypes[1]
+	mi := &file_lakenode_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -112,7 +216,7 @@ func (x *CommandReply) String() string {
 func (*CommandReply) ProtoMessage() {}
 
 func (x *CommandReply) ProtoReflect() protoreflect.Message {
-	mi := &file_lakenode_proto_msgTypes[1]
+	mi := &file_lakenode_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -125,7 +229,7 @@ func (x *CommandReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommandReply.ProtoReflect.Descriptor instead.
 func (*CommandReply) Descriptor() ([]byte, []int) {
-	return file_lakenode_proto_rawDescGZIP(), []int{1}
+	return file_lakenode_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *CommandReply) GetText() string {
@@ -182,7 +286,7 @@ type CompleteRequest struct {
 
 func (x *CompleteRequest) Reset() {
 	*x = CompleteRequest{}
-	mi := &file_lakenode_proto_msgTypes[2]
+	mi := &file_lakenode_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -194,7 +298,7 @@ func (x *CompleteRequest) String() string {
 func (*CompleteRequest) ProtoMessage() {}
 
 func (x *CompleteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lakenode_proto_msgTypes[2]
+	mi := &file_lakenode_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -207,7 +311,7 @@ func (x *CompleteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompleteRequest.ProtoReflect.Descriptor instead.
 func (*CompleteRequest) Descriptor() ([]byte, []int) {
-	return file_lakenode_proto_rawDescGZIP(), []int{2}
+	return file_lakenode_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *CompleteRequest) GetPrefix() string {
@@ -227,7 +331,7 @@ type CompleteReply struct {
 
 func (x *CompleteReply) Reset() {
 	*x = CompleteReply{}
-	mi := &file_lakenode_proto_msgTypes[3]
+	mi := &file_lakenode_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -239,7 +343,7 @@ func (x *CompleteReply) String() string {
 func (*CompleteReply) ProtoMessage() {}
 
 func (x *CompleteReply) ProtoReflect() protoreflect.Message {
-	mi := &file_lakenode_proto_msgTypes[3]
+	mi := &file_lakenode_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -252,7 +356,7 @@ func (x *CompleteReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompleteReply.ProtoReflect.Descriptor instead.
 func (*CompleteReply) Descriptor() ([]byte, []int) {
-	return file_lakenode_proto_rawDescGZIP(), []int{3}
+	return file_lakenode_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *CompleteReply) GetNames() []string {
@@ -274,7 +378,7 @@ type NodeInfoRequest struct {
 
 func (x *NodeInfoRequest) Reset() {
 	*x = NodeInfoRequest{}
-	mi := &file_lakenode_proto_msgTypes[4]
+	mi := &file_lakenode_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -286,7 +390,7 @@ func (x *NodeInfoRequest) String() string {
 func (*NodeInfoRequest) ProtoMessage() {}
 
 func (x *NodeInfoRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lakenode_proto_msgTypes[4]
+	mi := &file_lakenode_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -299,7 +403,7 @@ func (x *NodeInfoRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeInfoRequest.ProtoReflect.Descriptor instead.
 func (*NodeInfoRequest) Descriptor() ([]byte, []int) {
-	return file_lakenode_proto_rawDescGZIP(), []int{4}
+	return file_lakenode_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *NodeInfoRequest) GetFrom() string {
@@ -331,7 +435,7 @@ type TableInfo struct {
 
 func (x *TableInfo) Reset() {
 	*x = TableInfo{}
-	mi := &file_lakenode_proto_msgTypes[5]
+	mi := &file_lakenode_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -343,7 +447,7 @@ func (x *TableInfo) String() string {
 func (*TableInfo) ProtoMessage() {}
 
 func (x *TableInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_lakenode_proto_msgTypes[5]
+	mi := &file_lakenode_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -356,7 +460,7 @@ func (x *TableInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TableInfo.ProtoReflect.Descriptor instead.
 func (*TableInfo) Descriptor() ([]byte, []int) {
-	return file_lakenode_proto_rawDescGZIP(), []int{5}
+	return file_lakenode_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *TableInfo) GetDbms() string {
@@ -413,7 +517,7 @@ type NodeLeave struct {
 
 func (x *NodeLeave) Reset() {
 	*x = NodeLeave{}
-	mi := &file_lakenode_proto_msgTypes[6]
+	mi := &file_lakenode_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -425,7 +529,7 @@ func (x *NodeLeave) String() string {
 func (*NodeLeave) ProtoMessage() {}
 
 func (x *NodeLeave) ProtoReflect() protoreflect.Message {
-	mi := &file_lakenode_proto_msgTypes[6]
+	mi := &file_lakenode_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -438,7 +542,7 @@ func (x *NodeLeave) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeLeave.ProtoReflect.Descriptor instead.
 func (*NodeLeave) Descriptor() ([]byte, []int) {
-	return file_lakenode_proto_rawDescGZIP(), []int{6}
+	return file_lakenode_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *NodeLeave) GetName() string {
@@ -468,7 +572,7 @@ type NodeInfoReply struct {
 
 func (x *NodeInfoReply) Reset() {
 	*x = NodeInfoReply{}
-	mi := &file_lakenode_proto_msgTypes[7]
+	mi := &file_lakenode_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -480,7 +584,7 @@ func (x *NodeInfoReply) String() string {
 func (*NodeInfoReply) ProtoMessage() {}
 
 func (x *NodeInfoReply) ProtoReflect() protoreflect.Message {
-	mi := &file_lakenode_proto_msgTypes[7]
+	mi := &file_lakenode_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -493,7 +597,7 @@ func (x *NodeInfoReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeInfoReply.ProtoReflect.Descriptor instead.
 func (*NodeInfoReply) Descriptor() ([]byte, []int) {
-	return file_lakenode_proto_rawDescGZIP(), []int{7}
+	return file_lakenode_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *NodeInfoReply) GetName() string {
@@ -536,17 +640,18 @@ type PartialRequest struct {
 	CommitsAfter uint64 `protobuf:"varint,5,opt,name=commits_after,json=commitsAfter,proto3" json:"commits_after,omitempty"`
 	// period_probe asks only for the node's period() anchor (the latest time
 	// at or before period's date); period_set gives the cluster's anchor.
-	PeriodProbe   bool  `protobuf:"varint,6,opt,name=period_probe,json=periodProbe,proto3" json:"period_probe,omitempty"`
-	PeriodSet     bool  `protobuf:"varint,7,opt,name=period_set,json=periodSet,proto3" json:"period_set,omitempty"`
-	PeriodFound   bool  `protobuf:"varint,8,opt,name=period_found,json=periodFound,proto3" json:"period_found,omitempty"`
-	PeriodLast    int64 `protobuf:"varint,9,opt,name=period_last,json=periodLast,proto3" json:"period_last,omitempty"`
+	PeriodProbe   bool   `protobuf:"varint,6,opt,name=period_probe,json=periodProbe,proto3" json:"period_probe,omitempty"`
+	PeriodSet     bool   `protobuf:"varint,7,opt,name=period_set,json=periodSet,proto3" json:"period_set,omitempty"`
+	PeriodFound   bool   `protobuf:"varint,8,opt,name=period_found,json=periodFound,proto3" json:"period_found,omitempty"`
+	PeriodLast    int64  `protobuf:"varint,9,opt,name=period_last,json=periodLast,proto3" json:"period_last,omitempty"`
+	Id            uint64 `protobuf:"varint,10,opt,name=id,proto3" json:"id,omitempty"` // as CommandRequest.id: lets the asker cancel the share
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *PartialRequest) Reset() {
 	*x = PartialRequest{}
-	mi := &file_lakenode_proto_msgTypes[8]
+	mi := &file_lakenode_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -558,7 +663,7 @@ func (x *PartialRequest) String() string {
 func (*PartialRequest) ProtoMessage() {}
 
 func (x *PartialRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lakenode_proto_msgTypes[8]
+	mi := &file_lakenode_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -571,7 +676,7 @@ func (x *PartialRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PartialRequest.ProtoReflect.Descriptor instead.
 func (*PartialRequest) Descriptor() ([]byte, []int) {
-	return file_lakenode_proto_rawDescGZIP(), []int{8}
+	return file_lakenode_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *PartialRequest) GetDbms() string {
@@ -637,6 +742,13 @@ func (x *PartialRequest) GetPeriodLast() int64 {
 	return 0
 }
 
+func (x *PartialRequest) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
 // AggState is a mergeable aggregate state; values use the row codec.
 type AggState struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -653,7 +765,7 @@ type AggState struct {
 
 func (x *AggState) Reset() {
 	*x = AggState{}
-	mi := &file_lakenode_proto_msgTypes[9]
+	mi := &file_lakenode_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -665,7 +777,7 @@ func (x *AggState) String() string {
 func (*AggState) ProtoMessage() {}
 
 func (x *AggState) ProtoReflect() protoreflect.Message {
-	mi := &file_lakenode_proto_msgTypes[9]
+	mi := &file_lakenode_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -678,7 +790,7 @@ func (x *AggState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AggState.ProtoReflect.Descriptor instead.
 func (*AggState) Descriptor() ([]byte, []int) {
-	return file_lakenode_proto_rawDescGZIP(), []int{9}
+	return file_lakenode_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *AggState) GetN() int64 {
@@ -741,7 +853,7 @@ type PartialGroup struct {
 
 func (x *PartialGroup) Reset() {
 	*x = PartialGroup{}
-	mi := &file_lakenode_proto_msgTypes[10]
+	mi := &file_lakenode_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -753,7 +865,7 @@ func (x *PartialGroup) String() string {
 func (*PartialGroup) ProtoMessage() {}
 
 func (x *PartialGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_lakenode_proto_msgTypes[10]
+	mi := &file_lakenode_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -766,7 +878,7 @@ func (x *PartialGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PartialGroup.ProtoReflect.Descriptor instead.
 func (*PartialGroup) Descriptor() ([]byte, []int) {
-	return file_lakenode_proto_rawDescGZIP(), []int{10}
+	return file_lakenode_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *PartialGroup) GetKey() []byte {
@@ -801,7 +913,7 @@ type PartialRow struct {
 
 func (x *PartialRow) Reset() {
 	*x = PartialRow{}
-	mi := &file_lakenode_proto_msgTypes[11]
+	mi := &file_lakenode_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -813,7 +925,7 @@ func (x *PartialRow) String() string {
 func (*PartialRow) ProtoMessage() {}
 
 func (x *PartialRow) ProtoReflect() protoreflect.Message {
-	mi := &file_lakenode_proto_msgTypes[11]
+	mi := &file_lakenode_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -826,7 +938,7 @@ func (x *PartialRow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PartialRow.ProtoReflect.Descriptor instead.
 func (*PartialRow) Descriptor() ([]byte, []int) {
-	return file_lakenode_proto_rawDescGZIP(), []int{11}
+	return file_lakenode_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *PartialRow) GetVals() []byte {
@@ -871,7 +983,7 @@ type PartialReply struct {
 
 func (x *PartialReply) Reset() {
 	*x = PartialReply{}
-	mi := &file_lakenode_proto_msgTypes[12]
+	mi := &file_lakenode_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -883,7 +995,7 @@ func (x *PartialReply) String() string {
 func (*PartialReply) ProtoMessage() {}
 
 func (x *PartialReply) ProtoReflect() protoreflect.Message {
-	mi := &file_lakenode_proto_msgTypes[12]
+	mi := &file_lakenode_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -896,7 +1008,7 @@ func (x *PartialReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PartialReply.ProtoReflect.Descriptor instead.
 func (*PartialReply) Descriptor() ([]byte, []int) {
-	return file_lakenode_proto_rawDescGZIP(), []int{12}
+	return file_lakenode_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *PartialReply) GetNode() string {
@@ -987,11 +1099,16 @@ var File_lakenode_proto protoreflect.FileDescriptor
 
 const file_lakenode_proto_rawDesc = "" +
 	"\n" +
-	"\x0elakenode.proto\x12\blakenode\"R\n" +
+	"\x0elakenode.proto\x12\blakenode\"b\n" +
 	"\x0eCommandRequest\x12\x12\n" +
 	"\x04line\x18\x01 \x01(\tR\x04line\x12\x1a\n" +
 	"\bterminal\x18\x02 \x01(\bR\bterminal\x12\x10\n" +
-	"\x03job\x18\x03 \x01(\tR\x03job\"\x96\x01\n" +
+	"\x03job\x18\x03 \x01(\tR\x03job\x12\x0e\n" +
+	"\x02id\x18\x04 \x01(\x04R\x02id\"\x1f\n" +
+	"\rCancelRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\"#\n" +
+	"\vCancelReply\x12\x14\n" +
+	"\x05found\x18\x01 \x01(\bR\x05found\"\x96\x01\n" +
 	"\fCommandReply\x12\x12\n" +
 	"\x04text\x18\x01 \x01(\tR\x04text\x12\x12\n" +
 	"\x04json\x18\x02 \x01(\bR\x04json\x12\x18\n" +
@@ -1020,7 +1137,7 @@ const file_lakenode_proto_rawDesc = "" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aaddress\x18\x02 \x01(\tR\aaddress\x12+\n" +
 	"\x06tables\x18\x03 \x03(\v2\x13.lakenode.TableInfoR\x06tables\x12\x14\n" +
-	"\x05peers\x18\x04 \x03(\tR\x05peers\"\x8d\x02\n" +
+	"\x05peers\x18\x04 \x03(\tR\x05peers\"\x9d\x02\n" +
 	"\x0ePartialRequest\x12\x12\n" +
 	"\x04dbms\x18\x01 \x01(\tR\x04dbms\x12\x14\n" +
 	"\x05query\x18\x02 \x01(\tR\x05query\x12\x10\n" +
@@ -1032,7 +1149,9 @@ const file_lakenode_proto_rawDesc = "" +
 	"period_set\x18\a \x01(\bR\tperiodSet\x12!\n" +
 	"\fperiod_found\x18\b \x01(\bR\vperiodFound\x12\x1f\n" +
 	"\vperiod_last\x18\t \x01(\x03R\n" +
-	"periodLast\"\x9d\x01\n" +
+	"periodLast\x12\x0e\n" +
+	"\x02id\x18\n" +
+	" \x01(\x04R\x02id\"\x9d\x01\n" +
 	"\bAggState\x12\f\n" +
 	"\x01n\x18\x01 \x01(\x03R\x01n\x12\x13\n" +
 	"\x05sum_i\x18\x02 \x01(\x03R\x04sumI\x12\x13\n" +
@@ -1079,27 +1198,29 @@ func file_lakenode_proto_rawDescGZIP() []byte {
 	return file_lakenode_proto_rawDescData
 }
 
-var file_lakenode_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_lakenode_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_lakenode_proto_goTypes = []any{
 	(*CommandRequest)(nil),  // 0: lakenode.CommandRequest
-	(*CommandReply)(nil),    // 1: lakenode.CommandReply
-	(*CompleteRequest)(nil), // 2: lakenode.CompleteRequest
-	(*CompleteReply)(nil),   // 3: lakenode.CompleteReply
-	(*NodeInfoRequest)(nil), // 4: lakenode.NodeInfoRequest
-	(*TableInfo)(nil),       // 5: lakenode.TableInfo
-	(*NodeLeave)(nil),       // 6: lakenode.NodeLeave
-	(*NodeInfoReply)(nil),   // 7: lakenode.NodeInfoReply
-	(*PartialRequest)(nil),  // 8: lakenode.PartialRequest
-	(*AggState)(nil),        // 9: lakenode.AggState
-	(*PartialGroup)(nil),    // 10: lakenode.PartialGroup
-	(*PartialRow)(nil),      // 11: lakenode.PartialRow
-	(*PartialReply)(nil),    // 12: lakenode.PartialReply
+	(*CancelRequest)(nil),   // 1: lakenode.CancelRequest
+	(*CancelReply)(nil),     // 2: lakenode.CancelReply
+	(*CommandReply)(nil),    // 3: lakenode.CommandReply
+	(*CompleteRequest)(nil), // 4: lakenode.CompleteRequest
+	(*CompleteReply)(nil),   // 5: lakenode.CompleteReply
+	(*NodeInfoRequest)(nil), // 6: lakenode.NodeInfoRequest
+	(*TableInfo)(nil),       // 7: lakenode.TableInfo
+	(*NodeLeave)(nil),       // 8: lakenode.NodeLeave
+	(*NodeInfoReply)(nil),   // 9: lakenode.NodeInfoReply
+	(*PartialRequest)(nil),  // 10: lakenode.PartialRequest
+	(*AggState)(nil),        // 11: lakenode.AggState
+	(*PartialGroup)(nil),    // 12: lakenode.PartialGroup
+	(*PartialRow)(nil),      // 13: lakenode.PartialRow
+	(*PartialReply)(nil),    // 14: lakenode.PartialReply
 }
 var file_lakenode_proto_depIdxs = []int32{
-	5,  // 0: lakenode.NodeInfoReply.tables:type_name -> lakenode.TableInfo
-	9,  // 1: lakenode.PartialGroup.states:type_name -> lakenode.AggState
-	10, // 2: lakenode.PartialReply.groups:type_name -> lakenode.PartialGroup
-	11, // 3: lakenode.PartialReply.rows:type_name -> lakenode.PartialRow
+	7,  // 0: lakenode.NodeInfoReply.tables:type_name -> lakenode.TableInfo
+	11, // 1: lakenode.PartialGroup.states:type_name -> lakenode.AggState
+	12, // 2: lakenode.PartialReply.groups:type_name -> lakenode.PartialGroup
+	13, // 3: lakenode.PartialReply.rows:type_name -> lakenode.PartialRow
 	4,  // [4:4] is the sub-list for method output_type
 	4,  // [4:4] is the sub-list for method input_type
 	4,  // [4:4] is the sub-list for extension type_name
@@ -1118,7 +1239,7 @@ func file_lakenode_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lakenode_proto_rawDesc), len(file_lakenode_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   13,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -25,6 +26,7 @@ type Client struct {
 	rem      *remote.Remote
 	target   *actor.PID
 	terminal bool
+	nextID   atomic.Uint64 // numbers the commands sent, to cancel them
 }
 
 // CommandActorName must match the node's (node.CommandActorName).
@@ -90,17 +92,21 @@ func Dial(ctx context.Context, addr string, terminal bool, logger *slog.Logger, 
 // Close stops the local endpoint.
 func (c *Client) Close() { c.rem.Shutdown(false) }
 
-// Run runs a command and returns its reply; ctx cancels the wait (the node
-// finishes the command on its own).
+// Run runs a command and returns its reply. When ctx ends first (Ctrl-C),
+// the node is told to cancel the command, and Run returns the node's answer
+// to it (a canceled query says so) if it comes within a few seconds.
 func (c *Client) Run(ctx context.Context, line string) (*actorpb.CommandReply, error) {
-	f := c.sys.Root.RequestFuture(c.target, &actorpb.CommandRequest{Line: line, Terminal: c.terminal}, 24*time.Hour)
+	id := c.nextID.Add(1)
+	f := c.sys.Root.RequestFuture(c.target, &actorpb.CommandRequest{Line: line, Terminal: c.terminal, Id: id}, 24*time.Hour)
 	done := make(chan struct{})
 	var res any
 	var err error
 	go func() { res, err = f.Result(); close(done) }()
 	select {
 	case <-ctx.Done():
-		return nil, errors.New("canceled (the node finishes the command on its own)")
+		if cerr := c.cancel(id, done); cerr != nil {
+			return nil, cerr
+		}
 	case <-done:
 	}
 	if err != nil {
@@ -112,6 +118,23 @@ func (c *Client) Run(ctx context.Context, line string) (*actorpb.CommandReply, e
 	}
 	return rep, nil
 }
+
+// cancel tells the node to cancel command id and waits a little for the
+// command's reply (done closed); nil when the reply came.
+func (c *Client) cancel(id uint64, done <-chan struct{}) error {
+	if _, err := c.sys.Root.RequestFuture(c.target, &actorpb.CancelRequest{Id: id}, cancelWait).Result(); err != nil {
+		return fmt.Errorf("canceled, but the node was not told to stop the command: %w", err)
+	}
+	select {
+	case <-done:
+		return nil
+	case <-time.After(cancelWait):
+		return errors.New("canceled (the node was told to stop the command and has not answered yet)")
+	}
+}
+
+// cancelWait bounds each step of canceling a command.
+const cancelWait = 3 * time.Second
 
 // Execute implements sqlshell.Conn.
 func (c *Client) Execute(ctx context.Context, line string) sqlshell.Reply {
