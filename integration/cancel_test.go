@@ -82,13 +82,14 @@ func (p *nodeProc) metric(name string) float64 {
 	return -1
 }
 
-// slowRows and slowDepth make slowQuery run for about a minute on a
-// developer machine (100 µs a row): a canceled query that reports "query
-// canceled" was stopped in its scan, and promptly when it says so within a
-// few seconds (the scan checks for cancellation every 4,096 rows, 0.4 s).
+// slowRows and slowDepth make slowQuery run for about 25 s on a developer
+// machine (40 µs a row; the depth stays under the planner's nesting cap of
+// 128): a canceled query that reports "query canceled" was stopped in its
+// scan, and promptly when it says so within a few seconds (the scan checks
+// for cancellation every 4,096 rows, 0.2 s).
 const (
 	slowRows  = 600_000
-	slowDepth = 300
+	slowDepth = 120
 	// stopWithin bounds how long a canceled query may go on.
 	stopWithin = 10 * time.Second
 )
@@ -266,8 +267,12 @@ func TestCancelClusterQuery(t *testing.T) {
 	b.waitLog(`msg="query share canceled"`, 2, stopWithin)
 	b.waitRunning(shares, 0)
 	t.Logf("timeout = 2: node b's share ended %v after the query started", time.Since(t0).Round(time.Millisecond))
-	if c := b.logCount("why=\"canceled by its asker at " + a.listen + "\""); c != 2 {
-		t.Fatalf("want node b's two shares canceled by node a, got %d\n%s", c, b.logTail())
+	// The SIGINT share was canceled by node a; the timed-out one by node a's
+	// cancel or by the deadline node a sent with it, whichever came first.
+	byAsker := b.logCount("why=\"canceled by its asker at " + a.listen + "\"")
+	byDeadline := b.logCount(`why="context deadline exceeded"`)
+	if byAsker < 1 || byAsker+byDeadline != 2 {
+		t.Fatalf("want node b's two shares canceled by node a or its deadline, got %d by node a and %d by the deadline\n%s", byAsker, byDeadline, b.logTail())
 	}
 	for _, p := range nodes {
 		p.stop()
