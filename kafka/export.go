@@ -72,13 +72,20 @@ func (p *exportTopicPartitioner) Partition(r *kgo.Record, n int) int {
 // broker to create to get leaders for its partitions.
 const topicReadyWait = 30 * time.Second
 
+// refusalWait is how long a topic must stay unknown to metadata requests
+// that allow auto-creation before the broker counts as refusing to create
+// it: Apache Kafka 4 answers the request that starts the creation with
+// UNKNOWN_TOPIC_OR_PARTITION too, and has the topic a moment later.
+const refusalWait = 3 * time.Second
+
 // ensureTopic makes sure topic exists on the brokers: as a stock producer
 // does, it asks for the topic's metadata allowing auto-creation, so a broker
 // with auto.create.topics.enable creates a missing topic, and then waits
 // until its partitions have leaders. A broker that refuses is an error
 // saying so.
 func ensureTopic(ctx context.Context, cl *kgo.Client, brokers, topic string, sec Security) error {
-	deadline := time.Now().Add(topicReadyWait)
+	start := time.Now()
+	deadline := start.Add(topicReadyWait)
 	for {
 		req := kmsg.NewPtrMetadataRequest()
 		rt := kmsg.NewMetadataRequestTopic()
@@ -93,12 +100,14 @@ func ensureTopic(ctx context.Context, cl *kgo.Client, brokers, topic string, sec
 		switch {
 		case ready:
 			return nil
-		case errors.Is(terr, kerr.UnknownTopicOrPartition):
+		case errors.Is(terr, kerr.UnknownTopicOrPartition) && time.Since(start) >= refusalWait:
 			return fmt.Errorf("kafka: topic %s does not exist on %s and the broker refused to create it (auto.create.topics.enable is off): create the topic first", topic, brokers)
 		case errors.Is(terr, kerr.TopicAuthorizationFailed):
 			return fmt.Errorf("kafka: the broker %s refused to create or describe topic %s: the user is not authorized: %w", brokers, topic, terr)
 		case errors.Is(terr, kerr.InvalidTopicException), errors.Is(terr, kerr.PolicyViolation):
 			return fmt.Errorf("kafka: the broker %s refused to create topic %s: %w", brokers, topic, terr)
+		case errors.Is(terr, kerr.UnknownTopicOrPartition):
+			// Maybe being created; asked again below.
 		case terr != nil && !kerr.IsRetriable(terr):
 			return fmt.Errorf("kafka: topic %s on %s: %w", topic, brokers, terr)
 		}
