@@ -13,13 +13,18 @@ import (
 )
 
 // ExportSpec is one export of query results to a Kafka topic: one message
-// per value.
+// per value, keyed by the same index of Keys when Keys is not nil.
 type ExportSpec struct {
 	ID      int
 	Brokers []string
 	Topic   string
+	Keys    [][]byte
 	Values  [][]byte
 	Logger  *slog.Logger
+	// Compression is the codec of the plain export's record batches
+	// (none, gzip, snappy, lz4 or zstd; "" is none). A since = last
+	// export's producer (Txn) has its own.
+	Compression string
 	// Security is the TLS and SASL settings of the export's producer.
 	Security kafka.Security
 	// Txn, when set, sends Values in one transaction of that producer
@@ -56,12 +61,12 @@ func (a *exportActor) Receive(ctx actor.Context) {
 			done := &ExportDone{}
 			var err error
 			if spec.Txn != nil {
-				err = spec.Txn.Send(c, spec.Values, spec.Commits)
+				err = spec.Txn.Send(c, spec.Keys, spec.Values, spec.Commits)
 			} else {
 				var p *kafka.Producer
-				p, err = kafka.NewExportProducer(c, spec.Brokers, spec.Topic, spec.Security, spec.Logger)
+				p, err = kafka.NewExportProducer(c, spec.Brokers, spec.Topic, spec.Security, spec.Compression, spec.Logger)
 				if err == nil {
-					err = p.SendAll(c, spec.Topic, spec.Values)
+					err = p.SendAll(c, spec.Topic, spec.Keys, spec.Values)
 					p.Close()
 				}
 			}

@@ -46,6 +46,9 @@ func NewProducer(brokers []string, sec Security, logger *slog.Logger) (*Producer
 		kgo.RetryBackoffFn(backoff),
 		kgo.WithLogger(slogLogger{logger}),
 		kgo.AllowAutoTopicCreation(),
+		// Dead-letter records are read by other clients: no codec that
+		// needs an optional package (kafka-python lacks snappy without one).
+		kgo.ProducerBatchCompression(kgo.NoCompression()),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("kafka: creating producer: %w", err)
@@ -92,10 +95,17 @@ func CreateTopic(ctx context.Context, brokers []string, topic string, partitions
 }
 
 // NewExportProducer connects an idempotent producer (acks from all in-sync
-// replicas) for result exports; it never creates topics.
-func NewExportProducer(ctx context.Context, brokers []string, topic string, sec Security, logger *slog.Logger) (*Producer, error) {
+// replicas) for result exports, writing record batches with the given
+// compression (none, gzip, snappy, lz4 or zstd; "" is none). A missing topic
+// is created if the broker allows auto-creation; a refusal is an error that
+// says so.
+func NewExportProducer(ctx context.Context, brokers []string, topic string, sec Security, compression string, logger *slog.Logger) (*Producer, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
+	}
+	comp, err := compressionOpt(compression)
+	if err != nil {
+		return nil, err
 	}
 	cl, err := sec.newClient(
 		kgo.SeedBrokers(brokers...),
@@ -104,40 +114,47 @@ func NewExportProducer(ctx context.Context, brokers []string, topic string, sec 
 		kgo.RecordRetries(10),
 		kgo.RetryBackoffFn(backoff),
 		kgo.WithLogger(slogLogger{logger}),
+		comp,
+		newExportPartitioner(),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("kafka: creating producer: %w", err)
 	}
-	md, err := kadm.NewClient(cl).Metadata(ctx, topic)
-	if err != nil {
+	if err := ensureTopic(ctx, cl, strings.Join(brokers, ","), topic, sec); err != nil {
 		cl.Close()
-		return nil, fmt.Errorf("kafka: broker %s does not answer: %w", strings.Join(brokers, ","), sec.Explain(err))
-	}
-	if d, ok := md.Topics[topic]; !ok || d.Err != nil {
-		cl.Close()
-		return nil, fmt.Errorf("kafka: topic %s does not exist on %s (create it first)", topic, strings.Join(brokers, ","))
+		return nil, err
 	}
 	return &Producer{cl: cl, sec: sec}, nil
 }
 
-// SendAll produces values to topic (no key) and returns once every one is
-// acknowledged, with the first error if any.
-func (p *Producer) SendAll(ctx context.Context, topic string, values [][]byte) error {
-	if err := produceAll(ctx, p.cl, topic, values, nil); err != nil {
+// SendAll produces values to topic and returns once every one is
+// acknowledged, with the first error if any. keys is nil (no keys: records
+// spread over the partitions) or holds each value's key (a nil key is no
+// key); records of one key go to one partition, in order.
+func (p *Producer) SendAll(ctx context.Context, topic string, keys, values [][]byte) error {
+	if err := produceAll(ctx, p.cl, topic, keys, values, nil); err != nil {
 		return fmt.Errorf("kafka: producing to %s: %w", topic, p.sec.Explain(err))
 	}
 	return nil
 }
 
-// produceAll produces values to topic (no key, the given headers on each)
-// and waits until every one is acknowledged; it returns the first error.
-func produceAll(ctx context.Context, cl *kgo.Client, topic string, values [][]byte, headers []kgo.RecordHeader) error {
+// produceAll produces values to topic (keyed by keys[i] when keys is not
+// nil, the given headers on each) and waits until every one is
+// acknowledged; it returns the first error.
+func produceAll(ctx context.Context, cl *kgo.Client, topic string, keys, values [][]byte, headers []kgo.RecordHeader) error {
+	if keys != nil && len(keys) != len(values) {
+		return fmt.Errorf("kafka: %d keys for %d values", len(keys), len(values))
+	}
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var first error
-	for _, v := range values {
+	for i, v := range values {
+		var k []byte
+		if keys != nil {
+			k = keys[i]
+		}
 		wg.Add(1)
-		cl.Produce(ctx, &kgo.Record{Topic: topic, Value: v, Headers: headers}, func(_ *kgo.Record, err error) {
+		cl.Produce(ctx, &kgo.Record{Topic: topic, Key: k, Value: v, Headers: headers}, func(_ *kgo.Record, err error) {
 			if err != nil {
 				mu.Lock()
 				if first == nil {

@@ -53,24 +53,24 @@ func TestSecuredClients(t *testing.T) {
 		if err := kafka.PingBrokers(ctx, brokers, sec); err != nil {
 			t.Fatalf("%s: ping: %v", mech, err)
 		}
-		p, err := kafka.NewExportProducer(ctx, brokers, topic, sec, nil)
+		p, err := kafka.NewExportProducer(ctx, brokers, topic, sec, "", nil)
 		if err != nil {
 			t.Fatalf("%s: %v", mech, err)
 		}
-		if err := p.SendAll(ctx, topic, [][]byte{[]byte(mech)}); err != nil {
+		if err := p.SendAll(ctx, topic, nil, [][]byte{[]byte(mech)}); err != nil {
 			t.Fatalf("%s: %v", mech, err)
 		}
 		p.Close()
 	}
 	sec := kafka.Security{TLS: certs.ClientTLS(), SASL: "scram-sha-512", User: "app", Password: "right-pw"}
-	x, err := kafka.NewTxnExporter(ctx, brokers, topic, "job", sec, nil)
+	x, err := kafka.NewTxnExporter(ctx, brokers, topic, "job", sec, "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := x.LastCommits(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := x.Send(ctx, [][]byte{[]byte("txn")}, kafka.Commits{"n": 1}); err != nil {
+	if err := x.Send(ctx, nil, [][]byte{[]byte("txn")}, kafka.Commits{"n": 1}); err != nil {
 		t.Fatal(err)
 	}
 	x.Close()

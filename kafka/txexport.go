@@ -50,11 +50,16 @@ type TxnExporter struct {
 // TxnID is the transactional id of a job's producer.
 func TxnID(job string) string { return "lakenode-export-" + job }
 
-// NewTxnExporter connects the job's transactional producer and checks that
-// topic exists.
-func NewTxnExporter(ctx context.Context, brokers []string, topic, job string, sec Security, logger *slog.Logger) (*TxnExporter, error) {
+// NewTxnExporter connects the job's transactional producer, writing record
+// batches with the given compression ("" is none), and makes sure topic
+// exists: a missing one is created if the broker allows auto-creation.
+func NewTxnExporter(ctx context.Context, brokers []string, topic, job string, sec Security, compression string, logger *slog.Logger) (*TxnExporter, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
+	}
+	comp, err := compressionOpt(compression)
+	if err != nil {
+		return nil, err
 	}
 	all := strings.Join(brokers, ",")
 	cl, err := sec.newClient(
@@ -65,18 +70,15 @@ func NewTxnExporter(ctx context.Context, brokers []string, topic, job string, se
 		kgo.ProducerLinger(5*time.Millisecond),
 		kgo.RetryBackoffFn(backoff),
 		kgo.WithLogger(slogLogger{logger}),
+		comp,
+		newExportPartitioner(),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("kafka: creating producer: %w", err)
 	}
-	md, err := kadm.NewClient(cl).Metadata(ctx, topic)
-	if err != nil {
+	if err := ensureTopic(ctx, cl, all, topic, sec); err != nil {
 		cl.Close()
-		return nil, fmt.Errorf("kafka: broker %s does not answer: %w", all, sec.Explain(err))
-	}
-	if d, ok := md.Topics[topic]; !ok || d.Err != nil {
-		cl.Close()
-		return nil, fmt.Errorf("kafka: topic %s does not exist on %s (create it first)", topic, all)
+		return nil, err
 	}
 	return &TxnExporter{cl: cl, brokers: all, topic: topic, job: job, sec: sec}, nil
 }
@@ -315,12 +317,12 @@ func (x *TxnExporter) recordCommits(r *kgo.Record) (Commits, bool, error) {
 	return c, true, nil
 }
 
-// Send produces values (no key) in one transaction whose records carry the
-// job and commits headers, and returns once the transaction is committed.
+// Send produces values (keyed by keys[i] when keys is not nil) in one
+// transaction whose records carry the job and commits headers, and returns once the transaction is committed.
 // On an error while producing the transaction is aborted: none of the values
 // is visible to read_committed consumers. On an error from the commit itself
 // the outcome is unknown; the next run's LastCommits tells.
-func (x *TxnExporter) Send(ctx context.Context, values [][]byte, commits Commits) error {
+func (x *TxnExporter) Send(ctx context.Context, keys, values [][]byte, commits Commits) error {
 	vec, err := json.Marshal(commits)
 	if err != nil {
 		return err
@@ -329,7 +331,7 @@ func (x *TxnExporter) Send(ctx context.Context, values [][]byte, commits Commits
 	if err := x.cl.BeginTransaction(); err != nil {
 		return fmt.Errorf("kafka: beginning a transaction on %s: %w", x.brokers, err)
 	}
-	if first := produceAll(ctx, x.cl, x.topic, values, hdrs); first != nil {
+	if first := produceAll(ctx, x.cl, x.topic, keys, values, hdrs); first != nil {
 		actx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		_ = x.cl.EndTransaction(actx, kgo.TryAbort)

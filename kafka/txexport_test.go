@@ -41,28 +41,28 @@ func TestTxnExporterRecovers(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 
-	x, err := NewTxnExporter(ctx, brokers, topic, "job-a", Security{}, nil)
+	x, err := NewTxnExporter(ctx, brokers, topic, "job-a", Security{}, "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c, err := x.LastCommits(ctx); err != nil || len(c) != 0 {
 		t.Fatalf("fresh job: commits %v, err %v", c, err)
 	}
-	if err := x.Send(ctx, values(0, 100), Commits{"n1": 4, "n2": 7}); err != nil {
+	if err := x.Send(ctx, nil, values(0, 100), Commits{"n1": 4, "n2": 7}); err != nil {
 		t.Fatal(err)
 	}
-	if err := x.Send(ctx, values(100, 50), Commits{"n1": 6, "n2": 7}); err != nil {
+	if err := x.Send(ctx, nil, values(100, 50), Commits{"n1": 6, "n2": 7}); err != nil {
 		t.Fatal(err)
 	}
 	// Another job writing to the same topic does not confuse this one.
-	y, err := NewTxnExporter(ctx, brokers, topic, "job-b", Security{}, nil)
+	y, err := NewTxnExporter(ctx, brokers, topic, "job-b", Security{}, "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := y.LastCommits(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := y.Send(ctx, values(1000, 10), Commits{"n1": 99}); err != nil {
+	if err := y.Send(ctx, nil, values(1000, 10), Commits{"n1": 99}); err != nil {
 		t.Fatal(err)
 	}
 	y.Close()
@@ -81,7 +81,7 @@ func TestTxnExporterRecovers(t *testing.T) {
 	}
 	// x is abandoned here, as by kill -9.
 
-	x2, err := NewTxnExporter(ctx, brokers, topic, "job-a", Security{}, nil)
+	x2, err := NewTxnExporter(ctx, brokers, topic, "job-a", Security{}, "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +93,7 @@ func TestTxnExporterRecovers(t *testing.T) {
 	if want := (Commits{"n1": 6, "n2": 7}); !maps.Equal(got, want) {
 		t.Fatalf("after the crash: commits %v, want %v", got, want)
 	}
-	if err := x2.Send(ctx, values(150, 30), Commits{"n1": 9, "n2": 9}); err != nil {
+	if err := x2.Send(ctx, nil, values(150, 30), Commits{"n1": 9, "n2": 9}); err != nil {
 		t.Fatal(err)
 	}
 	recs, err := ReadCommitted(ctx, brokers, topic, Security{})
@@ -124,14 +124,14 @@ func TestTxnExporterFindsOldVector(t *testing.T) {
 	brokers := newCluster(t, topic, 1)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	x, err := NewTxnExporter(ctx, brokers, topic, "old", Security{}, nil)
+	x, err := NewTxnExporter(ctx, brokers, topic, "old", Security{}, "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := x.LastCommits(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := x.Send(ctx, values(0, 3), Commits{"a": 3}); err != nil {
+	if err := x.Send(ctx, nil, values(0, 3), Commits{"a": 3}); err != nil {
 		t.Fatal(err)
 	}
 	x.Close()
@@ -147,7 +147,7 @@ func TestTxnExporterFindsOldVector(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.Close()
-	x, err = NewTxnExporter(ctx, brokers, topic, "old", Security{}, nil)
+	x, err = NewTxnExporter(ctx, brokers, topic, "old", Security{}, "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +166,7 @@ func TestTxnExporterWaitsForOtherTransactions(t *testing.T) {
 	brokers := newCluster(t, topic, 1)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	other, err := NewTxnExporter(ctx, brokers, topic, "other", Security{}, nil)
+	other, err := NewTxnExporter(ctx, brokers, topic, "other", Security{}, "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +174,7 @@ func TestTxnExporterWaitsForOtherTransactions(t *testing.T) {
 	if _, err := other.LastCommits(ctx); err != nil {
 		t.Fatal(err)
 	}
-	x, err := NewTxnExporter(ctx, brokers, topic, "mine", Security{}, nil)
+	x, err := NewTxnExporter(ctx, brokers, topic, "mine", Security{}, "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,10 +184,10 @@ func TestTxnExporterWaitsForOtherTransactions(t *testing.T) {
 	if err := other.cl.BeginTransaction(); err != nil {
 		t.Fatal(err)
 	}
-	if err := produceAll(ctx, other.cl, topic, values(0, 5), nil); err != nil {
+	if err := produceAll(ctx, other.cl, topic, nil, values(0, 5), nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := x.Send(ctx, values(100, 3), Commits{"n": 5}); err != nil {
+	if err := x.Send(ctx, nil, values(100, 3), Commits{"n": 5}); err != nil {
 		t.Fatal(err)
 	}
 	x.Close()
@@ -196,7 +196,7 @@ func TestTxnExporterWaitsForOtherTransactions(t *testing.T) {
 		time.Sleep(300 * time.Millisecond)
 		_ = other.cl.EndTransaction(ctx, kgo.TryCommit)
 	}()
-	x2, err := NewTxnExporter(ctx, brokers, topic, "mine", Security{}, nil)
+	x2, err := NewTxnExporter(ctx, brokers, topic, "mine", Security{}, "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -50,7 +50,7 @@ func (n *Node) openSince(ctx context.Context, q *command.SQL, opts ExecOptions) 
 	if err != nil {
 		return nil, fmt.Errorf("since = last: %w", err)
 	}
-	x, err := kafka.NewTxnExporter(ctx, []string{broker}, q.Options.Topic, job, sec, n.log)
+	x, err := kafka.NewTxnExporter(ctx, []string{broker}, q.Options.Topic, job, sec, q.Options.Compression, n.log)
 	if err != nil {
 		return nil, fmt.Errorf("since = last: %w", err)
 	}

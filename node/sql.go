@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/lakenode/lakenode/actors"
-	"github.com/lakenode/lakenode/kafka/spec"
 	"github.com/lakenode/lakenode/node/command"
 	"github.com/lakenode/lakenode/node/output"
 	"github.com/lakenode/lakenode/tables/schema"
@@ -158,7 +157,7 @@ func (n *Node) renderSQL(ctx context.Context, q *command.SQL, res *lsql.Result, 
 		RowsScanned: res.Scanned, ShowScanned: o.Stat, NodeTimes: cs.times,
 	}}
 	if strings.HasPrefix(o.Dest, "kafka@") {
-		return n.exportToKafka(ctx, strings.TrimPrefix(o.Dest, "kafka@"), o.Topic, o.Kafka, qr, o.Stat, loc, res.Notices, sx)
+		return n.exportToKafka(ctx, o, qr, loc, res.Notices, sx)
 	}
 	if streamable(o.Format, o.Dest, opts) {
 		return n.streamRows(ctx, q, opts, res.Notices, loc, func(emit func(schema.Row) error) (int64, int64, error) {
@@ -229,25 +228,25 @@ func (e *sqlError) Error() string { return "SQL error: " + e.err.Msg }
 func (e *sqlError) Caret() string { return e.err.Caret() }
 
 // exportToKafka sends one message per result row (the row's JSON exactly as
-// json:output prints it, no key), plus EdgeLake's statistics message with
-// stat = true, or its empty-set reply for no rows with stat = false. It
-// reports success only once every message is acknowledged. With sx (since =
-// last) the messages go out in one transaction that records the commits
-// they cover.
-func (n *Node) exportToKafka(ctx context.Context, broker, topic string, ks spec.Security, qr output.QueryResult, stat bool, loc *time.Location, notices []string, sx *sinceExport) Result {
-	sec, err := n.kafkaSecurity(ks)
+// json:output prints it, keyed by the key = COLUMN value if given), plus
+// EdgeLake's statistics message with stat = true, or its empty-set reply for
+// no rows with stat = false (exportRecords). It reports success only once
+// every message is acknowledged. With sx (since = last) the messages go out
+// in one transaction that records the commits they cover; a run with no new
+// rows sends nothing.
+func (n *Node) exportToKafka(ctx context.Context, o command.SQLOptions, qr output.QueryResult, loc *time.Location, notices []string, sx *sinceExport) Result {
+	broker, topic := strings.TrimPrefix(o.Dest, "kafka@"), o.Topic
+	sec, err := n.kafkaSecurity(o.Kafka)
 	if err != nil {
 		return failf("export to topic %s at %s: %v", topic, broker, err)
 	}
-	notices = append(notices, command.SecurityNotices(ks)...)
-	var values [][]byte
-	for _, row := range qr.Rows {
-		values = append(values, output.RowJSON(nil, qr.Columns, row, loc))
+	notices = append(notices, command.SecurityNotices(o.Kafka)...)
+	keys, values, err := exportRecords(qr, o.Key, o.Stat, sx != nil, loc)
+	if err != nil {
+		return failf("export to topic %s at %s: %v", topic, broker, err)
 	}
-	if stat {
-		values = append(values, []byte("\n"+qr.Stats.JSON()))
-	} else if len(qr.Rows) == 0 {
-		values = append(values, []byte(output.EmptyReply))
+	if len(values) == 0 {
+		return Result{Text: `{"Reply" : "Query output send to kafka", "Rows" : 0}`, JSON: true, Notices: notices}
 	}
 	n.mu.Lock()
 	n.nextExport++
@@ -259,7 +258,7 @@ func (n *Node) exportToKafka(ctx context.Context, broker, topic string, ks spec.
 		delete(n.exports, id)
 		n.mu.Unlock()
 	}()
-	xs := actors.ExportSpec{ID: id, Brokers: []string{broker}, Topic: topic, Values: values, Logger: n.log, Security: sec}
+	xs := actors.ExportSpec{ID: id, Brokers: []string{broker}, Topic: topic, Keys: keys, Values: values, Logger: n.log, Security: sec, Compression: o.Compression}
 	if sx != nil {
 		xs.Txn, xs.Commits = sx.x, sx.next
 	}

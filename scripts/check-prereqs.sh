@@ -23,6 +23,13 @@ if [ "$need_java" = java ]; then
 		fi
 	fi
 	command -v mvn >/dev/null 2>&1 || missing+=("Maven, to fetch the Apache Kafka jars; e.g. apt-get install maven")
+	# The export test reads exports with kafka-python, installed by pip into
+	# a venv it creates.
+	if ! command -v python3 >/dev/null 2>&1; then
+		missing+=("Python 3 with venv, for the test that reads exports with kafka-python; e.g. apt-get install python3 python3-venv")
+	elif ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+		missing+=("Python 3's venv module (with ensurepip), for the test that reads exports with kafka-python; e.g. apt-get install python3-venv")
+	fi
 fi
 if [ ${#missing[@]} -gt 0 ]; then
 	echo "lakenode: missing prerequisites:" >&2

@@ -31,8 +31,21 @@ func StartKfake(t testing.TB) *Broker {
 	return b
 }
 
-func newKfake(dir string) (*Broker, error) {
-	b := &Broker{kind: KindKfake, dir: dir}
+// StartKfakeNoAutoCreate starts a kfake broker that refuses to create
+// topics on first use, as a broker with auto.create.topics.enable = false;
+// it is stopped at the end of the test.
+func StartKfakeNoAutoCreate(t testing.TB) *Broker {
+	t.Helper()
+	b, err := newKfake(t.TempDir(), "-no-auto-create")
+	if err != nil {
+		t.Fatalf("kafkatest: %v", err)
+	}
+	t.Cleanup(func() { b.close(false) })
+	return b
+}
+
+func newKfake(dir string, args ...string) (*Broker, error) {
+	b := &Broker{kind: KindKfake, dir: dir, extraArgs: args}
 	if err := b.Start(); err != nil {
 		return nil, err
 	}

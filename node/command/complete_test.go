@@ -57,11 +57,11 @@ func TestComplete(t *testing.T) {
 		// sql: the dbms, options, then the query.
 		{"sql |", []string{"litsanleandro", "lsl_demo"}},
 		{"sql li|", []string{"litsanleandro"}},
-		{"sql lsl_demo |", []string{"dest", "file", "format", "max_time", "password", "sasl", "since", "stat", "timezone", "tls", "tls_ca", "tls_cert", "tls_key", "topic", "user"}},
+		{"sql lsl_demo |", []string{"compression", "dest", "file", "format", "key", "max_time", "password", "sasl", "since", "stat", "timezone", "tls", "tls_ca", "tls_cert", "tls_key", "topic", "user"}},
 		{"sql lsl_demo format = |", []string{"json", "json:list", "json:output", "table"}},
 		{"sql lsl_demo format = json:o|", []string{"json:output"}},
 		{"sql lsl_demo format = table |", []string{"and"}},
-		{"sql lsl_demo format = table and |", []string{"dest", "file", "max_time", "password", "sasl", "since", "stat", "timezone", "tls", "tls_ca", "tls_cert", "tls_key", "topic", "user"}},
+		{"sql lsl_demo format = table and |", []string{"compression", "dest", "file", "key", "max_time", "password", "sasl", "since", "stat", "timezone", "tls", "tls_ca", "tls_cert", "tls_key", "topic", "user"}},
 		{`sql lsl_demo "|`, []string{"select"}},
 		{`sql lsl_demo "select |`, []string{"timestamp", "value"}},
 		{`sql litsanleandro "select |`, []string{"device_name", "host", "load", "timestamp", "value"}},

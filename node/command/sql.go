@@ -32,6 +32,13 @@ type SQLOptions struct {
 	// kafka@...): only rows committed since the job's previous export,
 	// exactly once across crashes.
 	SinceLast bool
+	// Compression is the codec of the exported records (`compression =
+	// none|gzip|snappy|lz4|zstd`, with dest = kafka@...); "" is none,
+	// which every Kafka client reads without optional packages.
+	Compression string
+	// Key is the result column whose value keys each exported record
+	// (`key = COLUMN`); "" sends records without a key.
+	Key string
 	// Kafka is the TLS and SASL settings of the export's clients (the
 	// security keys beside dest = kafka@...).
 	Kafka spec.Security
@@ -187,6 +194,17 @@ func applySQLOptions(o *SQLOptions, kvs []kv, line string) error {
 				return notAllowed(k, line)
 			}
 			o.SinceLast = true
+		case "compression":
+			l := strings.ToLower(v)
+			if !spec.Compressions[l] {
+				return &Error{Status: statusWrongValue, Detail: fmt.Sprintf("The value '%s' is not allowed for the key 'compression' (%s)", v, spec.CompressionList), Pos: k.valPos, Line: line}
+			}
+			o.Compression = l
+		case "key":
+			if v == "" {
+				return notAllowed(k, line)
+			}
+			o.Key = v
 		case "include", "extend", "table", "drop", "output", "title", "source", "test", "option", "pass_through", "committed", "info", "nodes":
 			return unsupported(line, k.keyPos, "the sql option %s", k.key)
 		default:
@@ -216,6 +234,9 @@ func applySQLOptions(o *SQLOptions, kvs []kv, line string) error {
 	}
 	if o.SinceLast && !strings.HasPrefix(o.Dest, "kafka@") {
 		return errAt(line, len(line), "since = last works with dest = kafka@HOST:PORT only")
+	}
+	if (seen["compression"] || seen["key"]) && !strings.HasPrefix(o.Dest, "kafka@") {
+		return errAt(line, len(line), "compression and key work with dest = kafka@HOST:PORT only")
 	}
 	return nil
 }

@@ -46,6 +46,12 @@ var sqlCases = func() []okCase {
 		sqlOpts(func(o *SQLOptions) {
 			o.Format, o.Dest, o.Topic = "json:output", "kafka@broker.example:9092", "out topic"
 		}), "select 1")
+	add(`sql d format = json:output and dest = kafka@h:1 and topic = t and compression = GZIP and key = device_name "select 1"`, "d",
+		sqlOpts(func(o *SQLOptions) {
+			o.Format, o.Dest, o.Topic, o.Compression, o.Key = "json:output", "kafka@h:1", "t", "gzip", "device_name"
+		}), "select 1")
+	add(`sql d dest = kafka@h:1 and topic = t and compression = none and since = last "select 1"`, "d",
+		sqlOpts(func(o *SQLOptions) { o.Dest, o.Topic, o.Compression, o.SinceLast = "kafka@h:1", "t", "none", true }), "select 1")
 	add(`sql d topic = select and dest = kafka@h:1 select 1`, "d", sqlOpts(func(o *SQLOptions) { o.Dest, o.Topic = "kafka@h:1", "select" }), "select 1")
 	add(`sql d "select device_name, timestamp, value, from ping_sensor where timestamp > now() - 1 day limit 10"`, "d", defaultSQLOptions(),
 		"select device_name, timestamp, value, from ping_sensor where timestamp > now() - 1 day limit 10")
@@ -133,6 +139,10 @@ var sqlErrorCases = []errCase{
 	{`sql d dest = dbms "select 1"`, statusWrongValue, "The value 'dbms' is not allowed for the key 'dest'", "dbms \""},
 	{`sql d dest = kafka@nohost and topic = t "select 1"`, statusWrongValue, "The value 'kafka@nohost' is not allowed for the key 'dest'", "kafka@"},
 	{`sql d dest = kafka@h:1 "select 1"`, statusStructure, "dest = kafka@HOST:PORT needs topic = NAME", ""},
+	{`sql d dest = kafka@h:1 and topic = t and compression = brotli "select 1"`, statusWrongValue, "The value 'brotli' is not allowed for the key 'compression' (none, gzip, snappy, lz4 or zstd)", "brotli"},
+	{`sql d compression = gzip "select 1"`, statusStructure, "compression and key work with dest = kafka@HOST:PORT only", ""},
+	{`sql d dest = file and file = f and key = a "select 1"`, statusStructure, "compression and key work with dest = kafka@HOST:PORT only", ""},
+	{`sql d dest = kafka@h:1 and topic = t and key = "" "select 1"`, statusWrongValue, "The value '' is not allowed for the key 'key'", `""`},
 	{`sql d dest = file "select 1"`, statusStructure, "dest = file needs file = NAME (a file under the node's --files-dir)", ""},
 	{`sql d max_time = forever "select 1"`, statusWrongValue, "The value 'forever' is not allowed for the key 'max_time'", "forever"},
 	{`sql d include = (t2) "select 1"`, statusUnsupported, "the sql option include", "include"},

@@ -3,7 +3,7 @@
 // test must not kill its broker.
 //
 //	kfakebroker [-listen 127.0.0.1:0] [-data-dir DIR] [-partitions 4] [-log-level warn] [-sync-writes]
-//	            [-tls-cert FILE -tls-key FILE] [-sasl-user NAME]
+//	            [-tls-cert FILE -tls-key FILE] [-sasl-user NAME] [-no-auto-create]
 //
 // With -tls-cert and -tls-key it speaks TLS only; with -sasl-user it
 // requires SASL, the user being a superuser for PLAIN, SCRAM-SHA-256 and
@@ -11,7 +11,8 @@
 // the command line).
 //
 // It listens on 127.0.0.1 only (port 0 picks a free one), creates topics on
-// first use with -partitions partitions, and allows consumer-group sessions
+// first use with -partitions partitions (unless -no-auto-create: a broker
+// with auto.create.topics.enable = false), and allows consumer-group sessions
 // of up to 5 minutes. With -data-dir its records, offsets and groups are kept
 // on disk, so a broker restarted on the same directory still has them, also
 // after SIGKILL (writes reach the page cache before the produce is
@@ -46,6 +47,7 @@ type config struct {
 	tlsKey     string
 	saslUser   string
 	saslPass   string
+	noAuto     bool
 }
 
 func main() {
@@ -70,6 +72,7 @@ func parseFlags(args []string) (config, error) {
 	tlsCert := fs.String("tls-cert", "", "PEM `file` of the server certificate: the listener speaks TLS only")
 	tlsKey := fs.String("tls-key", "", "PEM `file` of the server key (with -tls-cert)")
 	saslUser := fs.String("sasl-user", "", "require SASL, with this superuser `name`; its password is $KFAKEBROKER_SASL_PASSWORD")
+	noAuto := fs.Bool("no-auto-create", false, "refuse to create topics on first use, as a broker with auto.create.topics.enable = false")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
@@ -100,7 +103,7 @@ func parseFlags(args []string) (config, error) {
 	if (*tlsCert == "") != (*tlsKey == "") {
 		return config{}, errors.New("-tls-cert and -tls-key go together")
 	}
-	cfg := config{port: port, dataDir: *dataDir, partitions: *partitions, logLevel: lv, syncWrites: *syncWrites, tlsCert: *tlsCert, tlsKey: *tlsKey}
+	cfg := config{port: port, dataDir: *dataDir, partitions: *partitions, logLevel: lv, syncWrites: *syncWrites, tlsCert: *tlsCert, tlsKey: *tlsKey, noAuto: *noAuto}
 	if *saslUser != "" {
 		cfg.saslUser, cfg.saslPass = *saslUser, os.Getenv("KFAKEBROKER_SASL_PASSWORD")
 		if cfg.saslPass == "" {
@@ -130,10 +133,12 @@ func parseLevel(s string) (kfake.LogLevel, error) {
 func (c config) options() []kfake.Opt {
 	opts := []kfake.Opt{
 		kfake.Ports(c.port),
-		kfake.AllowAutoTopicCreation(),
 		kfake.DefaultNumPartitions(c.partitions),
 		kfake.GroupMaxSessionTimeout(5 * time.Minute),
 		kfake.WithLogger(kfake.BasicLogger(os.Stderr, c.logLevel)),
+	}
+	if !c.noAuto {
+		opts = append(opts, kfake.AllowAutoTopicCreation())
 	}
 	if c.saslUser != "" {
 		opts = append(opts, kfake.EnableSASL(),

@@ -16,6 +16,7 @@ func TestParseFlags(t *testing.T) {
 		{nil, config{port: 0, partitions: 4, logLevel: kfake.LogLevelWarn}, ""},
 		{[]string{"-listen", "127.0.0.1:9092", "-data-dir", "d", "-partitions", "6", "-log-level", "debug", "-sync-writes"},
 			config{port: 9092, dataDir: "d", partitions: 6, logLevel: kfake.LogLevelDebug, syncWrites: true}, ""},
+		{[]string{"-no-auto-create"}, config{partitions: 4, logLevel: kfake.LogLevelWarn, noAuto: true}, ""},
 		{[]string{"-listen", "0.0.0.0:9092"}, config{}, "127.0.0.1 only"},
 		{[]string{"-listen", ":9092"}, config{}, "127.0.0.1 only"},
 		{[]string{"-listen", "127.0.0.1:70000"}, config{}, "bad port"},
@@ -35,8 +36,13 @@ func TestParseFlags(t *testing.T) {
 			if err != nil || got != tc.want {
 				t.Fatalf("parseFlags = %+v, %v; want %+v", got, err, tc.want)
 			}
-			if n := len(got.options()); n < 5 {
+			if n := len(got.options()); n < 4 {
 				t.Fatalf("%d kfake options", n)
+			}
+			auto := got
+			auto.noAuto = false
+			if got.noAuto && len(auto.options()) != len(got.options())+1 {
+				t.Fatal("-no-auto-create leaves AllowAutoTopicCreation in the options")
 			}
 		})
 	}
