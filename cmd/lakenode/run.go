@@ -64,7 +64,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
 	addAuthFlags(fs, &o.auth)
 	fs.StringVar(&o.connect, "connect", "", "run the shell, -c and -f against the running node whose --listen address is `HOST:PORT`")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage:\n  lakenode [flags]          run a node (a shell at a terminal, else commands from stdin)\n  lakenode demo [flags]     the demo: embedded broker, the seed's producer and consumer, the shell\n  lakenode cluster up --nodes N [--base-port P] [--data-dir DIR] [--kafka-embedded HOST:PORT]\n                            N node processes that know each other, and the shell on node 0\n  lakenode --version\n\nFlags:\n")
+		fmt.Fprintf(fs.Output(), "Usage:\n  lakenode [flags]          run a node (a shell at a terminal, else commands from stdin)\n  lakenode demo [flags]     the demo: embedded broker, the seed's producer and consumer, the shell\n  lakenode cluster up --nodes N [--base-port P] [--data-dir DIR] [--kafka-embedded HOST:PORT]\n                            N node processes that know each other, and the shell on node 0\n  lakenode check [--data-dir DIR]\n                            check a stopped node's data dir (read only): exit 0 sound, 1 damaged\n  lakenode --version\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if help, err := parse(fs, args, stdout, stderr); help {
@@ -108,6 +108,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	if len(args) > 0 && args[0] == "cluster" {
 		return runCluster(args[1:], stdin, stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "check" {
+		return runCheck(args[1:], stdout, stderr)
 	}
 	o, err := parseFlags(args, stdout, stderr)
 	if err != nil {
