@@ -397,3 +397,39 @@ func TestStoreBehindRecordIsRefused(t *testing.T) {
 		t.Fatal("files changed")
 	}
 }
+
+// A backup opens as a sound store with the same rows, tables and offsets,
+// and the record it carries.
+func TestBackupOpensWithItsOffsets(t *testing.T) {
+	dir, dest := t.TempDir(), filepath.Join(t.TempDir(), "b1")
+	tbl := seedDir(t, dir)
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Backup(dest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Backup(dest); err == nil {
+		t.Fatal("a backup over an existing dir was accepted")
+	}
+	_ = s.Close()
+	if info.Tables != 1 || info.Files < 4 {
+		t.Fatalf("info %+v", info)
+	}
+	if rep, err := Check(dest); err != nil || rep.Damage != nil || rep.Tables != 1 {
+		t.Fatalf("check of the backup: %+v %v", rep, err)
+	}
+	b, err := Open(dest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = b.Close() }()
+	if st := b.Stats(tbl); st.Rows != damageRows {
+		t.Fatalf("rows in the backup: %d", st.Rows)
+	}
+	if off, ok := b.TableOffset(tbl.ID, 1, 0); !ok || off != damageRows {
+		t.Fatalf("offset in the backup: %d %v", off, ok)
+	}
+}

@@ -30,7 +30,7 @@ func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
 type options struct {
 	dataDir, name, httpAddr, listen, embedded string
-	filesDir, secretsDir                      string
+	filesDir, secretsDir, backupDir           string
 	files                                     stringList
 	cmds                                      stringList
 	serve, showVersion                        bool
@@ -48,6 +48,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.dataDir, "data-dir", node.DefaultDataDir, "directory of the node's tables")
 	fs.StringVar(&o.filesDir, "files-dir", "", "the only directory commands write files to (dest = file); default DATA_DIR/files")
+	fs.StringVar(&o.backupDir, "backup-dir", "", "where backup where dir = NAME writes its copies; default DATA_DIR-backups, beside the data dir")
 	fs.StringVar(&o.secretsDir, "secrets-dir", "", "the only directory commands read key material from (tls_ca = FILE, ...); default DATA_DIR/secrets")
 	fs.StringVar(&o.name, "name", "", "node name, unique in a cluster (default <hostname>-<listen port>)")
 	fs.StringVar(&o.httpAddr, "http", node.DefaultHTTPAddr, "EdgeLake REST command port, /metrics and /healthz")
@@ -137,6 +138,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cfg := node.DefaultConfig()
 	cfg.DataDir, cfg.Name, cfg.KafkaEmbedded, cfg.Logger, cfg.Version = o.dataDir, o.name, o.embedded, logger, version
 	cfg.FilesDir, cfg.SecretsDir = o.filesDir, o.secretsDir
+	cfg.BackupDir = o.backupDir
 	if o.sessionTimeout < 6*time.Second || o.sessionTimeout > 30*time.Minute {
 		fmt.Fprintf(stderr, "lakenode: --kafka-session-timeout %v: must be between 6s and 30m (the brokers' default group limits)\n", o.sessionTimeout)
 		return 2
