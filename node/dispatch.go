@@ -45,6 +45,8 @@ func (n *Node) dispatch(ctx context.Context, req command.Request, opts ExecOptio
 		return n.taskControl(ctx, r)
 	case *command.DropTable:
 		return n.dropTable(r)
+	case *command.Backup:
+		return n.backup(r)
 	case *command.SetRetention:
 		return n.setRetention(ctx, r)
 	case *command.SetBufferThreshold:

@@ -42,6 +42,10 @@ type Config struct {
 	// from (`tls_ca = FILE`, ...); no command writes it. Default
 	// DataDir/secrets.
 	SecretsDir string
+	// BackupDir is where `backup where dir = NAME` writes its copies; NAME
+	// may not leave it. Default: the data dir's path with "-backups"
+	// appended (beside it, never inside it).
+	BackupDir string
 	// Name is unique in a cluster. Default <hostname>-<listen port>.
 	Name string
 	// HTTPAddr is EdgeLake's REST command port plus /metrics and /healthz;
@@ -129,6 +133,7 @@ type Node struct {
 	broker  *kafka.EmbeddedBroker
 	files   confine.Dir // where commands write files
 	secrets confine.Dir // where commands read key material
+	backups confine.Dir // where backup writes its copies
 	http    *http.Server
 	httpLn  net.Listener
 	started time.Time
@@ -177,9 +182,16 @@ func New(cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{cfg: cfg, files: files, secrets: secrets, log: cfg.Logger, vars: map[string]string{}, dbms: map[string]string{}, exports: map[int]string{}, errLog: newErrorLog(200), started: time.Now()}
-	store, err := tables.Open(cfg.DataDir, tables.WithLogger(cfg.Logger), tables.WithNodeName(cfg.Name))
+	backups, err := backupDir(cfg, files, secrets)
 	if err != nil {
+		return nil, err
+	}
+	n := &Node{cfg: cfg, files: files, secrets: secrets, backups: backups, log: cfg.Logger, vars: map[string]string{}, dbms: map[string]string{}, exports: map[int]string{}, errLog: newErrorLog(200), started: time.Now()}
+	store, err := tables.Open(cfg.DataDir, tables.WithLogger(cfg.Logger), tables.WithNodeName(cfg.Name))
+	var damaged *tables.DamageError
+	if errors.As(err, &damaged) {
+		return nil, err // it names the data dir already
+	} else if err != nil {
 		return nil, fmt.Errorf("opening data dir %s: %w", cfg.DataDir, err)
 	}
 	n.store = store

@@ -19,6 +19,7 @@ type TimeRange struct {
 // taken when the scan started; it never blocks writers.
 type Iter struct {
 	ctx     context.Context
+	table   string
 	it      *pebble.Iterator
 	row     schema.Row
 	err     error
@@ -40,7 +41,7 @@ func (s *Store) Scan(ctx context.Context, t *schema.Table, r TimeRange) (*Iter, 
 	if err != nil {
 		return nil, fmt.Errorf("scanning %s: %w", t.FullName(), err)
 	}
-	return &Iter{ctx: ctx, it: it, row: make(schema.Row, len(t.Columns))}, nil
+	return &Iter{ctx: ctx, table: t.FullName(), it: it, row: make(schema.Row, len(t.Columns))}, nil
 }
 
 // Only limits decoding to the columns whose need entry is true; the others
@@ -60,7 +61,7 @@ func (i *Iter) Next() bool {
 		ok = i.it.Next()
 	}
 	if !ok {
-		i.err = i.it.Error()
+		i.err = readError(i.table, i.it.Error())
 		return false
 	}
 	i.scanned++
@@ -103,7 +104,7 @@ func (s *Store) CountKeys(ctx context.Context, t *schema.Table, r TimeRange) (in
 		_ = it.it.Value()
 		n++
 	}
-	return n, it.it.Error()
+	return n, readError(t.FullName(), it.it.Error())
 }
 
 // LastTime returns the time column value of t's last row before `before`
@@ -115,7 +116,7 @@ func (s *Store) LastTime(ctx context.Context, t *schema.Table, before int64) (in
 	}
 	defer func() { _ = it.Close() }()
 	if !it.Last() {
-		return 0, false, it.Error()
+		return 0, false, readError(t.FullName(), it.Error())
 	}
 	k, err := decodeRowKey(it.Key())
 	if err != nil {

@@ -87,6 +87,13 @@ type Store struct {
 	lock *pebble.Lock // the directory lock, released after the DB closes
 	dir  string
 	node string
+	fs   vfs.FS
+
+	// readOnly is set for the read-only view verify takes before Open;
+	// hasFormat says whether load found the m/format key.
+	readOnly, hasFormat bool
+	// recordMu serialises writes of RecordFile.
+	recordMu sync.Mutex
 
 	// catalogMu serialises schema changes (create, extend, drop).
 	catalogMu sync.Mutex
@@ -200,7 +207,10 @@ func decodeSchema(b []byte) (*schema.Table, error) {
 }
 
 // Open opens (creating if needed) the store in dir. A dir written by a newer
-// lakenode, or held by another process, is refused with a clear error.
+// lakenode, or held by another process, is refused with a clear error. A dir
+// that is not new is first opened read-only and checked against lakenode's
+// record (RecordFile): a damaged one is refused with a *DamageError, and
+// neither check nor refusal changes or deletes anything in it.
 func Open(dir string, opts ...Option) (*Store, error) {
 	o := options{node: "lakenode", cacheSize: 256 << 20, logger: slog.New(slog.DiscardHandler)}
 	for _, opt := range opts {
@@ -219,6 +229,11 @@ func Open(dir string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("data dir %s is in use (is another lakenode running on it?): %w", dir, err)
 	}
+	st, err := readDirState(fs, dir)
+	if err != nil {
+		_ = lock.Close()
+		return nil, err
+	}
 	cache := pebble.NewCache(o.cacheSize)
 	defer cache.Unref()
 	popts := &pebble.Options{
@@ -234,20 +249,44 @@ func Open(dir string, opts ...Option) (*Store, error) {
 		CompactionConcurrencyRange:  func() (int, int) { return 1, 2 },
 		Logger:                      pebbleLogger{o.logger},
 	}
+	if fresh := len(st.pebble) == 0 && st.rec == nil; !fresh {
+		v, err := verify(dir, st, popts, false)
+		if err != nil {
+			_ = lock.Close()
+			return nil, err
+		}
+		// Left over by an unclean stop (a flush or compaction cut short):
+		// Pebble would delete them; keep them aside instead.
+		if len(v.unreferenced) > 0 {
+			o.logger.Warn("moving .sst files that Pebble does not reference aside", "dir", fs.PathJoin(dir, UnreferencedDir), "files", v.unreferenced)
+			if err := moveUnreferenced(fs, dir, v.unreferenced); err != nil {
+				_ = lock.Close()
+				return nil, err
+			}
+		}
+		// Never let Pebble create an empty database over one that exists.
+		popts.ErrorIfNotExists = true
+	}
 	mem := newMemBytes()
 	popts.EventListener = mem.listener()
+	popts.EventListener.DataCorruption = corruptionLogger(o.logger)
 	db, err := pebble.Open(dir, popts)
 	if err != nil {
 		_ = lock.Close()
-		return nil, fmt.Errorf("opening the database in %s: %w", dir, err)
+		return nil, openError(dir, st, err)
 	}
 	s := &Store{
-		db: db, lock: lock, dir: dir, node: o.node, mem: mem,
+		db: db, lock: lock, dir: dir, node: o.node, mem: mem, fs: fs,
 		tables: map[string]*schema.Table{}, byID: map[uint32]*schema.Table{}, stats: map[uint32]*tableStats{},
 		offsets: map[offKey]int64{}, lwms: map[lwmK]int64{}, sources: map[string]uint32{},
 		nextID: 1, nextSrc: 1, applyMus: map[uint32]*sync.Mutex{},
 	}
 	if err := s.load(); err != nil {
+		_ = db.Close()
+		_ = lock.Close()
+		return nil, err
+	}
+	if err := s.saveRecord("open", 0, false); err != nil {
 		_ = db.Close()
 		_ = lock.Close()
 		return nil, err
@@ -258,13 +297,16 @@ func Open(dir string, opts ...Option) (*Store, error) {
 func (s *Store) load() error {
 	v, closer, err := s.db.Get(formatKey)
 	switch {
+	case errors.Is(err, pebble.ErrNotFound) && s.readOnly:
 	case errors.Is(err, pebble.ErrNotFound):
+		s.hasFormat = true
 		if err := s.db.Set(formatKey, binary.BigEndian.AppendUint32(nil, FormatVersion), pebble.Sync); err != nil {
 			return fmt.Errorf("writing the format version: %w", err)
 		}
 	case err != nil:
 		return fmt.Errorf("reading the format version: %w", err)
 	default:
+		s.hasFormat = true
 		if len(v) != 4 {
 			_ = closer.Close()
 			return fmt.Errorf("data dir %s: corrupt format version key (%d bytes)", s.dir, len(v))
@@ -367,6 +409,11 @@ func (s *Store) Close() error {
 	s.closed = true
 	s.mu.Unlock()
 	err := s.db.Close()
+	if err == nil {
+		// A clean stop: the record says so, and holds every table's
+		// last commit.
+		err = s.saveRecord("stop", 0, true)
+	}
 	if lerr := s.lock.Close(); err == nil && lerr != nil {
 		err = fmt.Errorf("releasing the lock of %s: %w", s.dir, lerr)
 	}
@@ -502,6 +549,13 @@ func (s *Store) EnsureTable(dbms, name string, cols []schema.Column) (*schema.Ta
 		s.stats[nt.ID] = &tableStats{}
 	}
 	s.mu.Unlock()
+	if !ok {
+		// After the schema is durable, so the record never lists a table
+		// the database lacks.
+		if err := s.saveRecord("create", 0, false); err != nil {
+			return nil, fmt.Errorf("table %s was created but %w", nt.FullName(), err)
+		}
+	}
 	return nt, nil
 }
 
@@ -556,6 +610,11 @@ func (s *Store) DropTable(dbms, name string) error {
 		_ = b.Set(statsKey(errT.ID), errStats.encode(), nil)
 	} else {
 		hasErrs = false
+	}
+	// Before the drop is durable, so the record never lists a table the
+	// database lacks.
+	if err := s.saveRecord("drop", t.ID, false); err != nil {
+		return fmt.Errorf("dropping %s: %w", t.FullName(), err)
 	}
 	if err := b.Commit(pebble.Sync); err != nil {
 		return fmt.Errorf("dropping %s: %w", t.FullName(), err)

@@ -30,7 +30,7 @@ func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
 type options struct {
 	dataDir, name, httpAddr, listen, embedded string
-	filesDir, secretsDir                      string
+	filesDir, secretsDir, backupDir           string
 	files                                     stringList
 	cmds                                      stringList
 	serve, showVersion                        bool
@@ -49,6 +49,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.dataDir, "data-dir", node.DefaultDataDir, "directory of the node's tables")
 	fs.StringVar(&o.filesDir, "files-dir", "", "the only directory commands write files to (dest = file); default DATA_DIR/files")
+	fs.StringVar(&o.backupDir, "backup-dir", "", "where backup where dir = NAME writes its copies; default DATA_DIR-backups, beside the data dir")
 	fs.StringVar(&o.secretsDir, "secrets-dir", "", "the only directory commands read key material from (tls_ca = FILE, ...); default DATA_DIR/secrets")
 	fs.StringVar(&o.name, "name", "", "node name, unique in a cluster (default <hostname>-<listen port>)")
 	fs.StringVar(&o.httpAddr, "http", node.DefaultHTTPAddr, "EdgeLake REST command port, /metrics and /healthz")
@@ -66,7 +67,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
 	fs.Int64Var(&o.maxResultRows, "max-result-rows", node.DefaultMaxResultRows, "the most rows of a query reply built whole (format = table, json, json:list); streamed json:output replies and exports are not limited")
 	fs.StringVar(&o.connect, "connect", "", "run the shell, -c and -f against the running node whose --listen address is `HOST:PORT`")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage:\n  lakenode [flags]          run a node (a shell at a terminal, else commands from stdin)\n  lakenode demo [flags]     the demo: embedded broker, the seed's producer and consumer, the shell\n  lakenode cluster up --nodes N [--base-port P] [--data-dir DIR] [--kafka-embedded HOST:PORT]\n                            N node processes that know each other, and the shell on node 0\n  lakenode --version\n\nFlags:\n")
+		fmt.Fprintf(fs.Output(), "Usage:\n  lakenode [flags]          run a node (a shell at a terminal, else commands from stdin)\n  lakenode demo [flags]     the demo: embedded broker, the seed's producer and consumer, the shell\n  lakenode cluster up --nodes N [--base-port P] [--data-dir DIR] [--kafka-embedded HOST:PORT]\n                            N node processes that know each other, and the shell on node 0\n  lakenode check [--data-dir DIR]\n                            check a stopped node's data dir (read only): exit 0 sound, 1 damaged\n  lakenode --version\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if help, err := parse(fs, args, stdout, stderr); help {
@@ -113,6 +114,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "cluster" {
 		return runCluster(args[1:], stdin, stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "check" {
+		return runCheck(args[1:], stdout, stderr)
+	}
 	o, err := parseFlags(args, stdout, stderr)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -138,6 +142,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cfg := node.DefaultConfig()
 	cfg.DataDir, cfg.Name, cfg.KafkaEmbedded, cfg.Logger, cfg.Version = o.dataDir, o.name, o.embedded, logger, version
 	cfg.FilesDir, cfg.SecretsDir = o.filesDir, o.secretsDir
+	cfg.BackupDir = o.backupDir
 	if o.sessionTimeout < 6*time.Second || o.sessionTimeout > 30*time.Minute {
 		fmt.Fprintf(stderr, "lakenode: --kafka-session-timeout %v: must be between 6s and 30m (the brokers' default group limits)\n", o.sessionTimeout)
 		return 2

@@ -60,6 +60,11 @@ type SetRetention struct {
 	Keep        time.Duration
 }
 
+// Backup is `backup where dir = NAME`: a consistent copy of the node's
+// store in NAME under the node's --backup-dir.
+type Backup struct{ Dir string }
+
+func (*Backup) request()             {}
 func (*DropTable) request()          {}
 func (*SetRetention) request()       {}
 func (*SetVar) request()             {}
@@ -156,6 +161,8 @@ func Parse(line string, vars map[string]string) (Request, error) {
 		return parseDropTable(toks, line)
 	case has("set", "retention"):
 		return parseRetention(toks, line)
+	case has("backup"):
+		return parseBackup(toks, line)
 	case has("help"):
 		return &HelpRequest{Topic: strings.ToLower(strings.Join(strings.Fields(line)[1:], " "))}, nil
 	}
@@ -199,7 +206,7 @@ func firstWords(line string, n int) string {
 // not taken for a variable.
 func isCommandWord(w string) bool {
 	switch strings.ToLower(w) {
-	case "run", "sql", "get", "exit", "flush", "connect", "set", "help", "create", "blockchain", "drop", "schedule", "task":
+	case "run", "sql", "get", "exit", "flush", "connect", "set", "help", "create", "blockchain", "drop", "schedule", "task", "backup":
 		return true
 	}
 	return false
@@ -279,6 +286,28 @@ func parseDropTable(toks []token, line string) (Request, error) {
 		return nil, errAt(line, len(line), "%s", usage)
 	}
 	return d, nil
+}
+
+func parseBackup(toks []token, line string) (Request, error) {
+	usage := "usage: backup where dir = NAME (a new directory under the node's --backup-dir)"
+	if len(toks) < 5 || !toks[1].is("where") {
+		return nil, errAt(line, len(line), "%s", usage)
+	}
+	kvs, err := parseKV(toks[2:], line)
+	if err != nil {
+		return nil, err
+	}
+	b := &Backup{}
+	for _, k := range kvs {
+		if k.key != "dir" {
+			return nil, unknownKey(k, line)
+		}
+		b.Dir = k.value
+	}
+	if b.Dir == "" {
+		return nil, errAt(line, len(line), "%s", usage)
+	}
+	return b, nil
 }
 
 func parseRetention(toks []token, line string) (Request, error) {

@@ -201,3 +201,38 @@ func Overlap(a, b Dir) error {
 	}
 	return nil
 }
+
+// NewDir makes the directory name inside d with fill, which must create
+// the directory at the path it is given (that path does not exist yet):
+// fill writes under a temporary name beside the final one, which is then
+// renamed into place through os.Root, so the result cannot land outside d.
+// An existing name is refused. NewDir returns the final path.
+func (d Dir) NewDir(name string, fill func(path string) error) (string, error) {
+	root, p, err := d.open(name)
+	if err != nil {
+		return "", err
+	}
+	defer root.Close()
+	if _, err := root.Lstat(p); err == nil {
+		return "", &Error{Name: name, Dir: d.Path, Flag: d.Flag, Reason: "already exists"}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return "", d.translate(name, err)
+	}
+	parent := filepath.Dir(p)
+	if parent != "." {
+		if err := root.MkdirAll(parent, 0o700); err != nil {
+			return "", d.translate(name, err)
+		}
+	}
+	tmp := filepath.Join(parent, "."+filepath.Base(p)+".tmp-lakenode")
+	_ = root.RemoveAll(tmp) // a leftover of an interrupted run
+	if err := fill(filepath.Join(d.Path, tmp)); err != nil {
+		_ = root.RemoveAll(tmp)
+		return "", err
+	}
+	if err := root.Rename(tmp, p); err != nil {
+		_ = root.RemoveAll(tmp)
+		return "", d.translate(name, err)
+	}
+	return filepath.Join(d.Path, p), nil
+}

@@ -109,3 +109,49 @@ func TestOverlap(t *testing.T) {
 		}
 	}
 }
+
+func TestNewDir(t *testing.T) {
+	base := t.TempDir()
+	d := Dir{Path: filepath.Join(base, "backups"), Flag: "--backup-dir", Create: true}
+	if err := os.MkdirAll(filepath.Join(base, "outside"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(d.Path, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(base, "outside"), filepath.Join(d.Path, "link")); err != nil {
+		t.Fatal(err)
+	}
+	mk := func(p string) error {
+		if err := os.Mkdir(p, 0o700); err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(p, "f"), []byte("x"), 0o600)
+	}
+	for _, c := range []struct {
+		name, want string // want: "" for success, else in the error
+	}{
+		{"b1", ""},
+		{"nightly/b2", ""},
+		{"b1", "already exists"},
+		{"../escape", "leaves the directory"},
+		{filepath.Join(base, "outside", "abs"), "outside the directory"},
+		{"link/inside", "leaves the directory"},
+	} {
+		path, err := d.NewDir(c.name, mk)
+		if c.want == "" {
+			if err != nil {
+				t.Errorf("%s: %v", c.name, err)
+			} else if _, serr := os.Stat(filepath.Join(path, "f")); serr != nil || filepath.Dir(path) == base {
+				t.Errorf("%s: made %s (%v)", c.name, path, serr)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "--backup-dir") {
+			t.Errorf("%s: %v, want an error with %q naming --backup-dir", c.name, err, c.want)
+		}
+	}
+	if m, _ := filepath.Glob(filepath.Join(base, "outside", "*")); len(m) != 0 {
+		t.Errorf("written outside: %v", m)
+	}
+}
