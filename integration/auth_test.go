@@ -2,17 +2,11 @@ package integration
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
-	"encoding/pem"
 	"fmt"
 	"io"
 	"log/slog"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -29,6 +23,7 @@ import (
 	"github.com/lakenode/lakenode/actors/actorpb"
 	"github.com/lakenode/lakenode/kafka/kafkatest"
 	"github.com/lakenode/lakenode/node/auth"
+	"github.com/lakenode/lakenode/node/auth/authtest"
 )
 
 // newToken writes a random token to a mode-600 file, as the README says.
@@ -353,43 +348,12 @@ func TestAuthRefusedStart(t *testing.T) {
 	}
 }
 
-// writeCerts writes a CA and a certificate it signs for 127.0.0.1 (server
-// and client use), PEM, and returns the file names.
-func writeCerts(t *testing.T, dir, name string) (ca, cert, key string) {
-	t.Helper()
-	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name + " CA"}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	caCert, _ := x509.ParseCertificate(caDER)
-	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: name}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &k.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kb, _ := x509.MarshalECPrivateKey(k)
-	write := func(f, typ string, b []byte) string {
-		p := filepath.Join(dir, name+"-"+f)
-		if err := os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: b}), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	return write("ca.pem", "CERTIFICATE", caDER), write("cert.pem", "CERTIFICATE", der), write("key.pem", "EC PRIVATE KEY", kb)
-}
-
 // TestAuthMutualTLS: two nodes with certificates of one CA and --client-ca
 // form a cluster over mutual TLS; REST is HTTPS and needs a client
 // certificate; --connect works with the certificate and is refused without.
 func TestAuthMutualTLS(t *testing.T) {
 	dir := t.TempDir()
-	ca, cert, key := writeCerts(t, dir, "cluster")
+	ca, cert, key := authtest.WriteCA(t, dir, "cluster")
 	sec := auth.Settings{TLSCert: cert, TLSKey: key, ClientCA: ca}
 	cli, err := sec.ClientTLS()
 	if err != nil {
@@ -457,7 +421,7 @@ func TestAuthMutualTLS(t *testing.T) {
 	if code != 0 || !strings.HasPrefix(stdout, "lakenode ") {
 		t.Fatalf("--connect with the certificate: exit %d, %q %q", code, stdout, stderr)
 	}
-	_, otherCert, otherKey := writeCerts(t, dir, "other")
+	_, otherCert, otherKey := authtest.WriteCA(t, dir, "other")
 	_, stderr, code = runCLI(t, "", "--connect", la, "--tls-cert", otherCert, "--tls-key", otherKey, "--client-ca", ca, "-c", "get version")
 	if code != 1 || !strings.Contains(stderr, "TLS handshake failed") {
 		t.Fatalf("--connect with another CA's certificate: exit %d, stderr %q", code, stderr)

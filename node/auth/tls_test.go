@@ -2,58 +2,20 @@ package auth
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
-	"math/big"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
-)
 
-// testCA writes a CA and a certificate it signs for 127.0.0.1 (server and
-// client use) to dir, and returns the file names.
-func testCA(t *testing.T, dir, name string) (ca, cert, key string) {
-	t.Helper()
-	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name + " CA"}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	caCert, _ := x509.ParseCertificate(caDER)
-	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: name}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &k.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kb, _ := x509.MarshalECPrivateKey(k)
-	write := func(f, typ string, b []byte) string {
-		p := filepath.Join(dir, name+"-"+f)
-		if err := os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: b}), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	return write("ca.pem", "CERTIFICATE", caDER), write("cert.pem", "CERTIFICATE", der), write("key.pem", "EC PRIVATE KEY", kb)
-}
+	"github.com/lakenode/lakenode/node/auth/authtest"
+)
 
 func TestRemoteMutualTLS(t *testing.T) {
 	dir := t.TempDir()
-	ca, cert, key := testCA(t, dir, "cluster")
-	_, otherCert, otherKey := testCA(t, dir, "other")
+	ca, cert, key := authtest.WriteCA(t, dir, "cluster")
+	_, otherCert, otherKey := authtest.WriteCA(t, dir, "other")
 	srv := Settings{TLSCert: cert, TLSKey: key, ClientCA: ca}
 	var logged atomic.Int32
 	addr, rec := serve(t, srv, func(string, ...any) { logged.Add(1) })
@@ -82,7 +44,7 @@ func TestRemoteMutualTLS(t *testing.T) {
 // HTTPS with client certificates on the REST port.
 func TestServerTLSRequiresClientCert(t *testing.T) {
 	dir := t.TempDir()
-	ca, cert, key := testCA(t, dir, "cluster")
+	ca, cert, key := authtest.WriteCA(t, dir, "cluster")
 	s := Settings{TLSCert: cert, TLSKey: key, ClientCA: ca}
 	cfg, err := s.ServerTLS()
 	if err != nil {
