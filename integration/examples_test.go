@@ -20,14 +20,16 @@ import (
 // readmeSkipped names the README code blocks (by their first line) that the
 // examples test does not run, and why. Every entry must match a block.
 var readmeSkipped = map[string]string{
-	"make demo    # builds, starts a node with an embedded Kafka-protocol broker and plays the":                             "make targets: make demo is what this test starts (lakenode demo), make test runs this test",
-	"lakenode [--data-dir DIR] [--files-dir DIR] [--secrets-dir DIR] [--name NAME] [--http HOST:PORT] [--listen HOST:PORT]": "the command-line synopsis, with placeholders, not an example",
-	`curl -H "command: get processes" http://127.0.0.1:32049/`:                                                              "curl to the default REST port; the test's demo listens on a free port, and every other example goes through that REST port the same way",
-	"get processes                     EdgeLake's services, plus one row per consumer and its state":                        "a reference list (a usage and its description on each line); help's examples run each of these commands",
-	"lakenode [--auth-token-file FILE] [--tls-cert FILE --tls-key FILE [--client-ca FILE]] [--metrics-open] ...":            "the authentication options' synopsis, with placeholders, not an example",
-	"umask 077; head -c 32 /dev/urandom | base64 > token":                                                                   "a two-host cluster on LAN addresses, which tests never reach; TestAuthCluster runs the same set-up on loopback",
-	"LAKENODE_KAFKA_PASSWORD=... lakenode --serve -f start.al":                                                              "a shell line starting a node on a script, with a placeholder password; the next block is the script",
-	"<run kafka consumer where ip = kafka.example.com and port = 9094 and reset = earliest and":                             "a consumer and an export on a remote SASL_SSL broker; TestSecuredKafka runs the same keys against the suite's SASL_SSL listener",
+	"make demo    # builds, starts a node with an embedded Kafka-protocol broker and plays the":                                                        "make targets: make demo is what this test starts (lakenode demo), make test runs this test",
+	"lakenode [--data-dir DIR] [--files-dir DIR] [--secrets-dir DIR] [--name NAME] [--http HOST:PORT] [--listen HOST:PORT]":                            "the command-line synopsis, with placeholders, not an example",
+	`curl -H "command: get processes" http://127.0.0.1:32049/`:                                                                                         "curl to the default REST port; the test's demo listens on a free port, and every other example goes through that REST port the same way",
+	"get processes                     EdgeLake's services, plus one row per consumer and its state":                                                   "a reference list (a usage and its description on each line); help's examples run each of these commands",
+	"lakenode [--auth-token-file FILE] [--tls-cert FILE --tls-key FILE [--client-ca FILE]] [--metrics-open] ...":                                       "the authentication options' synopsis, with placeholders, not an example",
+	"umask 077; head -c 32 /dev/urandom | base64 > token":                                                                                              "a two-host cluster on LAN addresses, which tests never reach; TestAuthCluster runs the same set-up on loopback",
+	"LAKENODE_KAFKA_PASSWORD=... lakenode --serve -f start.al":                                                                                         "a shell line starting a node on a script, with a placeholder password; the next block is the script",
+	"data dir ./lakenode-data is damaged: marker.manifest.*: missing: no file names the current MANIFEST (found MANIFEST-000001, 3 .sst file(s)); ...": "an error message a node prints, not a command",
+	"lakenode check [--data-dir DIR]      # a stopped node's dir, read only: exit 0 sound, 1 damaged":                                                  "the check command's synopsis, with a placeholder; TestCheck runs it",
+	"<run kafka consumer where ip = kafka.example.com and port = 9094 and reset = earliest and":                                                        "a consumer and an export on a remote SASL_SSL broker; TestSecuredKafka runs the same keys against the suite's SASL_SSL listener",
 }
 
 // helpSkipped names the help examples (by command) that the test does not
