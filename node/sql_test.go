@@ -59,7 +59,7 @@ func TestMaxTimeStopsQuery(t *testing.T) {
 	if res.Err == nil || res.Err.Error() != "query stopped: it ran longer than max_time = 1s" {
 		t.Fatalf("error %v, want the max_time error (answer %.100s)", res.Err, res.Text)
 	}
-	if took > 3*time.Second {
+	if took > 8*time.Second { // unbounded it runs far longer; room for a loaded machine
 		t.Fatalf("stopped after %v, want about 1 s", took)
 	}
 	t.Logf("stopped after %v", took)
@@ -79,7 +79,7 @@ func TestSQLLimits(t *testing.T) {
 		if res.Err == nil || !strings.Contains(res.Err.Error(), c.want) {
 			t.Errorf("%.40s...: error %v, want %q", c.line, res.Err, c.want)
 		}
-		if took := time.Since(t0); took > 2*time.Second {
+		if took := time.Since(t0); took > 5*time.Second {
 			t.Errorf("%.40s...: took %v", c.line, took)
 		}
 	}

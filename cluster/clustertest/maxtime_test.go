@@ -35,7 +35,10 @@ func TestRunClientMaxTime(t *testing.T) {
 	if res.Err == nil || !strings.Contains(res.Err.Error(), "ran longer than 1s") {
 		t.Fatalf("error %v, want the max_time error (answer %.100s)", res.Err, res.Text)
 	}
-	if took > 3*time.Second {
+	// Unbounded, the query runs for tens of seconds (35 s measured on a
+	// busy 2-core machine); stopping within 10 s shows max_time stopped it,
+	// with room for a loaded CI machine.
+	if took > 10*time.Second {
 		t.Fatalf("stopped after %v, want about 1 s", took)
 	}
 	t.Logf("stopped after %v: %v", took, res.Err)
