@@ -68,6 +68,7 @@ type options struct {
 	fs        vfs.FS
 	cacheSize int64
 	minFree   uint64
+	freeSpace func(dir string) (uint64, error)
 }
 
 // WithLogger routes Pebble's logs to l (at debug level, errors at error).
@@ -86,6 +87,11 @@ func WithCacheSize(n int64) Option { return func(o *options) { o.cacheSize = n }
 // keep: below it Apply refuses with a *DiskFullError before writing, and
 // Space reports the disk full. Default 0: not checked.
 func WithMinFree(n uint64) Option { return func(o *options) { o.minFree = n } }
+
+// WithFreeSpace reads the free space with fn instead of statfs (tests).
+func WithFreeSpace(fn func(dir string) (uint64, error)) Option {
+	return func(o *options) { o.freeSpace = fn }
+}
 
 // Store is one node's tables.
 type Store struct {
@@ -291,6 +297,9 @@ func Open(dir string, opts ...Option) (*Store, error) {
 		offsets: map[offKey]int64{}, lwms: map[lwmK]int64{}, sources: map[string]uint32{},
 		nextID: 1, nextSrc: 1, applyMus: map[uint32]*sync.Mutex{},
 		space: NewSpace(dir, o.minFree), stopSpace: make(chan struct{}),
+	}
+	if o.freeSpace != nil {
+		s.space = newSpace(dir, o.minFree, o.freeSpace, time.Now)
 	}
 	if o.minFree > 0 {
 		go s.space.poll(s.stopSpace)
