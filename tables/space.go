@@ -50,7 +50,8 @@ func FreeBytes(path string) (uint64, error) {
 	if err := unix.Statfs(path, &st); err != nil {
 		return 0, fmt.Errorf("reading the free space of %s: %w", path, err)
 	}
-	return uint64(st.Bavail) * uint64(st.Bsize), nil //nolint:unconvert // field types differ by platform
+	// The fields' types differ by platform (Bsize is uint32 on macOS).
+	return uint64(st.Bavail) * uint64(st.Bsize), nil
 }
 
 // SpaceStatus is the last reading of a Space.
