@@ -75,6 +75,7 @@ type consumerActor struct {
 	brokerDown bool // the health check found the broker unreachable
 	dlq        *kafka.Producer
 	sem        chan struct{}
+	unwatch    func() // stops the disk space notifications
 }
 
 type statusBox struct {
@@ -135,6 +136,10 @@ type spawned struct {
 }
 
 type clientClosed struct{ err error }
+
+// spaceChanged says the data dir's disk went below --min-free (full) or
+// has room again.
+type spaceChanged struct{ full bool }
 type brokerHealth struct{ err error }
 type restartClient struct{}
 type partitionBroken struct {
@@ -165,11 +170,14 @@ func (a *consumerActor) Receive(ctx actor.Context) {
 	case *actor.Started:
 		threads := max(a.cfg.Spec.Threads, 1)
 		a.sem = make(chan struct{}, threads)
+		self, sys := ctx.Self(), ctx.ActorSystem()
+		a.unwatch = a.cfg.Store.Space().Watch(func(full bool) { sys.Root.Send(self, spaceChanged{full: full}) })
 		a.startClient(ctx)
 		ctx.Send(ctx.Self(), &RefreshWatermarks{})
 	case *actor.Restarting:
 		// This instance is replaced after a panic: release its client (the
 		// new instance starts its own from the durable offsets).
+		a.stopWatching()
 		if a.client != nil {
 			client, cancel := a.client, a.cancel
 			a.client = nil
@@ -197,6 +205,20 @@ func (a *consumerActor) Receive(ctx actor.Context) {
 			a.client.PauseTopic(m.tp.Topic)
 		}
 		a.status.set("failed", text)
+	case *actor.Stopped:
+		a.stopWatching()
+	case spaceChanged:
+		// Every partition pauses on a full disk, also one that has nothing
+		// to fetch; each one resumes by itself once a check finds room.
+		if a.bridge != nil {
+			var msg any = spaceCheck{}
+			if m.full {
+				msg = diskFull{}
+			}
+			for _, pid := range a.bridge.pids() {
+				ctx.Send(pid, msg)
+			}
+		}
 	case *actor.Terminated:
 		// A partition actor that stops on its own (a panic) loses its
 		// in-flight state: restart from the durable offsets.
@@ -280,6 +302,13 @@ func (a *consumerActor) Receive(ctx actor.Context) {
 			a.status.set("running", "consuming from "+a.cfg.Spec.Broker())
 			a.cfg.Events("kafka", fmt.Sprintf("consumer %d: broker %s answers again", a.cfg.ID, a.cfg.Spec.Broker()))
 		}
+	}
+}
+
+func (a *consumerActor) stopWatching() {
+	if a.unwatch != nil {
+		a.unwatch()
+		a.unwatch = nil
 	}
 }
 
@@ -398,6 +427,9 @@ func (a *consumerActor) spawnPartitions(ctx actor.Context, m *spawnPartitions) *
 		}
 		out.pids[tp] = pid
 		a.bridge.add(tp, &partInfo{pid: pid, src: m.srcs[tp.Topic], stats: stats})
+		if a.cfg.Store.Space().Status().Full {
+			ctx.Send(pid, diskFull{})
+		}
 	}
 	return out
 }
@@ -464,13 +496,31 @@ type partitionActor struct {
 	sem      chan struct{}
 	dlq      *kafka.Producer
 	dlqTopic string
-	paused   bool
+	paused   bool // backpressure: too many chunks unacknowledged
 	broken   bool
 	stopped  bool // errors = fail stopped it; reported once
 	drains   []chan struct{}
+
+	// diskFull: the data dir's disk is below --min-free, so deliveries are
+	// held (not mapped: mapping may create tables) and fetching is paused
+	// until a check finds room again.
+	diskFull    bool
+	held        []*deliver
+	checking    bool // a spaceCheck is scheduled
+	fetchPaused bool // what the client was last told
 }
 
 type deliver struct{ recs []kafka.Record }
+
+// diskFull pauses a partition for a full disk; spaceCheck looks whether
+// there is room again.
+type diskFull struct{}
+type spaceCheck struct{}
+
+// spaceCheckEvery is how often a partition paused for a full disk checks
+// for room.
+const spaceCheckEvery = 250 * time.Millisecond
+
 type startAt struct {
 	offset int64
 	store  bool // a resolved reset position: store it as the low-water mark
@@ -494,23 +544,26 @@ func (p *partitionActor) Receive(ctx actor.Context) {
 		if p.broken {
 			return
 		}
-		p.sem <- struct{}{}
-		batches, dlq := p.core.process(m.recs)
-		<-p.sem
-		if len(dlq) > 0 && !p.sendDLQ(ctx, dlq) {
+		if p.diskFull || len(p.held) > 0 || p.store.Space().Check() != nil {
+			p.held = append(p.held, m)
+			p.pauseForDisk(ctx)
 			return
 		}
-		for _, b := range batches {
-			b.batch.ReplyTo = ctx.Self()
-			b.target.send(b.batch)
+		p.handle(ctx, m)
+	case diskFull:
+		if !p.broken {
+			p.pauseForDisk(ctx)
 		}
-		if f := p.core.failed; f != nil && !p.stopped {
-			p.stopped = true
-			p.core.stats.setStopped(fmt.Sprintf("at offset %d: %s", f.offset, f.detail))
-			ctx.Send(ctx.Parent(), &partitionStopped{tp: p.core.tp, failure: *f})
+	case spaceCheck:
+		p.checking = false
+		if p.broken || !p.diskFull {
+			return
 		}
-		p.backpressure()
-		p.checkDrained()
+		if p.store.Space().Check() != nil {
+			p.scheduleCheck(ctx)
+			return
+		}
+		p.resumeAfterDisk(ctx)
 	case *BatchAck:
 		if p.broken {
 			return
@@ -535,7 +588,86 @@ func (p *partitionActor) Receive(ctx actor.Context) {
 		p.checkDrained()
 	case drain:
 		p.drains = append(p.drains, m.done)
+		if p.core.inFlight() > 0 && (p.diskFull || p.store.Space().Check() != nil) {
+			// The tables cannot commit on a full disk: give up the batches
+			// in flight and the held deliveries. The low-water mark stays
+			// before them, so they are consumed again; a table that
+			// commits them later skips them then by its own offsets.
+			p.broken = true
+			p.held = nil
+		}
 		p.checkDrained()
+	}
+}
+
+// handle maps a delivery and sends its batches to the tables.
+func (p *partitionActor) handle(ctx actor.Context, m *deliver) {
+	p.sem <- struct{}{}
+	batches, dlq := p.core.process(m.recs)
+	<-p.sem
+	if len(dlq) > 0 && !p.sendDLQ(ctx, dlq) {
+		return
+	}
+	for _, b := range batches {
+		b.batch.ReplyTo = ctx.Self()
+		b.target.send(b.batch)
+	}
+	if f := p.core.failed; f != nil && !p.stopped {
+		p.stopped = true
+		p.core.stats.setStopped(fmt.Sprintf("at offset %d: %s", f.offset, f.detail))
+		ctx.Send(ctx.Parent(), &partitionStopped{tp: p.core.tp, failure: *f})
+	}
+	p.backpressure()
+	p.checkDrained()
+}
+
+// pauseForDisk pauses fetching until a check finds room on the disk.
+func (p *partitionActor) pauseForDisk(ctx actor.Context) {
+	if !p.diskFull {
+		p.diskFull = true
+		p.core.stats.setDiskFull(true)
+		p.syncFetch()
+	}
+	p.scheduleCheck(ctx)
+}
+
+func (p *partitionActor) scheduleCheck(ctx actor.Context) {
+	if p.checking {
+		return
+	}
+	p.checking = true
+	self, sys := ctx.Self(), ctx.ActorSystem()
+	time.AfterFunc(spaceCheckEvery, func() { sys.Root.Send(self, spaceCheck{}) })
+}
+
+// resumeAfterDisk maps the held deliveries in order, then fetches again
+// (unless the tables are behind).
+func (p *partitionActor) resumeAfterDisk(ctx actor.Context) {
+	p.diskFull = false
+	p.core.stats.setDiskFull(false)
+	held := p.held
+	p.held = nil
+	for _, m := range held {
+		if p.broken {
+			return
+		}
+		p.handle(ctx, m)
+	}
+	p.syncFetch()
+}
+
+// syncFetch pauses or resumes fetching the partition when the tables are
+// behind or the disk is full, and only then.
+func (p *partitionActor) syncFetch() {
+	want := p.paused || p.diskFull
+	if want == p.fetchPaused {
+		return
+	}
+	p.fetchPaused = want
+	if want {
+		p.client.Pause(p.core.tp)
+	} else {
+		p.client.Resume(p.core.tp)
 	}
 }
 
@@ -572,13 +704,12 @@ func (p *partitionActor) backpressure() {
 	switch {
 	case !p.paused && n >= maxInFlight:
 		p.paused = true
-		p.client.Pause(p.core.tp)
 		p.core.stats.setPaused(true)
 	case p.paused && n <= maxInFlight/2:
 		p.paused = false
-		p.client.Resume(p.core.tp)
 		p.core.stats.setPaused(false)
 	}
+	p.syncFetch()
 }
 
 func (p *partitionActor) checkDrained() {
@@ -648,6 +779,17 @@ func (b *bridge) take(tps []kafka.TopicPartition) []*actor.PID {
 			out = append(out, pi.pid)
 			delete(b.parts, tp)
 		}
+	}
+	return out
+}
+
+// pids lists the partition actors.
+func (b *bridge) pids() []*actor.PID {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := make([]*actor.PID, 0, len(b.parts))
+	for _, pi := range b.parts {
+		out = append(out, pi.pid)
 	}
 	return out
 }

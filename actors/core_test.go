@@ -3,8 +3,11 @@ package actors
 import (
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/lakenode/lakenode/kafka"
 	"github.com/lakenode/lakenode/kafka/mapping"
@@ -243,5 +246,57 @@ func TestHighWatermarkFreshest(t *testing.T) {
 	s.setHighWatermark(250, t0.Add(2*time.Second)) // the topic was re-created
 	if c := s.Snapshot(); c.Lag() != -250 {
 		t.Fatalf("lag %d with the stored offset above the watermark, want -250", c.Lag())
+	}
+}
+
+// On a disk below --min-free a table actor keeps its batches: a flush
+// answers the disk-full error and writes nothing; once there is room it
+// commits them by itself and acknowledges.
+func TestTableWaitsForDiskSpace(t *testing.T) {
+	var free atomic.Uint64
+	free.Store(1 << 10)
+	s, err := tables.Open(t.TempDir(), tables.WithMinFree(1<<20), tables.WithFreeSpace(func(string) (uint64, error) { return free.Load(), nil }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	tbl, err := s.EnsureTable("d", "a", []schema.Column{{Name: "v", Type: schema.TypeInt}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sys := actor.NewActorSystem()
+	defer sys.Shutdown()
+	acks := make(chan *BatchAck, 4)
+	collector := sys.Root.Spawn(actor.PropsFromFunc(func(c actor.Context) {
+		if a, ok := c.Message().(*BatchAck); ok {
+			acks <- a
+		}
+	}))
+	pid := sys.Root.Spawn(NewTableProps(s, tbl, func() Thresholds { return Thresholds{} }, &TableStats{}))
+	b := &RowBatch{Table: tbl, Session: 1, Feed: tables.Feed{Src: 1, Partition: 0, Next: 2,
+		Records: []tables.Record{{Offset: 0, Values: []schema.Value{schema.Int(0)}}, {Offset: 1, Values: []schema.Value{schema.Int(1)}}}}, ReplyTo: collector}
+	sys.Root.Send(pid, b)
+	res, err := sys.Root.RequestFuture(pid, &FlushRequest{}, 5*time.Second).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var full *tables.DiskFullError
+	if d, ok := res.(*FlushDone); !ok || !errors.As(d.Err, &full) {
+		t.Fatalf("flush on a full disk answered %#v", res)
+	}
+	if n := s.Stats(tbl).Rows; n != 0 {
+		t.Fatalf("%d rows written on a full disk", n)
+	}
+	free.Store(1 << 30)
+	select {
+	case a := <-acks:
+		if a.Err != nil || a.Result.Rows != 2 {
+			t.Fatalf("ack after space returned: %+v", a)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no commit within 10 s of space returning")
+	}
+	if n := len(tablestest.Dump(t, s, "d", "a")); n != 2 {
+		t.Fatalf("%d rows, want 2", n)
 	}
 }

@@ -36,6 +36,7 @@ type PartitionCounters struct {
 	LastError     time.Time
 	LastErrorText string
 	Paused        bool
+	DiskFull      bool   // paused while the disk is below --min-free
 	Stopped       string // why the partition stopped (errors = fail)
 	P50, P99      time.Duration
 	Samples       int
@@ -110,6 +111,12 @@ func (s *PartitionStats) setHighWatermark(hw int64, at time.Time) {
 func (s *PartitionStats) setPaused(p bool) {
 	s.mu.Lock()
 	s.c.Paused = p
+	s.mu.Unlock()
+}
+
+func (s *PartitionStats) setDiskFull(full bool) {
+	s.mu.Lock()
+	s.c.DiskFull = full
 	s.mu.Unlock()
 }
 

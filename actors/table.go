@@ -231,6 +231,12 @@ func (a *tableActor) Receive(ctx actor.Context) {
 		a.schedule(ctx, now)
 	case flushTick:
 		a.timerSet = false
+		if len(a.w.pending) > 0 && a.w.store.Space().Check() != nil {
+			// The disk is below --min-free: keep the batches and try
+			// again; the feeding partitions pause meanwhile.
+			a.retryLater(ctx)
+			return
+		}
 		if a.w.due(a.thresholds(), time.Now()) {
 			// A failed commit is answered to every batch in it; the
 			// feeding partitions restart from their low-water marks.
@@ -239,9 +245,26 @@ func (a *tableActor) Receive(ctx actor.Context) {
 			a.schedule(ctx, time.Now())
 		}
 	case *FlushRequest:
+		if err := a.w.store.Space().Check(); err != nil && len(a.w.pending) > 0 {
+			// Nothing is committed on a full disk: the batches stay
+			// unacknowledged, so their records are consumed again after a
+			// restart.
+			ctx.Respond(&FlushDone{Err: err})
+			return
+		}
 		err := a.commit(ctx)
 		ctx.Respond(&FlushDone{Err: err})
 	}
+}
+
+// spaceRetry is how often a table waiting for disk space checks again.
+const spaceRetry = 250 * time.Millisecond
+
+// retryLater schedules the next commit attempt while the disk is full.
+func (a *tableActor) retryLater(ctx actor.Context) {
+	a.timerSet = true
+	self, sys := ctx.Self(), ctx.ActorSystem()
+	time.AfterFunc(spaceRetry, func() { sys.Root.Send(self, flushTick{}) })
 }
 
 // schedule arranges the next commit: at once (after the batches already in

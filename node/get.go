@@ -95,8 +95,12 @@ func (n *Node) getProcesses(g *command.Get, opts ExecOptions) Result {
 		sched = row{"Scheduler", "Running", "Schedulers IDs in use: [" + strings.Join(ids, ", ") + "]"}
 	}
 	n.mu.Unlock()
-	rows = append(rows, nd("MCP"),
-		row{"Operator", "Running", fmt.Sprintf("Stores every consumed row in its data dir, Tables: %d", tbls)},
+	operator := row{"Operator", "Running", fmt.Sprintf("Stores every consumed row in its data dir, Tables: %d", tbls)}
+	diskFull := n.diskFullText()
+	if diskFull != "" {
+		operator = row{"Operator", "Paused", fmt.Sprintf("%s: ingest resumes by itself when space returns; queries go on, Tables: %d", diskFull, tbls)}
+	}
+	rows = append(rows, nd("MCP"), operator,
 		nd("Blockchain Sync"), sched, nd("Blobs Archiver"))
 	cs := n.consumerStatuses()
 	if len(cs) > 0 {
@@ -128,6 +132,9 @@ func (n *Node) getProcesses(g *command.Get, opts ExecOptions) Result {
 	for _, c := range cs {
 		st := strings.ToUpper(c.Status.State[:1]) + c.Status.State[1:]
 		detail := c.Status.Detail
+		if diskFull != "" && c.Status.State == "running" {
+			st, detail = "Paused", diskFull+": every partition waits for space"
+		}
 		if detail == "" {
 			detail = fmt.Sprintf("%d partitions", len(c.Status.Partitions))
 		} else {
@@ -235,10 +242,14 @@ func (n *Node) getMsgClient(g *command.Get, opts ExecOptions) Result {
 		return text("No such client subscription")
 	}
 	detailed := strings.EqualFold(g.Where["detailed"], "true")
+	diskFull := n.diskFullText()
 	statistics := strings.EqualFold(g.Where["statistics"], "true")
 	var b strings.Builder
 	var objs []*output.Object
 	for _, c := range sel {
+		if diskFull != "" && c.Status.State == "running" {
+			c.Status.State, c.Status.Detail = "paused", diskFull+": ingest resumes by itself when space returns"
+		}
 		totals, lastMsg, lastErr, lastText := topicTotals(c.Status.Partitions)
 		var msgs, errs int64
 		for _, tc := range totals {
@@ -262,10 +273,17 @@ func (n *Node) getMsgClient(g *command.Get, opts ExecOptions) Result {
 		o.Set("topics", topics)
 		var parts []*output.Object
 		for _, p := range c.Status.Partitions {
+			pausedWhy := ""
+			switch {
+			case p.DiskFull:
+				pausedWhy = "disk full"
+			case p.Paused:
+				pausedWhy = "tables behind"
+			}
 			parts = append(parts, (&output.Object{}).Set("topic", p.Topic).Set("partition", p.Partition).
 				Set("stored_offset", p.LowWater).Set("high_watermark", p.HighWatermark).Set("lag", p.Lag()).
 				Set("messages", p.Messages).Set("rows", p.Rows).Set("errors", p.Errors).
-				Set("p50_ms", p.P50.Milliseconds()).Set("p99_ms", p.P99.Milliseconds()).Set("paused", p.Paused).Set("stopped", p.Stopped).
+				Set("p50_ms", p.P50.Milliseconds()).Set("p99_ms", p.P99.Milliseconds()).Set("paused", pausedWhy != "").Set("paused_reason", pausedWhy).Set("stopped", p.Stopped).
 				Set("rejected", reasonsObject(p.ErrorsBy)).Set("utf8_repaired", p.UTF8Repaired))
 		}
 		o.Set("partitions", parts)
@@ -321,6 +339,10 @@ func (n *Node) getMsgClient(g *command.Get, opts ExecOptions) Result {
 				switch {
 				case p.Stopped != "":
 					state = "stopped " + p.Stopped
+				case p.DiskFull && diskFull != "":
+					state = "paused: " + diskFull
+				case p.DiskFull:
+					state = "paused: disk full"
 				case p.Paused:
 					state = "paused (tables behind)"
 				}

@@ -128,11 +128,14 @@ func newMetrics(n *Node) *metrics {
 }
 
 var (
-	descRows = prometheus.NewDesc("lakenode_partition_rows_total", "Rows mapped from a partition.", []string{"consumer", "topic", "partition"}, nil)
-	descMsgs = prometheus.NewDesc("lakenode_partition_messages_total", "Messages consumed from a partition.", []string{"consumer", "topic", "partition"}, nil)
-	descErrs = prometheus.NewDesc("lakenode_partition_rejected_total", "Messages rejected by the mapping, by reason.", []string{"consumer", "topic", "partition", "reason"}, nil)
-	descLag  = prometheus.NewDesc("lakenode_partition_lag", "High watermark minus the durable low-water mark.", []string{"consumer", "topic", "partition"}, nil)
-	descTRow = prometheus.NewDesc("lakenode_table_rows", "Rows stored in a table.", []string{"dbms", "table"}, nil)
+	descRows  = prometheus.NewDesc("lakenode_partition_rows_total", "Rows mapped from a partition.", []string{"consumer", "topic", "partition"}, nil)
+	descMsgs  = prometheus.NewDesc("lakenode_partition_messages_total", "Messages consumed from a partition.", []string{"consumer", "topic", "partition"}, nil)
+	descErrs  = prometheus.NewDesc("lakenode_partition_rejected_total", "Messages rejected by the mapping, by reason.", []string{"consumer", "topic", "partition", "reason"}, nil)
+	descLag   = prometheus.NewDesc("lakenode_partition_lag", "High watermark minus the durable low-water mark.", []string{"consumer", "topic", "partition"}, nil)
+	descTRow  = prometheus.NewDesc("lakenode_table_rows", "Rows stored in a table.", []string{"dbms", "table"}, nil)
+	descFree  = prometheus.NewDesc("lakenode_disk_free_bytes", "Free bytes on the data dir's filesystem (last reading, at most 100 ms old).", nil, nil)
+	descMinF  = prometheus.NewDesc("lakenode_disk_min_free_bytes", "The free space ingest keeps (--min-free).", nil, nil)
+	descDiskP = prometheus.NewDesc("lakenode_ingest_paused_disk_full", "1 while ingest is paused because the disk is below --min-free.", nil, nil)
 )
 
 type nodeCollector struct{ n *Node }
@@ -143,6 +146,9 @@ func (c *nodeCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descErrs
 	ch <- descLag
 	ch <- descTRow
+	ch <- descFree
+	ch <- descMinF
+	ch <- descDiskP
 }
 
 func (c *nodeCollector) Collect(ch chan<- prometheus.Metric) {
@@ -159,6 +165,15 @@ func (c *nodeCollector) Collect(ch chan<- prometheus.Metric) {
 				ch <- prometheus.MustNewConstMetric(descLag, prometheus.GaugeValue, float64(lag), id, p.Topic, part)
 			}
 		}
+	}
+	if sp := c.n.store.Space().Status(); sp.Checked {
+		paused := 0.0
+		if sp.Full {
+			paused = 1
+		}
+		ch <- prometheus.MustNewConstMetric(descFree, prometheus.GaugeValue, float64(sp.Free))
+		ch <- prometheus.MustNewConstMetric(descMinF, prometheus.GaugeValue, float64(sp.Min))
+		ch <- prometheus.MustNewConstMetric(descDiskP, prometheus.GaugeValue, paused)
 	}
 	for _, t := range c.n.store.Tables() {
 		st := c.n.store.Stats(t)

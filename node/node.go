@@ -85,6 +85,11 @@ type Config struct {
 	// streamed json:output replies are not bounded. 0: the default,
 	// 1,000,000.
 	MaxResultRows int64
+	// MinFree is the free space (bytes) the data dir's filesystem must
+	// keep: below it ingest pauses (queries go on) and resumes by itself
+	// when space returns, and a node started below it waits before opening
+	// the store. 0: not checked. DefaultConfig sets DefaultMinFree.
+	MinFree uint64
 }
 
 // Default addresses.
@@ -97,12 +102,14 @@ const (
 	MaxRESTHeaderBytes = 256 << 10
 	// DefaultMaxResultRows is Config.MaxResultRows's default.
 	DefaultMaxResultRows = 1_000_000
+	// DefaultMinFree is Config.MinFree's default: 1 GiB.
+	DefaultMinFree = 1 << 30
 )
 
 // DefaultConfig returns the documented defaults, without listeners (the
 // command line adds them for --serve).
 func DefaultConfig() Config {
-	return Config{DataDir: DefaultDataDir, Version: "dev"}
+	return Config{DataDir: DefaultDataDir, Version: "dev", MinFree: DefaultMinFree}
 }
 
 // DefaultName is <hostname>-<port of listen>.
@@ -187,7 +194,7 @@ func New(cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n := &Node{cfg: cfg, files: files, secrets: secrets, backups: backups, log: cfg.Logger, vars: map[string]string{}, dbms: map[string]string{}, exports: map[int]string{}, errLog: newErrorLog(200), started: time.Now()}
-	store, err := tables.Open(cfg.DataDir, tables.WithLogger(cfg.Logger), tables.WithNodeName(cfg.Name))
+	store, err := tables.Open(cfg.DataDir, tables.WithLogger(cfg.Logger), tables.WithNodeName(cfg.Name), tables.WithMinFree(cfg.MinFree))
 	var damaged *tables.DamageError
 	if errors.As(err, &damaged) {
 		return nil, err // it names the data dir already
@@ -195,6 +202,7 @@ func New(cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("opening data dir %s: %w", cfg.DataDir, err)
 	}
 	n.store = store
+	n.watchSpace()
 	n.sys = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
 		return slog.New(actorLogHandler{cfg.Logger.Handler()}).With("lib", "actor")
 	}))
@@ -369,8 +377,10 @@ func (n *Node) Stop(ctx context.Context) error {
 	if err := n.stopConsumers(ctx, false); err != nil {
 		errs = append(errs, err)
 	}
-	if err := n.catalog.Stop(ctx); err != nil {
+	if err := n.catalog.Stop(ctx); err != nil && !onlyDiskFull(err) {
 		errs = append(errs, err)
+	} else if err != nil {
+		n.log.Warn("stopping on a full disk: rows not committed are consumed again after a restart", "err", err)
 	}
 	if n.remote != nil {
 		n.leaving.Store(true)

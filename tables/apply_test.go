@@ -366,3 +366,32 @@ func TestScanStopsOnContext(t *testing.T) {
 		t.Fatalf("read %d rows, err %v", n, it.Err())
 	}
 }
+
+// Below the minimum free space Apply refuses with a *DiskFullError and
+// writes nothing: no rows, no offsets.
+func TestApplyRefusedOnFullDisk(t *testing.T) {
+	dir := t.TempDir()
+	s, err := tables.Open(dir, tables.WithMinFree(1<<62))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	tbl, err := s.EnsureTable("d", "t", pingCols)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Apply(tbl, []tables.Feed{pingFeed(1, 0, 0, 3)})
+	var full *tables.DiskFullError
+	if !errors.As(err, &full) || !strings.Contains(err.Error(), "disk full (") || !strings.Contains(err.Error(), "--min-free") {
+		t.Fatalf("Apply on a full disk: %v", err)
+	}
+	if st := s.Space().Status(); !st.Full || st.Min != 1<<62 {
+		t.Fatalf("space status %+v", st)
+	}
+	if n := s.Stats(tbl).Rows; n != 0 {
+		t.Fatalf("%d rows written on a full disk", n)
+	}
+	if _, ok := s.TableOffset(tbl.ID, 1, 0); ok {
+		t.Fatal("an offset was stored on a full disk")
+	}
+}

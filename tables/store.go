@@ -67,6 +67,8 @@ type options struct {
 	node      string
 	fs        vfs.FS
 	cacheSize int64
+	minFree   uint64
+	freeSpace func(dir string) (uint64, error)
 }
 
 // WithLogger routes Pebble's logs to l (at debug level, errors at error).
@@ -80,6 +82,16 @@ func WithFS(fs vfs.FS) Option { return func(o *options) { o.fs = fs } }
 
 // WithCacheSize sets the block cache size. Default 256 MiB.
 func WithCacheSize(n int64) Option { return func(o *options) { o.cacheSize = n } }
+
+// WithMinFree sets the free space (bytes) the data dir's filesystem must
+// keep: below it Apply refuses with a *DiskFullError before writing, and
+// Space reports the disk full. Default 0: not checked.
+func WithMinFree(n uint64) Option { return func(o *options) { o.minFree = n } }
+
+// WithFreeSpace reads the free space with fn instead of statfs (tests).
+func WithFreeSpace(fn func(dir string) (uint64, error)) Option {
+	return func(o *options) { o.freeSpace = fn }
+}
 
 // Store is one node's tables.
 type Store struct {
@@ -110,6 +122,9 @@ type Store struct {
 	closed   bool
 	applyMus map[uint32]*sync.Mutex
 	mem      *memBytes // per table, bytes not yet flushed (estimate)
+
+	space     *Space        // the free space of the data dir's filesystem
+	stopSpace chan struct{} // stops its poller
 }
 
 type offKey struct {
@@ -270,6 +285,7 @@ func Open(dir string, opts ...Option) (*Store, error) {
 	mem := newMemBytes()
 	popts.EventListener = mem.listener()
 	popts.EventListener.DataCorruption = corruptionLogger(o.logger)
+	popts.EventListener.BackgroundError = backgroundErrorLogger(o.logger)
 	db, err := pebble.Open(dir, popts)
 	if err != nil {
 		_ = lock.Close()
@@ -280,13 +296,22 @@ func Open(dir string, opts ...Option) (*Store, error) {
 		tables: map[string]*schema.Table{}, byID: map[uint32]*schema.Table{}, stats: map[uint32]*tableStats{},
 		offsets: map[offKey]int64{}, lwms: map[lwmK]int64{}, sources: map[string]uint32{},
 		nextID: 1, nextSrc: 1, applyMus: map[uint32]*sync.Mutex{},
+		space: NewSpace(dir, o.minFree), stopSpace: make(chan struct{}),
+	}
+	if o.freeSpace != nil {
+		s.space = newSpace(dir, o.minFree, o.freeSpace, time.Now)
+	}
+	if o.minFree > 0 {
+		go s.space.poll(s.stopSpace)
 	}
 	if err := s.load(); err != nil {
+		close(s.stopSpace)
 		_ = db.Close()
 		_ = lock.Close()
 		return nil, err
 	}
 	if err := s.saveRecord("open", 0, false); err != nil {
+		close(s.stopSpace)
 		_ = db.Close()
 		_ = lock.Close()
 		return nil, err
@@ -408,6 +433,7 @@ func (s *Store) Close() error {
 	}
 	s.closed = true
 	s.mu.Unlock()
+	close(s.stopSpace)
 	err := s.db.Close()
 	if err == nil {
 		// A clean stop: the record says so, and holds every table's
@@ -419,6 +445,10 @@ func (s *Store) Close() error {
 	}
 	return err
 }
+
+// Space is the free space of the data dir's filesystem, against the
+// minimum of WithMinFree.
+func (s *Store) Space() *Space { return s.space }
 
 // Tables returns every table, sorted by dbms and name.
 func (s *Store) Tables() []*schema.Table {
@@ -867,6 +897,11 @@ func (s *Store) Apply(t *schema.Table, feeds []Feed) (ApplyResult, error) {
 	if cur.Version > t.Version {
 		t = cur
 	}
+	// The table actors wait for space before they apply; this is the last
+	// guard, so that Pebble never meets a full disk in its WAL.
+	if err := s.space.Check(); err != nil {
+		return ApplyResult{}, fmt.Errorf("committing to %s: %w", t.FullName(), err)
+	}
 	now := time.Now().UTC()
 	nowUs := now.UnixMicro()
 	st.seq++
@@ -976,6 +1011,14 @@ func (s *Store) Stats(t *schema.Table) TableStats {
 
 // Metrics returns Pebble's metrics, for debugging.
 func (s *Store) Metrics() string { return s.db.Metrics().String() }
+
+// backgroundErrorLogger logs a flush or compaction that failed (a full
+// disk, say): Pebble retries it later, so the node keeps running.
+func backgroundErrorLogger(l *slog.Logger) func(error) {
+	return func(err error) {
+		l.Error("pebble: a background flush or compaction failed; Pebble retries it", "err", err)
+	}
+}
 
 // pebbleLogger sends Pebble's log lines to slog at debug level; Fatalf
 // logs at error level and panics as Pebble expects.

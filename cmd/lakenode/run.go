@@ -41,10 +41,11 @@ type options struct {
 	sessionTimeout                            time.Duration
 	auth                                      authOptions
 	maxResultRows                             int64
+	minFree                                   uint64
 }
 
 func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
-	o := &options{}
+	o := &options{minFree: node.DefaultMinFree}
 	fs := flag.NewFlagSet("lakenode", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.dataDir, "data-dir", node.DefaultDataDir, "directory of the node's tables")
@@ -65,6 +66,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.sessionTimeout, "kafka-session-timeout", 45*time.Second, "how long a consumer group waits for a silent node before moving its partitions to the others")
 	addAuthFlags(fs, &o.auth)
 	fs.Int64Var(&o.maxResultRows, "max-result-rows", node.DefaultMaxResultRows, "the most rows of a query reply built whole (format = table, json, json:list); streamed json:output replies and exports are not limited")
+	fs.Var(sizeFlag{&o.minFree}, "min-free", "free space to keep on the data dir's filesystem (`SIZE`: 512MiB, 1GiB, ...; 0 turns the check off): below it ingest pauses until space returns")
 	fs.StringVar(&o.connect, "connect", "", "run the shell, -c and -f against the running node whose --listen address is `HOST:PORT`")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage:\n  lakenode [flags]          run a node (a shell at a terminal, else commands from stdin)\n  lakenode demo [flags]     the demo: embedded broker, the seed's producer and consumer, the shell\n  lakenode cluster up --nodes N [--base-port P] [--data-dir DIR] [--kafka-embedded HOST:PORT]\n                            N node processes that know each other, and the shell on node 0\n  lakenode check [--data-dir DIR]\n                            check a stopped node's data dir (read only): exit 0 sound, 1 damaged\n  lakenode --version\n\nFlags:\n")
@@ -158,6 +160,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cfg.MaxResultRows = o.maxResultRows
+	cfg.MinFree = o.minFree
 	if o.serve || o.httpSet {
 		cfg.HTTPAddr = o.httpAddr
 	}
@@ -194,6 +197,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), sigs...)
 	defer stop()
 
+	if err := node.WaitForSpace(ctx, cfg, func(line string) { fmt.Fprintln(stderr, "lakenode:", line) }); err != nil {
+		fmt.Fprintln(stderr, "lakenode:", err)
+		if ctx.Err() != nil {
+			return 0 // a stop asked for while waiting: nothing was opened
+		}
+		return 1
+	}
 	n, err := node.New(cfg)
 	if err != nil {
 		fmt.Fprintln(stderr, "lakenode:", err)
