@@ -28,6 +28,8 @@ var readmeSkipped = map[string]string{
 	"umask 077; head -c 32 /dev/urandom | base64 > token":                                                                   "a two-host cluster on LAN addresses, which tests never reach; TestAuthCluster runs the same set-up on loopback",
 	"LAKENODE_KAFKA_PASSWORD=... lakenode --serve -f start.al":                                                              "a shell line starting a node on a script, with a placeholder password; the next block is the script",
 	"<run kafka consumer where ip = kafka.example.com and port = 9094 and reset = earliest and":                             "a consumer and an export on a remote SASL_SSL broker; TestSecuredKafka runs the same keys against the suite's SASL_SSL listener",
+	"reset offsets where topic = TOPIC [and group = NAME] and to = earliest|latest|OFFSET":                                  "the reset offsets synopsis, with placeholders; help's example runs the command",
+	"exit kafka": "operator sequences with an elided consumer (topic = (...)); TestTopicRecreated runs both on kfake and Apache Kafka",
 }
 
 // helpSkipped names the help examples (by command) that the test does not
@@ -38,7 +40,7 @@ var helpSkipped = map[string]string{
 
 // helpLast are help examples that stop or delete what other examples use:
 // they run last, in this order.
-var helpLast = []string{"exit kafka", "drop table"}
+var helpLast = []string{"exit kafka", "reset offsets", "drop table"}
 
 // The consumer examples subscribe to ping_data, to which the demo's own
 // consumer is subscribed already (a topic is consumed once per node): each
