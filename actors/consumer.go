@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -76,6 +77,8 @@ type consumerActor struct {
 	dlq        *kafka.Producer
 	sem        chan struct{}
 	unwatch    func() // stops the disk space notifications
+	// changedLogged is when each topic's change was last logged.
+	changedLogged map[string]time.Time
 }
 
 type statusBox struct {
@@ -102,7 +105,9 @@ type ConsumerHandle struct {
 	status *statusBox
 }
 
-// Status returns the consumer's state and its partitions' counters.
+// Status returns the consumer's state and its partitions' counters. A
+// consumer with a partition stopped because its topic changed is in state
+// "topic changed", its detail naming the partitions and their offsets.
 func (h *ConsumerHandle) Status() ConsumerStatus {
 	h.status.mu.Lock()
 	st := ConsumerStatus{State: h.status.state, Detail: h.status.detail, Since: h.status.since}
@@ -110,6 +115,25 @@ func (h *ConsumerHandle) Status() ConsumerStatus {
 	h.status.mu.Unlock()
 	if b != nil {
 		st.Partitions = b.counters()
+	}
+	var parts []string
+	var topics []string
+	for _, p := range st.Partitions {
+		if p.Changed == "" {
+			continue
+		}
+		if !slices.Contains(topics, p.Topic) {
+			topics = append(topics, p.Topic)
+		}
+		if len(parts) < 3 {
+			parts = append(parts, fmt.Sprintf("%s[%d]: %s", p.Topic, p.Partition, p.Changed))
+		} else if len(parts) == 3 {
+			parts = append(parts, "...")
+		}
+	}
+	if len(parts) > 0 && st.State != "stopped" {
+		st.State = "topic changed"
+		st.Detail = strings.Join(parts, "; ") + "; " + resetHint(strings.Join(topics, ", "))
 	}
 	return st
 }
@@ -147,6 +171,19 @@ type partitionBroken struct {
 	err error
 	gen int // the client generation it concerns; stale ones are ignored
 }
+
+// topicChanged says a partition cannot go on without skipping or
+// re-reading records: its topic was re-created or its stored offset lies
+// outside the log. The partition stops until an operator resets it.
+type topicChanged struct {
+	tp  kafka.TopicPartition
+	why string
+	gen int
+}
+
+// changedLogEvery bounds how often a consumer logs that a topic changed.
+const changedLogEvery = time.Minute
+
 type partitionStopped struct {
 	tp      kafka.TopicPartition
 	failure policyFailure
@@ -197,6 +234,23 @@ func (a *consumerActor) Receive(ctx actor.Context) {
 		}
 		a.cfg.Events("kafka", fmt.Sprintf("consumer %d: %v; restarting from the last durable offsets", a.cfg.ID, m.err))
 		a.restart(ctx, m.err.Error())
+	case *topicChanged:
+		if a.bridge == nil || m.gen != a.gen {
+			return
+		}
+		pi := a.bridge.get(m.tp)
+		if pi == nil {
+			return
+		}
+		ctx.Send(pi.pid, m)
+		if a.changedLogged == nil {
+			a.changedLogged = map[string]time.Time{}
+		}
+		if last, ok := a.changedLogged[m.tp.Topic]; !ok || time.Since(last) >= changedLogEvery {
+			a.changedLogged[m.tp.Topic] = time.Now()
+			a.cfg.Events("kafka", fmt.Sprintf("consumer %d: topic changed: %s: %s; partition stopped, nothing skipped or re-read; %s",
+				a.cfg.ID, m.tp, m.why, resetHint(m.tp.Topic)))
+		}
 	case *partitionStopped:
 		text := fmt.Sprintf("consumer %d stopped %s at offset %d (errors = fail): %s: %s; run `exit kafka` and start the consumer again with another errors policy to resume there",
 			a.cfg.ID, m.tp, m.failure.offset, m.failure.reason, m.failure.detail)
@@ -276,10 +330,19 @@ func (a *consumerActor) Receive(ctx actor.Context) {
 			go func() {
 				c, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 				defer cancel()
+				// The low-water marks are taken before the read: a mark
+				// beyond a high watermark read after it is a topic that
+				// changed, never records consumed in between.
+				lwms := b.lowWaters()
+				ids, idErr := client.CurrentIdentities(c, topics...)
 				at := time.Now()
 				hw, err := client.HighWatermarks(c, topics...)
 				if err == nil {
 					b.setHighWatermarks(hw, at)
+					if idErr != nil {
+						ids = nil
+					}
+					b.checkTopics(ids, hw, lwms)
 				}
 				sys.Root.Send(self, &brokerHealth{err: err})
 			}()
@@ -499,6 +562,7 @@ type partitionActor struct {
 	paused   bool // backpressure: too many chunks unacknowledged
 	broken   bool
 	stopped  bool // errors = fail stopped it; reported once
+	changed  bool // its topic changed under it: paused until a reset
 	drains   []chan struct{}
 
 	// diskFull: the data dir's disk is below --min-free, so deliveries are
@@ -540,8 +604,21 @@ func (p *partitionActor) Receive(ctx actor.Context) {
 				ctx.Send(ctx.Parent(), &partitionBroken{gen: p.gen, tp: p.core.tp, err: fmt.Errorf("storing the start offset: %w", err)})
 			}
 		}
+	case *topicChanged:
+		if p.changed {
+			return
+		}
+		p.changed = true
+		p.syncFetch()
+		hw := "unknown"
+		if c := p.core.stats.Snapshot(); c.HighWatermark >= 0 {
+			hw = strconv.FormatInt(c.HighWatermark, 10)
+		}
+		p.core.stats.setChanged(fmt.Sprintf("%s; stored offset %d, high watermark %s", m.why, p.core.lwm, hw))
 	case *deliver:
-		if p.broken {
+		if p.broken || p.changed {
+			// Not mapped and not marked: read again after a reset or a
+			// restart, if the operator's reset keeps them.
 			return
 		}
 		if p.diskFull || len(p.held) > 0 || p.store.Space().Check() != nil {
@@ -659,7 +736,7 @@ func (p *partitionActor) resumeAfterDisk(ctx actor.Context) {
 // syncFetch pauses or resumes fetching the partition when the tables are
 // behind or the disk is full, and only then.
 func (p *partitionActor) syncFetch() {
-	want := p.paused || p.diskFull
+	want := p.paused || p.diskFull || p.changed
 	if want == p.fetchPaused {
 		return
 	}
@@ -738,7 +815,8 @@ type bridge struct {
 	mu     sync.Mutex
 	parts  map[kafka.TopicPartition]*partInfo
 	srcs   map[string]uint32
-	failed bool // a restart was requested
+	ids    map[string]kafka.TopicIdentity // as assigned
+	failed bool                           // a restart was requested
 }
 
 type partInfo struct {
@@ -834,6 +912,62 @@ func (b *bridge) setHighWatermarks(hw map[kafka.TopicPartition]int64, at time.Ti
 	}
 }
 
+// lowWaters returns the known low-water mark of each partition.
+func (b *bridge) lowWaters() map[kafka.TopicPartition]int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := make(map[kafka.TopicPartition]int64, len(b.parts))
+	for tp, pi := range b.parts {
+		if c := pi.stats.Snapshot(); c.LowWater >= 0 {
+			out[tp] = c.LowWater
+		}
+	}
+	return out
+}
+
+// checkTopics compares what the brokers say now with what the partitions
+// were assigned with: a topic with another identity was re-created, and a
+// low-water mark (taken before hw was read) beyond the high watermark means
+// the log the node stored from is gone. Either stops the partition.
+func (b *bridge) checkTopics(ids map[string]kafka.TopicIdentity, hw map[kafka.TopicPartition]int64, lwms map[kafka.TopicPartition]int64) {
+	b.mu.Lock()
+	var changed []topicChanged
+	for tp := range b.parts {
+		was, assigned := b.ids[tp.Topic]
+		if now, ok := ids[tp.Topic]; ok && assigned && now != was {
+			changed = append(changed, topicChanged{tp: tp, gen: b.gen, why: recreatedText(was, now)})
+			continue
+		}
+		lwm, okL := lwms[tp]
+		h, okH := hw[tp]
+		if okL && okH && lwm > h {
+			changed = append(changed, topicChanged{tp: tp, gen: b.gen, why: fmt.Sprintf("the stored offset %d is beyond the topic's high watermark %d (the topic was re-created or the broker lost records)", lwm, h)})
+		}
+	}
+	b.mu.Unlock()
+	for i := range changed {
+		b.sys.Root.Send(b.consumer, &changed[i])
+	}
+}
+
+func recreatedText(was, now kafka.TopicIdentity) string {
+	if was.ClusterID != now.ClusterID {
+		return fmt.Sprintf("the topic now lives in another Kafka cluster (cluster ID %s, was %s)", now.ClusterID, was.ClusterID)
+	}
+	return fmt.Sprintf("the topic was deleted and re-created (topic ID %s, was %s)", now.TopicID, was.TopicID)
+}
+
+// resetHint says what an operator does about a changed topic.
+func resetHint(topic string) string {
+	return fmt.Sprintf("to go on, run `exit kafka`, then `reset offsets where topic = %s and to = earliest` (or latest, or an offset) and start the consumer again", topic)
+}
+
+// TopicChanged reports a partition the client stopped: its topic was
+// re-created (UNKNOWN_TOPIC_ID) or its offset is out of range.
+func (b *bridge) TopicChanged(tp kafka.TopicPartition, why string) {
+	b.sys.Root.Send(b.consumer, &topicChanged{tp: tp, gen: b.gen, why: why})
+}
+
 // HighWatermark records the high watermark a fetch response carried.
 func (b *bridge) HighWatermark(tp kafka.TopicPartition, hw int64) {
 	at := time.Now()
@@ -855,7 +989,7 @@ func (b *bridge) Assigned(ctx context.Context, tps []kafka.TopicPartition, ids m
 		srcs[topic] = src
 	}
 	b.mu.Lock()
-	b.srcs = srcs
+	b.srcs, b.ids = srcs, ids
 	b.mu.Unlock()
 	res, err := b.sys.Root.RequestFuture(b.consumer, &spawnPartitions{tps: tps, srcs: srcs}, 30*time.Second).Result()
 	if err != nil {

@@ -38,8 +38,12 @@ type PartitionCounters struct {
 	Paused        bool
 	DiskFull      bool   // paused while the disk is below --min-free
 	Stopped       string // why the partition stopped (errors = fail)
-	P50, P99      time.Duration
-	Samples       int
+	// Changed says why the partition stopped because its topic changed
+	// under the node (re-created, or the stored offset outside the log),
+	// with the offsets; "" while it consumes.
+	Changed  string
+	P50, P99 time.Duration
+	Samples  int
 }
 
 func newPartitionStats(topic string, partition int32) *PartitionStats {
@@ -120,6 +124,12 @@ func (s *PartitionStats) setDiskFull(full bool) {
 	s.mu.Unlock()
 }
 
+func (s *PartitionStats) setChanged(why string) {
+	s.mu.Lock()
+	s.c.Changed = why
+	s.mu.Unlock()
+}
+
 func (s *PartitionStats) setStopped(why string) {
 	s.mu.Lock()
 	s.c.Stopped = why
@@ -154,4 +164,13 @@ func (c PartitionCounters) Lag() int64 {
 		return -1
 	}
 	return c.HighWatermark - c.LowWater
+}
+
+// KnownLag is the high watermark minus the low-water mark and whether both
+// are known; it may be negative (a topic that changed under the node).
+func (c PartitionCounters) KnownLag() (int64, bool) {
+	if c.HighWatermark < 0 || c.LowWater < 0 {
+		return 0, false
+	}
+	return c.HighWatermark - c.LowWater, true
 }

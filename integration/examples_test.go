@@ -30,6 +30,8 @@ var readmeSkipped = map[string]string{
 	"data dir ./lakenode-data is damaged: marker.manifest.*: missing: no file names the current MANIFEST (found MANIFEST-000001, 3 .sst file(s)); ...": "an error message a node prints, not a command",
 	"lakenode check [--data-dir DIR]      # a stopped node's dir, read only: exit 0 sound, 1 damaged":                                                  "the check command's synopsis, with a placeholder; TestCheck runs it",
 	"<run kafka consumer where ip = kafka.example.com and port = 9094 and reset = earliest and":                                                        "a consumer and an export on a remote SASL_SSL broker; TestSecuredKafka runs the same keys against the suite's SASL_SSL listener",
+	"reset offsets where topic = TOPIC [and group = NAME] and to = earliest|latest|OFFSET":                                                             "the reset offsets synopsis, with placeholders; help's example runs the command",
+	"exit kafka": "operator sequences with an elided consumer (topic = (...)); TestTopicRecreated runs both on kfake and Apache Kafka",
 }
 
 // helpSkipped names the help examples (by command) that the test does not
@@ -40,7 +42,7 @@ var helpSkipped = map[string]string{
 
 // helpLast are help examples that stop or delete what other examples use:
 // they run last, in this order.
-var helpLast = []string{"exit kafka", "drop table"}
+var helpLast = []string{"exit kafka", "reset offsets", "drop table"}
 
 // The consumer examples subscribe to ping_data, to which the demo's own
 // consumer is subscribed already (a topic is consumed once per node): each

@@ -71,6 +71,12 @@ type ConsumerHandler interface {
 	// HighWatermark reports a partition's high watermark from a fetch
 	// response, fresher than a periodic read.
 	HighWatermark(tp TopicPartition, hw int64)
+	// TopicChanged reports a partition the client cannot go on with
+	// without skipping or re-reading records: its topic was deleted and
+	// re-created (a new topic ID), or its position lies outside the log
+	// (offset out of range); why says which. Fetching it is not resumed
+	// by the client.
+	TopicChanged(tp TopicPartition, why string)
 }
 
 // ConsumerConfig configures a Consumer. Brokers, Group, Topics and Handler
@@ -131,9 +137,13 @@ func NewConsumer(cfg ConsumerConfig) (*Consumer, error) {
 		cfg.MaxPollRecords = 10_000
 	}
 	c := &Consumer{cfg: cfg, ids: make(map[string]TopicIdentity), commitNow: make(chan struct{}, 1)}
-	reset := kgo.NewOffset().AtEnd()
+	// A position outside the log is never reset by the client (which would
+	// skip or re-read records silently): the error reaches Run, which
+	// reports the partition as changed. Positions the node has not stored
+	// are resolved to numbers in adjust before fetching starts.
+	reset := kgo.NoResetOffset().AtEnd()
 	if cfg.Reset == "earliest" {
-		reset = kgo.NewOffset().AtStart()
+		reset = kgo.NoResetOffset().AtStart()
 	}
 	opts := []kgo.Opt{
 		kgo.SeedBrokers(cfg.Brokers...),
@@ -193,10 +203,13 @@ func backoff(tries int) time.Duration {
 
 // Run polls until ctx is done, handing records to the handler. Broker
 // errors are reported to the handler and retried; Run returns only when ctx
-// ends or the client is closed.
+// ends or the client is closed. A poll that brings only errors is followed
+// by a backoff, so an error the client returns at once on every poll (a
+// re-created topic) cannot spin a core or flood the log.
 func (c *Consumer) Run(ctx context.Context) error {
 	go c.committer(ctx)
 	healthy := true
+	idle := 0 // polls in a row with errors and no records
 	for {
 		fetches := c.cl.PollRecords(ctx, c.cfg.MaxPollRecords)
 		if fetches.IsClientClosed() || ctx.Err() != nil {
@@ -206,6 +219,10 @@ func (c *Consumer) Run(ctx context.Context) error {
 		var ferr error
 		fetches.EachError(func(t string, p int32, err error) {
 			if errors.Is(err, context.Canceled) {
+				return
+			}
+			if why := changeReason(err); why != "" {
+				c.cfg.Handler.TopicChanged(TopicPartition{t, p}, why)
 				return
 			}
 			ferr = fmt.Errorf("fetching %s[%d]: %w", t, p, c.cfg.Security.Explain(err))
@@ -231,7 +248,31 @@ func (c *Consumer) Run(ctx context.Context) error {
 			c.cfg.Handler.Records(TopicPartition{p.Topic, p.Partition}, recs)
 		})
 		c.cl.AllowRebalance()
+		if len(fetches.Errors()) == 0 || fetches.NumRecords() > 0 {
+			idle = 0
+			continue
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(backoff(idle)):
+		}
+		idle++
 	}
+}
+
+// changeReason says why a fetch error means the partition cannot go on
+// without skipping or re-reading — the topic was re-created (the client
+// keeps its first topic ID and fails with UNKNOWN_TOPIC_ID once it saw a
+// new one), or the position is outside the log — and is "" for other
+// errors, which are retried.
+func changeReason(err error) string {
+	switch {
+	case errors.Is(err, kerr.UnknownTopicID):
+		return "the topic was deleted and re-created (the broker no longer knows the topic ID it was assigned with)"
+	case errors.Is(err, kerr.OffsetOutOfRange):
+		return "the stored offset is outside the topic's log (the topic was re-created or the broker lost records)"
+	}
+	return ""
 }
 
 // Pause stops fetching a partition (backpressure) until Resume.
@@ -326,6 +367,23 @@ func (c *Consumer) HighWatermarks(ctx context.Context, topics ...string) (map[To
 			out[TopicPartition{o.Topic, o.Partition}] = o.Offset
 		}
 	})
+	return out, nil
+}
+
+// CurrentIdentities reads the topics' identities from the brokers now (not
+// the ones the consumer was assigned with): a topic whose identity differs
+// was deleted and re-created. A topic missing from the metadata is left out.
+func (c *Consumer) CurrentIdentities(ctx context.Context, topics ...string) (map[string]TopicIdentity, error) {
+	md, err := c.admin.Metadata(ctx, topics...)
+	if err != nil {
+		return nil, c.cfg.Security.Explain(err)
+	}
+	out := make(map[string]TopicIdentity, len(topics))
+	for _, t := range topics {
+		if d, ok := md.Topics[t]; ok && d.Err == nil {
+			out[t] = TopicIdentity{ClusterID: md.Cluster, TopicID: d.ID.String()}
+		}
+	}
 	return out, nil
 }
 

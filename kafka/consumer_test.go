@@ -32,6 +32,7 @@ func (h *recordingHandler) Revoked(context.Context, []TopicPartition) {}
 func (h *recordingHandler) Lost([]TopicPartition)                     {}
 func (h *recordingHandler) FetchError(error)                          {}
 func (h *recordingHandler) HighWatermark(TopicPartition, int64)       {}
+func (h *recordingHandler) TopicChanged(TopicPartition, string)       {}
 func (h *recordingHandler) Failed(err error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()

@@ -47,6 +47,8 @@ func (n *Node) dispatch(ctx context.Context, req command.Request, opts ExecOptio
 		return n.dropTable(r)
 	case *command.Backup:
 		return n.backup(r)
+	case *command.ResetOffsets:
+		return n.resetOffsets(ctx, r)
 	case *command.SetRetention:
 		return n.setRetention(ctx, r)
 	case *command.SetBufferThreshold:

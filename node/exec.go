@@ -213,6 +213,7 @@ func (n *Node) runConsumer(ctx context.Context, s spec.ConsumerSpec) Result {
 	}
 	n.mu.Lock()
 	n.consumers = append(n.consumers, h)
+	n.rememberTopics(cfg)
 	n.mu.Unlock()
 	res := Result{Notices: command.SecurityNotices(s.Security)}
 	// EdgeLake registers and returns at once; lakenode also tells whether

@@ -284,7 +284,7 @@ func (n *Node) getMsgClient(g *command.Get, opts ExecOptions) Result {
 				Set("stored_offset", p.LowWater).Set("high_watermark", p.HighWatermark).Set("lag", p.Lag()).
 				Set("messages", p.Messages).Set("rows", p.Rows).Set("errors", p.Errors).
 				Set("p50_ms", p.P50.Milliseconds()).Set("p99_ms", p.P99.Milliseconds()).Set("paused", pausedWhy != "").Set("paused_reason", pausedWhy).Set("stopped", p.Stopped).
-				Set("rejected", reasonsObject(p.ErrorsBy)).Set("utf8_repaired", p.UTF8Repaired))
+				Set("topic_changed", p.Changed).Set("rejected", reasonsObject(p.ErrorsBy)).Set("utf8_repaired", p.UTF8Repaired))
 		}
 		o.Set("partitions", parts)
 		objs = append(objs, o)
@@ -337,6 +337,8 @@ func (n *Node) getMsgClient(g *command.Get, opts ExecOptions) Result {
 			for _, p := range c.Status.Partitions {
 				state := "consuming"
 				switch {
+				case p.Changed != "":
+					state = "topic changed: " + p.Changed
 				case p.Stopped != "":
 					state = "stopped " + p.Stopped
 				case p.DiskFull && diskFull != "":
@@ -346,7 +348,7 @@ func (n *Node) getMsgClient(g *command.Get, opts ExecOptions) Result {
 				case p.Paused:
 					state = "paused (tables behind)"
 				}
-				pt.Rows = append(pt.Rows, []string{p.Topic, strconv.Itoa(int(p.Partition)), offText(p.LowWater), offText(p.HighWatermark), offText(p.Lag()),
+				pt.Rows = append(pt.Rows, []string{p.Topic, strconv.Itoa(int(p.Partition)), offText(p.LowWater), offText(p.HighWatermark), lagText(p),
 					strconv.FormatInt(p.Messages, 10), strconv.FormatInt(p.Rows, 10), strconv.FormatInt(p.Errors, 10),
 					strconv.FormatInt(p.P50.Milliseconds(), 10), strconv.FormatInt(p.P99.Milliseconds(), 10), state})
 			}
@@ -386,6 +388,15 @@ func suffix(s string) string {
 		return ""
 	}
 	return ": " + s
+}
+
+// lagText shows a partition's lag when it is known, negative too: a stored
+// offset beyond the high watermark is never shown as caught up.
+func lagText(p actors.PartitionCounters) string {
+	if lag, ok := p.KnownLag(); ok {
+		return strconv.FormatInt(lag, 10)
+	}
+	return ""
 }
 
 func offText(v int64) string {

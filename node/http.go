@@ -161,7 +161,7 @@ func (c *nodeCollector) Collect(ch chan<- prometheus.Metric) {
 			for reason, v := range p.ErrorsBy {
 				ch <- prometheus.MustNewConstMetric(descErrs, prometheus.CounterValue, float64(v), id, p.Topic, part, reason)
 			}
-			if lag := p.Lag(); lag >= 0 {
+			if lag, ok := p.KnownLag(); ok {
 				ch <- prometheus.MustNewConstMetric(descLag, prometheus.GaugeValue, float64(lag), id, p.Topic, part)
 			}
 		}

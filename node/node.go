@@ -155,6 +155,7 @@ type Node struct {
 	vars       map[string]string
 	dbms       map[string]string // connected dbms -> declared type
 	consumers  []*actors.ConsumerHandle
+	ranTopics  map[string]actors.ConsumerConfig // last consumer run of each topic, for reset offsets
 	nextSub    int
 	nextExport int
 	exports    map[int]string // running exports, for get processes

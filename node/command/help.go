@@ -37,6 +37,8 @@ var commands = []CommandHelp{
 	{"drop table", "drop table NAME where dbms = DBMS", "drop table ping_sensor where dbms = lsl_demo", "delete a table and its rows"},
 	{"set retention", "set retention where dbms = DBMS and table = TABLE and keep = N days", "set retention where dbms = lsl_demo and table = ping_sensor and keep = 30 days", "delete rows older than N (by the table's time column); keep = 0 keeps them forever"},
 	{"backup", "backup where dir = NAME", "backup where dir = before-upgrade", "write a consistent copy of the node's tables and offsets to NAME under --backup-dir, while ingest runs; start a node on the copy to restore it"},
+	{"reset offsets", "reset offsets where topic = TOPIC [and group = NAME] and to = earliest|latest|OFFSET [and ip = IP and port = PORT and tls/sasl keys]", "reset offsets where topic = ping_data and to = earliest",
+		"with the topic's consumer stopped, move every partition of TOPIC to its log start, its end or OFFSET: the node's stored positions and the group's committed offsets; a table skips what it already holds"},
 	{"run scheduler", "run scheduler [ID]", "run scheduler 1", "start a scheduler (default 1) that runs scheduled tasks"},
 	{"schedule", `schedule time = N seconds|minutes|hours|days and name = "NAME" [and start = DATE|now()|"start of day"|+N unit] [and scheduler = ID] task COMMAND`,
 		`schedule time = 5 minutes and name = "export" task sql lsl_demo "select count(*) from ping_sensor where timestamp >= TIME(PREVIOUS) and timestamp < TIME(CURRENT)"`,
