@@ -270,7 +270,7 @@ func changeReason(err error) string {
 	case errors.Is(err, kerr.UnknownTopicID):
 		return "the topic was deleted and re-created (the broker no longer knows the topic ID it was assigned with)"
 	case errors.Is(err, kerr.OffsetOutOfRange):
-		return "the stored offset is outside the topic's log (the topic was re-created or the broker lost records)"
+		return "the stored offset is outside the topic's log (the broker's retention deleted records before the node read them, the topic was re-created, or the broker lost records)"
 	}
 	return ""
 }
