@@ -274,7 +274,8 @@ func parseError(query string, rw rewritten, err error) error {
 		if p < 0 {
 			p = 0
 		}
-		pos = rw.origPos(p)
+		// At the end of the statement vitess says one past it.
+		pos = min(rw.origPos(p), len(query))
 		if near != "" {
 			msg = fmt.Sprintf("syntax error near '%s'", near)
 		} else {
