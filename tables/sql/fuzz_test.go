@@ -369,3 +369,25 @@ func TestGroupByAggregateAlias(t *testing.T) {
 		t.Fatalf("grouping by a column's alias: %v %v", err, res)
 	}
 }
+
+// An error's caret stays under its word after invalid UTF-8 and letters
+// whose lower case is longer or shorter (found by FuzzPlan: it pointed
+// past the statement).
+func TestCaretAfterNonASCII(t *testing.T) {
+	s := fuzzStore(t)
+	for _, q := range []string{
+		"select `\xfd` from nosuch",
+		"select 'İİİ', devic_name from ping_sensor",
+		"select 'KKK' /* \xff\xfe */, nosuchfn(value) from ping_sensor",
+	} {
+		_, err := Query(t.Context(), s, "lsl_demo", q, Options{Now: fuzzNow})
+		var se *Error
+		if !errors.As(err, &se) || se.Pos < 0 {
+			t.Fatalf("%q: error %v without a position", q, err)
+		}
+		word := strings.Fields(strings.NewReplacer("(", " ", ",", " ").Replace(q[se.Pos:]))[0]
+		if word != "nosuch" && word != "devic_name" && word != "nosuchfn" {
+			t.Errorf("%q: %q at %d, caret under %q", q, se.Msg, se.Pos, word)
+		}
+	}
+}
