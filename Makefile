@@ -8,7 +8,7 @@ KAFKA_LIBS := $(CURDIR)/.cache/kafka-$(KAFKA_VERSION)/libs
 UNIT_PKGS = $(shell $(GO) list ./... | grep -v -e /integration -e /kafkatest/kfakebroker -e /cluster/clustertest)
 GOLANGCI_VERSION := v2.15.0
 
-.PHONY: all build demo cluster test unit integration kafka-jars prereqs prereqs-go bench lint fmt vet fuzz generate clean
+.PHONY: all build demo cluster test unit integration kafka-jars prereqs prereqs-go bench lint fmt vet fuzz fuzz-short generate clean
 
 all: build
 
@@ -44,9 +44,10 @@ vet: prereqs-go
 	$(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-# Every test: unit tests (with the race detector), then the integration suite
+# Every test: unit tests (with the race detector), 20 s of each fuzz target,
+# then the integration suite
 # twice, on franz-go's kfake broker and on Apache Kafka $(KAFKA_VERSION).
-test: prereqs kafka-jars vet unit integration
+test: prereqs kafka-jars vet unit fuzz-short integration
 
 # cluster/clustertest runs three nodes in one process; protoactor's remote sets
 # gRPC's process-wide logger each time one starts, which the race detector
@@ -60,9 +61,19 @@ integration: prereqs kafka-jars build
 	LAKENODE_TEST_BROKER=kfake LAKENODE_BIN=$(CURDIR)/bin/lakenode $(GO) test -count=1 -timeout 30m -v ./integration/ 2>&1 | scripts/test-summary.sh kfake
 	LAKENODE_TEST_BROKER=apache LAKENODE_KAFKA_LIBS=$(KAFKA_LIBS) LAKENODE_BIN=$(CURDIR)/bin/lakenode $(GO) test -count=1 -timeout 30m -v ./integration/ 2>&1 | scripts/test-summary.sh apache
 
+# Fuzz targets, one after another, FUZZTIME each (`make fuzz FUZZTIME=10m`);
+# `make test` runs the short list for 20 s each. A crasher lands in
+# PKG/testdata/fuzz/FuzzX/: commit it with the fix.
+FUZZTIME ?= 60s
+FUZZ_SHORT_TIME ?= 20s
+FUZZ_SHORT = node/command:FuzzParse kafka/mapping:FuzzMap tables/sql:FuzzPrepass tables/sql:FuzzPlan tables:FuzzRowCodec node:FuzzREST
+FUZZ_ALL = $(FUZZ_SHORT) node/command:FuzzSplitScript tables:FuzzRowDecode tables:FuzzRowKey
+
 fuzz: prereqs-go
-	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./node/command/
-	$(GO) test -run '^$$' -fuzz FuzzMap -fuzztime 30s ./kafka/mapping/
+	@GO=$(GO) scripts/fuzz.sh $(FUZZTIME) $(FUZZ_ALL)
+
+fuzz-short: prereqs-go
+	@GO=$(GO) scripts/fuzz.sh $(FUZZ_SHORT_TIME) $(FUZZ_SHORT)
 
 # Benchmarks: the mapping; queries over 10 M rows against bare Pebble and
 # SQLite (LAKENODE_BENCH_ROWS=N for fewer); end-to-end ingest against Apache

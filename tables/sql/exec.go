@@ -296,12 +296,12 @@ func (p *queryPlan) merge(ctx context.Context, parts []*Partial) (*Result, error
 			groups[""] = &PartialGroup{First: make(schema.Row, len(p.table.Columns)), States: make([]AggState, len(p.aggs))}
 			order = append(order, "")
 		}
-		if p.buckets || len(p.order) == 0 {
-			// Groups come out in key order (buckets by time), the same
-			// whichever node saw them first.
-			if err := sortFunc(ctx, order, compareKeys); err != nil {
-				return nil, err
-			}
+		// Groups come out in key order (buckets by time), the same
+		// whichever node saw them first and whatever order a map gave;
+		// ORDER BY then sorts stably, so groups it ties keep key order
+		// (and LIMIT keeps the same ones every time).
+		if err := sortFunc(ctx, order, compareKeys); err != nil {
+			return nil, err
 		}
 		e := &ectx{}
 		for _, k := range order {

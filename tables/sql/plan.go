@@ -193,8 +193,10 @@ type compiler struct {
 	inAgg  bool // compiling an aggregate's argument
 	allow  bool // aggregates allowed here
 	hasAgg bool
-	// aliases are the output columns by alias, for HAVING and ORDER BY.
-	aliases map[string]evalFn
+	// aliases are the output columns by alias, for HAVING and ORDER BY;
+	// aggAliases are those that aggregate (not allowed in GROUP BY).
+	aliases    map[string]evalFn
+	aggAliases map[string]bool
 	// used marks the table columns the query reads.
 	used []bool
 	// cols counts the column (or alias) references compiled so far: an
@@ -247,6 +249,9 @@ func (c *compiler) compileNode(e sqlparser.Expr) (evalFn, error) {
 		idx := c.t.ColumnIndex(name)
 		if idx < 0 {
 			if f, ok := c.aliases[name]; ok && !c.inAgg {
+				if c.aggAliases[name] && !c.allow {
+					return nil, c.errf(x.Name.String(), "%s names an aggregate; group by a column or an expression", x.Name.String())
+				}
 				return f, nil
 			}
 			return nil, nameError(c.q, "column", x.Name.String(), c.columnNames())
@@ -946,7 +951,7 @@ func plan(ctx context.Context, store *tables.Store, dbms, query string, rw rewri
 		selExprs = sel.SelectExprs.Exprs
 	}
 	ti := 0
-	c.aliases = map[string]evalFn{}
+	c.aliases, c.aggAliases = map[string]evalFn{}, map[string]bool{}
 	// items maps each select position (1-based, * counting as its
 	// columns) to its output column, or -1 for increments(), which groups
 	// but is not a column; aggOut says which output columns aggregate.
@@ -1004,6 +1009,7 @@ func plan(ctx context.Context, store *tables.Store, dbms, query string, rw rewri
 			p.proj = append(p.proj, f)
 			if !x.As.IsEmpty() {
 				c.aliases[x.As.Lowered()] = f
+				c.aggAliases[x.As.Lowered()] = aggOut[len(aggOut)-1]
 			}
 			ti++
 		default:
@@ -1041,8 +1047,11 @@ func plan(ctx context.Context, store *tables.Store, dbms, query string, rw rewri
 				p.buckets = true
 				continue
 			}
-			if f, ok := p.byOutput(g, c); ok {
-				p.groupBy = append(p.groupBy, f)
+			if out, ok := p.byOutput(g, c); ok {
+				if aggOut[out] {
+					return nil, &Error{Query: query, Pos: findWord(query, p.columns[out]), Msg: fmt.Sprintf("GROUP BY %s names an aggregate; group by a column or an expression", p.columns[out])}
+				}
+				p.groupBy = append(p.groupBy, p.proj[out])
 				continue
 			}
 			f, err := c.compile(g)
@@ -1139,16 +1148,12 @@ func (p *queryPlan) outputIndex(e sqlparser.Expr) (int, bool) {
 }
 
 // byOutput resolves a GROUP BY term that names an output column (position
-// or alias) to that column's expression, when it is not an aggregate.
-func (p *queryPlan) byOutput(e sqlparser.Expr, c *compiler) (evalFn, bool) {
+// or alias) to that column's index; the caller refuses an aggregate.
+func (p *queryPlan) byOutput(e sqlparser.Expr, c *compiler) (int, bool) {
 	if col, ok := e.(*sqlparser.ColName); ok && c.t.ColumnIndex(col.Name.Lowered()) >= 0 {
-		return nil, false
+		return 0, false
 	}
-	i, ok := p.outputIndex(e)
-	if !ok {
-		return nil, false
-	}
-	return p.proj[i], true
+	return p.outputIndex(e)
 }
 
 // compareKeys orders encoded group keys whose first part is a bucket

@@ -7,8 +7,9 @@ import (
 )
 
 // edit is one change the pre-pass made: at byte pos of the rewritten text,
-// delta bytes were added (negative: removed) relative to the original.
-type edit struct{ pos, delta int }
+// n bytes replace n-delta bytes of the original (delta negative: bytes
+// removed).
+type edit struct{ pos, n, delta int }
 
 // rewritten is the statement after the pre-pass.
 type rewritten struct {
@@ -20,12 +21,18 @@ type rewritten struct {
 	deepAt int
 }
 
-// origPos maps a position in the rewritten text back to the original.
+// origPos maps a position in the rewritten text back to the original; a
+// position inside a replacement maps to the start of the text it replaced,
+// so that the mapping never goes backwards.
 func (r *rewritten) origPos(p int) int {
 	o := p
 	for _, e := range r.edits {
-		if e.pos < p {
+		switch {
+		case p <= e.pos:
+		case p >= e.pos+e.n:
 			o -= e.delta
+		default:
+			o -= p - e.pos
 		}
 	}
 	return max(o, 0)
@@ -229,7 +236,7 @@ func prepass(q string) rewritten {
 		b.WriteString(q[last:rp.from])
 		at := b.Len()
 		b.WriteString(rp.with)
-		r.edits = append(r.edits, edit{pos: at, delta: len(rp.with) - (rp.to - rp.from)})
+		r.edits = append(r.edits, edit{pos: at, n: len(rp.with), delta: len(rp.with) - (rp.to - rp.from)})
 		last = rp.to
 	}
 	b.WriteString(q[last:])

@@ -274,7 +274,8 @@ func parseError(query string, rw rewritten, err error) error {
 		if p < 0 {
 			p = 0
 		}
-		pos = rw.origPos(p)
+		// At the end of the statement vitess says one past it.
+		pos = min(rw.origPos(p), len(query))
 		if near != "" {
 			msg = fmt.Sprintf("syntax error near '%s'", near)
 		} else {
@@ -294,19 +295,28 @@ func nameError(query, what, name string, cands []string) error {
 	return &Error{Query: query, Pos: pos, Msg: msg}
 }
 
+// findWord returns the byte offset in q of w as a whole word, in any case,
+// or -1. It compares q's own bytes (lowercasing q first would move offsets
+// after an invalid UTF-8 byte or a letter whose lower case is longer).
 func findWord(q, w string) int {
-	lq, lw := strings.ToLower(q), strings.ToLower(w)
-	for i := 0; i+len(lw) <= len(lq); i++ {
-		if lq[i:i+len(lw)] != lw {
+	for i := 0; i+len(w) <= len(q); i++ {
+		if !strings.EqualFold(q[i:i+len(w)], w) {
 			continue
 		}
-		before := i == 0 || !isIdent(lq[i-1])
-		after := i+len(lw) == len(lq) || !isIdent(lq[i+len(lw)])
+		before := i == 0 || !isIdent(asciiLower(q[i-1]))
+		after := i+len(w) == len(q) || !isIdent(asciiLower(q[i+len(w)]))
 		if before && after {
 			return i
 		}
 	}
 	return -1
+}
+
+func asciiLower(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 func isIdent(c byte) bool {
