@@ -83,7 +83,7 @@ func TestLikeMatch(t *testing.T) {
 	if likeMatch(strings.Repeat("a", 20_000), strings.Repeat("%a", 40)+"b") {
 		t.Fatal("matched")
 	}
-	if took := time.Since(t0); took > time.Second {
+	if took := time.Since(t0); took > 10*time.Second { // exponential: minutes; room for -race on a loaded machine
 		t.Fatalf("took %v", took)
 	}
 }

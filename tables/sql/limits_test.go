@@ -50,7 +50,7 @@ func TestLimits(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t0 := time.Now()
 			res, err := lsql.Query(t.Context(), s, "lsl_demo", c.q, lsql.Options{Now: now})
-			if took := time.Since(t0); took > 5*time.Second {
+			if took := time.Since(t0); took > 20*time.Second { // room for -race on a loaded machine
 				t.Errorf("took %v", took)
 			}
 			if c.cause == nil {
