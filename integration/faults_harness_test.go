@@ -77,8 +77,17 @@ type faultRun struct {
 	pid    int // the node's current process, 0 while it is down
 	maxRSS int64
 	maxLag int64
+	series []sample // every sample taken, in order
 	stopc  chan struct{}
 	done   chan struct{}
+}
+
+// sample is one reading of the node: its current RSS (VmRSS, bytes) and
+// the sum of its partitions' lag (-1 when it did not answer).
+type sample struct {
+	At  time.Time
+	RSS int64
+	Lag int64
 }
 
 // newFaultRun prepares a case on broker b with a fresh topic of 4
@@ -137,17 +146,52 @@ func (f *faultRun) sample() {
 		if pid == 0 {
 			continue
 		}
-		rss := peakRSS(pid)
+		rss, cur := peakRSS(pid), procRSS(pid)
 		lag, ok := lagOf(f.node.http)
+		if !ok {
+			lag = -1
+		}
 		f.mu.Lock()
 		if pid == f.pid {
 			f.maxRSS = max(f.maxRSS, rss)
+			f.series = append(f.series, sample{At: time.Now(), RSS: cur, Lag: lag})
 		}
-		if ok {
-			f.maxLag = max(f.maxLag, lag)
-		}
+		f.maxLag = max(f.maxLag, lag)
 		f.mu.Unlock()
 	}
+}
+
+// procRSS is a process's current resident set (VmRSS) in bytes, -1 if
+// unknown.
+func procRSS(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return -1
+	}
+	for l := range strings.SplitSeq(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return kb << 10
+		}
+	}
+	return -1
+}
+
+// peak is the largest VmHWM seen so far of any of the node's processes.
+func (f *faultRun) peak() int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.pid != 0 {
+		f.maxRSS = max(f.maxRSS, peakRSS(f.pid))
+	}
+	return f.maxRSS
+}
+
+// samples returns a copy of the samples taken so far.
+func (f *faultRun) samples() []sample {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]sample(nil), f.series...)
 }
 
 func (f *faultRun) stopSampling() {

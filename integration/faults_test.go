@@ -93,11 +93,11 @@ func faultKill(f *faultRun) {
 // Recovery: from the stop to every message stored (the restart included).
 func faultSigterm(f *faultRun) {
 	t := f.t
-	total := size(100_000, 500_000)
+	const total = 500_000
 	produceN(t, f.b.Addr(), f.topic, total, 0)
 	f.fig.Messages = int64(total)
 	f.startNode("")
-	waitFor(t, 2*time.Minute, func() bool { return f.node.rowCount(faultDBMS, f.table) > int64(total/5) }, "a fifth of the rows")
+	waitFor(t, 2*time.Minute, func() bool { return f.node.rowCount(faultDBMS, f.table) > total/20 }, "a twentieth of the rows")
 	took := f.stop()
 	mid := countRowsOffline(t, f)
 	if mid >= int64(total) {
@@ -128,7 +128,7 @@ func countRowsOffline(t *testing.T, f *faultRun) int64 {
 // stored.
 func faultSlowTable(f *faultRun) {
 	t := f.t
-	t.Setenv(actors.TestApplyDelayEnv, faultDBMS+"."+f.table+"=25ms")
+	t.Setenv(actors.TestApplyDelayEnv, faultDBMS+"."+f.table+"=1s")
 	total := size(200_000, 1_000_000)
 	produceN(t, f.b.Addr(), f.topic, total, 0)
 	f.fig.Messages = int64(total)
@@ -137,15 +137,17 @@ func faultSlowTable(f *faultRun) {
 	f.waitAccounted(int64(total), 0, 10*time.Minute)
 	f.checkSeqOnce(int64(total))
 	f.stop()
-	// Bounded: behind a table ~10x slower than the rest, the node holds at
-	// most 8 batches per partition, far below the backlog (≥ 34 MB of
-	// messages short, 170 MB full) plus its working set.
-	const limit = 512 << 20
-	f.mu.Lock()
-	rss := f.maxRSS
-	f.mu.Unlock()
-	if rss > limit {
-		t.Errorf("max RSS %d MiB behind a slowed table, want ≤ %d MiB", rss>>20, limit>>20)
+	// Bounded: behind a table that takes a second per commit, the node
+	// holds at most 8 batches per partition, whatever the backlog (34 MB of
+	// messages short, 170 MB full), plus its working set.
+	// (The full run's plateau was ~520 MiB with a 1 M-message backlog,
+	// falling as it drained.)
+	const limit = 768 << 20
+	if peak := f.peak(); peak > limit {
+		for _, s := range f.samples() {
+			t.Logf("%6.1fs rss %4d MiB lag %d", s.At.Sub(f.faultE).Seconds(), s.RSS>>20, s.Lag)
+		}
+		t.Errorf("max RSS %d MiB behind a slowed table, want ≤ %d MiB", peak>>20, limit>>20)
 	}
 }
 
@@ -205,8 +207,11 @@ func faultBrokerRestart(f *faultRun) {
 	waitFor(t, 60*time.Second, func() bool { return f.node.rowCount(faultDBMS, f.table) > 0 }, "ingest to run")
 	f.b.Stop()
 	down := time.Now()
-	if _, ok := restGet(f.node.http, "get processes", 5*time.Second); !ok {
-		t.Fatalf("get processes did not answer within 5 s with the broker down")
+	for time.Since(down) < size(5*time.Second, 15*time.Second) {
+		if _, ok := restGet(f.node.http, "get processes", 5*time.Second); !ok {
+			t.Fatalf("get processes did not answer within 5 s with the broker down")
+		}
+		time.Sleep(time.Second)
 	}
 	if err := f.b.Start(); err != nil {
 		t.Fatal(err)
