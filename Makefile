@@ -8,7 +8,7 @@ KAFKA_LIBS := $(CURDIR)/.cache/kafka-$(KAFKA_VERSION)/libs
 UNIT_PKGS = $(shell $(GO) list ./... | grep -v -e /integration -e /kafkatest/kfakebroker -e /cluster/clustertest)
 GOLANGCI_VERSION := v2.15.0
 
-.PHONY: all build demo cluster test unit integration kafka-jars prereqs prereqs-go bench lint fmt vet fuzz fuzz-short generate clean
+.PHONY: all build demo cluster test unit integration kafka-jars prereqs prereqs-go bench lint fmt vet fuzz fuzz-short generate clean faults faults-short soak
 
 all: build
 
@@ -60,6 +60,29 @@ unit: prereqs-go
 integration: prereqs kafka-jars build
 	LAKENODE_TEST_BROKER=kfake LAKENODE_BIN=$(CURDIR)/bin/lakenode $(GO) test -count=1 -timeout 30m -v ./integration/ 2>&1 | scripts/test-summary.sh kfake
 	LAKENODE_TEST_BROKER=apache LAKENODE_KAFKA_LIBS=$(KAFKA_LIBS) LAKENODE_BIN=$(CURDIR)/bin/lakenode $(GO) test -count=1 -timeout 30m -v ./integration/ 2>&1 | scripts/test-summary.sh apache
+	$(MAKE) --no-print-directory faults-short
+
+# The fault suite (integration/faults_test.go, build tag faults). Its short
+# form, part of `make test`: the kill and hostile-message cases on kfake,
+# within 5 minutes. `make faults`: every case at full size on kfake, then on
+# Apache Kafka; each prints a line `FAULT case broker=... messages=...`.
+FAULT_SHORT_CASES := kill|hostile
+
+faults-short: prereqs-go build
+	LAKENODE_TEST_BROKER=kfake LAKENODE_BIN=$(CURDIR)/bin/lakenode $(GO) test -tags faults -count=1 -timeout 5m -v -run 'TestFaults/^($(FAULT_SHORT_CASES))$$' ./integration/ 2>&1 | scripts/test-summary.sh faults-kfake
+
+faults: prereqs kafka-jars build
+	LAKENODE_FAULTS=full LAKENODE_TEST_BROKER=kfake LAKENODE_BIN=$(CURDIR)/bin/lakenode $(GO) test -tags faults -count=1 -timeout 60m -v -run TestFaults ./integration/ 2>&1 | scripts/test-summary.sh faults-kfake
+	LAKENODE_FAULTS=full LAKENODE_TEST_BROKER=apache LAKENODE_KAFKA_LIBS=$(KAFKA_LIBS) LAKENODE_BIN=$(CURDIR)/bin/lakenode $(GO) test -tags faults -count=1 -timeout 60m -v -run TestFaults ./integration/ 2>&1 | scripts/test-summary.sh faults-apache
+
+# The soak (integration/soak_test.go, build tag soak): 10 minutes of ingest
+# at half the benchmark rate with a query every second and an export every
+# 10 s; asserts flat RSS and p99, writes docs/soak.png and prints the
+# figures. LAKENODE_SOAK_DURATION=3m shortens it, LAKENODE_SOAK_RATE=N sets
+# the rate (messages/s). On Apache Kafka, which keeps the 90 M messages on
+# disk (kfake would hold them in memory).
+soak: prereqs kafka-jars build
+	LAKENODE_TEST_BROKER=apache LAKENODE_KAFKA_LIBS=$(KAFKA_LIBS) LAKENODE_BIN=$(CURDIR)/bin/lakenode LAKENODE_SOAK_PLOT=$(CURDIR)/docs/soak.png $(GO) test -tags soak -count=1 -timeout 30m -v -run TestSoak ./integration/ 2>&1 | scripts/test-summary.sh soak
 
 # Fuzz targets, one after another, FUZZTIME each (`make fuzz FUZZTIME=10m`);
 # `make test` runs the short list for 20 s each. A crasher lands in

@@ -156,6 +156,9 @@ func (w *tableWriter) flush() ([]*RowBatch, tables.ApplyResult, error) {
 		f.Records = append([]tables.Record(nil), f.Records...)
 		feeds = append(feeds, f)
 	}
+	if d := testApplyDelay(w.table.DBMS, w.table.Name); d > 0 {
+		time.Sleep(d) // the fault suite's slowed table (testhook.go)
+	}
 	res, err := w.store.Apply(w.table, feeds)
 	if err != nil {
 		for _, b := range batches {

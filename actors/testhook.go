@@ -1,0 +1,59 @@
+package actors
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"time"
+)
+
+// TestApplyDelayEnv names a test-only hook: when the variable is set (as
+// `DBMS.TABLE=DURATION[,DBMS.TABLE=DURATION...]`), each commit of a named
+// table waits that long before it is applied, so that the fault suite can
+// slow one table down and watch memory stay bounded. It is read once, at
+// start-up, and only when set; production never sets it.
+const TestApplyDelayEnv = "LAKENODE_TEST_APPLY_DELAY"
+
+// testApplyDelays is the parsed hook: "dbms.table" -> delay; nil when the
+// variable is not set.
+var testApplyDelays = func() map[string]time.Duration {
+	v, ok := os.LookupEnv(TestApplyDelayEnv)
+	if !ok {
+		return nil
+	}
+	m, err := parseApplyDelays(v)
+	if err != nil {
+		// A test set it wrongly: fail loudly rather than run unslowed.
+		panic(err)
+	}
+	return m
+}()
+
+// parseApplyDelays parses the hook's value.
+func parseApplyDelays(v string) (map[string]time.Duration, error) {
+	m := make(map[string]time.Duration)
+	for item := range strings.SplitSeq(v, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		name, dur, ok := strings.Cut(item, "=")
+		if !ok || !strings.Contains(name, ".") {
+			return nil, fmt.Errorf("%s: %q is not DBMS.TABLE=DURATION", TestApplyDelayEnv, item)
+		}
+		d, err := time.ParseDuration(strings.TrimSpace(dur))
+		if err != nil || d < 0 {
+			return nil, fmt.Errorf("%s: %q: the delay is not a duration", TestApplyDelayEnv, item)
+		}
+		m[strings.ToLower(strings.TrimSpace(name))] = d
+	}
+	return m, nil
+}
+
+// testApplyDelay is the hook's delay for a table, 0 when none.
+func testApplyDelay(dbms, table string) time.Duration {
+	if testApplyDelays == nil {
+		return 0
+	}
+	return testApplyDelays[dbms+"."+table]
+}

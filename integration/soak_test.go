@@ -1,0 +1,268 @@
+//go:build soak
+
+package integration
+
+// The soak (`make soak`): ingest at half the benchmark rate for 10 minutes
+// with a query every second and an export every 10 s, sampling the node's
+// RSS, lag and produce-to-visible p99 every few seconds. Flat means: RSS in
+// the last minute ≤ RSS in minute 2 + 10%, and every minute's p99 ≤ 500
+// ms. It writes a PNG plot of the three over time (LAKENODE_SOAK_PLOT,
+// default docs/soak.png) and prints the figures (SOAK ...).
+
+import (
+	"fmt"
+	"image/color"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+
+	"github.com/lakenode/lakenode/kafka/kafkatest"
+)
+
+// soakRate is half the ingest benchmark's catch-up rate (BENCHMARKS.md:
+// ~300,000 rows/s on both brokers), unless LAKENODE_SOAK_RATE says.
+func soakRate(t *testing.T) int {
+	if v := os.Getenv("LAKENODE_SOAK_RATE"); v != "" {
+		r, err := strconv.Atoi(v)
+		if err != nil || r <= 0 {
+			t.Fatalf("LAKENODE_SOAK_RATE=%q: want messages per second", v)
+		}
+		return r
+	}
+	return 150_000
+}
+
+func soakDuration(t *testing.T) time.Duration {
+	if v := os.Getenv("LAKENODE_SOAK_DURATION"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 3*time.Minute {
+			t.Fatalf("LAKENODE_SOAK_DURATION=%q: want a duration of at least 3m", v)
+		}
+		return d
+	}
+	return 10 * time.Minute
+}
+
+// soakPoint is one sample of the soak.
+type soakPoint struct {
+	At    time.Duration // since the start
+	RSS   int64         // bytes, VmRSS
+	Lag   int64         // sum over the partitions
+	P99   int64         // ms, the largest of the partitions' p99
+	Query time.Duration // the latest query's answer time
+}
+
+func TestSoak(t *testing.T) {
+	rate, dur := soakRate(t), soakDuration(t)
+	b := kafkatest.Shared(t)
+	f := newFaultRun(t, "soak", b)
+	n := f.startNode("")
+	out := f.topic + "_out"
+	kafkatest.CreateTopic(t, b, out, 4)
+	host, port, _ := net.SplitHostPort(b.Addr())
+	fd := startFeeder(t, b, f.topic, rate)
+	start := time.Now()
+	t.Logf("soak: %d messages/s for %v on %s", rate, dur, b.Kind())
+
+	var mu sync.Mutex
+	var lastQuery time.Duration
+	var queries, exports, failures int
+	var firstFailure string
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	// A query every second.
+	wg.Go(func() {
+		tk := time.NewTicker(time.Second)
+		defer tk.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tk.C:
+			}
+			t0 := time.Now()
+			body, ok := restGet(n.http, fmt.Sprintf(`sql %s format = json and stat = false "select count(*), avg(value), max(seq) from %s where timestamp > now() - 1 second"`, faultDBMS, f.table), 30*time.Second)
+			mu.Lock()
+			lastQuery = time.Since(t0)
+			queries++
+			if !ok {
+				failures++
+				if firstFailure == "" {
+					firstFailure = fmt.Sprintf("query at %v: %.300s", time.Since(start).Round(time.Second), body)
+				}
+			}
+			mu.Unlock()
+		}
+	})
+	// An export every 10 s.
+	wg.Go(func() {
+		tk := time.NewTicker(10 * time.Second)
+		defer tk.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tk.C:
+			}
+			body, ok := restGet(n.http, fmt.Sprintf(`sql %s format = json:output and stat = false and dest = kafka@%s:%s and topic = %s "select device_name, timestamp, value from %s where timestamp > now() - 10 seconds limit 10000"`, faultDBMS, host, port, out, f.table), time.Minute)
+			mu.Lock()
+			exports++
+			if !ok {
+				failures++
+				if firstFailure == "" {
+					firstFailure = fmt.Sprintf("export at %v: %.300s", time.Since(start).Round(time.Second), body)
+				}
+			}
+			mu.Unlock()
+		}
+	})
+
+	var points []soakPoint
+	tk := time.NewTicker(5 * time.Second)
+	for now := range tk.C {
+		if now.Sub(start) > dur {
+			break
+		}
+		cs, ok := msgClientsAt(n.http)
+		if !ok {
+			t.Fatalf("the node did not answer get msg client at %v\n%s", now.Sub(start).Round(time.Second), n.logTail())
+		}
+		p := soakPoint{At: now.Sub(start), RSS: procRSS(n.cmd.Process.Pid)}
+		for _, c := range cs {
+			for _, pt := range c.Partitions {
+				p.Lag += max(pt.Lag, 0)
+				p.P99 = max(p.P99, pt.P99)
+			}
+		}
+		mu.Lock()
+		p.Query = lastQuery
+		mu.Unlock()
+		points = append(points, p)
+	}
+	tk.Stop()
+	close(stop)
+	wg.Wait()
+	// The peak before the final check, whose count(distinct seq) holds
+	// every seq in memory.
+	peak := f.peak()
+	f.fig.Messages = fd.stop(t)
+	f.waitAccounted(f.fig.Messages, 0, 5*time.Minute)
+	f.checkSeqOnce(f.fig.Messages)
+
+	// Per minute: mean RSS, the largest p99 and lag.
+	minutes := int(dur / time.Minute)
+	type minute struct {
+		rss, p99, lag int64
+		n             int64
+	}
+	per := make([]minute, minutes)
+	for _, p := range points {
+		m := int(p.At / time.Minute)
+		if m >= minutes {
+			m = minutes - 1
+		}
+		per[m].rss += p.RSS
+		per[m].n++
+		per[m].p99 = max(per[m].p99, p.P99)
+		per[m].lag = max(per[m].lag, p.Lag)
+	}
+	for i := range per {
+		if per[i].n > 0 {
+			per[i].rss /= per[i].n
+		}
+		line := fmt.Sprintf("SOAK minute %2d: rss %4d MiB, p99 %4d ms, max lag %d", i+1, per[i].rss>>20, per[i].p99, per[i].lag)
+		t.Log(line)
+		fmt.Println(line)
+	}
+	mu.Lock()
+	summary := fmt.Sprintf("SOAK broker=%s rate=%d/s duration=%v messages=%d rows=%d queries=%d exports=%d failed=%d produced=%.0f/s rss_min2=%dMiB rss_last=%dMiB peak_rss=%dMiB",
+		b.Kind(), rate, dur, f.fig.Messages, f.fig.Rows, queries, exports, failures, float64(f.fig.Messages)/dur.Seconds(), per[1].rss>>20, per[minutes-1].rss>>20, peak>>20)
+	mu.Unlock()
+	t.Log(summary)
+	fmt.Println(summary)
+
+	plotPath := os.Getenv("LAKENODE_SOAK_PLOT")
+	if plotPath == "" {
+		plotPath = filepath.Join("..", "docs", "soak.png")
+	}
+	if err := soakPlot(points, plotPath, fmt.Sprintf("lakenode soak: %d msgs/s on %s, %v", rate, b.Kind(), dur)); err != nil {
+		t.Errorf("writing the plot: %v", err)
+	} else {
+		t.Logf("plot written to %s", plotPath)
+	}
+
+	if failures > 0 {
+		t.Errorf("%d of %d queries and %d exports failed; the first: %s", failures, queries, exports, firstFailure)
+	}
+	if last, second := per[minutes-1].rss, per[1].rss; last > second+second/10 {
+		t.Errorf("RSS grew: %d MiB in the last minute, %d MiB in minute 2 (+10%% allowed)", last>>20, second>>20)
+	}
+	for i, m := range per {
+		if m.p99 > 500 {
+			t.Errorf("minute %d: produce-to-visible p99 %d ms, want ≤ 500 ms", i+1, m.p99)
+		}
+	}
+	f.stop()
+}
+
+// soakPlot draws lag, p99 and RSS over time, one panel each, into a PNG.
+func soakPlot(points []soakPoint, path, title string) error {
+	series := []struct {
+		name string
+		y    func(soakPoint) float64
+	}{
+		{"lag (messages)", func(p soakPoint) float64 { return float64(p.Lag) }},
+		{"produce-to-visible p99 (ms)", func(p soakPoint) float64 { return float64(p.P99) }},
+		{"RSS (MiB)", func(p soakPoint) float64 { return float64(p.RSS) / (1 << 20) }},
+	}
+	plots := make([][]*plot.Plot, len(series))
+	for i, s := range series {
+		p := plot.New()
+		if i == 0 {
+			p.Title.Text = title
+		}
+		p.X.Label.Text = "minutes"
+		p.Y.Label.Text = s.name
+		p.Y.Min = 0
+		xy := make(plotter.XYs, len(points))
+		for j, pt := range points {
+			xy[j].X, xy[j].Y = pt.At.Minutes(), s.y(pt)
+		}
+		l, err := plotter.NewLine(xy)
+		if err != nil {
+			return fmt.Errorf("%s: %w", s.name, err)
+		}
+		l.Color = color.RGBA{B: 200, A: 255}
+		p.Add(l, plotter.NewGrid())
+		plots[i] = []*plot.Plot{p}
+	}
+	img := vgimg.New(8*vg.Inch, 9*vg.Inch)
+	dc := draw.New(img)
+	tiles := draw.Tiles{Rows: len(series), Cols: 1, PadTop: vg.Points(4), PadBottom: vg.Points(4), PadX: vg.Points(4), PadY: vg.Points(8)}
+	canvases := plot.Align(plots, tiles, dc)
+	for i := range plots {
+		plots[i][0].Draw(canvases[i][0])
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	w, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(w); err != nil {
+		_ = w.Close()
+		return err
+	}
+	return w.Close()
+}
