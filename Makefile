@@ -63,10 +63,11 @@ integration: prereqs kafka-jars build
 	$(MAKE) --no-print-directory faults-short
 
 # The fault suite (integration/faults_test.go, build tag faults). Its short
-# form, part of `make test`: the kill and hostile-message cases on kfake,
-# within 5 minutes. `make faults`: every case at full size on kfake, then on
-# Apache Kafka; each prints a line `FAULT case broker=... messages=...`.
-FAULT_SHORT_CASES := kill|hostile
+# form, part of `make test`: the kill, disk-full, re-created-topic and
+# hostile-message cases on kfake, within 5 minutes. `make faults`: every
+# case at full size on kfake, then on Apache Kafka; each prints a line
+# `FAULT case broker=... messages=...`.
+FAULT_SHORT_CASES := kill|hostile|disk-full|topic-recreated
 
 faults-short: prereqs-go build
 	LAKENODE_TEST_BROKER=kfake LAKENODE_BIN=$(CURDIR)/bin/lakenode $(GO) test -tags faults -count=1 -timeout 5m -v -run 'TestFaults/^($(FAULT_SHORT_CASES))$$' ./integration/ 2>&1 | scripts/test-summary.sh faults-kfake

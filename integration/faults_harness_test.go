@@ -104,10 +104,16 @@ func newFaultRun(t *testing.T, name string, b *kafkatest.Broker) *faultRun {
 // case's topic and table when empty) and begins sampling it.
 func (f *faultRun) startNode(script string, args ...string) *nodeProc {
 	f.t.Helper()
+	return f.startNodeIn(f.t.TempDir(), script, args...)
+}
+
+// startNodeIn is startNode on a given data dir.
+func (f *faultRun) startNodeIn(dataDir, script string, args ...string) *nodeProc {
+	f.t.Helper()
 	if script == "" {
 		script = faultConsumer(f.b.Addr(), f.topic, f.table)
 	}
-	f.node = startNode(f.t, f.name, f.t.TempDir(), script, args...)
+	f.node = startNode(f.t, f.name, dataDir, script, args...)
 	f.setPID(f.node.cmd.Process.Pid)
 	f.waitState(10*time.Second, func() (bool, string) {
 		cs, _ := msgClientsAt(f.node.http)

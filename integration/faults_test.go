@@ -15,7 +15,11 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -43,10 +47,8 @@ var faultCases = []faultCase{
 	{name: "slow-table", run: faultSlowTable},
 	{name: "broker-pause", ownBroker: true, run: faultBrokerPause},
 	{name: "broker-restart", ownBroker: true, run: faultBrokerRestart},
-	// TODO (issue 10, once their behaviour is merged): "disk-full" (a
-	// size-limited tmpfs data dir with --min-free; filled, then freed; and
-	// a restart while full) and "topic-recreated" (the topic deleted and
-	// created again under the node, then `reset offsets`).
+	{name: "disk-full", run: faultDiskFull},
+	{name: "topic-recreated", run: faultTopicRecreated},
 }
 
 func TestFaults(t *testing.T) {
@@ -223,6 +225,237 @@ func faultBrokerRestart(f *faultRun) {
 	f.waitAccounted(f.fig.Messages, 0, 3*time.Minute)
 	f.checkSeqOnce(f.fig.Messages)
 	f.stop()
+}
+
+// faultDiskFull: the node's data dir is on a size-limited tmpfs (root is
+// needed to mount it) and runs with --min-free 24MiB while messages keep
+// coming. The disk is filled below the minimum: every partition pauses with
+// the disk-full status in get processes, get msg client and /metrics, no
+// row is written and queries keep answering; the filler is removed and
+// ingest resumes by itself. The disk fills again, the paused node is
+// stopped with SIGTERM, and a node started on the full disk waits for space
+// (stopping on SIGTERM while it waits); started again and the space freed,
+// it opens by itself and catches up. Recovery: from the last freeing of
+// space to every message stored.
+func faultDiskFull(f *faultRun) {
+	t := f.t
+	const minFree = 24 << 20
+	mnt := mountTmpfs(t, size("128m", "512m"))
+	dataDir, filler := filepath.Join(mnt, "data"), filepath.Join(mnt, "filler")
+	// The filler leaves half of --min-free: the margin --min-free keeps is
+	// what a commit started just before the check may still write.
+	fill := func() {
+		t.Helper()
+		fillTo(t, mnt, filler, minFree/2)
+	}
+	free := func() {
+		t.Helper()
+		if err := os.Remove(filler); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.startNodeIn(dataDir, "", "--min-free", "24MiB")
+	n := f.node
+	fd := startFeeder(t, f.b, f.topic, size(5_000, 20_000))
+	waitFor(t, 60*time.Second, func() bool { return n.rowCount(faultDBMS, f.table) > 0 }, "ingest to run")
+
+	// paused waits until every partition is paused for the disk and says
+	// so in get processes, get msg client and /metrics.
+	paused := func() {
+		t.Helper()
+		f.waitState(30*time.Second, func() (bool, string) {
+			procs := n.mustExec("get processes")
+			state, detail, parts := msgClientPartitions(t, n)
+			np := 0
+			for _, p := range parts {
+				if p.Paused && p.PausedReason == "disk full" {
+					np++
+				}
+			}
+			m := n.metric("lakenode_ingest_paused_disk_full")
+			ok := strings.Contains(procs, "disk full (") && state == "paused" && strings.Contains(detail, "disk full (") && len(parts) == 4 && np == 4 && m == 1
+			return ok, fmt.Sprintf("state %q, detail %q, %d of %d partitions paused for the disk, lakenode_ingest_paused_disk_full %v", state, detail, np, len(parts), m)
+		}, "every partition paused for the full disk in get processes, get msg client and /metrics")
+	}
+	fill()
+	filledAt := time.Now()
+	paused()
+	pausedIn := time.Since(filledAt)
+	if text := n.mustExec("get msg client"); !strings.Contains(text, "paused: disk full (") {
+		t.Fatalf("get msg client's partitions do not say paused: disk full:\n%s", text)
+	}
+	// While paused, messages keep coming, nothing is written and queries
+	// and commands answer.
+	held := n.rowCount(faultDBMS, f.table)
+	for start := time.Now(); time.Since(start) < size(5*time.Second, 20*time.Second); {
+		if _, ok := restGet(n.http, fmt.Sprintf("sql %s format = json \"select count(*) from %s\"", faultDBMS, f.table), 5*time.Second); !ok {
+			t.Fatalf("a query did not answer within 5 s on the full disk")
+		}
+		if got := n.rowCount(faultDBMS, f.table); got != held {
+			t.Fatalf("%d rows while ingest is paused for the disk, %d when it paused: rows written on a full disk", got, held)
+		}
+		time.Sleep(time.Second)
+	}
+
+	// Space returns: ingest resumes by itself.
+	free()
+	freedAt := time.Now()
+	f.waitState(60*time.Second, func() (bool, string) {
+		r, m := n.rowCount(faultDBMS, f.table), n.metric("lakenode_ingest_paused_disk_full")
+		return r > held && m == 0, fmt.Sprintf("%d rows (%d when paused), lakenode_ingest_paused_disk_full %v", r, held, m)
+	}, "ingest to resume by itself once space returned")
+	resumedIn := time.Since(freedAt)
+
+	// Full again: the paused node stops on SIGTERM; one started on the
+	// full disk waits for space and stops on SIGTERM too.
+	fill()
+	paused()
+	stopTook := f.stop()
+	waiting := func() {
+		t.Helper()
+		n.launch()
+		f.waitState(30*time.Second, func() (bool, string) {
+			select {
+			case err := <-n.done:
+				n.done <- err
+				t.Fatalf("the node started on a full disk exited: %v\n%s", err, n.logTail())
+			default:
+			}
+			return n.logCount("waiting for disk space") > 0 && n.logCount("--min-free 24 MiB)") > 0, "no waiting line in the log"
+		}, "the node started on a full disk to say it waits for space")
+	}
+	waiting()
+	_ = n.cmd.Process.Signal(syscall.SIGTERM)
+	termAt := time.Now()
+	select {
+	case err := <-n.done:
+		n.log.Close()
+		if err != nil {
+			t.Fatalf("the node waiting for space exited with %v after SIGTERM:\n%s", err, n.logTail())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("the node waiting for space did not stop within 10 s of SIGTERM:\n%s", n.logTail())
+	}
+	waitStopIn := time.Since(termAt)
+	// Started on the full disk again, it opens by itself once space returns.
+	waiting()
+	free()
+	f.faultEnded()
+	n.awaitServing()
+	f.setPID(n.cmd.Process.Pid)
+	time.Sleep(2 * time.Second) // keep producing after the node is back
+	f.fig.Messages = fd.stop(t)
+	f.waitAccounted(f.fig.Messages, 0, 3*time.Minute)
+	f.checkSeqOnce(f.fig.Messages)
+	f.stop()
+	t.Logf("paused %v after the disk filled; resumed %v after space returned; a paused node stopped in %v, one waiting for space in %v",
+		pausedIn.Round(time.Millisecond), resumedIn.Round(time.Millisecond), stopTook.Round(time.Millisecond), waitStopIn.Round(time.Millisecond))
+}
+
+// faultTopicRecreated: the case's topic is deleted and created again
+// under the running node, with fewer messages than were read from the old
+// one. Every partition stops in the visible state `topic changed`, naming
+// topic, partition and offsets, never lag 0, and nothing of the new topic
+// is stored on its own. The operator's fix — `exit kafka`, `reset offsets
+// ... to = earliest`, the consumer again — stores every message of the new
+// topic once, beside the old topic's rows. Recovery: from `exit kafka` to
+// every message stored.
+func faultTopicRecreated(f *faultRun) {
+	t := f.t
+	first, second := size(20_000, 200_000), size(2_000, 20_000)
+	produceFrom(t, f.b, f.topic, 0, first)
+	f.startNode("")
+	n := f.node
+	f.waitAccounted(int64(first), 0, 3*time.Minute)
+	f.waitState(60*time.Second, func() (bool, string) {
+		cs, _ := msgClientsAt(n.http)
+		var stored int64
+		for _, c := range cs {
+			for _, p := range c.Partitions {
+				stored += p.Stored
+			}
+		}
+		return stored == int64(first), fmt.Sprintf("stored offsets sum to %d", stored)
+	}, fmt.Sprintf("the stored offsets to reach the %d messages", first))
+
+	recreate(t, f.b, f.topic, 4)
+	produceFrom(t, f.b, f.topic, first, second)
+	f.fig.Messages = int64(first + second)
+
+	// Every partition stops, visibly, with its offsets and what to do.
+	f.waitState(60*time.Second, func() (bool, string) {
+		msg := n.mustExec("get msg client")
+		return strings.Count(msg, "topic changed: ") >= 4, msg
+	}, "every partition in state topic changed")
+	msg := n.mustExec("get msg client")
+	if !regexp.MustCompile(`stored offset \d+, high watermark \d+`).MatchString(msg) || !strings.Contains(msg, "reset offsets where topic = "+f.topic) {
+		t.Fatalf("get msg client does not name the offsets and what to do:\n%s", msg)
+	}
+	if procs := n.mustExec("get processes"); !strings.Contains(procs, "Topic changed") || !strings.Contains(procs, f.topic+"[") {
+		t.Fatalf("get processes does not show the changed topic:\n%s", procs)
+	}
+	cs := msgClientsTB(t, n)
+	if len(cs) != 1 || len(cs[0].Partitions) != 4 {
+		t.Fatalf("get msg client: %+v", cs)
+	}
+	for _, p := range cs[0].Partitions {
+		t.Logf("partition %d: stored offset %d, high watermark %d, lag %d", p.Partition, p.Stored, p.HighWater, p.Lag)
+		if p.Lag == 0 {
+			t.Errorf("partition %d of the re-created topic shows lag 0 (stored %d, high watermark %d)", p.Partition, p.Stored, p.HighWater)
+		}
+	}
+	// Nothing is ingested on its own, and the log says it once.
+	for start := time.Now(); time.Since(start) < size(3*time.Second, 10*time.Second); {
+		if r := n.rowCount(faultDBMS, f.table); r != int64(first) {
+			t.Fatalf("%d rows while the topic is changed, want %d: something was ingested silently", r, first)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if c := n.logCount(changedLine); c != 1 {
+		t.Errorf("the log says `topic changed` %d times; want once", c)
+	}
+
+	// The operator's fix.
+	f.faultEnded()
+	n.mustExec("exit kafka")
+	out := n.mustExec("reset offsets where topic = " + f.topic + " and to = earliest")
+	if !strings.Contains(out, "New offset") {
+		t.Fatalf("reset offsets reply:\n%s", out)
+	}
+	n.mustExec(faultConsumer(f.b.Addr(), f.topic, f.table))
+	f.waitAccounted(int64(first+second), 0, 3*time.Minute)
+	f.checkSeqOnce(int64(first + second))
+	f.stop()
+}
+
+// produceFrom produces benchMessages with seq from to from+n-1 to topic,
+// through a client of its own (a client never adopts a re-created topic).
+func produceFrom(t *testing.T, b *kafkatest.Broker, topic string, from, n int) {
+	t.Helper()
+	cl := b.Client(t, kgo.DefaultProduceTopic(topic), kgo.MaxBufferedRecords(200_000), kgo.ProducerLinger(5*time.Millisecond))
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	now := time.Now()
+	errc := make(chan error, 1)
+	for i := from; i < from+n; i++ {
+		cl.Produce(ctx, &kgo.Record{Value: benchMessage(nil, i, now, false)}, func(_ *kgo.Record, err error) {
+			if err != nil {
+				select {
+				case errc <- err:
+				default:
+				}
+			}
+		})
+	}
+	if err := cl.Flush(ctx); err != nil {
+		t.Fatalf("producing to %s: %v", topic, err)
+	}
+	select {
+	case err := <-errc:
+		t.Fatalf("producing to %s: %v", topic, err)
+	default:
+	}
 }
 
 // hostileMsg is one hostile message and what must become of it: stored as

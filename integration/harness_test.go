@@ -100,6 +100,14 @@ func startNodeWith(t testing.TB, name, dataDir, listen, script string, args ...s
 }
 
 func (p *nodeProc) start() {
+	p.t.Helper()
+	p.launch()
+	p.awaitServing()
+}
+
+// launch starts the process without waiting for it to serve: a node
+// started on a full disk waits for space before it serves.
+func (p *nodeProc) launch() {
 	t := p.t
 	t.Helper()
 	args := []string{"--serve", "--name", p.name, "--data-dir", p.dataDir, "--http", p.http, "--listen", p.listen, "--log-level", "info"}
@@ -120,6 +128,13 @@ func (p *nodeProc) start() {
 	}
 	p.done = make(chan error, 1)
 	go func() { p.done <- p.cmd.Wait() }()
+}
+
+// awaitServing waits until the launched process answers on its REST port;
+// it fails the test if the process exits first.
+func (p *nodeProc) awaitServing() {
+	t := p.t
+	t.Helper()
 	waitFor(t, 60*time.Second, func() bool {
 		select {
 		case err := <-p.done:
