@@ -4,9 +4,10 @@ package integration
 
 // The fault suite (README, "Faults and soak"): `make faults` runs every case
 // at full size on kfake and on Apache Kafka (LAKENODE_FAULTS=full); `make
-// test` runs the short form of the kill and hostile cases on kfake. Each
-// case runs real processes, checks that every produced message is
-// accounted for and prints one line of figures (FAULT ...).
+// test` runs the short form of the kill, hostile, disk-full and
+// topic-recreated cases on kfake. Each case runs real processes, checks
+// that every produced message is accounted for and prints one line of
+// figures (FAULT ...).
 
 import (
 	"bytes"
