@@ -481,7 +481,7 @@ func hostileMessages() []hostileMsg {
 	return []hostileMsg{
 		{what: "10 MB JSON", value: []byte(head(0) + `"value":1.5,"blob":"` + big + `"}`)},
 		{what: "10 MB string in a column", value: []byte(head(1) + `"value":1.5,"note":"` + big + `"}`)},
-		{what: "100,000-deep nesting", value: []byte(head(2) + `"value":1.5,"deep":` + deep + `}`), reason: "not_json"},
+		{what: "100,000-deep nesting", value: []byte(head(2) + `"value":1.5,"deep":` + deep + `}`), reason: "not_json: not JSON: nested deeper than 300 levels"},
 		{what: "100,000 keys", value: []byte(head(3) + keys.String() + `"value":1.5}`)},
 		{what: "invalid UTF-8", value: []byte(head(4) + "\"value\":1.5,\"note\":\"a\xff\xfeb\"}")},
 		{what: "1e400", value: []byte(head(5) + `"value":1e400}`), reason: "type_mismatch"},

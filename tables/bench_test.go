@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/lakenode/lakenode/tables"
 	"github.com/lakenode/lakenode/tables/schema"
@@ -113,4 +114,39 @@ func BenchmarkScan(b *testing.B) {
 		_ = it.Close()
 	}
 	b.ReportMetric(float64(n)*total/b.Elapsed().Seconds(), "rows/s")
+}
+
+// BenchmarkCreateTables creates 10,000 tables (as a `bring` table name may)
+// on a real dir and reports the time per table of the first and of the
+// last thousand: with a per-table cost independent of the tables there
+// are, the two are alike.
+func BenchmarkCreateTables(b *testing.B) {
+	const n = 10000
+	cols := []schema.Column{{Name: "v", Type: schema.TypeInt}}
+	for b.Loop() {
+		s, err := tables.Open(b.TempDir(), tables.WithCacheSize(8<<20))
+		if err != nil {
+			b.Fatal(err)
+		}
+		var first, last time.Duration
+		start := time.Now()
+		for i := range n {
+			t0 := time.Now()
+			if _, err := s.EnsureTable("bench", fmt.Sprintf("t%05d", i), cols); err != nil {
+				b.Fatal(err)
+			}
+			switch {
+			case i < 1000:
+				first += time.Since(t0)
+			case i >= n-1000:
+				last += time.Since(t0)
+			}
+		}
+		b.ReportMetric(time.Since(start).Seconds(), "s/10k-tables")
+		b.ReportMetric(float64(first.Microseconds())/1000, "µs/table-first-1k")
+		b.ReportMetric(float64(last.Microseconds())/1000, "µs/table-last-1k")
+		if err := s.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

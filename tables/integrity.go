@@ -1,6 +1,7 @@
 package tables
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,6 +25,17 @@ import (
 // beside Pebble's files in the data dir (FORMAT.md, "The record").
 const RecordFile = "lakenode-record.json"
 
+// RecordLog is the record's log: the tables created and dropped since
+// RecordFile was last written whole, one JSON line each (FORMAT.md, "The
+// record").
+const RecordLog = "lakenode-record.jsonl"
+
+// logCompactMin is the least number of lines the record's log reaches
+// before a table creation or drop rewrites RecordFile whole instead of
+// appending; above it the log may grow to as many lines as RecordFile has
+// tables, so the rewrites cost a constant per creation, amortized.
+var logCompactMin = 4096
+
 // UnreferencedDir is where Open moves the .sst files that Pebble no longer
 // references after an unclean stop, instead of letting Pebble delete them.
 const UnreferencedDir = "unreferenced"
@@ -35,6 +47,23 @@ type record struct {
 	CleanStop bool          `json:"clean_stop"`
 	WrittenAt time.Time     `json:"written_at"`
 	Tables    []recordTable `json:"tables"`
+	// LogGen is the generation of the log (RecordLog) that continues
+	// this record; a log of another generation is stale.
+	LogGen uint64 `json:"log_gen,omitempty"`
+
+	// from names the files the record was read from, for messages.
+	from string
+}
+
+// logLine is one line of RecordLog: the first names the log's generation,
+// each other is one table created or dropped.
+type logLine struct {
+	LogGen uint64    `json:"log_gen,omitempty"`
+	Event  string    `json:"event,omitempty"` // create, drop
+	DBMS   string    `json:"dbms,omitempty"`
+	Name   string    `json:"name,omitempty"`
+	ID     uint32    `json:"id,omitempty"`
+	At     time.Time `json:"at,omitzero"`
 }
 
 type recordTable struct {
@@ -108,18 +137,35 @@ func readDirState(fs vfs.FS, dir string) (dirState, error) {
 	return st, nil
 }
 
-// readRecord reads RecordFile; nil when there is none.
+// readRecord reads RecordFile and replays RecordLog over it; nil when
+// there is neither.
 func readRecord(fs vfs.FS, dir string) (*record, error) {
-	f, err := fs.Open(fs.PathJoin(dir, RecordFile))
+	r, err := readRecordFile(fs, dir)
+	if err != nil {
+		return nil, err
+	}
+	b, err := readLimited(fs, fs.PathJoin(dir, RecordLog), 64<<20)
+	switch {
+	case err != nil && isNotExist(err):
+		return r, nil
+	case err != nil:
+		return nil, &DamageError{Dir: dir, File: RecordLog, Problem: fmt.Sprintf("cannot be read: %v", err)}
+	case r == nil:
+		return nil, &DamageError{Dir: dir, File: RecordLog, Problem: "is there but " + RecordFile + ", which it continues, is not"}
+	}
+	if err := replayLog(r, b); err != nil {
+		return nil, &DamageError{Dir: dir, File: RecordLog, Problem: err.Error()}
+	}
+	return r, nil
+}
+
+// readRecordFile reads RecordFile; nil when there is none.
+func readRecordFile(fs vfs.FS, dir string) (*record, error) {
+	b, err := readLimited(fs, fs.PathJoin(dir, RecordFile), 64<<20)
 	if err != nil {
 		if isNotExist(err) {
 			return nil, nil
 		}
-		return nil, &DamageError{Dir: dir, File: RecordFile, Problem: fmt.Sprintf("cannot be read: %v", err)}
-	}
-	defer func() { _ = f.Close() }()
-	b, err := io.ReadAll(io.LimitReader(f, 64<<20))
-	if err != nil {
 		return nil, &DamageError{Dir: dir, File: RecordFile, Problem: fmt.Sprintf("cannot be read: %v", err)}
 	}
 	var r record
@@ -129,16 +175,80 @@ func readRecord(fs vfs.FS, dir string) (*record, error) {
 		}
 		return nil, &DamageError{Dir: dir, File: RecordFile, Problem: fmt.Sprintf("is not a valid record (%v)", err)}
 	}
+	r.from = RecordFile
 	return &r, nil
 }
 
+// replayLog applies the lines of a RecordLog to r. A log of another
+// generation than r's is left over from before r was written whole (a stop
+// between the two writes) and is ignored. A last line without its newline
+// was cut short by a crash while being appended: the create it tells of is
+// already durable (it is only checked less), and the drop is not yet (it
+// is committed only after its line is synced), so it is ignored too. Any
+// other line that does not parse is damage.
+func replayLog(r *record, b []byte) error {
+	lines := strings.Split(string(b), "\n")
+	lines = lines[:len(lines)-1] // "" after the last newline, or a torn line
+	if len(lines) == 0 {
+		return nil
+	}
+	var head logLine
+	if err := json.Unmarshal([]byte(lines[0]), &head); err != nil || head.LogGen == 0 || head.Event != "" {
+		return fmt.Errorf("line 1 is not the log's header (%s)", oneLineOr(err, "no log_gen"))
+	}
+	switch {
+	case head.LogGen < r.LogGen:
+		return nil
+	case head.LogGen > r.LogGen:
+		return fmt.Errorf("is of generation %d but %s is of %d: %s is older than its log", head.LogGen, RecordFile, r.LogGen, RecordFile)
+	}
+	byID := make(map[uint32]int, len(r.Tables))
+	for i, t := range r.Tables {
+		byID[t.ID] = i
+	}
+	dropped := map[uint32]bool{}
+	for n, line := range lines[1:] {
+		var l logLine
+		if err := json.Unmarshal([]byte(line), &l); err != nil || l.ID == 0 || (l.Event != "create" && l.Event != "drop") {
+			return fmt.Errorf("line %d is not a table created or dropped (%s)", n+2, oneLineOr(err, "no event or id"))
+		}
+		switch i, ok := byID[l.ID]; {
+		case l.Event == "drop":
+			dropped[l.ID] = true
+		case ok:
+			delete(dropped, l.ID)
+			r.Tables[i].DBMS, r.Tables[i].Name = l.DBMS, l.Name
+		default:
+			delete(dropped, l.ID)
+			byID[l.ID] = len(r.Tables)
+			r.Tables = append(r.Tables, recordTable{DBMS: l.DBMS, Name: l.Name, ID: l.ID})
+		}
+		r.Event, r.WrittenAt = l.Event, l.At
+	}
+	r.Tables = slices.DeleteFunc(r.Tables, func(t recordTable) bool { return dropped[t.ID] })
+	slices.SortFunc(r.Tables, func(a, b recordTable) int { return cmp.Compare(a.ID, b.ID) })
+	r.from = RecordFile + " and " + RecordLog
+	return nil
+}
+
+func oneLineOr(err error, none string) string {
+	if err == nil {
+		return none
+	}
+	return oneLine(err)
+}
+
 func readSmall(fs vfs.FS, path string) ([]byte, error) {
+	return readLimited(fs, path, 16<<20)
+}
+
+func readLimited(fs vfs.FS, path string, limit int64) ([]byte, error) {
 	f, err := fs.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer func() { _ = f.Close() }()
-	return io.ReadAll(io.LimitReader(f, 16<<20))
+	return io.ReadAll(io.LimitReader(f, limit))
 }
 
 func isNotExist(err error) bool {
@@ -173,15 +283,7 @@ func writeRecord(fs vfs.FS, dir string, r *record) error {
 	if err := fs.Rename(tmp, fs.PathJoin(dir, RecordFile)); err != nil {
 		return fmt.Errorf("renaming %s: %w", RecordFile, err)
 	}
-	d, err := fs.OpenDir(dir)
-	if err != nil {
-		return fmt.Errorf("syncing data dir %s: %w", dir, err)
-	}
-	defer func() { _ = d.Close() }()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("syncing data dir %s: %w", dir, err)
-	}
-	return nil
+	return syncDir(fs, dir)
 }
 
 // snapshotRecord is the record of the store's tables now. except leaves
@@ -204,13 +306,102 @@ func (s *Store) snapshotRecord(event string, except uint32) *record {
 	return r
 }
 
-// saveRecord writes the record of the store's tables now.
+// saveRecord writes the record of the store's tables now whole, and
+// starts a new generation of its log.
 func (s *Store) saveRecord(event string, except uint32, clean bool) error {
-	r := s.snapshotRecord(event, except)
-	r.CleanStop = clean
 	s.recordMu.Lock()
 	defer s.recordMu.Unlock()
-	return writeRecord(s.fs, s.dir, r)
+	return s.saveRecordLocked(event, except, clean)
+}
+
+func (s *Store) saveRecordLocked(event string, except uint32, clean bool) error {
+	r := s.snapshotRecord(event, except)
+	r.CleanStop = clean
+	r.LogGen = s.rec.gen + 1
+	// Until this succeeds, the log of this generation is closed and must
+	// not be started again (its lines would be lost): the next change
+	// tries this again.
+	s.rec.broken = true
+	s.closeRecordLog()
+	if err := writeRecord(s.fs, s.dir, r); err != nil {
+		return err
+	}
+	// The old log is of an older generation now, so a stop before it is
+	// removed leaves nothing wrong.
+	if err := s.fs.Remove(s.fs.PathJoin(s.dir, RecordLog)); err != nil && !isNotExist(err) {
+		return fmt.Errorf("removing %s: %w", RecordLog, err)
+	}
+	s.rec.gen, s.rec.lines, s.rec.tables, s.rec.broken = r.LogGen, 0, len(r.Tables), false
+	return nil
+}
+
+// closeRecordLog closes the log's file, if open (under recordMu).
+func (s *Store) closeRecordLog() {
+	if s.rec.log != nil {
+		_ = s.rec.log.Close()
+		s.rec.log = nil
+	}
+}
+
+// logRecord records that table t was created or dropped (event): one
+// line appended to RecordLog and synced, a cost that does not depend on
+// the number of tables. When the log has grown to as many lines as the
+// record has tables (and at least logCompactMin), or an append failed
+// part way, the record is written whole instead.
+func (s *Store) logRecord(event string, t *schema.Table) error {
+	s.recordMu.Lock()
+	defer s.recordMu.Unlock()
+	var except uint32
+	if event == "drop" {
+		except = t.ID
+	}
+	if s.rec.broken || s.rec.lines >= max(logCompactMin, s.rec.tables) {
+		return s.saveRecordLocked(event, except, false)
+	}
+	line, err := json.Marshal(logLine{Event: event, DBMS: t.DBMS, Name: t.Name, ID: t.ID, At: time.Now().UTC()})
+	if err != nil {
+		return err
+	}
+	buf := append(line, '\n')
+	fresh := s.rec.log == nil
+	if fresh {
+		head, _ := json.Marshal(logLine{LogGen: s.rec.gen})
+		buf = append(append(head, '\n'), buf...)
+		f, err := s.fs.Create(s.fs.PathJoin(s.dir, RecordLog), vfs.WriteCategoryUnspecified)
+		if err != nil {
+			return fmt.Errorf("writing %s: %w", RecordLog, err)
+		}
+		s.rec.log = f
+	}
+	// Any failure may leave part of a line: the next change writes the
+	// record whole, which ends this log.
+	s.rec.broken = true
+	if _, err := s.rec.log.Write(buf); err != nil {
+		return fmt.Errorf("writing %s: %w", RecordLog, err)
+	}
+	if err := s.rec.log.Sync(); err != nil {
+		return fmt.Errorf("syncing %s: %w", RecordLog, err)
+	}
+	if fresh {
+		if err := syncDir(s.fs, s.dir); err != nil {
+			return err
+		}
+	}
+	s.rec.broken = false
+	s.rec.lines++
+	return nil
+}
+
+func syncDir(fs vfs.FS, dir string) error {
+	d, err := fs.OpenDir(dir)
+	if err != nil {
+		return fmt.Errorf("syncing data dir %s: %w", dir, err)
+	}
+	defer func() { _ = d.Close() }()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("syncing data dir %s: %w", dir, err)
+	}
+	return nil
 }
 
 // verified is what verify learnt of a data dir that passed.
@@ -307,11 +498,11 @@ func verify(dir string, st dirState, popts *pebble.Options, deep bool) (verified
 			full := rt.DBMS + "." + rt.Name
 			if t == nil || t.DBMS != rt.DBMS || t.Name != rt.Name {
 				return damaged(cur, "table %s (id %d) is in %s (written at %s on %s) but not in the database, which has %d table(s)",
-					full, rt.ID, RecordFile, st.rec.Event, st.rec.WrittenAt.Format(time.RFC3339), len(ss.tables))
+					full, rt.ID, st.rec.from, st.rec.Event, st.rec.WrittenAt.Format(time.RFC3339), len(ss.tables))
 			}
 			if got := ss.stats[rt.ID].seq; got < rt.Commit {
 				return damaged(cur, "table %s is at commit %d but %s (written at %s on %s) says %d: the database lost commits",
-					full, got, RecordFile, st.rec.Event, st.rec.WrittenAt.Format(time.RFC3339), rt.Commit)
+					full, got, st.rec.from, st.rec.Event, st.rec.WrittenAt.Format(time.RFC3339), rt.Commit)
 			}
 		}
 	}
@@ -518,4 +709,13 @@ func readError(table string, err error) error {
 		ce.File = firstFile(ce.Detail)
 	}
 	return ce
+}
+
+// recordState is what the open store knows of its record's files.
+type recordState struct {
+	gen    uint64   // the log generation of RecordFile as last written
+	tables int      // the tables RecordFile listed then
+	log    vfs.File // RecordLog, open for appending; nil until the first line
+	lines  int      // lines appended to RecordLog since
+	broken bool     // an append failed part way
 }

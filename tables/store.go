@@ -104,8 +104,10 @@ type Store struct {
 	// readOnly is set for the read-only view verify takes before Open;
 	// hasFormat says whether load found the m/format key.
 	readOnly, hasFormat bool
-	// recordMu serialises writes of RecordFile.
+	// recordMu serialises writes of RecordFile and RecordLog, and guards
+	// rec.
 	recordMu sync.Mutex
+	rec      recordState
 
 	// catalogMu serialises schema changes (create, extend, drop).
 	catalogMu sync.Mutex
@@ -301,6 +303,9 @@ func Open(dir string, opts ...Option) (*Store, error) {
 	if o.freeSpace != nil {
 		s.space = newSpace(dir, o.minFree, o.freeSpace, time.Now)
 	}
+	if st.rec != nil {
+		s.rec.gen = st.rec.LogGen
+	}
 	if o.minFree > 0 {
 		go s.space.poll(s.stopSpace)
 	}
@@ -440,6 +445,9 @@ func (s *Store) Close() error {
 		// last commit.
 		err = s.saveRecord("stop", 0, true)
 	}
+	s.recordMu.Lock()
+	s.closeRecordLog()
+	s.recordMu.Unlock()
 	if lerr := s.lock.Close(); err == nil && lerr != nil {
 		err = fmt.Errorf("releasing the lock of %s: %w", s.dir, lerr)
 	}
@@ -582,7 +590,7 @@ func (s *Store) EnsureTable(dbms, name string, cols []schema.Column) (*schema.Ta
 	if !ok {
 		// After the schema is durable, so the record never lists a table
 		// the database lacks.
-		if err := s.saveRecord("create", 0, false); err != nil {
+		if err := s.logRecord("create", nt); err != nil {
 			return nil, fmt.Errorf("table %s was created but %w", nt.FullName(), err)
 		}
 	}
@@ -643,7 +651,7 @@ func (s *Store) DropTable(dbms, name string) error {
 	}
 	// Before the drop is durable, so the record never lists a table the
 	// database lacks.
-	if err := s.saveRecord("drop", t.ID, false); err != nil {
+	if err := s.logRecord("drop", t); err != nil {
 		return fmt.Errorf("dropping %s: %w", t.FullName(), err)
 	}
 	if err := b.Commit(pebble.Sync); err != nil {

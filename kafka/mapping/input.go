@@ -38,20 +38,23 @@ func appendValidUTF8(dst, s []byte) ([]byte, int) {
 }
 
 // jsonProblem says in plain words why value is not JSON, with the offset
-// of the byte at fault. The parser's own error text repeats itself once
-// per nesting level, so it is used only when encoding/json accepts what
-// fastjson refused (its nesting limit).
+// of the byte at fault, or that it nests deeper than fastjson's limit. The
+// parser's own error text repeats itself once per nesting level, so it is
+// used only when encoding/json accepts what fastjson refused.
 func jsonProblem(value []byte, perr error) string {
 	if len(bytes.TrimSpace(value)) == 0 {
 		return "the message is empty"
+	}
+	// fastjson stops at its nesting limit before any syntax error further
+	// on; encoding/json, with a deeper limit of its own, would name a
+	// character past it instead.
+	if strings.Contains(perr.Error(), "too big depth") {
+		return fmt.Sprintf("nested deeper than %d levels", fastjson.MaxDepth)
 	}
 	var raw json.RawMessage
 	err := json.Unmarshal(value, &raw)
 	var se *json.SyntaxError
 	if !errors.As(err, &se) {
-		if strings.Contains(perr.Error(), "depth") {
-			return fmt.Sprintf("nested deeper than %d levels", fastjson.MaxDepth)
-		}
 		msg, _, _ := strings.Cut(perr.Error(), "; unparsed tail")
 		return ClipText(msg, 120)
 	}

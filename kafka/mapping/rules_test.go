@@ -103,6 +103,9 @@ func TestBroughtNames(t *testing.T) {
 
 func TestNotJSONReasons(t *testing.T) {
 	deep := strings.Repeat("[", 400) + strings.Repeat("]", 400)
+	// Past encoding/json's own limit (10,000), which names a character.
+	deeper := strings.Repeat("[", 100000) + strings.Repeat("]", 100000)
+	deepObj := strings.Repeat(`{"a":`, 100000) + "1" + strings.Repeat("}", 100000)
 	cases := []struct{ msg, want string }{
 		{`{'k': 'v'}`, "not JSON: single quotes are not allowed (offset 1)"},
 		{`{"k": 'v'}`, "not JSON: single quotes are not allowed (offset 6)"},
@@ -118,6 +121,10 @@ func TestNotJSONReasons(t *testing.T) {
 		{`{"a":-Infinity}`, "not JSON: Infinity is not a JSON number (offset 6)"},
 		{"{\"a\":\xff}", "not JSON: unexpected byte 0xff (offset 5)"},
 		{deep, "not JSON: nested deeper than 300 levels"},
+		{deeper, "not JSON: nested deeper than 300 levels"},
+		{deepObj, "not JSON: nested deeper than 300 levels"},
+		{strings.Repeat("[", 100000), "not JSON: nested deeper than 300 levels"},
+		{strings.Repeat("[", 299) + "x", "not JSON: unexpected character 'x' (offset 299)"},
 	}
 	ev := mustCompile(t, seedTopic()).NewEvaluator()
 	for _, c := range cases {
