@@ -68,7 +68,10 @@ func (s *Store) ResetPositions(src uint32, next map[int32]int64) ([]Rewound, err
 		if t == nil {
 			continue
 		}
-		n, err := s.deleteRowsSince(b, id, src, affected[id])
+		n, err := s.deleteRows(b, id, func(k rowKey) bool {
+			from, ok := affected[id][k.partition]
+			return ok && k.src == src && k.offset >= from
+		})
 		if err != nil {
 			return nil, fmt.Errorf("resetting %s: %w", t.FullName(), err)
 		}
@@ -109,28 +112,4 @@ func (s *Store) ResetPositions(src uint32, next map[int32]int64) ([]Rewound, err
 	}
 	s.mu.Unlock()
 	return out, nil
-}
-
-// deleteRowsSince adds to b the deletion of every row of table id that came
-// from src's partition p at an offset >= since[p], and returns how many.
-func (s *Store) deleteRowsSince(b *pebble.Batch, id, src uint32, since map[int32]int64) (int64, error) {
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: tablePrefix(id), UpperBound: tableEnd(id)})
-	if err != nil {
-		return 0, err
-	}
-	defer func() { _ = it.Close() }()
-	var n int64
-	for it.First(); it.Valid(); it.Next() {
-		k, err := decodeRowKey(it.Key())
-		if err != nil {
-			return 0, err
-		}
-		if from, ok := since[k.partition]; ok && k.src == src && k.offset >= from {
-			if err := b.Delete(it.Key(), nil); err != nil {
-				return 0, err
-			}
-			n++
-		}
-	}
-	return n, it.Error()
 }

@@ -629,7 +629,10 @@ func (s *Store) DropTable(dbms, name string) error {
 		emu := s.applyMutex(errT.ID)
 		emu.Lock()
 		defer emu.Unlock()
-		n, err := s.deleteRowsFrom(b, errT.ID, only)
+		n, err := s.deleteRows(b, errT.ID, func(k rowKey) bool {
+			_, ok := only[lwmK{k.src, k.partition}]
+			return ok
+		})
 		if err != nil {
 			return fmt.Errorf("dropping %s: %w", t.FullName(), err)
 		}
@@ -699,30 +702,6 @@ func (s *Store) onlyFeeds(id uint32) map[lwmK]struct{} {
 		}
 	}
 	return only
-}
-
-// deleteRowsFrom adds to b the deletion of every row of table id that came
-// from one of the partitions, and returns how many there are.
-func (s *Store) deleteRowsFrom(b *pebble.Batch, id uint32, parts map[lwmK]struct{}) (int64, error) {
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: tablePrefix(id), UpperBound: tableEnd(id)})
-	if err != nil {
-		return 0, err
-	}
-	defer func() { _ = it.Close() }()
-	var n int64
-	for it.First(); it.Valid(); it.Next() {
-		k, err := decodeRowKey(it.Key())
-		if err != nil {
-			return 0, err
-		}
-		if _, ok := parts[lwmK{k.src, k.partition}]; ok {
-			if err := b.Delete(it.Key(), nil); err != nil {
-				return 0, err
-			}
-			n++
-		}
-	}
-	return n, it.Error()
 }
 
 // SetRetention sets how long a table keeps rows (0: forever), durably.
@@ -1044,4 +1023,28 @@ func (p pebbleLogger) Fatalf(format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	p.l.Error("pebble: " + msg)
 	panic(msg)
+}
+
+// deleteRows adds to b the deletion of every row of table id whose key
+// match accepts, and returns how many there are.
+func (s *Store) deleteRows(b *pebble.Batch, id uint32, match func(rowKey) bool) (int64, error) {
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: tablePrefix(id), UpperBound: tableEnd(id)})
+	if err != nil {
+		return 0, err
+	}
+	defer func() { _ = it.Close() }()
+	var n int64
+	for it.First(); it.Valid(); it.Next() {
+		k, err := decodeRowKey(it.Key())
+		if err != nil {
+			return 0, err
+		}
+		if match(k) {
+			if err := b.Delete(it.Key(), nil); err != nil {
+				return 0, err
+			}
+			n++
+		}
+	}
+	return n, it.Error()
 }
