@@ -90,7 +90,18 @@ func startNodeWith(t testing.TB, name, dataDir, listen, script string, args ...s
 			t.Fatal(err)
 		}
 	}
-	p.start()
+	// freeAddr's port is free when chosen, not reserved: another process
+	// may bind it first. A REST port taken so is chosen again.
+	for try := 1; ; try++ {
+		p.launch()
+		if !p.serveOrExit() {
+			break
+		}
+		if try == 3 || !strings.Contains(p.logTail(), "--http "+p.http) || !strings.Contains(p.logTail(), "address already in use") {
+			t.Fatalf("lakenode exited during start-up\n%s", p.logTail())
+		}
+		p.http = freeAddr(t)
+	}
 	t.Cleanup(func() {
 		if p.cmd != nil && p.cmd.ProcessState == nil {
 			p.kill()
@@ -149,6 +160,28 @@ func (p *nodeProc) awaitServing() {
 		resp.Body.Close()
 		return resp.StatusCode == http.StatusOK
 	}, "node %s to serve on %s", p.name, p.http)
+}
+
+// serveOrExit waits until the launched process answers on its REST port
+// (false) or exits during start-up (true).
+func (p *nodeProc) serveOrExit() (exited bool) {
+	p.t.Helper()
+	waitFor(p.t, 60*time.Second, func() bool {
+		select {
+		case err := <-p.done:
+			p.done <- err
+			exited = true
+			return true
+		default:
+		}
+		resp, err := http.Get("http://" + p.http + "/healthz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}, "node %s to serve on %s", p.name, p.http)
+	return exited
 }
 
 // restart starts the process again on the same data dir, ports and script.
