@@ -49,7 +49,6 @@ func (o *ownership) Failed(error)                              {}
 func (o *ownership) FetchError(error)                          {}
 func (o *ownership) HighWatermark(kafka.TopicPartition, int64) {}
 func (o *ownership) TopicChanged(kafka.TopicPartition, string) {}
-func (o *ownership) count() int                                { o.mu.Lock(); defer o.mu.Unlock(); return len(o.owned) }
 func (o *ownership) snapshot() (out []kafka.TopicPartition) {
 	o.mu.Lock()
 	defer o.mu.Unlock()

@@ -96,7 +96,7 @@ func ensureTopic(ctx context.Context, cl *kgo.Client, brokers, topic string, sec
 		if err != nil {
 			return fmt.Errorf("kafka: broker %s does not answer: %w", brokers, sec.Explain(err))
 		}
-		terr, exists, ready := topicState(resp, topic)
+		exists, ready, terr := topicState(resp, topic)
 		switch {
 		case ready:
 			return nil
@@ -129,26 +129,26 @@ func ensureTopic(ctx context.Context, cl *kgo.Client, brokers, topic string, sec
 
 // topicState reads topic's entry in a metadata response: its error, whether
 // it exists with partitions, and whether every partition has a leader.
-func topicState(resp *kmsg.MetadataResponse, topic string) (err error, exists, ready bool) {
+func topicState(resp *kmsg.MetadataResponse, topic string) (exists, ready bool, err error) {
 	for _, t := range resp.Topics {
 		if t.Topic == nil || *t.Topic != topic {
 			continue
 		}
 		if err := kerr.ErrorForCode(t.ErrorCode); err != nil {
-			return err, false, false
+			return false, false, err
 		}
 		if len(t.Partitions) == 0 {
-			return kerr.LeaderNotAvailable, false, false
+			return false, false, kerr.LeaderNotAvailable
 		}
 		for _, p := range t.Partitions {
 			if perr := kerr.ErrorForCode(p.ErrorCode); perr != nil || p.Leader < 0 {
 				if perr == nil {
 					perr = kerr.LeaderNotAvailable
 				}
-				return perr, true, false
+				return true, false, perr
 			}
 		}
-		return nil, true, true
+		return true, true, nil
 	}
-	return kerr.UnknownTopicOrPartition, false, false
+	return false, false, kerr.UnknownTopicOrPartition
 }

@@ -70,9 +70,8 @@ const MaxReasonBytes = 300
 
 // clip cuts r.Detail so that r.Error() is at most MaxReasonBytes, on a
 // UTF-8 boundary, ending in "...".
-func (r *Reject) clip() *Reject {
+func (r *Reject) clip() {
 	r.Detail = ClipText(r.Detail, MaxReasonBytes-len(r.Reason.String())-2)
-	return r
 }
 
 // ClipText cuts s to at most limit bytes on a UTF-8 boundary; a cut text ends

@@ -172,7 +172,7 @@ func (s Settings) Probe(ctx context.Context, addr string) error {
 	if err != nil {
 		return fmt.Errorf("connecting to %s: %w", addr, err)
 	}
-	defer conn.Close()
+	defer func() { _ = conn.Close() }()
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stream, err := remote.NewRemotingClient(conn).Receive(sctx)

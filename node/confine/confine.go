@@ -109,12 +109,12 @@ func (d Dir) ReadFile(name string, limit int64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer root.Close()
+	defer func() { _ = root.Close() }()
 	f, err := root.Open(p)
 	if err != nil {
 		return nil, d.translate(name, err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	data, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
@@ -134,7 +134,7 @@ func (d Dir) WriteFile(name string, data []byte) error {
 	if err != nil {
 		return err
 	}
-	defer root.Close()
+	defer func() { _ = root.Close() }()
 	if dir := filepath.Dir(p); dir != "." {
 		if err := root.MkdirAll(dir, 0o700); err != nil {
 			return d.translate(name, err)
@@ -212,7 +212,7 @@ func (d Dir) NewDir(name string, fill func(path string) error) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	defer root.Close()
+	defer func() { _ = root.Close() }()
 	if _, err := root.Lstat(p); err == nil {
 		return "", &Error{Name: name, Dir: d.Path, Flag: d.Flag, Reason: "already exists"}
 	} else if !errors.Is(err, os.ErrNotExist) {
