@@ -82,6 +82,29 @@ func (p *nodeProc) metric(name string) float64 {
 	return -1
 }
 
+// metrics reads several gauges or counters of the node's /metrics in one
+// request; names it does not find are missing from the map.
+func (p *nodeProc) metrics(names ...string) map[string]float64 {
+	p.t.Helper()
+	out := map[string]float64{}
+	resp, err := http.Get("http://" + p.http + "/metrics")
+	if err != nil {
+		return out
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		for _, name := range names {
+			if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
+				if f, err := strconv.ParseFloat(v, 64); err == nil {
+					out[name] = f
+				}
+			}
+		}
+	}
+	return out
+}
+
 // slowRows and slowDepth make slowQuery run for about 25 s on a developer
 // machine (40 µs a row; the depth stays under the planner's nesting cap of
 // 128): a canceled query that reports "query canceled" was stopped in its

@@ -62,7 +62,13 @@ type soakPoint struct {
 	Lag   int64         // sum over the partitions
 	P99   int64         // ms, the largest of the partitions' p99
 	Query time.Duration // the latest query's answer time
+	// What the node's /metrics says of its memory, bytes: the Go heap in
+	// use, the store's block cache, memtables and open sstable readers.
+	Heap, Cache, MemT, Readers int64
 }
+
+// soakMetrics are the /metrics gauges each soak sample reads.
+var soakMetrics = []string{"go_memstats_heap_inuse_bytes", "lakenode_store_block_cache_bytes", "lakenode_store_memtable_bytes", "lakenode_store_open_table_reader_bytes"}
 
 func TestSoak(t *testing.T) {
 	rate, dur := soakRate(t), soakDuration(t)
@@ -140,6 +146,9 @@ func TestSoak(t *testing.T) {
 			t.Fatalf("the node did not answer get msg client at %v\n%s", now.Sub(start).Round(time.Second), n.logTail())
 		}
 		p := soakPoint{At: now.Sub(start), RSS: procRSS(n.cmd.Process.Pid)}
+		if m := n.metrics(soakMetrics...); len(m) == len(soakMetrics) {
+			p.Heap, p.Cache, p.MemT, p.Readers = int64(m[soakMetrics[0]]), int64(m[soakMetrics[1]]), int64(m[soakMetrics[2]]), int64(m[soakMetrics[3]])
+		}
 		for _, c := range cs {
 			for _, pt := range c.Partitions {
 				p.Lag += max(pt.Lag, 0)
@@ -163,8 +172,9 @@ func TestSoak(t *testing.T) {
 	// Per minute: mean RSS, the largest p99 and lag.
 	minutes := int(dur / time.Minute)
 	type minute struct {
-		rss, p99, lag int64
-		n             int64
+		rss, p99, lag              int64
+		heap, cache, memt, readers int64
+		n                          int64
 	}
 	per := make([]minute, minutes)
 	for _, p := range points {
@@ -173,6 +183,10 @@ func TestSoak(t *testing.T) {
 			m = minutes - 1
 		}
 		per[m].rss += p.RSS
+		per[m].heap += p.Heap
+		per[m].cache += p.Cache
+		per[m].memt += p.MemT
+		per[m].readers += p.Readers
 		per[m].n++
 		per[m].p99 = max(per[m].p99, p.P99)
 		per[m].lag = max(per[m].lag, p.Lag)
@@ -180,8 +194,13 @@ func TestSoak(t *testing.T) {
 	for i := range per {
 		if per[i].n > 0 {
 			per[i].rss /= per[i].n
+			per[i].heap /= per[i].n
+			per[i].cache /= per[i].n
+			per[i].memt /= per[i].n
+			per[i].readers /= per[i].n
 		}
-		line := fmt.Sprintf("SOAK minute %2d: rss %4d MiB, p99 %4d ms, max lag %d", i+1, per[i].rss>>20, per[i].p99, per[i].lag)
+		line := fmt.Sprintf("SOAK minute %2d: rss %4d MiB (go heap %d, block cache %d, memtables %d, sstable readers %d), p99 %4d ms, max lag %d",
+			i+1, per[i].rss>>20, per[i].heap>>20, per[i].cache>>20, per[i].memt>>20, per[i].readers>>20, per[i].p99, per[i].lag)
 		t.Log(line)
 		fmt.Println(line)
 	}

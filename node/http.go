@@ -136,6 +136,11 @@ var (
 	descFree  = prometheus.NewDesc("lakenode_disk_free_bytes", "Free bytes on the data dir's filesystem (last reading, at most 100 ms old).", nil, nil)
 	descMinF  = prometheus.NewDesc("lakenode_disk_min_free_bytes", "The free space ingest keeps (--min-free).", nil, nil)
 	descDiskP = prometheus.NewDesc("lakenode_ingest_paused_disk_full", "1 while ingest is paused because the disk is below --min-free.", nil, nil)
+	descCache = prometheus.NewDesc("lakenode_store_block_cache_bytes", "Bytes in the store's block cache (outside the Go heap).", nil, nil)
+	descCCap  = prometheus.NewDesc("lakenode_store_block_cache_capacity_bytes", "The block cache's size (--cache-size).", nil, nil)
+	descMemT  = prometheus.NewDesc("lakenode_store_memtable_bytes", "Bytes allocated by the store's memtables, live and zombie (outside the Go heap).", nil, nil)
+	descOpenT = prometheus.NewDesc("lakenode_store_open_table_readers", "Sstables with an open reader.", nil, nil)
+	descOpenB = prometheus.NewDesc("lakenode_store_open_table_reader_bytes", "Pebble's estimate of the memory of the open sstable readers.", nil, nil)
 )
 
 type nodeCollector struct{ n *Node }
@@ -149,6 +154,11 @@ func (c *nodeCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descFree
 	ch <- descMinF
 	ch <- descDiskP
+	ch <- descCache
+	ch <- descCCap
+	ch <- descMemT
+	ch <- descOpenT
+	ch <- descOpenB
 }
 
 func (c *nodeCollector) Collect(ch chan<- prometheus.Metric) {
@@ -175,6 +185,12 @@ func (c *nodeCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descMinF, prometheus.GaugeValue, float64(sp.Min))
 		ch <- prometheus.MustNewConstMetric(descDiskP, prometheus.GaugeValue, paused)
 	}
+	mem := c.n.store.Memory()
+	ch <- prometheus.MustNewConstMetric(descCache, prometheus.GaugeValue, float64(mem.BlockCacheBytes))
+	ch <- prometheus.MustNewConstMetric(descCCap, prometheus.GaugeValue, float64(mem.BlockCacheCapacity))
+	ch <- prometheus.MustNewConstMetric(descMemT, prometheus.GaugeValue, float64(mem.MemTableBytes+mem.MemTableZombie))
+	ch <- prometheus.MustNewConstMetric(descOpenT, prometheus.GaugeValue, float64(mem.OpenTables))
+	ch <- prometheus.MustNewConstMetric(descOpenB, prometheus.GaugeValue, float64(mem.OpenTableBytes))
 	for _, t := range c.n.store.Tables() {
 		st := c.n.store.Stats(t)
 		ch <- prometheus.MustNewConstMetric(descTRow, prometheus.GaugeValue, float64(st.Rows), t.DBMS, t.Name)

@@ -99,7 +99,9 @@ type Store struct {
 	lock *pebble.Lock // the directory lock, released after the DB closes
 	dir  string
 	node string
-	fs   vfs.FS
+	// cacheSize is the block cache's capacity, for Memory.
+	cacheSize int64
+	fs        vfs.FS
 
 	// readOnly is set for the read-only view verify takes before Open;
 	// hasFormat says whether load found the m/format key.
@@ -294,7 +296,7 @@ func Open(dir string, opts ...Option) (*Store, error) {
 		return nil, openError(dir, st, err)
 	}
 	s := &Store{
-		db: db, lock: lock, dir: dir, node: o.node, mem: mem, fs: fs,
+		db: db, lock: lock, dir: dir, node: o.node, mem: mem, fs: fs, cacheSize: o.cacheSize,
 		tables: map[string]*schema.Table{}, byID: map[uint32]*schema.Table{}, stats: map[uint32]*tableStats{},
 		offsets: map[offKey]int64{}, lwms: map[lwmK]int64{}, sources: map[string]uint32{},
 		nextID: 1, nextSrc: 1, applyMus: map[uint32]*sync.Mutex{},
@@ -998,6 +1000,31 @@ func (s *Store) Stats(t *schema.Table) TableStats {
 
 // Metrics returns Pebble's metrics, for debugging.
 func (s *Store) Metrics() string { return s.db.Metrics().String() }
+
+// MemoryStats is what the store holds in memory outside the Go heap, as
+// Pebble counts it: the block cache, the memtables (live and zombie) and
+// the open sstable readers.
+type MemoryStats struct {
+	BlockCacheBytes    int64 // block cache in use
+	BlockCacheCapacity int64 // the block cache's size (WithCacheSize)
+	MemTableBytes      uint64
+	MemTableZombie     uint64 // memtables flushed but still read by an iterator
+	MemTables          int64
+	OpenTables         int64 // sstables with an open reader (file cache)
+	OpenTableBytes     int64 // Pebble's estimate of those readers' memory
+	LiveTables         uint64
+}
+
+// Memory returns the store's memory figures.
+func (s *Store) Memory() MemoryStats {
+	m := s.db.Metrics()
+	return MemoryStats{
+		BlockCacheBytes: m.BlockCache.Size, BlockCacheCapacity: s.cacheSize,
+		MemTableBytes: m.MemTable.Size, MemTableZombie: m.MemTable.ZombieSize, MemTables: m.MemTable.Count,
+		OpenTables: m.FileCache.TableCount, OpenTableBytes: m.FileCache.Size,
+		LiveTables: m.Table.Local.LiveCount,
+	}
+}
 
 // backgroundErrorLogger logs a flush or compaction that failed (a full
 // disk, say): Pebble retries it later, so the node keeps running.
