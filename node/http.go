@@ -3,6 +3,7 @@ package node
 import (
 	"io"
 	"net/http"
+	"net/http/pprof"
 	"strconv"
 	"strings"
 
@@ -15,10 +16,17 @@ import (
 
 // httpHandler serves EdgeLake's REST command port: the command in a
 // `command` header of a GET or POST to /, the reply body as the shell prints
-// it. Also /metrics (Prometheus) and /healthz.
+// it. Also /metrics (Prometheus), /healthz and Go's profiles under
+// /debug/pprof/ (behind the token like every command: a CPU profile or an
+// execution trace costs the node work; no cmdline, which would show the
+// node's arguments).
 func (n *Node) httpHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(n.metrics.reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))

@@ -90,6 +90,10 @@ type Config struct {
 	// when space returns, and a node started below it waits before opening
 	// the store. 0: not checked. DefaultConfig sets DefaultMinFree.
 	MinFree uint64
+	// CacheSize is the store's block cache (bytes), held outside the Go
+	// heap; it fills as queries read and stays at this size. 0: the
+	// default, DefaultCacheSize.
+	CacheSize int64
 }
 
 // Default addresses.
@@ -104,12 +108,22 @@ const (
 	DefaultMaxResultRows = 1_000_000
 	// DefaultMinFree is Config.MinFree's default: 1 GiB.
 	DefaultMinFree = 1 << 30
+	// DefaultCacheSize is Config.CacheSize's default: 256 MiB.
+	DefaultCacheSize = 256 << 20
 )
 
 // DefaultConfig returns the documented defaults, without listeners (the
 // command line adds them for --serve).
 func DefaultConfig() Config {
 	return Config{DataDir: DefaultDataDir, Version: "dev", MinFree: DefaultMinFree}
+}
+
+// cacheSize is Config.CacheSize with its default.
+func cacheSize(n int64) int64 {
+	if n <= 0 {
+		return DefaultCacheSize
+	}
+	return n
 }
 
 // DefaultName is <hostname>-<port of listen>.
@@ -195,7 +209,7 @@ func New(cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n := &Node{cfg: cfg, files: files, secrets: secrets, backups: backups, log: cfg.Logger, vars: map[string]string{}, dbms: map[string]string{}, exports: map[int]string{}, errLog: newErrorLog(200), started: time.Now()}
-	store, err := tables.Open(cfg.DataDir, tables.WithLogger(cfg.Logger), tables.WithNodeName(cfg.Name), tables.WithMinFree(cfg.MinFree))
+	store, err := tables.Open(cfg.DataDir, tables.WithLogger(cfg.Logger), tables.WithNodeName(cfg.Name), tables.WithMinFree(cfg.MinFree), tables.WithCacheSize(cacheSize(cfg.CacheSize)))
 	var damaged *tables.DamageError
 	if errors.As(err, &damaged) {
 		return nil, err // it names the data dir already

@@ -22,6 +22,8 @@ func TestHelpToStdout(t *testing.T) {
 		{[]string{"--no-such-flag"}, 2, "flag provided but not defined"},
 		{[]string{"cluster", "up", "--bogus"}, 2, "flag provided but not defined"},
 		{[]string{"cluster"}, 2, "usage: lakenode cluster up"},
+		{[]string{"--cache-size", "10"}, 2, "--cache-size 10: must be between 1MiB and 1TiB"},
+		{[]string{"--cache-size", "lots"}, 2, "invalid value \"lots\" for flag -cache-size"},
 	} {
 		var stdout, stderr bytes.Buffer
 		code := run(c.args, strings.NewReader(""), &stdout, &stderr)

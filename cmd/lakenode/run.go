@@ -42,10 +42,11 @@ type options struct {
 	auth                                      authOptions
 	maxResultRows                             int64
 	minFree                                   uint64
+	cacheSize                                 uint64
 }
 
 func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
-	o := &options{minFree: node.DefaultMinFree}
+	o := &options{minFree: node.DefaultMinFree, cacheSize: node.DefaultCacheSize}
 	fs := flag.NewFlagSet("lakenode", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.dataDir, "data-dir", node.DefaultDataDir, "directory of the node's tables")
@@ -66,6 +67,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.sessionTimeout, "kafka-session-timeout", 45*time.Second, "how long a consumer group waits for a silent node before moving its partitions to the others")
 	addAuthFlags(fs, &o.auth)
 	fs.Int64Var(&o.maxResultRows, "max-result-rows", node.DefaultMaxResultRows, "the most rows of a query reply built whole (format = table, json, json:list); streamed json:output replies and exports are not limited")
+	fs.Var(sizeFlag{&o.cacheSize}, "cache-size", "the store's block cache (`SIZE`), held outside the Go heap: it fills as queries read and then stays at this size")
 	fs.Var(sizeFlag{&o.minFree}, "min-free", "free space to keep on the data dir's filesystem (`SIZE`: 512MiB, 1GiB, ...; 0 turns the check off): below it ingest pauses until space returns")
 	fs.StringVar(&o.connect, "connect", "", "run the shell, -c and -f against the running node whose --listen address is `HOST:PORT`")
 	fs.Usage = func() {
@@ -161,6 +163,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	cfg.MaxResultRows = o.maxResultRows
 	cfg.MinFree = o.minFree
+	if o.cacheSize < 1<<20 || o.cacheSize > 1<<40 {
+		fmt.Fprintf(stderr, "lakenode: --cache-size %s: must be between 1MiB and 1TiB\n", sizeText(o.cacheSize))
+		return 2
+	}
+	cfg.CacheSize = int64(o.cacheSize)
 	if o.serve || o.httpSet {
 		cfg.HTTPAddr = o.httpAddr
 	}
