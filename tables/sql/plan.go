@@ -317,7 +317,7 @@ func (c *compiler) compileNode(e sqlparser.Expr) (evalFn, error) {
 			if a.IsNull() || l.IsNull() || h.IsNull() {
 				return schema.Null
 			}
-			in := compare(a, l) >= 0 && compare(a, h) <= 0
+			in := compareAffinity(a, l) >= 0 && compareAffinity(a, h) <= 0
 			return boolVal(in != neg)
 		}, nil
 	case *sqlparser.IsExpr:
@@ -464,7 +464,7 @@ func (c *compiler) comparison(x *sqlparser.ComparisonExpr) (evalFn, error) {
 				return schema.Null
 			}
 			for _, f := range fns {
-				if w := f(e); !w.IsNull() && compare(v, w) == 0 {
+				if w := f(e); !w.IsNull() && compareAffinity(v, w) == 0 {
 					return boolVal(!neg)
 				}
 			}
@@ -489,7 +489,7 @@ func (c *compiler) comparison(x *sqlparser.ComparisonExpr) (evalFn, error) {
 			m := likeMatch(a.String(), b.String())
 			return boolVal(m == (op == sqlparser.LikeOp))
 		}
-		d := compare(a, b)
+		d := compareAffinity(a, b)
 		switch op {
 		case sqlparser.EqualOp, sqlparser.NullSafeEqualOp:
 			return boolVal(d == 0)

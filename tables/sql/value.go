@@ -99,6 +99,24 @@ func compare(a, b schema.Value) int {
 	return strings.Compare(a.S, b.S)
 }
 
+// compareAffinity is compare for the comparison operators (=, <, BETWEEN,
+// IN, ...): a string that reads as a number, compared with a number, is
+// compared as that number, as SQLite does for a column of numeric affinity
+// (`value > '1'`, the way PostgreSQL clients that bind parameters
+// client-side write them).
+func compareAffinity(a, b schema.Value) int {
+	if isNumeric(a) && b.Type == schema.TypeString {
+		if f, err := strconv.ParseFloat(strings.TrimSpace(b.S), 64); err == nil {
+			return compare(a, schema.Float(f))
+		}
+	} else if a.Type == schema.TypeString && isNumeric(b) {
+		if f, err := strconv.ParseFloat(strings.TrimSpace(a.S), 64); err == nil {
+			return compare(schema.Float(f), b)
+		}
+	}
+	return compare(a, b)
+}
+
 func cmpInt(a, b int64) int {
 	switch {
 	case a < b:

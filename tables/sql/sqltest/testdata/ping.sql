@@ -111,3 +111,12 @@ select count(*) from ping_sensor where period(day, 1, '2026-11-24 23:00:00', tim
 ----
 count(*)
 1
+
+# A string that reads as a number compares as one with a number (SQLite's
+# numeric affinity; PostgreSQL clients binding parameters client-side send
+# `value > '25'`).
+query lsl_demo
+select count(*) from ping_sensor where value > '25' and value between '10' and '45' and value in ('30', 40)
+----
+count(*)
+2
