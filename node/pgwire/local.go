@@ -1,7 +1,6 @@
 package pgwire
 
 import (
-	"context"
 	"regexp"
 	"strconv"
 	"strings"
@@ -24,10 +23,7 @@ var fromRE = regexp.MustCompile(`(?i)\bfrom\b`)
 // local answers what lakenode answers without a table: a SELECT of
 // constants and session functions (version(), current_database(), ...),
 // and the catalog queries it recognises. ok is false for anything else.
-func (s *session) local(ctx context.Context, sql string) (answer, bool, *pgError) {
-	if catalogRE.MatchString(sql) {
-		return s.catalog(ctx, sql)
-	}
+func (s *session) local(sql string) (answer, bool, *pgError) {
 	if fromRE.MatchString(sql) {
 		return answer{}, false, nil
 	}
@@ -127,8 +123,3 @@ func (s *session) constant(expr string) (schema.Value, string, bool) {
 	return schema.Value{}, "", false
 }
 
-// catalog answers the catalog queries lakenode recognises; any other gets
-// SQLSTATE 0A000.
-func (s *session) catalog(_ context.Context, _ string) (answer, bool, *pgError) {
-	return answer{}, false, &pgError{Code: codeNotSupported, Msg: "this catalog query is not supported: lakenode answers a few of PostgreSQL's catalog queries only"}
-}

@@ -208,12 +208,19 @@ func (c *countingWriter) Row(r schema.Row) error {
 // query runs a SELECT: the ones lakenode answers itself (version(),
 // catalog queries), or the engine's.
 func (s *session) query(ctx context.Context, text string, params []string, w RowWriter) (int64, *pgError) {
+	cw := &countingWriter{RowWriter: w}
+	if catalogRE.MatchString(text) {
+		ans, perr := s.catalog(ctx, text, params)
+		if perr == nil {
+			perr = writeAll(cw, ans.cols, ans.rows)
+		}
+		return cw.n, perr
+	}
 	tr, err := translate(text, params)
 	if err != nil {
 		return 0, toPG(err, text, nil)
 	}
-	cw := &countingWriter{RowWriter: w}
-	if ans, ok, perr := s.local(ctx, tr.SQL); ok || perr != nil {
+	if ans, ok, perr := s.local(tr.SQL); ok || perr != nil {
 		if perr != nil {
 			return 0, perr
 		}
@@ -256,11 +263,15 @@ func (s *session) describe(ctx context.Context, st *prepared) ([]Column, *pgErro
 	for i := range nulls {
 		nulls[i] = "NULL"
 	}
+	if catalogRE.MatchString(st.text) {
+		ans, perr := s.catalog(ctx, st.text, nulls)
+		return ans.cols, perr
+	}
 	tr, err := translate(st.text, nulls)
 	if err != nil {
 		return nil, toPG(err, st.text, nil)
 	}
-	if ans, ok, perr := s.local(ctx, tr.SQL); ok || perr != nil {
+	if ans, ok, perr := s.local(tr.SQL); ok || perr != nil {
 		return ans.cols, perr
 	}
 	cols, err := s.srv.cfg.Engine.Describe(ctx, s.engineQuery(tr.SQL))
