@@ -122,4 +122,3 @@ func (s *session) constant(expr string) (schema.Value, string, bool) {
 	}
 	return schema.Value{}, "", false
 }
-
