@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/lakenode/lakenode/tables/schema"
@@ -27,6 +28,16 @@ type catalogQuery struct {
 }
 
 var catalogQueries = []catalogQuery{
+	// Grafana's PostgreSQL data source (postgresMetaQuery.ts of Grafana
+	// 12): the version check, TimescaleDB, and the schema, table and
+	// column pickers.
+	{"Grafana: version", regexp.MustCompile(`^SELECT current_setting\('server_version_num'\)::int/100 as version$`), (*session).grafanaVersion},
+	{"Grafana: TimescaleDB", regexp.MustCompile(`^SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'$`), (*session).noExtension},
+	{"Grafana: schemas", regexp.MustCompile(`(?s)^SELECT schema_name AS "name"\s+FROM information_schema\.schemata\s+WHERE schema_name NOT IN \(`), (*session).grafanaSchemas},
+	{"Grafana: tables of a schema", regexp.MustCompile(`(?s)^SELECT quote_ident\(table_name\) AS "table"\s+FROM information_schema\.tables\s+WHERE quote_ident\(table_schema\) = '((?:[^']|'')*)'\s+ORDER BY 1$`), (*session).grafanaTables},
+	{"Grafana: tables", regexp.MustCompile(`(?s)^SELECT\s+CASE WHEN\s+quote_ident\(table_schema\) IN \(.*THEN quote_ident\(table_name\)\s+ELSE quote_ident\(table_schema\) \|\| '\.' \|\| quote_ident\(table_name\)\s+END AS "table"\s+FROM information_schema\.tables`), (*session).grafanaTables},
+	{"Grafana: columns", regexp.MustCompile(`(?s)^SELECT quote_ident\(column_name\) AS "column", data_type AS "type"\s+FROM information_schema\.columns\s+WHERE\s+CASE WHEN array_length\(parse_ident\('((?:[^']|'')*)'\),1\) = 2`), (*session).grafanaColumns},
+
 	{"psql \\d NAME: find the table", regexp.MustCompile(`(?s)SELECT c\.oid,\s+n\.nspname,\s+c\.relname\s+FROM pg_catalog\.pg_class c.*c\.relname OPERATOR\(pg_catalog\.~\) '\^\((.{1,200}?)\)\$'`), (*session).findTable},
 	{"psql \\d NAME: the table's kind", regexp.MustCompile(`(?s)^SELECT c\.relchecks, c\.relkind, c\.relhasindex,.*FROM pg_catalog\.pg_class c.*WHERE c\.oid = '(\d+)'`), (*session).tableKind},
 	{"psql \\d NAME: the table's columns", regexp.MustCompile(`(?s)^SELECT a\.attname,\s+pg_catalog\.format_type\(a\.atttypid, a\.atttypmod\),.*FROM pg_catalog\.pg_attribute a\s+WHERE a\.attrelid = '(\d+)' AND a\.attnum > 0`), (*session).tableColumns},
@@ -186,3 +197,73 @@ func (s *session) nothingFor(ctx context.Context, m []string) (answer, *pgError)
 	}
 	return answer{cols: []Column{{"?column?", schema.TypeString}}}, nil
 }
+
+func (s *session) grafanaVersion(context.Context, []string) (answer, *pgError) {
+	n, _ := strconv.Atoi(defaultSettings["server_version_num"])
+	return answer{cols: []Column{{"version", schema.TypeInt}}, rows: []schema.Row{{schema.Int(int64(n / 100))}}}, nil
+}
+
+func (s *session) noExtension(context.Context, []string) (answer, *pgError) {
+	return answer{cols: strCols("extversion")}, nil
+}
+
+func (s *session) grafanaSchemas(context.Context, []string) (answer, *pgError) {
+	return answer{cols: strCols("name"), rows: []schema.Row{strRow("public")}}, nil
+}
+
+func (s *session) grafanaTables(ctx context.Context, m []string) (answer, *pgError) {
+	a := answer{cols: strCols("table")}
+	if len(m) > 1 && strings.ReplaceAll(m[1], "''", "'") != "public" {
+		return a, nil
+	}
+	ts, err := s.tables(ctx)
+	if err != nil {
+		return a, err
+	}
+	for _, t := range ts {
+		a.rows = append(a.rows, strRow(quoteIdent(t.Name)))
+	}
+	return a, nil
+}
+
+func (s *session) grafanaColumns(ctx context.Context, m []string) (answer, *pgError) {
+	a := answer{cols: strCols("column", "type")}
+	name := strings.ReplaceAll(m[1], "''", "'")
+	if i := strings.LastIndexByte(name, '.'); i >= 0 {
+		name = name[i+1:]
+	}
+	name = strings.Trim(name, `"`)
+	ts, err := s.tables(ctx)
+	if err != nil {
+		return a, err
+	}
+	for _, t := range ts {
+		if t.Name != name {
+			continue
+		}
+		for _, c := range t.Columns {
+			a.rows = append(a.rows, strRow(quoteIdent(c.Name), typeName(c.Type)))
+		}
+	}
+	return a, nil
+}
+
+// quoteIdent quotes a name as PostgreSQL's quote_ident does: only when
+// it is not a plain lower-case identifier.
+func quoteIdent(n string) string {
+	plain := n != ""
+	for i := 0; i < len(n); i++ {
+		c := n[i]
+		if !(c == '_' || c >= 'a' && c <= 'z' || i > 0 && c >= '0' && c <= '9') {
+			plain = false
+		}
+	}
+	if plain && !reservedWords[n] {
+		return n
+	}
+	return `"` + strings.ReplaceAll(n, `"`, `""`) + `"`
+}
+
+// reservedWords are PostgreSQL's reserved key words a column could be
+// named, which quote_ident quotes.
+var reservedWords = map[string]bool{"time": true, "timestamp": true, "all": true, "and": true, "as": true, "case": true, "check": true, "column": true, "default": true, "desc": true, "distinct": true, "end": true, "from": true, "group": true, "limit": true, "not": true, "null": true, "offset": true, "on": true, "or": true, "order": true, "select": true, "table": true, "to": true, "user": true, "where": true, "with": true}

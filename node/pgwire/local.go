@@ -15,7 +15,7 @@ type answer struct {
 }
 
 // catalogRE finds statements that read PostgreSQL's catalogs.
-var catalogRE = regexp.MustCompile(`(?i)\b(pg_catalog|information_schema|pg_class|pg_namespace|pg_attribute|pg_type|pg_database|pg_tables|pg_settings|pg_proc|pg_roles|pg_index)\b`)
+var catalogRE = regexp.MustCompile(`(?i)\b(pg_catalog|information_schema|pg_class|pg_namespace|pg_attribute|pg_type|pg_database|pg_tables|pg_settings|pg_proc|pg_roles|pg_index|pg_extension)\b|current_setting\('server_version_num'\)::`)
 
 // fromRE finds a FROM clause.
 var fromRE = regexp.MustCompile(`(?i)\bfrom\b`)

@@ -623,6 +623,37 @@ func (c *compiler) function(x *sqlparser.FuncExpr) (evalFn, error) {
 			}
 			return schema.Timestamp(tt)
 		}, nil
+	case "floor", "ceil", "ceiling":
+		if err := want(1); err != nil {
+			return nil, err
+		}
+		round := math.Floor
+		if name != "floor" {
+			round = math.Ceil
+		}
+		return func(e *ectx) schema.Value {
+			v := args[0](e)
+			switch v.Type {
+			case schema.TypeFloat:
+				return schema.Float(round(v.F))
+			case schema.TypeString:
+				return schema.Float(round(asFloat(v)))
+			}
+			return v
+		}, nil
+	case "__epoch":
+		// extract(epoch from x), rewritten by the pre-pass: seconds since
+		// the Unix epoch, with the microseconds as a fraction.
+		if err := want(1); err != nil {
+			return nil, err
+		}
+		return func(e *ectx) schema.Value {
+			t, ok := coerceTime(args[0](e))
+			if !ok || t.IsNull() {
+				return schema.Null
+			}
+			return schema.Float(float64(t.I) / 1e6)
+		}, nil
 	case "abs":
 		if err := want(1); err != nil {
 			return nil, err

@@ -160,6 +160,11 @@ func prepass(q string) rewritten {
 		case t.isWord && t.text[0] != '`' && (low == "partition" ||
 			low == "offset" && !(i >= 2 && toks[i-1].isNumber && strings.EqualFold(toks[i-2].text, "limit"))):
 			repls = append(repls, repl{t.pos, t.pos + len(t.text), "`" + t.text + "`"})
+		// extract(epoch from x)  ->  __epoch(x), PostgreSQL's seconds since
+		// the epoch (MySQL's EXTRACT has no such unit).
+		case low == "extract" && t.isWord && i+3 < len(toks) && toks[i+1].text == "(" && strings.EqualFold(toks[i+2].text, "epoch") && strings.EqualFold(toks[i+3].text, "from"):
+			repls = append(repls, repl{t.pos, toks[i+3].pos + len(toks[i+3].text), "__epoch("})
+			i += 3
 		// range(x) is EdgeLake's max - min; RANGE is reserved in MySQL.
 		case low == "range" && t.isWord && i+1 < len(toks) && toks[i+1].text == "(":
 			repls = append(repls, repl{t.pos, t.pos + len(t.text), "__range"})

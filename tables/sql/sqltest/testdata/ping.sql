@@ -120,3 +120,14 @@ select count(*) from ping_sensor where value > '25' and value between '10' and '
 ----
 count(*)
 2
+
+# What Grafana's PostgreSQL data source sends for a time-series panel:
+# $__timeGroupAlias(timestamp, 1h) and $__timeFilter(timestamp) as its
+# macros expand them (macros.go of Grafana's postgres data source).
+query lsl_demo
+SELECT floor(extract(epoch from timestamp)/3600)*3600 AS time, avg(value) AS value FROM ping_sensor WHERE timestamp BETWEEN '2026-11-25T00:00:00Z' AND '2026-11-25T12:00:00Z' GROUP BY 1 ORDER BY 1
+----
+time | value
+1795572000.0 | NULL
+1795597200.0 | 30.0
+1795604400.0 | 15.0
