@@ -489,6 +489,11 @@ func (q *Prepared) Notices() []string { return q.notices }
 // ColumnNames are the names of the answer's columns.
 func (q *Prepared) ColumnNames() []string { return q.p.columns }
 
+// ColumnTypes are the types of the answer's columns: every non-NULL value
+// of a column has its type; TypeInvalid where it cannot be told before the
+// rows (a string that may read as a number, a mix in coalesce).
+func (q *Prepared) ColumnTypes() []schema.Type { return q.p.types }
+
 // Merge combines partials into the answer; it stops with an error when ctx
 // is done.
 func (q *Prepared) Merge(ctx context.Context, parts []*Partial) (*Result, error) {

@@ -295,6 +295,20 @@ func FuzzPlan(f *testing.F) {
 				t.Fatalf("%q: the merge fails: %v", q, err)
 			}
 		}
+		// Every value has the type its column was declared with.
+		types := prep.ColumnTypes()
+		if len(types) != len(prep.ColumnNames()) {
+			t.Fatalf("%q: %d column types for %d columns", q, len(types), len(prep.ColumnNames()))
+		}
+		if res != nil {
+			for _, r := range res.Rows {
+				for i, v := range r {
+					if i < len(types) && !v.IsNull() && types[i] != schema.TypeInvalid && v.Type != types[i] {
+						t.Fatalf("%q: column %d declared %v holds a %v (%v)", q, i, types[i], v.Type, v)
+					}
+				}
+			}
+		}
 		var streamed []schema.Row
 		n, scanned, err := prep.Stream(ctx, s, func(r schema.Row) error {
 			streamed = append(streamed, append(schema.Row(nil), r...))

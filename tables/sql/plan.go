@@ -160,6 +160,7 @@ type queryPlan struct {
 	tr      tables.TimeRange
 	where   evalFn
 	columns []string
+	types   []schema.Type // of each column's values (TypeInvalid: unknown)
 	proj    []evalFn
 	agg     bool
 	groupBy []evalFn
@@ -1000,6 +1001,7 @@ func plan(ctx context.Context, store *tables.Store, dbms, query string, rw rewri
 				items = append(items, len(p.columns))
 				aggOut = append(aggOut, false)
 				p.columns = append(p.columns, col.Name)
+				p.types = append(p.types, col.Type)
 				p.proj = append(p.proj, func(e *ectx) schema.Value { return e.row[idx] })
 			}
 			ti++
@@ -1037,6 +1039,7 @@ func plan(ctx context.Context, store *tables.Store, dbms, query string, rw rewri
 				}
 			}
 			p.columns = append(p.columns, label)
+			p.types = append(p.types, c.typeOf(x.Expr))
 			p.proj = append(p.proj, f)
 			if !x.As.IsEmpty() {
 				c.aliases[x.As.Lowered()] = f
