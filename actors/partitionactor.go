@@ -261,4 +261,3 @@ func (p *partitionActor) checkDrained() {
 	}
 	p.drains = nil
 }
-

@@ -59,4 +59,3 @@ func (r *resolver) target(dbms, table string, cols []schema.Column) (*tableTarge
 		send: func(b *RowBatch) { sys.Root.Send(pid, b) },
 	}, nil
 }
-
