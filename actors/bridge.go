@@ -51,11 +51,14 @@ func (b *bridge) get(tp kafka.TopicPartition) *partInfo {
 	return b.parts[tp]
 }
 
-func (b *bridge) owns(pid *actor.PID) bool {
+// drop forgets a partition actor that stopped; it reports whether it was
+// one of this client's. A revoke then does not wait for it to drain.
+func (b *bridge) drop(pid *actor.PID) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for _, pi := range b.parts {
+	for tp, pi := range b.parts {
 		if pi.pid.Equal(pid) {
+			delete(b.parts, tp)
 			return true
 		}
 	}

@@ -272,7 +272,8 @@ func TestTableWaitsForDiskSpace(t *testing.T) {
 			acks <- a
 		}
 	}))
-	pid := sys.Root.Spawn(NewTableProps(s, tbl, func() Thresholds { return Thresholds{} }, &TableStats{}))
+	tree := &Tree{cfg: TreeConfig{Store: s, Thresholds: func() Thresholds { return Thresholds{} }}}
+	pid := sys.Root.Spawn(newTableProps(tree, tbl, &TableStats{}))
 	b := &RowBatch{Table: tbl, Session: 1, Feed: tables.Feed{Src: 1, Partition: 0, Next: 2,
 		Records: []tables.Record{{Offset: 0, Values: []schema.Value{schema.Int(0)}}, {Offset: 1, Values: []schema.Value{schema.Int(1)}}}}, ReplyTo: collector}
 	sys.Root.Send(pid, b)

@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -65,8 +66,11 @@ type partitionCore struct {
 	chunks    []chunk
 	seqs      map[string]uint64
 	failed    *policyFailure
-	stats     *PartitionStats
-	rowsBuf   []mapping.Row
+	// halt is set when a table this partition feeds cannot take rows
+	// (its writer stopped for good): mapping stops before that record.
+	halt    error
+	stats   *PartitionStats
+	rowsBuf []mapping.Row
 }
 
 func newPartitionCore(tp kafka.TopicPartition, src uint32, session uint64) *partitionCore {
@@ -88,7 +92,7 @@ type builtBatch struct {
 // batch (table), returned for the dead-letter topic (dlq), or stopping the
 // partition (fail).
 func (p *partitionCore) process(recs []kafka.Record) ([]builtBatch, []rejected) {
-	if p.failed != nil || len(recs) == 0 {
+	if p.failed != nil || p.halt != nil || len(recs) == 0 {
 		return nil, nil
 	}
 	byKey := make(map[string]*builtBatch)
@@ -122,12 +126,19 @@ func (p *partitionCore) process(recs []kafka.Record) ([]builtBatch, []rejected) 
 			targets = targets[:0]
 			for _, row := range rows {
 				t, err := p.resolve(row.DBMS, row.Table)
+				if errors.Is(err, ErrWriterStopped) {
+					p.halt = fmt.Errorf("partition %s at offset %d: %w", p.tp, rec.Offset, err)
+					break
+				}
 				if err != nil {
 					reason, detail = "table_error", mapping.ClipText(err.Error(), mapping.MaxReasonBytes-len("table_error: "))
 					break
 				}
 				targets = append(targets, t)
 			}
+		}
+		if p.halt != nil {
+			break
 		}
 		if reason != "" {
 			p.stats.reject(now, reason, detail)
