@@ -25,6 +25,7 @@ type bridge struct {
 	events   func(kind, text string)
 	id       int
 	gen      int
+	trace    func(string)
 
 	mu     sync.Mutex
 	parts  map[kafka.TopicPartition]*partInfo
@@ -283,6 +284,9 @@ func (b *bridge) Revoked(ctx context.Context, tps []kafka.TopicPartition) {
 			b.events("kafka", fmt.Sprintf("consumer %d: partitions did not drain within 30 s on revoke; they resume from their last durable offsets", b.id))
 			return
 		}
+	}
+	if b.trace != nil {
+		b.trace(fmt.Sprintf("consumer %d tables committed the batches in flight", b.id))
 	}
 	for _, pid := range b.take(tps) {
 		_ = b.sys.Root.StopFuture(pid).Wait()

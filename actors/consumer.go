@@ -79,7 +79,7 @@ type consumerActor struct {
 	stopping   bool
 	halted     bool // stopped after repeated failures; answers StopConsumer
 	waiters    []chan error
-	restarts   int // client restarts since the last assignment (backoff)
+	restarts   int  // client restarts since the last assignment (backoff)
 	gen        int  // client generation, bumped by each startClient
 	brokerDown bool // the health check found the broker unreachable
 	dlq        *kafka.Producer
@@ -483,7 +483,7 @@ func (a *consumerActor) startClient(ctx actor.Context) {
 		topics = append(topics, t.Name)
 	}
 	a.gen++
-	b := &bridge{gen: a.gen, sys: ctx.ActorSystem(), consumer: ctx.Self(), store: a.cfg.Store, parts: make(map[kafka.TopicPartition]*partInfo), status: a.status, events: a.cfg.Events, id: a.cfg.ID}
+	b := &bridge{gen: a.gen, sys: ctx.ActorSystem(), consumer: ctx.Self(), store: a.cfg.Store, parts: make(map[kafka.TopicPartition]*partInfo), status: a.status, events: a.cfg.Events, id: a.cfg.ID, trace: a.tree.trace}
 	client, err := kafka.NewConsumer(kafka.ConsumerConfig{
 		Brokers:        []string{a.cfg.Spec.Broker()},
 		Group:          a.cfg.Group,
@@ -607,9 +607,11 @@ func (a *consumerActor) spawnPartition(ctx actor.Context, tp kafka.TopicPartitio
 	catalog := a.cfg.Catalog
 	pc := partitionConfig{
 		gen: a.gen, tp: tp, src: src, consumerID: strconv.Itoa(a.cfg.ID),
-		mapping:  mappingSource{m: mp, policy: ts.Errors},
-		resolver: func() *resolver { return &resolver{catalog: catalog, cols: mp.Columns(), cache: make(map[string]*tableTarget)} },
-		client:   a.client, store: a.cfg.Store, permits: ctx.Self(), dlqTopic: ts.Errors.DLQTopic,
+		mapping: mappingSource{m: mp, policy: ts.Errors},
+		resolver: func() *resolver {
+			return &resolver{catalog: catalog, cols: mp.Columns(), cache: make(map[string]*tableTarget)}
+		},
+		client: a.client, store: a.cfg.Store, permits: ctx.Self(), dlqTopic: ts.Errors.DLQTopic,
 		hooks: a.hooks, stats: stats,
 	}
 	switch {

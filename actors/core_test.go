@@ -301,3 +301,18 @@ func TestTableWaitsForDiskSpace(t *testing.T) {
 		t.Fatalf("%d rows, want 2", n)
 	}
 }
+
+func TestDeadLetterChunkHoldsTheLowWaterMarkUntilProduced(t *testing.T) {
+	c := newTestCore(t, spec.ErrorPolicy{Kind: spec.ErrorsDLQ, DLQTopic: "dead"})
+	c.startAt(0)
+	out, dlq := c.process(recs(0, `{"t":"a","v":"x"}`))
+	if len(out) != 0 || len(dlq) != 1 {
+		t.Fatalf("batches %d, rejected %d", len(out), len(dlq))
+	}
+	if c.lwm != 0 || c.inFlight() != 1 {
+		t.Fatalf("before the produce: lwm %d, in flight %d", c.lwm, c.inFlight())
+	}
+	if !c.dlqDone() || c.lwm != 1 || c.inFlight() != 0 {
+		t.Fatalf("after the produce: lwm %d, in flight %d", c.lwm, c.inFlight())
+	}
+}

@@ -68,9 +68,10 @@ type partitionCore struct {
 	failed    *policyFailure
 	// halt is set when a table this partition feeds cannot take rows
 	// (its writer stopped for good): mapping stops before that record.
-	halt    error
-	stats   *PartitionStats
-	rowsBuf []mapping.Row
+	halt     error
+	dlqChunk uint64 // the chunk whose dead-letter produce is pending
+	stats    *PartitionStats
+	rowsBuf  []mapping.Row
 }
 
 func newPartitionCore(tp kafka.TopicPartition, src uint32, session uint64) *partitionCore {
@@ -195,7 +196,14 @@ func (p *partitionCore) process(recs []kafka.Record) ([]builtBatch, []rejected) 
 		b.batch.Feed.Next = end
 		out = append(out, *b)
 	}
-	p.chunks = append(p.chunks, chunk{id: id, to: end, pending: len(out)})
+	pending := len(out)
+	if len(dlq) > 0 {
+		// The chunk is not done before its rejected messages reached the
+		// dead-letter topic (dlqDone).
+		pending++
+		p.dlqChunk = id
+	}
+	p.chunks = append(p.chunks, chunk{id: id, to: end, pending: pending})
 	p.expect = end
 	p.advance()
 	return out, dlq
@@ -217,6 +225,18 @@ func (p *partitionCore) ack(a *BatchAck) (bool, error) {
 	commit := a.Result.CommitTime.UnixMilli()
 	p.stats.visible(a.Batch.Stamps, commit)
 	return p.advance(), nil
+}
+
+// dlqDone notes that the pending chunk's rejected messages reached the
+// dead-letter topic; it returns whether the low-water mark moved.
+func (p *partitionCore) dlqDone() bool {
+	for i := range p.chunks {
+		if p.chunks[i].id == p.dlqChunk {
+			p.chunks[i].pending--
+			break
+		}
+	}
+	return p.advance()
 }
 
 func (p *partitionCore) advance() bool {

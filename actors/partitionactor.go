@@ -184,15 +184,22 @@ func (p *partitionActor) ack(ctx actor.Context, m *BatchAck) {
 		p.fail(ctx, err)
 		return
 	}
-	if moved {
-		if err := p.cfg.store.SetLowWater(p.core.src, p.core.tp.Partition, p.core.lwm); err != nil {
-			p.fail(ctx, fmt.Errorf("storing the low-water mark: %w", err))
-			return
-		}
-		p.cfg.client.MarkCommit(p.core.tp, p.core.lwm)
+	if moved && !p.storeLowWater(ctx) {
+		return
 	}
 	p.backpressure()
 	p.checkDrained()
+}
+
+// storeLowWater stores the moved low-water mark and marks it for the group
+// commit; false when that failed (the partition is broken then).
+func (p *partitionActor) storeLowWater(ctx actor.Context) bool {
+	if err := p.cfg.store.SetLowWater(p.core.src, p.core.tp.Partition, p.core.lwm); err != nil {
+		p.fail(ctx, fmt.Errorf("storing the low-water mark: %w", err))
+		return false
+	}
+	p.cfg.client.MarkCommit(p.core.tp, p.core.lwm)
+	return true
 }
 
 func (p *partitionActor) drain(m drain) {
@@ -313,6 +320,9 @@ func (p *partitionActor) dlqDone(ctx actor.Context, err error) {
 		// The chunk's batches were not sent: its rows are not durable and
 		// the low-water mark stays before it; the consumer restarts there.
 		p.fail(ctx, fmt.Errorf("dead-letter topic %s: %w", p.cfg.dlqTopic, err))
+		return
+	}
+	if p.core.dlqDone() && !p.storeLowWater(ctx) {
 		return
 	}
 	p.send(ctx, batches)

@@ -149,7 +149,7 @@ func (t *Tree) Failures(pid *actor.PID) FailureStatus {
 // fetching ends before the tables' last commit.
 func (t *Tree) Stop(ctx context.Context) error {
 	err := t.Catalog.Stop(ctx)
-	t.trace("tables stopped")
+	t.trace("tables flushed and stopped")
 	if t.unsub != nil {
 		t.sys.EventStream.Unsubscribe(t.unsub)
 	}
