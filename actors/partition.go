@@ -124,43 +124,17 @@ func (p *partitionCore) process(recs []kafka.Record) ([]builtBatch, []rejected) 
 		if rej != nil {
 			reason, detail = rej.Reason.String(), rej.Detail
 		} else {
-			targets = targets[:0]
-			for _, row := range rows {
-				t, err := p.resolve(row.DBMS, row.Table)
-				if errors.Is(err, ErrWriterStopped) {
-					p.halt = fmt.Errorf("partition %s at offset %d: %w", p.tp, rec.Offset, err)
-					break
-				}
-				if err != nil {
-					reason, detail = "table_error", mapping.ClipText(err.Error(), mapping.MaxReasonBytes-len("table_error: "))
-					break
-				}
-				targets = append(targets, t)
-			}
+			targets, reason, detail = p.targetsOf(rec, rows, targets[:0])
 		}
 		if p.halt != nil {
 			break
 		}
 		if reason != "" {
 			p.stats.reject(now, reason, detail)
-			switch p.policy.Kind {
-			case spec.ErrorsSkip:
-			case spec.ErrorsDLQ:
+			if p.policy.Kind == spec.ErrorsDLQ {
 				dlq = append(dlq, rejected{rec, reason, detail})
-			case spec.ErrorsFail:
-				p.failed = &policyFailure{offset: rec.Offset, reason: reason, detail: detail}
-			default:
-				t, err := p.errTarget()
-				if err != nil {
-					// Without an error table the message would be lost:
-					// stop here instead.
-					p.failed = &policyFailure{offset: rec.Offset, reason: reason, detail: detail + "; error table: " + err.Error()}
-					break
-				}
-				add(t, tables.Record{Offset: rec.Offset, Values: []schema.Value{
-					schema.Str(p.consumerID), schema.Str(rec.Topic), schema.Int(int64(rec.Partition)), schema.Int(rec.Offset),
-					schema.Str(reason + ": " + detail), schema.Timestamp(now), schema.Str(string(rec.Value)),
-				}}, stamp)
+			} else {
+				p.reject(rec, reason, detail, now, add)
 			}
 			if p.failed != nil {
 				end = rec.Offset
@@ -207,6 +181,46 @@ func (p *partitionCore) process(recs []kafka.Record) ([]builtBatch, []rejected) 
 	p.expect = end
 	p.advance()
 	return out, dlq
+}
+
+// targetsOf resolves the table of each row of rec; a table that cannot be
+// resolved makes rec a rejected message (reason, detail), and one whose
+// writer stopped for good halts the partition.
+func (p *partitionCore) targetsOf(rec kafka.Record, rows []mapping.Row, targets []*tableTarget) ([]*tableTarget, string, string) {
+	for _, row := range rows {
+		t, err := p.resolve(row.DBMS, row.Table)
+		if errors.Is(err, ErrWriterStopped) {
+			p.halt = fmt.Errorf("partition %s at offset %d: %w", p.tp, rec.Offset, err)
+			return targets, "", ""
+		}
+		if err != nil {
+			return targets, "table_error", mapping.ClipText(err.Error(), mapping.MaxReasonBytes-len("table_error: "))
+		}
+		targets = append(targets, t)
+	}
+	return targets, "", ""
+}
+
+// reject applies the skip, fail or table policy to a rejected message;
+// add puts a record into its table's batch.
+func (p *partitionCore) reject(rec kafka.Record, reason, detail string, now time.Time, add func(*tableTarget, tables.Record, int64)) {
+	switch p.policy.Kind {
+	case spec.ErrorsSkip:
+	case spec.ErrorsFail:
+		p.failed = &policyFailure{offset: rec.Offset, reason: reason, detail: detail}
+	default:
+		t, err := p.errTarget()
+		if err != nil {
+			// Without an error table the message would be lost: stop here
+			// instead.
+			p.failed = &policyFailure{offset: rec.Offset, reason: reason, detail: detail + "; error table: " + err.Error()}
+			return
+		}
+		add(t, tables.Record{Offset: rec.Offset, Values: []schema.Value{
+			schema.Str(p.consumerID), schema.Str(rec.Topic), schema.Int(int64(rec.Partition)), schema.Int(rec.Offset),
+			schema.Str(reason + ": " + detail), schema.Timestamp(now), schema.Str(string(rec.Value)),
+		}}, rec.Timestamp.UnixMilli())
+	}
 }
 
 // ack applies a table's answer. It returns whether the low-water mark moved;
