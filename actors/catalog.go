@@ -23,12 +23,12 @@ import (
 type catalogActor struct {
 	tree    *Tree
 	entries map[string]*TableEntry
-	stopped map[string]string // dbms.table -> why its writer stopped for good
+	stopped map[string]FailureStatus // dbms.table -> its writer stopped for good: why
 	byPID   map[string]string // PID id -> dbms.table
 }
 
 func newCatalogActor(t *Tree) *catalogActor {
-	return &catalogActor{tree: t, entries: make(map[string]*TableEntry), stopped: make(map[string]string), byPID: make(map[string]string)}
+	return &catalogActor{tree: t, entries: make(map[string]*TableEntry), stopped: make(map[string]FailureStatus), byPID: make(map[string]string)}
 }
 
 // TableEntry is a table with a running table actor.
@@ -65,7 +65,7 @@ type listTables struct{}
 type tableList struct {
 	keys    []string
 	entries []*TableEntry
-	stopped map[string]string
+	stopped map[string]FailureStatus
 }
 
 type forgetTable struct{ key string }
@@ -95,7 +95,7 @@ func (a *catalogActor) Receive(ctx actor.Context) {
 		if key, ok := a.byPID[m.Who.Id]; ok {
 			delete(a.byPID, m.Who.Id)
 			delete(a.entries, key)
-			a.stopped[key] = a.tree.failures.get(m.Who.Id).LastError
+			a.stopped[key] = a.tree.failures.get(m.Who.Id)
 		}
 	}
 }
@@ -106,8 +106,8 @@ func (a *catalogActor) ensure(ctx actor.Context, m *ensureTable) (*schema.Table,
 		return nil, nil, err
 	}
 	key := t.FullName()
-	if why, ok := a.stopped[key]; ok {
-		return nil, nil, fmt.Errorf("%s: %w (last: %s)", key, ErrWriterStopped, why)
+	if f, ok := a.stopped[key]; ok {
+		return nil, nil, fmt.Errorf("%s: %w (last: %s)", key, ErrWriterStopped, f.LastError)
 	}
 	e := a.entries[key]
 	if e == nil {
@@ -125,7 +125,7 @@ func (a *catalogActor) ensure(ctx actor.Context, m *ensureTable) (*schema.Table,
 }
 
 func (a *catalogActor) list() *tableList {
-	out := &tableList{stopped: make(map[string]string, len(a.stopped))}
+	out := &tableList{stopped: make(map[string]FailureStatus, len(a.stopped))}
 	for k := range a.entries {
 		out.keys = append(out.keys, k)
 	}
@@ -196,8 +196,9 @@ func (c *Catalog) Status() map[string]TableStatus {
 	for i, k := range l.keys {
 		out[k] = TableStatus{TableCounters: l.entries[i].Stats.Snapshot(), Failures: c.failures.get(l.entries[i].PID.Id)}
 	}
-	for k, why := range l.stopped {
-		out[k] = TableStatus{Failures: FailureStatus{Stopped: true, LastError: why}}
+	for k, f := range l.stopped {
+		f.Stopped = true
+		out[k] = TableStatus{Failures: f}
 	}
 	return out
 }
