@@ -24,7 +24,7 @@ type catalogActor struct {
 	tree    *Tree
 	entries map[string]*TableEntry
 	stopped map[string]FailureStatus // dbms.table -> its writer stopped for good: why
-	byPID   map[string]string // PID id -> dbms.table
+	byPID   map[string]string        // PID id -> dbms.table
 }
 
 func newCatalogActor(t *Tree) *catalogActor {

@@ -51,6 +51,7 @@ type ExportDone struct {
 // Stopping case cancels the work and tells the asker, who is never left
 // waiting.
 type exportActor struct {
+	hooks   *TestHooks
 	spec    ExportSpec
 	replyTo *actor.PID
 	cancel  context.CancelFunc
@@ -65,8 +66,11 @@ func (a *exportActor) Receive(ctx actor.Context) {
 	case *actor.Started:
 		wctx, cancel := context.WithTimeout(context.Background(), exportTimeout)
 		a.cancel = cancel
-		spec := a.spec
-		startWork(ctx, wctx, nil, func(c context.Context) error { return runExport(c, spec) })
+		spec, hooks := a.spec, a.hooks
+		startWork(ctx, wctx, nil, func(c context.Context) error {
+			hooks.beforeExport(spec.ID)
+			return runExport(c, spec)
+		})
 	case *workDone:
 		done := &ExportDone{Err: m.err}
 		if m.err == nil {
@@ -104,9 +108,9 @@ func runExport(c context.Context, spec ExportSpec) error {
 	return p.SendAll(c, spec.Topic, spec.Keys, spec.Values)
 }
 
-func spawnExport(ctx actor.Context, _ *Tree, m *StartExport) error {
+func spawnExport(ctx actor.Context, t *Tree, m *StartExport) error {
 	spec, replyTo := m.Spec, ctx.Sender()
-	props := actor.PropsFromProducer(func() actor.Actor { return &exportActor{spec: spec, replyTo: replyTo} })
+	props := actor.PropsFromProducer(func() actor.Actor { return &exportActor{hooks: t.cfg.Hooks, spec: spec, replyTo: replyTo} })
 	_, err := ctx.SpawnNamed(props, "export-"+strconv.Itoa(m.Spec.ID))
 	if err != nil {
 		return fmt.Errorf("starting export %d: %w", m.Spec.ID, err)

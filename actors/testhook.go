@@ -72,6 +72,8 @@ type TestHooks struct {
 	Accept func(table string)
 	// Decode is called by a partition actor before it maps a delivery.
 	Decode func(topic string, partition int32)
+	// Export is called by an export's worker before it sends.
+	Export func(id int)
 	// DLQ, when set, replaces the dead-letter producer's send.
 	DLQ func(ctx context.Context, msgs []kafka.Message) error
 }
@@ -91,5 +93,11 @@ func (h *TestHooks) beforeAccept(table string) {
 func (h *TestHooks) beforeDecode(tp kafka.TopicPartition) {
 	if h != nil && h.Decode != nil {
 		h.Decode(tp.Topic, tp.Partition)
+	}
+}
+
+func (h *TestHooks) beforeExport(id int) {
+	if h != nil && h.Export != nil {
+		h.Export(id)
 	}
 }

@@ -25,10 +25,11 @@ import (
 //	│   │           restarts a failed table writer, stops one that fails
 //	│   │           more than 5 times a minute (restartStrategy)
 //	│   └── table/DBMS.TABLE
-//	└── jobs        jobsActor: exports and schedulers; a failed export is
-//	    │           stopped and reported to its asker, never retried behind
-//	    │           its back (stopStrategy)
-//	    └── export-N
+//	└── jobs        jobsActor: exports and schedulers; a failed one is
+//	    │           stopped and reported (to its asker, for an export),
+//	    │           never retried behind its back (stopStrategy)
+//	    ├── export-N
+//	    └── scheduler-N  runs its due tasks in a worker, one tick at a time
 //
 // Every Props producer returns a new instance, so a restart never reuses a
 // broken actor; each actor releases what it holds in its Stopping case.
@@ -193,14 +194,17 @@ func (t *Tree) StartConsumer(cfg ConsumerConfig, timeout time.Duration) (*Consum
 	return nil, fmt.Errorf("starting the consumer: unexpected reply %T", res)
 }
 
-// jobsActor supervises exports (and, later, schedulers).
+// jobsActor supervises exports and periodic jobs (schedulers).
 type jobsActor struct{ tree *Tree }
 
 func (a *jobsActor) Receive(ctx actor.Context) {
-	if m, ok := ctx.Message().(*StartExport); ok {
+	switch m := ctx.Message().(type) {
+	case *StartExport:
 		if err := spawnExport(ctx, a.tree, m); err != nil {
 			ctx.Respond(&ExportDone{Err: err})
 		}
+	case *startPeriodic:
+		spawnPeriodic(ctx, a.tree, m)
 	}
 }
 

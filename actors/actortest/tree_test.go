@@ -226,3 +226,48 @@ func TestStopOrder(t *testing.T) {
 		t.Fatalf("stop steps %q, want in order %q", got, want)
 	}
 }
+
+func TestPeriodicJobSurvivesAPanicAndStops(t *testing.T) {
+	h := actortest.Start(t, nil)
+	var ticks atomic.Int32
+	pid, err := h.Tree.StartPeriodic(actors.PeriodicSpec{Name: "scheduler-1", Every: 10 * time.Millisecond, Tick: func(ctx context.Context, now time.Time) {
+		if ticks.Add(1) == 2 {
+			panic("injected task failure")
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.WaitFor(10*time.Second, func() bool { return ticks.Load() >= 5 }, "ticks go on after a panic (%d)", ticks.Load())
+	if !slices.ContainsFunc(h.Events(), func(e string) bool { return strings.Contains(e, "scheduler-1: panic: injected task failure") }) {
+		t.Fatalf("the panic is not reported: %q", h.Events())
+	}
+	h.Tree.StopJob(pid)
+	n := ticks.Load()
+	h.WaitFor(10*time.Second, func() bool {
+		_, err := h.Tree.StartPeriodic(actors.PeriodicSpec{Name: "scheduler-1", Every: time.Hour, Tick: func(context.Context, time.Time) {}})
+		return err == nil
+	}, "the name is free again once the job stopped")
+	if ticks.Load() > n+1 {
+		t.Fatalf("%d ticks after the job stopped", ticks.Load()-n)
+	}
+}
+
+func TestExportWorkerPanicIsReportedNotFatal(t *testing.T) {
+	h := actortest.Start(t, &actors.TestHooks{Export: func(id int) {
+		if id == 1 {
+			panic("injected export failure")
+		}
+	}})
+	done, err := h.Tree.Export(actors.ExportSpec{ID: 1, Brokers: []string{h.Broker.Addr()}, Topic: "out", Values: [][]byte{[]byte("x")}}, 30*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if done.Err == nil || !strings.Contains(done.Err.Error(), "panic: injected export failure") || done.Sent != 0 {
+		t.Fatalf("export answered %+v", done)
+	}
+	done, err = h.Tree.Export(actors.ExportSpec{ID: 2, Brokers: []string{h.Broker.Addr()}, Topic: "out", Values: [][]byte{[]byte("x")}}, 30*time.Second)
+	if err != nil || done.Err != nil || done.Sent != 1 {
+		t.Fatalf("a later export: %+v, %v", done, err)
+	}
+}
