@@ -650,6 +650,11 @@ type permitPool struct {
 }
 
 func (p *permitPool) request(ctx actor.Context, pid *actor.PID) {
+	if !slices.ContainsFunc(ctx.Children(), pid.Equal) {
+		// Its Terminated (a system message) overtook the request: a grant
+		// would never come back.
+		return
+	}
 	if p.free > 0 {
 		p.free--
 		p.holders[pid.Id] = true

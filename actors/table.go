@@ -297,6 +297,9 @@ func (a *tableActor) failUnacked(ctx actor.Context, err error) {
 	}
 	clear(a.unacked)
 	a.w.pending, a.w.bytes = nil, 0
+	a.stats.mu.Lock()
+	a.stats.PendingRows, a.stats.PendingBytes = 0, 0
+	a.stats.mu.Unlock()
 }
 
 // spaceRetry is how often a table waiting for disk space checks again.
