@@ -90,6 +90,9 @@ type Config struct {
 	// when space returns, and a node started below it waits before opening
 	// the store. 0: not checked. DefaultConfig sets DefaultMinFree.
 	MinFree uint64
+
+	// stopTrace, set by tests, is told each step of Stop in order.
+	stopTrace func(step string)
 }
 
 // Default addresses.
@@ -207,7 +210,7 @@ func New(cfg Config) (*Node, error) {
 	n.sys = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
 		return slog.New(actorLogHandler{cfg.Logger.Handler()}).With("lib", "actor")
 	}))
-	tree, err := actors.SpawnTree(n.sys, actors.TreeConfig{Store: store, Thresholds: n.currentThresholds, Events: n.event})
+	tree, err := actors.SpawnTree(n.sys, actors.TreeConfig{Store: store, Thresholds: n.currentThresholds, Events: n.event, StopTrace: cfg.stopTrace})
 	if err != nil {
 		_ = store.Close()
 		return nil, err
@@ -395,6 +398,9 @@ func (n *Node) Stop(ctx context.Context) error {
 	}
 	if err := n.store.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("closing the store: %w", err))
+	}
+	if n.cfg.stopTrace != nil {
+		n.cfg.stopTrace("store closed")
 	}
 	return errors.Join(errs...)
 }
