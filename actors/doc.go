@@ -43,10 +43,11 @@
 // holds in its Stopping (and Restarting) case, and a RowBatch that reaches
 // no writer (a dead letter) is answered with an error by the tree.
 //
-// No Receive waits on the network, a semaphore or another actor, with two
-// exceptions kept on purpose: a table writer's own Pebble commit, and the
-// first lookup of a table by a partition (a request to the catalog, which
-// only writes the schema; its result is cached). The dead-letter produce
+// No Receive waits on the network, a semaphore or another actor, with
+// these exceptions kept on purpose: a table writer's own Pebble commit, a
+// partition's write of its low-water mark, and the first lookup of a table
+// by a partition (a request to the catalog, which only writes the schema;
+// its result is cached for the partition's life). The dead-letter produce
 // and exports run in workers (startWork) whose results come back as
 // messages; decode permits (threads = N) are messages from the consumer.
 package actors
