@@ -174,7 +174,10 @@ func consumerProcessRows(cs []consumerStatus, diskFull string) [][3]string {
 			detail = fmt.Sprintf("%d partitions, %s", len(c.Status.Partitions), detail)
 		}
 		if f := c.Status.Failures; f.Restarts > 0 {
-			detail += fmt.Sprintf("; restarts: %d, last at %s: %s", f.Restarts, clock(f.LastAt), f.LastError)
+			detail += fmt.Sprintf("; restarts: %d, last at %s", f.Restarts, clock(f.LastAt))
+			if !strings.Contains(detail, f.LastError) {
+				detail += ": " + f.LastError
+			}
 		}
 		out = append(out, [3]string{fmt.Sprintf("Kafka Consumer #%d", c.ID), st, detail})
 	}

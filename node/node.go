@@ -93,6 +93,8 @@ type Config struct {
 
 	// stopTrace, set by tests, is told each step of Stop in order.
 	stopTrace func(step string)
+	// hooks, set by tests, inject faults into the actor tree.
+	hooks *actors.TestHooks
 }
 
 // Default addresses.
@@ -210,7 +212,7 @@ func New(cfg Config) (*Node, error) {
 	n.sys = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
 		return slog.New(actorLogHandler{cfg.Logger.Handler()}).With("lib", "actor")
 	}))
-	tree, err := actors.SpawnTree(n.sys, actors.TreeConfig{Store: store, Thresholds: n.currentThresholds, Events: n.event, StopTrace: cfg.stopTrace})
+	tree, err := actors.SpawnTree(n.sys, actors.TreeConfig{Store: store, Thresholds: n.currentThresholds, Events: n.event, StopTrace: cfg.stopTrace, Hooks: cfg.hooks})
 	if err != nil {
 		_ = store.Close()
 		return nil, err

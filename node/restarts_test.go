@@ -1,11 +1,14 @@
 package node
 
 import (
+	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/lakenode/lakenode/actors"
+	"github.com/lakenode/lakenode/kafka"
 	"github.com/lakenode/lakenode/kafka/spec"
 	"github.com/lakenode/lakenode/node/output"
 )
@@ -44,5 +47,52 @@ func TestMsgClientShowsRestarts(t *testing.T) {
 	js := output.JSON(o, false)
 	if !strings.Contains(js, `"restarts"`) || !strings.Contains(js, "boom") {
 		t.Fatalf("json: %s", js)
+	}
+}
+
+// TestProcessesShowAStoppedTableWriter runs a writer that always fails: it
+// is restarted, then stopped, and get processes and get msg client say so.
+func TestProcessesShowAStoppedTableWriter(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.DataDir, cfg.MinFree, cfg.KafkaEmbedded = t.TempDir(), 0, "127.0.0.1:0"
+	cfg.hooks = &actors.TestHooks{Apply: func(table string) {
+		if table == "d.bad" {
+			panic("injected commit failure")
+		}
+	}}
+	n := startIngestNode(t, cfg, "bad", 0)
+	broker := n.EmbeddedBroker()
+	go func() {
+		p, err := kafka.NewProducer([]string{broker}, kafka.Security{}, nil)
+		if err != nil {
+			return
+		}
+		defer p.Close()
+		for i := range 40 {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			err := p.ProduceSync(ctx, kafka.Message{Topic: "in", Value: fmt.Appendf(nil, `{"v":%d}`, i)})
+			cancel()
+			if err != nil {
+				return
+			}
+		}
+	}()
+	processes := func() string {
+		return n.Execute(context.Background(), "get processes", ExecOptions{}).Text
+	}
+	waitFor(t, 90*time.Second, func() bool {
+		return strings.Contains(processes(), "Table Writer d.bad") && strings.Contains(processes(), "Stopped")
+	},
+		"get processes shows the stopped writer:\n%s", processes())
+	out := processes()
+	t.Logf("get processes:\n%s", out)
+	if !strings.Contains(out, "stopped after repeated failures") || !strings.Contains(out, "injected commit failure") {
+		t.Fatalf("get processes:\n%s", out)
+	}
+	waitFor(t, 90*time.Second, func() bool {
+		return strings.Contains(n.Execute(context.Background(), "get msg client", ExecOptions{}).Text, "Restarts:")
+	}, "get msg client shows the consumer's restarts:\n%s", n.Execute(context.Background(), "get msg client", ExecOptions{}).Text)
+	if c := n.RowCount("d", "bad"); c != 0 {
+		t.Fatalf("%d rows stored by a writer that always fails", c)
 	}
 }

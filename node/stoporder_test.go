@@ -25,49 +25,9 @@ func TestStopOrder(t *testing.T) {
 		steps = append(steps, s)
 		mu.Unlock()
 	}
-	n, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stopped := false
-	t.Cleanup(func() {
-		if !stopped {
-			_ = n.Stop(context.Background())
-		}
-	})
-	ctx := context.Background()
-	broker := n.EmbeddedBroker()
-	host, port, err := net.SplitHostPort(broker)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := fmt.Sprintf(`<run kafka consumer where ip = %s and port = %s and reset = earliest and topic = (name = in and dbms = d and table = t and column.v.int = "bring [v]")>`, host, port)
-	if res := n.Execute(ctx, cmd, ExecOptions{}); res.Err != nil {
-		t.Fatal(res.Err)
-	}
-	p, err := kafka.NewProducer([]string{broker}, kafka.Security{}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	msgs := make([]kafka.Message, 50)
-	for i := range msgs {
-		msgs[i] = kafka.Message{Topic: "in", Value: fmt.Appendf(nil, `{"v":%d}`, i)}
-	}
-	pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if err := p.ProduceSync(pctx, msgs...); err != nil {
-		t.Fatal(err)
-	}
-	p.Close()
-	deadline := time.Now().Add(60 * time.Second)
-	for n.RowCount("d", "t") < 50 {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d of 50 rows stored", n.RowCount("d", "t"))
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	stopped = true
-	if err := n.Stop(ctx); err != nil {
+	n := startIngestNode(t, cfg, "t", 50)
+	waitFor(t, 60*time.Second, func() bool { return n.RowCount("d", "t") == 50 }, "%d of 50 rows stored", n.RowCount("d", "t"))
+	if err := n.Stop(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{"consumer 1 stops fetching", "consumer 1 tables committed the batches in flight", "consumer 1 offsets committed", "tables flushed and stopped", "store closed"}
@@ -82,5 +42,54 @@ func TestStopOrder(t *testing.T) {
 	}
 	if at != len(want) {
 		t.Fatalf("stop steps %q, want in order %q", got, want)
+	}
+}
+
+// startIngestNode starts a node with an embedded broker, a consumer of
+// topic in into d.TABLE, and produces msgs messages; unless msgs is 0 it
+// waits until they are stored. The node is stopped at the end of the test
+// (a second Stop does nothing).
+func startIngestNode(t *testing.T, cfg Config, table string, msgs int) *Node {
+	t.Helper()
+	n, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = n.Stop(context.Background()) })
+	ctx := context.Background()
+	broker := n.EmbeddedBroker()
+	host, port, err := net.SplitHostPort(broker)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := fmt.Sprintf(`<run kafka consumer where ip = %s and port = %s and reset = earliest and topic = (name = in and dbms = d and table = %s and column.v.int = "bring [v]")>`, host, port, table)
+	if res := n.Execute(ctx, cmd, ExecOptions{}); res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	p, err := kafka.NewProducer([]string{broker}, kafka.Security{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	for i := range msgs {
+		pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		err := p.ProduceSync(pctx, kafka.Message{Topic: "in", Value: fmt.Appendf(nil, `{"v":%d}`, i)})
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return n
+}
+
+// waitFor polls cond until it holds or timeout passes.
+func waitFor(t *testing.T, timeout time.Duration, cond func() bool, format string, args ...any) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("after %v: %s", timeout, fmt.Sprintf(format, args...))
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
