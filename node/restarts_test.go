@@ -27,7 +27,12 @@ func TestProcessesShowConsumerRestarts(t *testing.T) {
 		t.Fatalf("rows %q", rows)
 	}
 	r := rows[0]
-	if r[0] != "Kafka Consumer #3" || r[1] != "Stopped" || !strings.Contains(r[2], "restarts: 6, last at 2026-12-06 05:00:00: boom") {
+	if r[0] != "Kafka Consumer #3" || r[1] != "Stopped" || !strings.HasSuffix(r[2], "last: boom; restarts: 6, last at 2026-12-06 05:00:00") {
+		t.Fatalf("row %q", r)
+	}
+	running := failedConsumer()
+	running.Status.State, running.Status.Detail = "running", "consuming from 127.0.0.1:9092"
+	if r := consumerProcessRows([]consumerStatus{running}, ""); r[0][1] != "Running" || !strings.HasSuffix(r[0][2], "restarts: 6, last at 2026-12-06 05:00:00: boom") {
 		t.Fatalf("row %q", r)
 	}
 	ok := consumerStatus{ID: 1, Status: actors.ConsumerStatus{State: "running"}}
