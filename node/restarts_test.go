@@ -9,6 +9,7 @@ import (
 
 	"github.com/lakenode/lakenode/actors"
 	"github.com/lakenode/lakenode/kafka"
+	"github.com/lakenode/lakenode/kafka/kafkatest"
 	"github.com/lakenode/lakenode/kafka/spec"
 	"github.com/lakenode/lakenode/node/output"
 )
@@ -85,7 +86,7 @@ func TestProcessesShowAStoppedTableWriter(t *testing.T) {
 	processes := func() string {
 		return n.Execute(context.Background(), "get processes", ExecOptions{}).Text
 	}
-	waitFor(t, 90*time.Second, func() bool {
+	kafkatest.WaitFor(t, 90*time.Second, func() bool {
 		return strings.Contains(processes(), "Table Writer d.bad") && strings.Contains(processes(), "Stopped")
 	},
 		"get processes shows the stopped writer:\n%s", processes())
@@ -94,7 +95,7 @@ func TestProcessesShowAStoppedTableWriter(t *testing.T) {
 	if !strings.Contains(out, "stopped after repeated failures") || !strings.Contains(out, "injected commit failure") {
 		t.Fatalf("get processes:\n%s", out)
 	}
-	waitFor(t, 90*time.Second, func() bool {
+	kafkatest.WaitFor(t, 90*time.Second, func() bool {
 		return strings.Contains(n.Execute(context.Background(), "get msg client", ExecOptions{}).Text, "Restarts:")
 	}, "get msg client shows the consumer's restarts:\n%s", n.Execute(context.Background(), "get msg client", ExecOptions{}).Text)
 	if c := n.RowCount("d", "bad"); c != 0 {

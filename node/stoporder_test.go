@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lakenode/lakenode/kafka"
+	"github.com/lakenode/lakenode/kafka/kafkatest"
 )
 
 // TestStopOrder checks what SIGTERM does (cmd calls Node.Stop): consumers
@@ -26,7 +27,7 @@ func TestStopOrder(t *testing.T) {
 		mu.Unlock()
 	}
 	n := startIngestNode(t, cfg, "t", 50)
-	waitFor(t, 60*time.Second, func() bool { return n.RowCount("d", "t") == 50 }, "%d of 50 rows stored", n.RowCount("d", "t"))
+	kafkatest.WaitFor(t, 60*time.Second, func() bool { return n.RowCount("d", "t") == 50 }, "%d of 50 rows stored", n.RowCount("d", "t"))
 	if err := n.Stop(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -80,16 +81,4 @@ func startIngestNode(t *testing.T, cfg Config, table string, msgs int) *Node {
 		}
 	}
 	return n
-}
-
-// waitFor polls cond until it holds or timeout passes.
-func waitFor(t *testing.T, timeout time.Duration, cond func() bool, format string, args ...any) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("after %v: %s", timeout, fmt.Sprintf(format, args...))
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }

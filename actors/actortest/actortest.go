@@ -6,8 +6,8 @@ package actortest
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
+	"net"
 	"slices"
 	"strconv"
 	"sync"
@@ -18,6 +18,7 @@ import (
 
 	"github.com/lakenode/lakenode/actors"
 	"github.com/lakenode/lakenode/kafka"
+	"github.com/lakenode/lakenode/kafka/kafkatest"
 	"github.com/lakenode/lakenode/kafka/mapping"
 	"github.com/lakenode/lakenode/kafka/spec"
 	"github.com/lakenode/lakenode/tables"
@@ -144,7 +145,10 @@ func bring(key string) spec.Expr {
 // threads partitions decoding at once.
 func (h *Harness) RunConsumer(threads int, topics ...Topic) *actors.ConsumerHandle {
 	h.t.Helper()
-	host, port := splitAddr(h.Broker.Addr())
+	host, port, err := net.SplitHostPort(h.Broker.Addr())
+	if err != nil {
+		h.t.Fatal(err)
+	}
 	cs := spec.ConsumerSpec{IP: host, Port: port, Reset: "earliest", Threads: threads}
 	maps := map[string]*mapping.Mapping{}
 	for _, tp := range topics {
@@ -173,15 +177,6 @@ func (h *Harness) RunConsumer(threads int, topics ...Topic) *actors.ConsumerHand
 	h.consumers = append(h.consumers, c)
 	h.mu.Unlock()
 	return c
-}
-
-func splitAddr(addr string) (string, string) {
-	for i := len(addr) - 1; i >= 0; i-- {
-		if addr[i] == ':' {
-			return addr[:i], addr[i+1:]
-		}
-	}
-	return addr, ""
 }
 
 // Values returns the v column of every row of dbms.table, sorted.
@@ -218,16 +213,10 @@ func (h *Harness) RowCount(dbms, table string) int64 {
 	return h.Store.Stats(t).Rows
 }
 
-// WaitFor polls cond until it holds or timeout passes.
+// WaitFor polls cond until it holds, failing the test after timeout.
 func (h *Harness) WaitFor(timeout time.Duration, cond func() bool, format string, args ...any) {
 	h.t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			h.t.Fatalf("after %v: %s", timeout, fmt.Sprintf(format, args...))
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	kafkatest.WaitFor(h.t, timeout, cond, format, args...)
 }
 
 // Stop stops the tree in the node's order: consumers stop fetching (their
