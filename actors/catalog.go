@@ -5,25 +5,30 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 
-	"github.com/lakenode/lakenode/tables"
 	"github.com/lakenode/lakenode/tables/schema"
 )
 
-// Catalog owns the (dbms, table) -> table actor map. Schemas themselves are
-// kept by the store; the catalog creates and extends them through it and
-// starts one table actor per table.
-type Catalog struct {
-	sys        *actor.ActorSystem
-	store      *tables.Store
-	thresholds func() Thresholds
-
-	mu      sync.Mutex
+// catalogActor is the tables supervisor: it owns the (dbms, table) -> table
+// writer map, creates and extends schemas through the store, and starts one
+// table actor per table as its child. Strategy: restartStrategy — a writer
+// that panics is restarted (a fresh tableWriter; the batches it had not
+// acknowledged are answered with an error, so their partitions re-read them
+// from the durable offsets), and one that fails more than 5 times a minute
+// is stopped: its table then refuses writes until the node restarts or the
+// table is dropped.
+type catalogActor struct {
+	tree    *Tree
 	entries map[string]*TableEntry
+	stopped map[string]FailureStatus // dbms.table -> its writer stopped for good: why
+	byPID   map[string]string        // PID id -> dbms.table
+}
+
+func newCatalogActor(t *Tree) *catalogActor {
+	return &catalogActor{tree: t, entries: make(map[string]*TableEntry), stopped: make(map[string]FailureStatus), byPID: make(map[string]string)}
 }
 
 // TableEntry is a table with a running table actor.
@@ -32,73 +37,191 @@ type TableEntry struct {
 	Stats *TableStats
 }
 
-// NewCatalog returns a catalog whose table actors read thresholds from fn.
-func NewCatalog(sys *actor.ActorSystem, store *tables.Store, thresholds func() Thresholds) *Catalog {
-	return &Catalog{sys: sys, store: store, thresholds: thresholds, entries: make(map[string]*TableEntry)}
+// Catalog is the node's handle on the tables supervisor: every call is a
+// message to it.
+type Catalog struct {
+	sys      *actor.ActorSystem
+	pid      *actor.PID
+	failures *failureLog
 }
 
-// Target creates or extends table dbms.name with cols (user columns) and
-// returns its schema and actor.
-func (c *Catalog) Target(dbms, name string, cols []schema.Column) (*schema.Table, *TableEntry, error) {
-	t, err := c.store.EnsureTable(dbms, name, cols)
+// ErrWriterStopped is the error of a table whose writer was stopped after
+// repeated failures.
+var ErrWriterStopped = errors.New("table writer stopped after repeated failures")
+
+type ensureTable struct {
+	dbms, name string
+	cols       []schema.Column
+}
+
+type ensured struct {
+	table *schema.Table
+	entry *TableEntry
+	err   error
+}
+
+type listTables struct{}
+
+type tableList struct {
+	keys    []string
+	entries []*TableEntry
+	stopped map[string]FailureStatus
+}
+
+type forgetTable struct{ key string }
+
+type forgotten struct{ pid *actor.PID }
+
+func (a *catalogActor) Receive(ctx actor.Context) {
+	switch m := ctx.Message().(type) {
+	case *ensureTable:
+		t, e, err := a.ensure(ctx, m)
+		ctx.Respond(&ensured{table: t, entry: e, err: err})
+	case *listTables:
+		ctx.Respond(a.list())
+	case *forgetTable:
+		var rep forgotten
+		if e := a.entries[m.key]; e != nil {
+			rep.pid = e.PID
+			delete(a.byPID, e.PID.Id)
+			a.tree.failures.forget(e.PID.Id)
+		}
+		delete(a.entries, m.key)
+		delete(a.stopped, m.key)
+		ctx.Respond(&rep)
+	case *actor.Terminated:
+		// A writer stopped by its supervisor (repeated failures); one
+		// stopped on request was removed from byPID first.
+		if key, ok := a.byPID[m.Who.Id]; ok {
+			delete(a.byPID, m.Who.Id)
+			delete(a.entries, key)
+			a.stopped[key] = a.tree.failures.get(m.Who.Id)
+		}
+	}
+}
+
+func (a *catalogActor) ensure(ctx actor.Context, m *ensureTable) (*schema.Table, *TableEntry, error) {
+	t, err := a.tree.cfg.Store.EnsureTable(m.dbms, m.name, m.cols)
 	if err != nil {
 		return nil, nil, err
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	key := t.FullName()
-	e := c.entries[key]
+	if f, ok := a.stopped[key]; ok {
+		return nil, nil, fmt.Errorf("%s: %w (last: %s)", key, ErrWriterStopped, f.LastError)
+	}
+	e := a.entries[key]
 	if e == nil {
 		e = &TableEntry{Stats: &TableStats{}}
-		props := NewTableProps(c.store, t, c.thresholds, e.Stats)
-		pid, err := c.sys.Root.SpawnNamed(props, "table/"+key)
+		props := newTableProps(a.tree, t, e.Stats)
+		pid, err := ctx.SpawnNamed(props, "table/"+key)
 		if err != nil {
 			return nil, nil, fmt.Errorf("starting the writer of %s: %w", key, err)
 		}
 		e.PID = pid
-		c.entries[key] = e
+		a.entries[key] = e
+		a.byPID[pid.Id] = key
 	}
 	return t, e, nil
 }
 
-// Stats returns the counters of every table with a running writer, by
-// dbms.table.
+func (a *catalogActor) list() *tableList {
+	out := &tableList{stopped: make(map[string]FailureStatus, len(a.stopped))}
+	for k := range a.entries {
+		out.keys = append(out.keys, k)
+	}
+	slices.Sort(out.keys)
+	for _, k := range out.keys {
+		out.entries = append(out.entries, a.entries[k])
+	}
+	for k, v := range a.stopped {
+		out.stopped[k] = v
+	}
+	return out
+}
+
+// catalogTimeout bounds a request to the catalog actor, which never waits
+// on anything but the store's schema write.
+const catalogTimeout = 30 * time.Second
+
+// Target creates or extends table dbms.name with cols (user columns) and
+// returns its schema and actor.
+func (c *Catalog) Target(dbms, name string, cols []schema.Column) (*schema.Table, *TableEntry, error) {
+	res, err := c.sys.Root.RequestFuture(c.pid, &ensureTable{dbms: dbms, name: name, cols: cols}, catalogTimeout).Result()
+	if err != nil {
+		return nil, nil, fmt.Errorf("table %s.%s: asking the catalog: %w", dbms, name, err)
+	}
+	r, ok := res.(*ensured)
+	if !ok {
+		return nil, nil, fmt.Errorf("table %s.%s: unexpected reply %T", dbms, name, res)
+	}
+	return r.table, r.entry, r.err
+}
+
+func (c *Catalog) list() (*tableList, error) {
+	res, err := c.sys.Root.RequestFuture(c.pid, &listTables{}, catalogTimeout).Result()
+	if err != nil {
+		return nil, fmt.Errorf("listing the table writers: %w", err)
+	}
+	l, ok := res.(*tableList)
+	if !ok {
+		return nil, fmt.Errorf("listing the table writers: unexpected reply %T", res)
+	}
+	return l, nil
+}
+
+// TableStatus is a table writer's counters and failures.
+type TableStatus struct {
+	TableCounters
+	Failures FailureStatus
+}
+
+// Stats returns the counters of every table with a writer, by dbms.table;
+// a table whose writer stopped for good is listed with Failures.Stopped.
 func (c *Catalog) Stats() map[string]TableCounters {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	out := make(map[string]TableCounters, len(c.entries))
-	for k, e := range c.entries {
-		out[k] = e.Stats.Snapshot()
+	st := c.Status()
+	out := make(map[string]TableCounters, len(st))
+	for k, s := range st {
+		out[k] = s.TableCounters
+	}
+	return out
+}
+
+// Status returns every table writer's counters and failures.
+func (c *Catalog) Status() map[string]TableStatus {
+	l, err := c.list()
+	if err != nil {
+		return nil
+	}
+	out := make(map[string]TableStatus, len(l.keys)+len(l.stopped))
+	for i, k := range l.keys {
+		out[k] = TableStatus{TableCounters: l.entries[i].Stats.Snapshot(), Failures: c.failures.get(l.entries[i].PID.Id)}
+	}
+	for k, f := range l.stopped {
+		f.Stopped = true
+		out[k] = TableStatus{Failures: f}
 	}
 	return out
 }
 
 // Flush commits every table's buffered rows now.
 func (c *Catalog) Flush(ctx context.Context) error {
-	c.mu.Lock()
-	keys := make([]string, 0, len(c.entries))
-	for k := range c.entries {
-		keys = append(keys, k)
+	l, err := c.list()
+	if err != nil {
+		return err
 	}
-	slices.Sort(keys)
-	pids := make([]*actor.PID, len(keys))
-	for i, k := range keys {
-		pids[i] = c.entries[k].PID
-	}
-	c.mu.Unlock()
 	timeout := 30 * time.Second
 	if dl, ok := ctx.Deadline(); ok {
 		timeout = time.Until(dl)
 	}
 	var errs []error
-	for i, pid := range pids {
-		res, err := c.sys.Root.RequestFuture(pid, &FlushRequest{}, timeout).Result()
+	for i, e := range l.entries {
+		res, err := c.sys.Root.RequestFuture(e.PID, &FlushRequest{}, timeout).Result()
 		if err != nil {
-			errs = append(errs, fmt.Errorf("flushing %s: %w", keys[i], err))
+			errs = append(errs, fmt.Errorf("flushing %s: %w", l.keys[i], err))
 			continue
 		}
 		if d, ok := res.(*FlushDone); ok && d.Err != nil {
-			errs = append(errs, fmt.Errorf("flushing %s: %w", keys[i], d.Err))
+			errs = append(errs, fmt.Errorf("flushing %s: %w", l.keys[i], d.Err))
 		}
 	}
 	return errors.Join(errs...)
@@ -106,24 +229,30 @@ func (c *Catalog) Flush(ctx context.Context) error {
 
 // Forget stops the writer of a dropped table.
 func (c *Catalog) Forget(key string) {
-	c.mu.Lock()
-	e := c.entries[key]
-	delete(c.entries, key)
-	c.mu.Unlock()
-	if e != nil {
-		_ = c.sys.Root.StopFuture(e.PID).Wait()
+	res, err := c.sys.Root.RequestFuture(c.pid, &forgetTable{key: key}, catalogTimeout).Result()
+	if err != nil {
+		return
+	}
+	if f, ok := res.(*forgotten); ok && f.pid != nil {
+		_ = c.sys.Root.StopFuture(f.pid).Wait()
 	}
 }
 
 // Stop flushes and stops every table actor.
 func (c *Catalog) Stop(ctx context.Context) error {
 	err := c.Flush(ctx)
-	c.mu.Lock()
-	entries := c.entries
-	c.entries = make(map[string]*TableEntry)
-	c.mu.Unlock()
-	for _, e := range entries {
-		_ = c.sys.Root.StopFuture(e.PID).Wait()
+	l, lerr := c.list()
+	if lerr != nil {
+		return errors.Join(err, lerr)
+	}
+	for _, k := range l.keys {
+		res, ferr := c.sys.Root.RequestFuture(c.pid, &forgetTable{key: k}, catalogTimeout).Result()
+		if ferr != nil {
+			continue
+		}
+		if f, ok := res.(*forgotten); ok && f.pid != nil {
+			_ = c.sys.Root.StopFuture(f.pid).Wait()
+		}
 	}
 	return err
 }

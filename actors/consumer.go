@@ -2,7 +2,6 @@ package actors
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -19,7 +18,6 @@ import (
 	"github.com/lakenode/lakenode/kafka/mapping"
 	"github.com/lakenode/lakenode/kafka/spec"
 	"github.com/lakenode/lakenode/tables"
-	"github.com/lakenode/lakenode/tables/schema"
 )
 
 // maxInFlight is how many chunks a partition may have unacknowledged before
@@ -59,23 +57,34 @@ type ConsumerStatus struct {
 	Detail     string
 	Since      time.Time
 	Partitions []PartitionCounters
+	// Failures counts the consumer's restarts: of its Kafka client after a
+	// partition failed, and of its actor after a panic.
+	Failures FailureStatus
 }
 
 // consumerActor runs one `run kafka consumer`: it owns the franz-go client
-// and supervises one partition actor per assigned partition.
+// and supervises one partition actor per assigned partition. Strategy for
+// its partitions: stopStrategy — a partition that fails is stopped, and
+// the consumer restarts its client (so every partition) from the durable
+// offsets, with backoff; after more than 5 client failures in a minute it
+// stops consuming and shows "stopped" with the last error.
 type consumerActor struct {
 	cfg        ConsumerConfig
+	tree       *Tree
+	hooks      *TestHooks
 	client     *kafka.Consumer
 	cancel     context.CancelFunc
 	bridge     *bridge
 	status     *statusBox
 	stopping   bool
+	halted     bool // stopped after repeated failures; answers StopConsumer
 	waiters    []chan error
-	restarts   int
+	restarts   int  // client restarts since the last assignment (backoff)
 	gen        int  // client generation, bumped by each startClient
 	brokerDown bool // the health check found the broker unreachable
 	dlq        *kafka.Producer
-	sem        chan struct{}
+	permits    permitPool
+	spawnSeq   int
 	unwatch    func() // stops the disk space notifications
 	// changedLogged is when each topic's change was last logged.
 	changedLogged map[string]time.Time
@@ -87,6 +96,10 @@ type statusBox struct {
 	detail string
 	since  time.Time
 	bridge *bridge
+	// fails are the times of the client's recent failures; failures the
+	// counts shown.
+	fails    []time.Time
+	failures FailureStatus
 }
 
 func (s *statusBox) set(state, detail string) {
@@ -98,11 +111,27 @@ func (s *statusBox) set(state, detail string) {
 	s.mu.Unlock()
 }
 
+// fail records a client failure and reports whether there were more than
+// maxFailures within failureWindow.
+func (s *statusBox) fail(why string) bool {
+	now := time.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failures.Restarts++
+	s.failures.LastError, s.failures.LastAt = why, now
+	s.fails = append(s.fails, now)
+	for len(s.fails) > 0 && now.Sub(s.fails[0]) > failureWindow {
+		s.fails = s.fails[1:]
+	}
+	return len(s.fails) > maxFailures
+}
+
 // ConsumerHandle lets the node read a consumer's status and stop it.
 type ConsumerHandle struct {
 	PID    *actor.PID
 	Config ConsumerConfig
 	status *statusBox
+	tree   *Tree
 }
 
 // Status returns the consumer's state and its partitions' counters. A
@@ -110,12 +139,30 @@ type ConsumerHandle struct {
 // "topic changed", its detail naming the partitions and their offsets.
 func (h *ConsumerHandle) Status() ConsumerStatus {
 	h.status.mu.Lock()
-	st := ConsumerStatus{State: h.status.state, Detail: h.status.detail, Since: h.status.since}
+	st := ConsumerStatus{State: h.status.state, Detail: h.status.detail, Since: h.status.since, Failures: h.status.failures}
 	b := h.status.bridge
 	h.status.mu.Unlock()
-	if b != nil {
+	if h.tree != nil {
+		af := h.tree.Failures(h.PID)
+		st.Failures.Restarts += af.Restarts
+		if af.LastAt.After(st.Failures.LastAt) {
+			st.Failures.LastError, st.Failures.LastAt = af.LastError, af.LastAt
+		}
+		if af.Stopped {
+			st.Failures.Stopped = true
+			st.State, st.Detail = "stopped", "stopped after repeated failures: "+af.LastError
+		}
+	}
+	if b != nil && st.State != "stopped" {
 		st.Partitions = b.counters()
 	}
+	changedState(&st)
+	return st
+}
+
+// changedState shows a consumer with a partition stopped because its topic
+// changed as in state "topic changed".
+func changedState(st *ConsumerStatus) {
 	var parts []string
 	var topics []string
 	for _, p := range st.Partitions {
@@ -135,7 +182,6 @@ func (h *ConsumerHandle) Status() ConsumerStatus {
 		st.State = "topic changed"
 		st.Detail = strings.Join(parts, "; ") + "; " + resetHint(strings.Join(topics, ", "))
 	}
-	return st
 }
 
 // StopConsumer asks a consumer to stop: flush, store offsets, leave the
@@ -189,45 +235,39 @@ type partitionStopped struct {
 	failure policyFailure
 }
 
-// SpawnConsumer starts a consumer actor under parent (a node root context).
-func SpawnConsumer(parent actor.SpawnerContext, cfg ConsumerConfig) (*ConsumerHandle, error) {
+// spawnConsumer starts a consumer actor under the consumers supervisor.
+func spawnConsumer(parent actor.SpawnerContext, tree *Tree, cfg ConsumerConfig) (*ConsumerHandle, error) {
 	box := &statusBox{state: "starting", since: time.Now()}
 	props := actor.PropsFromProducer(func() actor.Actor {
-		return &consumerActor{cfg: cfg, status: box}
-	}, actor.WithSupervisor(actor.NewOneForOneStrategy(0, time.Second, func(any) actor.Directive { return actor.StopDirective })))
+		return &consumerActor{cfg: cfg, tree: tree, hooks: tree.cfg.Hooks, status: box}
+	}, actor.WithSupervisor(&stopStrategy{log: tree.failures, what: "stopped; its consumer restarts from the durable offsets"}))
 	pid, err := parent.SpawnNamed(props, "consumer-"+strconv.Itoa(cfg.ID))
 	if err != nil {
 		return nil, fmt.Errorf("starting consumer %d: %w", cfg.ID, err)
 	}
-	return &ConsumerHandle{PID: pid, Config: cfg, status: box}, nil
+	return &ConsumerHandle{PID: pid, Config: cfg, status: box, tree: tree}, nil
 }
 
 func (a *consumerActor) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
-		threads := max(a.cfg.Spec.Threads, 1)
-		a.sem = make(chan struct{}, threads)
-		self, sys := ctx.Self(), ctx.ActorSystem()
-		a.unwatch = a.cfg.Store.Space().Watch(func(full bool) { sys.Root.Send(self, spaceChanged{full: full}) })
-		a.startClient(ctx)
-		ctx.Send(ctx.Self(), &RefreshWatermarks{})
+		a.started(ctx)
 	case *actor.Restarting:
 		// This instance is replaced after a panic: release its client (the
 		// new instance starts its own from the durable offsets).
-		a.stopWatching()
-		if a.client != nil {
-			client, cancel := a.client, a.cancel
-			a.client = nil
-			go func() {
-				cancel()
-				c, done := context.WithTimeout(context.Background(), 30*time.Second)
-				defer done()
-				_ = client.Close(c, false)
-			}()
-		}
+		a.release()
 		a.status.set("retrying", "restarted after a failure")
+	case *actor.Stopping:
+		a.release()
+		if !a.stopping {
+			a.status.set("stopped", "stopped after repeated failures")
+		}
 	case *spawnPartitions:
 		ctx.Respond(a.spawnPartitions(ctx, m))
+	case *permitRequest:
+		a.permits.request(ctx, m.pid)
+	case *permitRelease:
+		a.permits.release(ctx, m.pid)
 	case *partitionBroken:
 		if a.bridge == nil || a.client == nil || m.gen != a.gen {
 			return // already restarting, or about an earlier client
@@ -235,136 +275,198 @@ func (a *consumerActor) Receive(ctx actor.Context) {
 		a.cfg.Events("kafka", fmt.Sprintf("consumer %d: %v; restarting from the last durable offsets", a.cfg.ID, m.err))
 		a.restart(ctx, m.err.Error())
 	case *topicChanged:
-		if a.bridge == nil || m.gen != a.gen {
-			return
-		}
-		pi := a.bridge.get(m.tp)
-		if pi == nil {
-			return
-		}
-		ctx.Send(pi.pid, m)
-		if a.changedLogged == nil {
-			a.changedLogged = map[string]time.Time{}
-		}
-		if last, ok := a.changedLogged[m.tp.Topic]; !ok || time.Since(last) >= changedLogEvery {
-			a.changedLogged[m.tp.Topic] = time.Now()
-			a.cfg.Events("kafka", fmt.Sprintf("consumer %d: topic changed: %s: %s; partition stopped, nothing skipped or re-read; %s",
-				a.cfg.ID, m.tp, m.why, resetHint(m.tp.Topic)))
-		}
+		a.topicChanged(ctx, m)
 	case *partitionStopped:
-		text := fmt.Sprintf("consumer %d stopped %s at offset %d (errors = fail): %s: %s; run `exit kafka` and start the consumer again with another errors policy to resume there",
-			a.cfg.ID, m.tp, m.failure.offset, m.failure.reason, m.failure.detail)
-		a.cfg.Events("kafka", text)
-		if a.client != nil {
-			a.client.PauseTopic(m.tp.Topic)
-		}
-		a.status.set("failed", text)
-	case *actor.Stopped:
-		a.stopWatching()
+		a.partitionStopped(m)
 	case spaceChanged:
-		// Every partition pauses on a full disk, also one that has nothing
-		// to fetch; each one resumes by itself once a check finds room.
-		if a.bridge != nil {
-			var msg any = spaceCheck{}
-			if m.full {
-				msg = diskFull{}
-			}
-			for _, pid := range a.bridge.pids() {
-				ctx.Send(pid, msg)
-			}
-		}
+		a.spaceChanged(ctx, m)
 	case *actor.Terminated:
+		a.permits.gone(ctx, m.Who)
 		// A partition actor that stops on its own (a panic) loses its
 		// in-flight state: restart from the durable offsets.
-		if !a.stopping && a.bridge != nil && a.bridge.owns(m.Who) {
-			a.restart(ctx, "a partition actor stopped unexpectedly")
+		if !a.stopping && a.bridge != nil && a.bridge.drop(m.Who) {
+			a.restart(ctx, "a partition actor failed: "+a.tree.failures.get(m.Who.Id).LastError)
 		}
 	case *StopConsumer:
-		a.stopping = true
-		a.waiters = append(a.waiters, make(chan error, 1))
-		w := a.waiters[len(a.waiters)-1]
-		self := ctx.Self()
-		sys := ctx.ActorSystem()
-		if sender := ctx.Sender(); sender != nil {
-			go func() { sys.Root.Send(sender, &ConsumerStopped{Err: <-w}) }()
-		}
-		if a.client == nil {
-			sys.Root.Send(self, &clientClosed{})
-			return
-		}
-		a.closeClient(ctx, m.Leave)
+		a.stop(ctx, m)
 	case *clientClosed:
-		a.client, a.cancel = nil, nil
-		a.stopPartitions(ctx)
-		if a.stopping {
-			if a.dlq != nil {
-				a.dlq.Close()
-			}
-			a.status.set("stopped", "")
-			for _, w := range a.waiters {
-				w <- m.err
-			}
-			ctx.Stop(ctx.Self())
-			return
-		}
-		a.restarts++
-		wait := min(time.Duration(a.restarts)*time.Second, 10*time.Second)
-		self, sys := ctx.Self(), ctx.ActorSystem()
-		time.AfterFunc(wait, func() { sys.Root.Send(self, restartClient{}) })
+		a.clientClosed(ctx, m)
 	case restartClient:
-		if !a.stopping && a.client == nil {
+		if !a.stopping && !a.halted && a.client == nil {
 			a.startClient(ctx)
 		}
 	case *RefreshWatermarks:
-		if !a.stopping {
-			self, sys := ctx.Self(), ctx.ActorSystem()
-			time.AfterFunc(2*time.Second, func() { sys.Root.Send(self, &RefreshWatermarks{}) })
-		}
-		if a.client != nil && a.bridge != nil {
-			client, b := a.client, a.bridge
-			topics := make([]string, 0, len(a.cfg.Spec.Topics))
-			for _, t := range a.cfg.Spec.Topics {
-				topics = append(topics, t.Name)
-			}
-			self, sys := ctx.Self(), ctx.ActorSystem()
-			go func() {
-				c, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-				defer cancel()
-				// The low-water marks are taken before the read: a mark
-				// beyond a high watermark read after it is a topic that
-				// changed, never records consumed in between.
-				lwms := b.lowWaters()
-				ids, idErr := client.CurrentIdentities(c, topics...)
-				at := time.Now()
-				hw, err := client.HighWatermarks(c, topics...)
-				if err == nil {
-					b.setHighWatermarks(hw, at)
-					if idErr != nil {
-						ids = nil
-					}
-					b.checkTopics(ids, hw, lwms)
-				}
-				sys.Root.Send(self, &brokerHealth{err: err})
-			}()
-		}
+		a.refreshWatermarks(ctx)
 	case *brokerHealth:
-		// The periodic watermark read doubles as a broker health check, so
-		// a broker that never answered shows too (the group client alone
-		// retries silently).
-		a.status.mu.Lock()
-		state := a.status.state
-		a.status.mu.Unlock()
-		switch {
-		case m.err != nil && (state == "running" || state == "starting"):
-			text := fmt.Sprintf("broker %s unreachable: %v", a.cfg.Spec.Broker(), m.err)
-			a.status.set("retrying", text)
-			a.brokerDown = true
-			a.cfg.Events("kafka", fmt.Sprintf("consumer %d: %s (retrying with backoff)", a.cfg.ID, text))
-		case m.err == nil && a.brokerDown && state == "retrying":
-			a.brokerDown = false
-			a.status.set("running", "consuming from "+a.cfg.Spec.Broker())
-			a.cfg.Events("kafka", fmt.Sprintf("consumer %d: broker %s answers again", a.cfg.ID, a.cfg.Spec.Broker()))
+		a.brokerHealth(m)
+	}
+}
+
+func (a *consumerActor) started(ctx actor.Context) {
+	a.permits = permitPool{free: max(a.cfg.Spec.Threads, 1), holders: map[string]bool{}}
+	self, sys := ctx.Self(), ctx.ActorSystem()
+	a.unwatch = a.cfg.Store.Space().Watch(func(full bool) { sys.Root.Send(self, spaceChanged{full: full}) })
+	a.startClient(ctx)
+	ctx.Send(ctx.Self(), &RefreshWatermarks{})
+}
+
+// release closes what this instance holds (off its goroutine: closing runs
+// the revoke callback, which waits for partition actors); its partition
+// actors are stopped with it.
+func (a *consumerActor) release() {
+	a.stopWatching()
+	if a.client != nil {
+		client, cancel := a.client, a.cancel
+		a.client = nil
+		go func() {
+			cancel()
+			c, done := context.WithTimeout(context.Background(), 30*time.Second)
+			defer done()
+			_ = client.Close(c, false)
+		}()
+	}
+	if a.dlq != nil && !a.stopping {
+		a.dlq.Close()
+		a.dlq = nil
+	}
+}
+
+func (a *consumerActor) topicChanged(ctx actor.Context, m *topicChanged) {
+	if a.bridge == nil || m.gen != a.gen {
+		return
+	}
+	pi := a.bridge.get(m.tp)
+	if pi == nil {
+		return
+	}
+	ctx.Send(pi.pid, m)
+	if a.changedLogged == nil {
+		a.changedLogged = map[string]time.Time{}
+	}
+	if last, ok := a.changedLogged[m.tp.Topic]; !ok || time.Since(last) >= changedLogEvery {
+		a.changedLogged[m.tp.Topic] = time.Now()
+		a.cfg.Events("kafka", fmt.Sprintf("consumer %d: topic changed: %s: %s; partition stopped, nothing skipped or re-read; %s",
+			a.cfg.ID, m.tp, m.why, resetHint(m.tp.Topic)))
+	}
+}
+
+func (a *consumerActor) partitionStopped(m *partitionStopped) {
+	text := fmt.Sprintf("consumer %d stopped %s at offset %d (errors = fail): %s: %s; run `exit kafka` and start the consumer again with another errors policy to resume there",
+		a.cfg.ID, m.tp, m.failure.offset, m.failure.reason, m.failure.detail)
+	a.cfg.Events("kafka", text)
+	if a.client != nil {
+		a.client.PauseTopic(m.tp.Topic)
+	}
+	a.status.set("failed", text)
+}
+
+// spaceChanged pauses every partition on a full disk, also one that has
+// nothing to fetch; each one resumes by itself once a check finds room.
+func (a *consumerActor) spaceChanged(ctx actor.Context, m spaceChanged) {
+	if a.bridge == nil {
+		return
+	}
+	var msg any = spaceCheck{}
+	if m.full {
+		msg = diskFull{}
+	}
+	for _, pid := range a.bridge.pids() {
+		ctx.Send(pid, msg)
+	}
+}
+
+func (a *consumerActor) stop(ctx actor.Context, m *StopConsumer) {
+	a.stopping = true
+	w := make(chan error, 1)
+	a.waiters = append(a.waiters, w)
+	sys := ctx.ActorSystem()
+	if sender := ctx.Sender(); sender != nil {
+		go func() { sys.Root.Send(sender, &ConsumerStopped{Err: <-w}) }()
+	}
+	if a.client == nil {
+		ctx.Send(ctx.Self(), &clientClosed{})
+		return
+	}
+	a.closeClient(ctx, m.Leave)
+}
+
+func (a *consumerActor) clientClosed(ctx actor.Context, m *clientClosed) {
+	a.client, a.cancel = nil, nil
+	a.stopPartitions(ctx)
+	a.tree.trace(fmt.Sprintf("consumer %d offsets committed", a.cfg.ID))
+	if a.stopping {
+		if a.dlq != nil {
+			a.dlq.Close()
+			a.dlq = nil
 		}
+		a.status.set("stopped", "")
+		for _, w := range a.waiters {
+			w <- m.err
+		}
+		ctx.Stop(ctx.Self())
+		return
+	}
+	if a.halted {
+		return
+	}
+	a.restarts++
+	wait := min(time.Duration(a.restarts)*time.Second, 10*time.Second)
+	self, sys := ctx.Self(), ctx.ActorSystem()
+	time.AfterFunc(wait, func() { sys.Root.Send(self, restartClient{}) })
+}
+
+func (a *consumerActor) refreshWatermarks(ctx actor.Context) {
+	if !a.stopping {
+		self, sys := ctx.Self(), ctx.ActorSystem()
+		time.AfterFunc(2*time.Second, func() { sys.Root.Send(self, &RefreshWatermarks{}) })
+	}
+	if a.client == nil || a.bridge == nil {
+		return
+	}
+	client, b := a.client, a.bridge
+	topics := make([]string, 0, len(a.cfg.Spec.Topics))
+	for _, t := range a.cfg.Spec.Topics {
+		topics = append(topics, t.Name)
+	}
+	self, sys := ctx.Self(), ctx.ActorSystem()
+	go func() {
+		c, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		// The low-water marks are taken before the read: a mark beyond a
+		// high watermark read after it is a topic that changed, never
+		// records consumed in between.
+		lwms := b.lowWaters()
+		ids, idErr := client.CurrentIdentities(c, topics...)
+		at := time.Now()
+		hw, err := client.HighWatermarks(c, topics...)
+		if err == nil {
+			b.setHighWatermarks(hw, at)
+			if idErr != nil {
+				ids = nil
+			}
+			b.checkTopics(ids, hw, lwms)
+		}
+		sys.Root.Send(self, &brokerHealth{err: err})
+	}()
+}
+
+// brokerHealth: the periodic watermark read doubles as a broker health
+// check, so a broker that never answered shows too (the group client alone
+// retries silently).
+func (a *consumerActor) brokerHealth(m *brokerHealth) {
+	a.status.mu.Lock()
+	state := a.status.state
+	a.status.mu.Unlock()
+	switch {
+	case m.err != nil && (state == "running" || state == "starting"):
+		text := fmt.Sprintf("broker %s unreachable: %v", a.cfg.Spec.Broker(), m.err)
+		a.status.set("retrying", text)
+		a.brokerDown = true
+		a.cfg.Events("kafka", fmt.Sprintf("consumer %d: %s (retrying with backoff)", a.cfg.ID, text))
+	case m.err == nil && a.brokerDown && state == "retrying":
+		a.brokerDown = false
+		a.status.set("running", "consuming from "+a.cfg.Spec.Broker())
+		a.cfg.Events("kafka", fmt.Sprintf("consumer %d: broker %s answers again", a.cfg.ID, a.cfg.Spec.Broker()))
 	}
 }
 
@@ -381,7 +483,7 @@ func (a *consumerActor) startClient(ctx actor.Context) {
 		topics = append(topics, t.Name)
 	}
 	a.gen++
-	b := &bridge{gen: a.gen, sys: ctx.ActorSystem(), consumer: ctx.Self(), store: a.cfg.Store, parts: make(map[kafka.TopicPartition]*partInfo), status: a.status, events: a.cfg.Events, id: a.cfg.ID}
+	b := &bridge{gen: a.gen, sys: ctx.ActorSystem(), consumer: ctx.Self(), store: a.cfg.Store, parts: make(map[kafka.TopicPartition]*partInfo), status: a.status, events: a.cfg.Events, id: a.cfg.ID, trace: a.tree.trace}
 	client, err := kafka.NewConsumer(kafka.ConsumerConfig{
 		Brokers:        []string{a.cfg.Spec.Broker()},
 		Group:          a.cfg.Group,
@@ -412,7 +514,19 @@ func (a *consumerActor) startClient(ctx actor.Context) {
 // restart closes the client without leaving the group; clientClosed then
 // schedules a new client, which resumes from the low-water marks.
 func (a *consumerActor) restart(ctx actor.Context, why string) {
-	a.status.set("retrying", why)
+	if a.halted {
+		return
+	}
+	if a.status.fail(why) {
+		// Repeated failure: stop this consumer's subtree (client and
+		// partitions) and say so; `exit kafka` and a new run start over.
+		a.halted = true
+		text := fmt.Sprintf("stopped after more than %d failures in %v; last: %s; run `exit kafka` and start the consumer again", maxFailures, failureWindow, why)
+		a.status.set("stopped", text)
+		a.cfg.Events("kafka", fmt.Sprintf("consumer %d %s", a.cfg.ID, text))
+	} else {
+		a.status.set("retrying", why)
+	}
 	if a.client == nil {
 		ctx.Send(ctx.Self(), &clientClosed{})
 		return
@@ -425,6 +539,7 @@ func (a *consumerActor) restart(ctx actor.Context, why string) {
 func (a *consumerActor) closeClient(ctx actor.Context, leave bool) {
 	client, cancel := a.client, a.cancel
 	a.client = nil
+	a.tree.trace(fmt.Sprintf("consumer %d stops fetching", a.cfg.ID))
 	self, sys := ctx.Self(), ctx.ActorSystem()
 	go func() {
 		cancel()
@@ -461,629 +576,116 @@ func (a *consumerActor) spawnPartitions(ctx actor.Context, m *spawnPartitions) *
 			}
 		}
 	}
-	consumerID := strconv.Itoa(a.cfg.ID)
 	for _, tp := range m.tps {
-		var ts spec.TopicSpec
-		for _, t := range a.cfg.Spec.Topics {
-			if t.Name == tp.Topic {
-				ts = t
-			}
-		}
-		mp := a.cfg.Mappings[tp.Topic]
-		if mp == nil {
-			continue
-		}
-		stats := newPartitionStats(tp.Topic, tp.Partition)
-		core := newPartitionCore(tp, m.srcs[tp.Topic], sessionCounter.Add(1))
-		core.consumerID = consumerID
-		core.ev = mp.NewEvaluator()
-		core.policy = ts.Errors
-		core.stats = stats
-		res := &resolver{catalog: a.cfg.Catalog, cols: mp.Columns(), cache: make(map[string]*tableTarget)}
-		core.resolve = res.resolve
-		core.errTarget = res.errorTable
-		pa := &partitionActor{gen: a.gen, core: core, client: a.client, store: a.cfg.Store, sem: a.sem, dlq: a.dlq, dlqTopic: ts.Errors.DLQTopic}
-		pid, err := ctx.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return pa }), fmt.Sprintf("p-%s-%d-%d", tp.Topic, tp.Partition, core.session))
-		if err != nil {
-			a.cfg.Events("kafka", fmt.Sprintf("consumer %d: starting partition %s: %v", a.cfg.ID, tp, err))
-			continue
-		}
-		out.pids[tp] = pid
-		a.bridge.add(tp, &partInfo{pid: pid, src: m.srcs[tp.Topic], stats: stats})
-		if a.cfg.Store.Space().Status().Full {
-			ctx.Send(pid, diskFull{})
+		pid, ok := a.spawnPartition(ctx, tp, m.srcs[tp.Topic])
+		if ok {
+			out.pids[tp] = pid
 		}
 	}
 	return out
 }
 
-// resolver caches a partition's table targets.
-type resolver struct {
-	catalog *Catalog
-	cols    []schema.Column
-	cache   map[string]*tableTarget
-	errT    *tableTarget
+// mappingSource is a topic's compiled mapping and error policy.
+type mappingSource struct {
+	m      *mapping.Mapping
+	policy spec.ErrorPolicy
 }
 
-func (r *resolver) resolve(dbms, table string) (*tableTarget, error) {
-	key := dbms + "." + table
-	if t := r.cache[key]; t != nil {
-		return t, nil
-	}
-	t, err := r.target(dbms, table, r.cols)
-	if err != nil {
-		return nil, err
-	}
-	r.cache[key] = t
-	return t, nil
-}
-
-func (r *resolver) errorTable() (*tableTarget, error) {
-	if r.errT != nil {
-		return r.errT, nil
-	}
-	t, err := r.target(tables.ErrorsDBMS, tables.ErrorsTable, tables.ErrorTableColumns)
-	if err != nil {
-		return nil, err
-	}
-	r.errT = t
-	return t, nil
-}
-
-func (r *resolver) target(dbms, table string, cols []schema.Column) (*tableTarget, error) {
-	t, e, err := r.catalog.Target(dbms, table, cols)
-	if err != nil {
-		return nil, err
-	}
-	perm := make([]int, len(cols))
-	for i, c := range cols {
-		idx := t.ColumnIndex(c.Name)
-		if idx < schema.NumSystemColumns {
-			return nil, fmt.Errorf("table %s has no user column %s", t.FullName(), c.Name)
+// spawnPartition starts the partition actor of tp.
+func (a *consumerActor) spawnPartition(ctx actor.Context, tp kafka.TopicPartition, src uint32) (*actor.PID, bool) {
+	var ts spec.TopicSpec
+	for _, t := range a.cfg.Spec.Topics {
+		if t.Name == tp.Topic {
+			ts = t
 		}
-		perm[i] = idx - schema.NumSystemColumns
 	}
-	pid, sys := e.PID, r.catalog.sys
-	return &tableTarget{
-		key: t.FullName(), table: t, perm: perm, nUser: len(t.Columns) - schema.NumSystemColumns,
-		send: func(b *RowBatch) { sys.Root.Send(pid, b) },
-	}, nil
-}
-
-// partitionActor wraps a partitionCore.
-type partitionActor struct {
-	gen      int
-	core     *partitionCore
-	client   *kafka.Consumer
-	store    *tables.Store
-	sem      chan struct{}
-	dlq      *kafka.Producer
-	dlqTopic string
-	paused   bool // backpressure: too many chunks unacknowledged
-	broken   bool
-	stopped  bool // errors = fail stopped it; reported once
-	changed  bool // its topic changed under it: paused until a reset
-	drains   []chan struct{}
-
-	// diskFull: the data dir's disk is below --min-free, so deliveries are
-	// held (not mapped: mapping may create tables) and fetching is paused
-	// until a check finds room again.
-	diskFull    bool
-	held        []*deliver
-	checking    bool // a spaceCheck is scheduled
-	fetchPaused bool // what the client was last told
-}
-
-type deliver struct{ recs []kafka.Record }
-
-// diskFull pauses a partition for a full disk; spaceCheck looks whether
-// there is room again.
-type diskFull struct{}
-type spaceCheck struct{}
-
-// spaceCheckEvery is how often a partition paused for a full disk checks
-// for room.
-const spaceCheckEvery = 250 * time.Millisecond
-
-type startAt struct {
-	offset int64
-	store  bool // a resolved reset position: store it as the low-water mark
-}
-type drain struct{ done chan struct{} }
-
-func (p *partitionActor) Receive(ctx actor.Context) {
-	switch m := ctx.Message().(type) {
-	case startAt:
-		p.core.startAt(m.offset)
-		if m.offset >= 0 {
-			p.core.stats.setLowWater(m.offset)
-		}
-		if m.store && m.offset >= 0 {
-			if err := p.store.SetLowWater(p.core.src, p.core.tp.Partition, m.offset); err != nil {
-				p.broken = true
-				ctx.Send(ctx.Parent(), &partitionBroken{gen: p.gen, tp: p.core.tp, err: fmt.Errorf("storing the start offset: %w", err)})
-			}
-		}
-	case *topicChanged:
-		if p.changed {
-			return
-		}
-		p.changed = true
-		p.syncFetch()
-		hw := "unknown"
-		if c := p.core.stats.Snapshot(); c.HighWatermark >= 0 {
-			hw = strconv.FormatInt(c.HighWatermark, 10)
-		}
-		p.core.stats.setChanged(fmt.Sprintf("%s; stored offset %d, high watermark %s", m.why, p.core.lwm, hw))
-	case *deliver:
-		if p.broken || p.changed {
-			// Not mapped and not marked: read again after a reset or a
-			// restart, if the operator's reset keeps them.
-			return
-		}
-		if p.diskFull || len(p.held) > 0 || p.store.Space().Check() != nil {
-			p.held = append(p.held, m)
-			p.pauseForDisk(ctx)
-			return
-		}
-		p.handle(ctx, m)
-	case diskFull:
-		if !p.broken {
-			p.pauseForDisk(ctx)
-		}
-	case spaceCheck:
-		p.checking = false
-		if p.broken || !p.diskFull {
-			return
-		}
-		if p.store.Space().Check() != nil {
-			p.scheduleCheck(ctx)
-			return
-		}
-		p.resumeAfterDisk(ctx)
-	case *BatchAck:
-		if p.broken {
-			return
-		}
-		moved, err := p.core.ack(m)
-		if err != nil {
-			p.broken = true
-			ctx.Send(ctx.Parent(), &partitionBroken{gen: p.gen, tp: p.core.tp, err: err})
-			p.checkDrained()
-			return
-		}
-		if moved {
-			if err := p.store.SetLowWater(p.core.src, p.core.tp.Partition, p.core.lwm); err != nil {
-				p.broken = true
-				ctx.Send(ctx.Parent(), &partitionBroken{gen: p.gen, tp: p.core.tp, err: fmt.Errorf("storing the low-water mark: %w", err)})
-				p.checkDrained()
-				return
-			}
-			p.client.MarkCommit(p.core.tp, p.core.lwm)
-		}
-		p.backpressure()
-		p.checkDrained()
-	case drain:
-		p.drains = append(p.drains, m.done)
-		if p.core.inFlight() > 0 && (p.diskFull || p.store.Space().Check() != nil) {
-			// The tables cannot commit on a full disk: give up the batches
-			// in flight and the held deliveries. The low-water mark stays
-			// before them, so they are consumed again; a table that
-			// commits them later skips them then by its own offsets.
-			p.broken = true
-			p.held = nil
-		}
-		p.checkDrained()
+	mp := a.cfg.Mappings[tp.Topic]
+	if mp == nil {
+		return nil, false
 	}
-}
-
-// handle maps a delivery and sends its batches to the tables.
-func (p *partitionActor) handle(ctx actor.Context, m *deliver) {
-	p.sem <- struct{}{}
-	batches, dlq := p.core.process(m.recs)
-	<-p.sem
-	if len(dlq) > 0 && !p.sendDLQ(ctx, dlq) {
-		return
+	stats := newPartitionStats(tp.Topic, tp.Partition)
+	catalog := a.cfg.Catalog
+	pc := partitionConfig{
+		gen: a.gen, tp: tp, src: src, consumerID: strconv.Itoa(a.cfg.ID),
+		mapping: mappingSource{m: mp, policy: ts.Errors},
+		resolver: func() *resolver {
+			return &resolver{catalog: catalog, cols: mp.Columns(), cache: make(map[string]*tableTarget)}
+		},
+		client: a.client, store: a.cfg.Store, permits: ctx.Self(), dlqTopic: ts.Errors.DLQTopic,
+		hooks: a.hooks, stats: stats,
 	}
-	for _, b := range batches {
-		b.batch.ReplyTo = ctx.Self()
-		b.target.send(b.batch)
-	}
-	if f := p.core.failed; f != nil && !p.stopped {
-		p.stopped = true
-		p.core.stats.setStopped(fmt.Sprintf("at offset %d: %s", f.offset, f.detail))
-		ctx.Send(ctx.Parent(), &partitionStopped{tp: p.core.tp, failure: *f})
-	}
-	p.backpressure()
-	p.checkDrained()
-}
-
-// pauseForDisk pauses fetching until a check finds room on the disk.
-func (p *partitionActor) pauseForDisk(ctx actor.Context) {
-	if !p.diskFull {
-		p.diskFull = true
-		p.core.stats.setDiskFull(true)
-		p.syncFetch()
-	}
-	p.scheduleCheck(ctx)
-}
-
-func (p *partitionActor) scheduleCheck(ctx actor.Context) {
-	if p.checking {
-		return
-	}
-	p.checking = true
-	self, sys := ctx.Self(), ctx.ActorSystem()
-	time.AfterFunc(spaceCheckEvery, func() { sys.Root.Send(self, spaceCheck{}) })
-}
-
-// resumeAfterDisk maps the held deliveries in order, then fetches again
-// (unless the tables are behind).
-func (p *partitionActor) resumeAfterDisk(ctx actor.Context) {
-	p.diskFull = false
-	p.core.stats.setDiskFull(false)
-	held := p.held
-	p.held = nil
-	for _, m := range held {
-		if p.broken {
-			return
-		}
-		p.handle(ctx, m)
-	}
-	p.syncFetch()
-}
-
-// syncFetch pauses or resumes fetching the partition when the tables are
-// behind or the disk is full, and only then.
-func (p *partitionActor) syncFetch() {
-	want := p.paused || p.diskFull || p.changed
-	if want == p.fetchPaused {
-		return
-	}
-	p.fetchPaused = want
-	if want {
-		p.client.Pause(p.core.tp)
-	} else {
-		p.client.Resume(p.core.tp)
-	}
-}
-
-func (p *partitionActor) sendDLQ(ctx actor.Context, rej []rejected) bool {
-	if p.dlq == nil {
-		p.broken = true
-		ctx.Send(ctx.Parent(), &partitionBroken{gen: p.gen, tp: p.core.tp, err: errors.New("no producer for the dead-letter topic")})
-		return false
-	}
-	msgs := make([]kafka.Message, len(rej))
-	for i, r := range rej {
-		msgs[i] = kafka.Message{Topic: p.dlqTopic, Key: r.rec.Key, Value: r.rec.Value, Headers: []kafka.Header{
-			{Key: "lakenode.reason", Value: []byte(r.reason)},
-			{Key: "lakenode.detail", Value: []byte(r.detail)},
-			{Key: "lakenode.topic", Value: []byte(r.rec.Topic)},
-			{Key: "lakenode.partition", Value: []byte(strconv.Itoa(int(r.rec.Partition)))},
-			{Key: "lakenode.offset", Value: []byte(strconv.FormatInt(r.rec.Offset, 10))},
-		}}
-	}
-	c, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := p.dlq.ProduceSync(c, msgs...); err != nil {
-		// The chunk's batches were not sent: its rows are not durable and
-		// the low-water mark stays before it; the consumer restarts there.
-		p.broken = true
-		ctx.Send(ctx.Parent(), &partitionBroken{gen: p.gen, tp: p.core.tp, err: fmt.Errorf("dead-letter topic %s: %w", p.dlqTopic, err)})
-		return false
-	}
-	return true
-}
-
-func (p *partitionActor) backpressure() {
-	n := p.core.inFlight()
 	switch {
-	case !p.paused && n >= maxInFlight:
-		p.paused = true
-		p.core.stats.setPaused(true)
-	case p.paused && n <= maxInFlight/2:
-		p.paused = false
-		p.core.stats.setPaused(false)
+	case a.hooks != nil && a.hooks.DLQ != nil:
+		pc.dlqSend = a.hooks.DLQ
+	case a.dlq != nil:
+		dlq := a.dlq
+		pc.dlqSend = func(c context.Context, msgs []kafka.Message) error { return dlq.ProduceSync(c, msgs...) }
 	}
-	p.syncFetch()
-}
-
-func (p *partitionActor) checkDrained() {
-	if len(p.drains) == 0 || (p.core.inFlight() > 0 && !p.broken) {
-		return
-	}
-	for _, d := range p.drains {
-		close(d)
-	}
-	p.drains = nil
-}
-
-// bridge is the consumer client's handler. franz-go calls it from its poll
-// and group goroutines (never concurrently, thanks to BlockRebalanceOnPoll);
-// it forwards to the consumer and partition actors.
-type bridge struct {
-	sys      *actor.ActorSystem
-	consumer *actor.PID
-	store    *tables.Store
-	client   *kafka.Consumer
-	status   *statusBox
-	events   func(kind, text string)
-	id       int
-	gen      int
-
-	mu     sync.Mutex
-	parts  map[kafka.TopicPartition]*partInfo
-	srcs   map[string]uint32
-	ids    map[string]kafka.TopicIdentity // as assigned
-	failed bool                           // a restart was requested
-}
-
-type partInfo struct {
-	pid   *actor.PID
-	src   uint32
-	stats *PartitionStats
-}
-
-func (b *bridge) add(tp kafka.TopicPartition, pi *partInfo) {
-	b.mu.Lock()
-	b.parts[tp] = pi
-	b.mu.Unlock()
-}
-
-func (b *bridge) get(tp kafka.TopicPartition) *partInfo {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.parts[tp]
-}
-
-func (b *bridge) owns(pid *actor.PID) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for _, pi := range b.parts {
-		if pi.pid.Equal(pid) {
-			return true
-		}
-	}
-	return false
-}
-
-func (b *bridge) take(tps []kafka.TopicPartition) []*actor.PID {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	var out []*actor.PID
-	for _, tp := range tps {
-		if pi := b.parts[tp]; pi != nil {
-			out = append(out, pi.pid)
-			delete(b.parts, tp)
-		}
-	}
-	return out
-}
-
-// pids lists the partition actors.
-func (b *bridge) pids() []*actor.PID {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	out := make([]*actor.PID, 0, len(b.parts))
-	for _, pi := range b.parts {
-		out = append(out, pi.pid)
-	}
-	return out
-}
-
-func (b *bridge) takeAll() []*actor.PID {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	var out []*actor.PID
-	for tp, pi := range b.parts {
-		out = append(out, pi.pid)
-		delete(b.parts, tp)
-	}
-	return out
-}
-
-func (b *bridge) counters() []PartitionCounters {
-	b.mu.Lock()
-	out := make([]PartitionCounters, 0, len(b.parts))
-	for _, pi := range b.parts {
-		out = append(out, pi.stats.Snapshot())
-	}
-	b.mu.Unlock()
-	slices.SortFunc(out, func(x, y PartitionCounters) int {
-		if x.Topic != y.Topic {
-			if x.Topic < y.Topic {
-				return -1
-			}
-			return 1
-		}
-		return int(x.Partition - y.Partition)
-	})
-	return out
-}
-
-func (b *bridge) setHighWatermarks(hw map[kafka.TopicPartition]int64, at time.Time) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for tp, pi := range b.parts {
-		if v, ok := hw[tp]; ok {
-			pi.stats.setHighWatermark(v, at)
-		}
-	}
-}
-
-// lowWaters returns the known low-water mark of each partition.
-func (b *bridge) lowWaters() map[kafka.TopicPartition]int64 {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	out := make(map[kafka.TopicPartition]int64, len(b.parts))
-	for tp, pi := range b.parts {
-		if c := pi.stats.Snapshot(); c.LowWater >= 0 {
-			out[tp] = c.LowWater
-		}
-	}
-	return out
-}
-
-// checkTopics compares what the brokers say now with what the partitions
-// were assigned with: a topic with another identity was re-created, and a
-// low-water mark (taken before hw was read) beyond the high watermark means
-// the log the node stored from is gone. Either stops the partition.
-func (b *bridge) checkTopics(ids map[string]kafka.TopicIdentity, hw map[kafka.TopicPartition]int64, lwms map[kafka.TopicPartition]int64) {
-	b.mu.Lock()
-	var changed []topicChanged
-	for tp := range b.parts {
-		was, assigned := b.ids[tp.Topic]
-		if now, ok := ids[tp.Topic]; ok && assigned && now != was {
-			changed = append(changed, topicChanged{tp: tp, gen: b.gen, why: recreatedText(was, now)})
-			continue
-		}
-		lwm, okL := lwms[tp]
-		h, okH := hw[tp]
-		if okL && okH && lwm > h {
-			changed = append(changed, topicChanged{tp: tp, gen: b.gen, why: fmt.Sprintf("the stored offset %d is beyond the topic's high watermark %d (the topic was re-created or the broker lost records)", lwm, h)})
-		}
-	}
-	b.mu.Unlock()
-	for i := range changed {
-		b.sys.Root.Send(b.consumer, &changed[i])
-	}
-}
-
-func recreatedText(was, now kafka.TopicIdentity) string {
-	if was.ClusterID != now.ClusterID {
-		return fmt.Sprintf("the topic now lives in another Kafka cluster (cluster ID %s, was %s)", now.ClusterID, was.ClusterID)
-	}
-	return fmt.Sprintf("the topic was deleted and re-created (topic ID %s, was %s)", now.TopicID, was.TopicID)
-}
-
-// resetHint says what an operator does about a changed topic.
-func resetHint(topic string) string {
-	return fmt.Sprintf("to go on, run `exit kafka`, then `reset offsets where topic = %s and to = earliest` (or latest, or an offset) and start the consumer again", topic)
-}
-
-// TopicChanged reports a partition the client stopped: its topic was
-// re-created (UNKNOWN_TOPIC_ID) or its offset is out of range.
-func (b *bridge) TopicChanged(tp kafka.TopicPartition, why string) {
-	b.sys.Root.Send(b.consumer, &topicChanged{tp: tp, gen: b.gen, why: why})
-}
-
-// HighWatermark records the high watermark a fetch response carried.
-func (b *bridge) HighWatermark(tp kafka.TopicPartition, hw int64) {
-	at := time.Now()
-	b.mu.Lock()
-	pi := b.parts[tp]
-	b.mu.Unlock()
-	if pi != nil {
-		pi.stats.setHighWatermark(hw, at)
-	}
-}
-
-func (b *bridge) Assigned(ctx context.Context, tps []kafka.TopicPartition, ids map[string]kafka.TopicIdentity) error {
-	srcs := make(map[string]uint32, len(ids))
-	for topic, id := range ids {
-		src, err := b.store.SourceID(id.ClusterID, id.TopicID)
-		if err != nil {
-			return fmt.Errorf("source id of topic %s: %w", topic, err)
-		}
-		srcs[topic] = src
-	}
-	b.mu.Lock()
-	b.srcs, b.ids = srcs, ids
-	b.mu.Unlock()
-	res, err := b.sys.Root.RequestFuture(b.consumer, &spawnPartitions{tps: tps, srcs: srcs}, 30*time.Second).Result()
+	a.spawnSeq++
+	pid, err := ctx.SpawnNamed(newPartitionProps(pc), fmt.Sprintf("p-%s-%d-%d", tp.Topic, tp.Partition, a.spawnSeq))
 	if err != nil {
-		return fmt.Errorf("starting partition actors: %w", err)
+		a.cfg.Events("kafka", fmt.Sprintf("consumer %d: starting partition %s: %v", a.cfg.ID, tp, err))
+		return nil, false
 	}
-	if _, ok := res.(*spawned); !ok {
-		return fmt.Errorf("starting partition actors: unexpected reply %T", res)
+	a.bridge.add(tp, &partInfo{pid: pid, src: src, stats: stats})
+	if a.cfg.Store.Space().Status().Full {
+		ctx.Send(pid, diskFull{})
 	}
-	b.status.set("running", "consuming from "+b.client.String())
-	return nil
+	return pid, true
 }
 
-func (b *bridge) StartOffsets(_ context.Context, committed map[kafka.TopicPartition]int64) map[kafka.TopicPartition]int64 {
-	out := make(map[kafka.TopicPartition]int64, len(committed))
-	for tp, c := range committed {
-		pi := b.get(tp)
-		if pi == nil {
-			continue
-		}
-		start := c
-		if lwm, ok := b.store.LowWater(pi.src, tp.Partition); ok && lwm > start {
-			start = lwm
-		}
-		out[tp] = start
-		b.sys.Root.Send(pi.pid, startAt{offset: start})
-	}
-	return out
+// permitRequest asks the consumer for a decode permit; permitGrant answers
+// it once one is free; permitRelease gives it back. They cap how many of
+// the consumer's partitions map records at once (EdgeLake's threads = N)
+// without any actor waiting in its Receive.
+type permitRequest struct{ pid *actor.PID }
+type permitGrant struct{}
+type permitRelease struct{ pid *actor.PID }
+
+// permitPool is the consumer's decode permits.
+type permitPool struct {
+	free    int
+	waiting []*actor.PID
+	holders map[string]bool // PID id -> holds a permit
 }
 
-func (b *bridge) Resolved(starts map[kafka.TopicPartition]int64) {
-	for tp, at := range starts {
-		if pi := b.get(tp); pi != nil {
-			b.sys.Root.Send(pi.pid, startAt{offset: at, store: true})
-		}
-	}
-}
-
-func (b *bridge) Records(tp kafka.TopicPartition, recs []kafka.Record) {
-	if pi := b.get(tp); pi != nil {
-		b.sys.Root.Send(pi.pid, &deliver{recs: recs})
+func (p *permitPool) request(ctx actor.Context, pid *actor.PID) {
+	if !slices.ContainsFunc(ctx.Children(), pid.Equal) {
+		// Its Terminated (a system message) overtook the request: a grant
+		// would never come back.
 		return
 	}
-	// Records of a partition without a partition actor cannot be stored:
-	// drop them unmarked and restart from the durable offsets.
-	b.Failed(fmt.Errorf("records of %s arrived for a partition that was not set up", tp))
-}
-
-func (b *bridge) Failed(err error) {
-	b.mu.Lock()
-	first := !b.failed
-	b.failed = true
-	b.mu.Unlock()
-	if first {
-		b.sys.Root.Send(b.consumer, &partitionBroken{err: err, gen: b.gen})
-	}
-}
-
-func (b *bridge) Revoked(ctx context.Context, tps []kafka.TopicPartition) {
-	var dones []chan struct{}
-	for _, tp := range tps {
-		if pi := b.get(tp); pi != nil {
-			d := make(chan struct{})
-			dones = append(dones, d)
-			b.sys.Root.Send(pi.pid, drain{done: d})
-		}
-	}
-	deadline := time.NewTimer(30 * time.Second)
-	defer deadline.Stop()
-	for _, d := range dones {
-		select {
-		case <-d:
-		case <-ctx.Done():
-		case <-deadline.C:
-			b.events("kafka", fmt.Sprintf("consumer %d: partitions did not drain within 30 s on revoke; they resume from their last durable offsets", b.id))
-			return
-		}
-	}
-	for _, pid := range b.take(tps) {
-		_ = b.sys.Root.StopFuture(pid).Wait()
-	}
-}
-
-func (b *bridge) Lost(tps []kafka.TopicPartition) {
-	for _, pid := range b.take(tps) {
-		_ = b.sys.Root.StopFuture(pid).Wait()
-	}
-}
-
-func (b *bridge) FetchError(err error) {
-	if err == nil {
-		b.status.set("running", "consuming from "+b.client.String())
-		b.events("kafka", fmt.Sprintf("consumer %d: fetching works again", b.id))
+	if p.free > 0 {
+		p.free--
+		p.holders[pid.Id] = true
+		ctx.Send(pid, &permitGrant{})
 		return
 	}
-	b.status.set("retrying", err.Error())
-	b.events("kafka", fmt.Sprintf("consumer %d: %v (retrying with backoff)", b.id, err))
+	p.waiting = append(p.waiting, pid)
+}
+
+func (p *permitPool) release(ctx actor.Context, pid *actor.PID) {
+	if !p.holders[pid.Id] {
+		return
+	}
+	delete(p.holders, pid.Id)
+	p.free++
+	p.next(ctx)
+}
+
+func (p *permitPool) next(ctx actor.Context) {
+	for p.free > 0 && len(p.waiting) > 0 {
+		pid := p.waiting[0]
+		p.waiting = p.waiting[1:]
+		p.free--
+		p.holders[pid.Id] = true
+		ctx.Send(pid, &permitGrant{})
+	}
+}
+
+// gone returns the permit of a stopped partition actor and drops its
+// request.
+func (p *permitPool) gone(ctx actor.Context, pid *actor.PID) {
+	p.waiting = slices.DeleteFunc(p.waiting, func(w *actor.PID) bool { return w.Equal(pid) })
+	p.release(ctx, pid)
 }

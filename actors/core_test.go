@@ -272,7 +272,8 @@ func TestTableWaitsForDiskSpace(t *testing.T) {
 			acks <- a
 		}
 	}))
-	pid := sys.Root.Spawn(NewTableProps(s, tbl, func() Thresholds { return Thresholds{} }, &TableStats{}))
+	tree := &Tree{cfg: TreeConfig{Store: s, Thresholds: func() Thresholds { return Thresholds{} }}}
+	pid := sys.Root.Spawn(newTableProps(tree, tbl, &TableStats{}))
 	b := &RowBatch{Table: tbl, Session: 1, Feed: tables.Feed{Src: 1, Partition: 0, Next: 2,
 		Records: []tables.Record{{Offset: 0, Values: []schema.Value{schema.Int(0)}}, {Offset: 1, Values: []schema.Value{schema.Int(1)}}}}, ReplyTo: collector}
 	sys.Root.Send(pid, b)
@@ -298,5 +299,20 @@ func TestTableWaitsForDiskSpace(t *testing.T) {
 	}
 	if n := len(tablestest.Dump(t, s, "d", "a")); n != 2 {
 		t.Fatalf("%d rows, want 2", n)
+	}
+}
+
+func TestDeadLetterChunkHoldsTheLowWaterMarkUntilProduced(t *testing.T) {
+	c := newTestCore(t, spec.ErrorPolicy{Kind: spec.ErrorsDLQ, DLQTopic: "dead"})
+	c.startAt(0)
+	out, dlq := c.process(recs(0, `{"t":"a","v":"x"}`))
+	if len(out) != 0 || len(dlq) != 1 {
+		t.Fatalf("batches %d, rejected %d", len(out), len(dlq))
+	}
+	if c.lwm != 0 || c.inFlight() != 1 {
+		t.Fatalf("before the produce: lwm %d, in flight %d", c.lwm, c.inFlight())
+	}
+	if !c.dlqDone() || c.lwm != 1 || c.inFlight() != 0 {
+		t.Fatalf("after the produce: lwm %d, in flight %d", c.lwm, c.inFlight())
 	}
 }

@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -65,8 +66,12 @@ type partitionCore struct {
 	chunks    []chunk
 	seqs      map[string]uint64
 	failed    *policyFailure
-	stats     *PartitionStats
-	rowsBuf   []mapping.Row
+	// halt is set when a table this partition feeds cannot take rows
+	// (its writer stopped for good): mapping stops before that record.
+	halt     error
+	dlqChunk uint64 // the chunk whose dead-letter produce is pending
+	stats    *PartitionStats
+	rowsBuf  []mapping.Row
 }
 
 func newPartitionCore(tp kafka.TopicPartition, src uint32, session uint64) *partitionCore {
@@ -88,7 +93,7 @@ type builtBatch struct {
 // batch (table), returned for the dead-letter topic (dlq), or stopping the
 // partition (fail).
 func (p *partitionCore) process(recs []kafka.Record) ([]builtBatch, []rejected) {
-	if p.failed != nil || len(recs) == 0 {
+	if p.failed != nil || p.halt != nil || len(recs) == 0 {
 		return nil, nil
 	}
 	byKey := make(map[string]*builtBatch)
@@ -119,36 +124,17 @@ func (p *partitionCore) process(recs []kafka.Record) ([]builtBatch, []rejected) 
 		if rej != nil {
 			reason, detail = rej.Reason.String(), rej.Detail
 		} else {
-			targets = targets[:0]
-			for _, row := range rows {
-				t, err := p.resolve(row.DBMS, row.Table)
-				if err != nil {
-					reason, detail = "table_error", mapping.ClipText(err.Error(), mapping.MaxReasonBytes-len("table_error: "))
-					break
-				}
-				targets = append(targets, t)
-			}
+			targets, reason, detail = p.targetsOf(rec, rows, targets[:0])
+		}
+		if p.halt != nil {
+			break
 		}
 		if reason != "" {
 			p.stats.reject(now, reason, detail)
-			switch p.policy.Kind {
-			case spec.ErrorsSkip:
-			case spec.ErrorsDLQ:
+			if p.policy.Kind == spec.ErrorsDLQ {
 				dlq = append(dlq, rejected{rec, reason, detail})
-			case spec.ErrorsFail:
-				p.failed = &policyFailure{offset: rec.Offset, reason: reason, detail: detail}
-			default:
-				t, err := p.errTarget()
-				if err != nil {
-					// Without an error table the message would be lost:
-					// stop here instead.
-					p.failed = &policyFailure{offset: rec.Offset, reason: reason, detail: detail + "; error table: " + err.Error()}
-					break
-				}
-				add(t, tables.Record{Offset: rec.Offset, Values: []schema.Value{
-					schema.Str(p.consumerID), schema.Str(rec.Topic), schema.Int(int64(rec.Partition)), schema.Int(rec.Offset),
-					schema.Str(reason + ": " + detail), schema.Timestamp(now), schema.Str(string(rec.Value)),
-				}}, stamp)
+			} else {
+				p.reject(rec, reason, detail, now, add)
 			}
 			if p.failed != nil {
 				end = rec.Offset
@@ -184,10 +170,57 @@ func (p *partitionCore) process(recs []kafka.Record) ([]builtBatch, []rejected) 
 		b.batch.Feed.Next = end
 		out = append(out, *b)
 	}
-	p.chunks = append(p.chunks, chunk{id: id, to: end, pending: len(out)})
+	pending := len(out)
+	if len(dlq) > 0 {
+		// The chunk is not done before its rejected messages reached the
+		// dead-letter topic (dlqDone).
+		pending++
+		p.dlqChunk = id
+	}
+	p.chunks = append(p.chunks, chunk{id: id, to: end, pending: pending})
 	p.expect = end
 	p.advance()
 	return out, dlq
+}
+
+// targetsOf resolves the table of each row of rec; a table that cannot be
+// resolved makes rec a rejected message (reason, detail), and one whose
+// writer stopped for good halts the partition.
+func (p *partitionCore) targetsOf(rec kafka.Record, rows []mapping.Row, targets []*tableTarget) ([]*tableTarget, string, string) {
+	for _, row := range rows {
+		t, err := p.resolve(row.DBMS, row.Table)
+		if errors.Is(err, ErrWriterStopped) {
+			p.halt = fmt.Errorf("partition %s at offset %d: %w", p.tp, rec.Offset, err)
+			return targets, "", ""
+		}
+		if err != nil {
+			return targets, "table_error", mapping.ClipText(err.Error(), mapping.MaxReasonBytes-len("table_error: "))
+		}
+		targets = append(targets, t)
+	}
+	return targets, "", ""
+}
+
+// reject applies the skip, fail or table policy to a rejected message;
+// add puts a record into its table's batch.
+func (p *partitionCore) reject(rec kafka.Record, reason, detail string, now time.Time, add func(*tableTarget, tables.Record, int64)) {
+	switch p.policy.Kind {
+	case spec.ErrorsSkip:
+	case spec.ErrorsFail:
+		p.failed = &policyFailure{offset: rec.Offset, reason: reason, detail: detail}
+	default:
+		t, err := p.errTarget()
+		if err != nil {
+			// Without an error table the message would be lost: stop here
+			// instead.
+			p.failed = &policyFailure{offset: rec.Offset, reason: reason, detail: detail + "; error table: " + err.Error()}
+			return
+		}
+		add(t, tables.Record{Offset: rec.Offset, Values: []schema.Value{
+			schema.Str(p.consumerID), schema.Str(rec.Topic), schema.Int(int64(rec.Partition)), schema.Int(rec.Offset),
+			schema.Str(reason + ": " + detail), schema.Timestamp(now), schema.Str(string(rec.Value)),
+		}}, rec.Timestamp.UnixMilli())
+	}
 }
 
 // ack applies a table's answer. It returns whether the low-water mark moved;
@@ -206,6 +239,18 @@ func (p *partitionCore) ack(a *BatchAck) (bool, error) {
 	commit := a.Result.CommitTime.UnixMilli()
 	p.stats.visible(a.Batch.Stamps, commit)
 	return p.advance(), nil
+}
+
+// dlqDone notes that the pending chunk's rejected messages reached the
+// dead-letter topic; it returns whether the low-water mark moved.
+func (p *partitionCore) dlqDone() bool {
+	for i := range p.chunks {
+		if p.chunks[i].id == p.dlqChunk {
+			p.chunks[i].pending--
+			break
+		}
+	}
+	return p.advance()
 }
 
 func (p *partitionCore) advance() bool {

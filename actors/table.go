@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -61,6 +62,7 @@ type sessionState struct {
 // gathers batches and commits them in one Apply.
 type tableWriter struct {
 	store    *tables.Store
+	hooks    *TestHooks
 	table    *schema.Table
 	sessions map[sessionKey]*sessionState
 	pending  []*RowBatch
@@ -146,8 +148,11 @@ func (w *tableWriter) flush() ([]*RowBatch, tables.ApplyResult, error) {
 		return nil, tables.ApplyResult{}, nil
 	}
 	feeds := make([]tables.Feed, 0, len(batches))
-	for _, b := range batches {
-		if n := len(feeds); n > 0 && feeds[n-1].Src == b.Feed.Src && feeds[n-1].Partition == b.Feed.Partition {
+	for i, b := range batches {
+		// Only batches of one session are merged: after a restart the
+		// old and the new session may carry the same offsets, and the
+		// store skips the repeat only across feeds.
+		if n := len(feeds); n > 0 && feeds[n-1].Src == b.Feed.Src && feeds[n-1].Partition == b.Feed.Partition && batches[i-1].Session == b.Session {
 			feeds[n-1].Records = append(feeds[n-1].Records, b.Feed.Records...)
 			feeds[n-1].Next = b.Feed.Next
 			continue
@@ -159,6 +164,7 @@ func (w *tableWriter) flush() ([]*RowBatch, tables.ApplyResult, error) {
 	if d := testApplyDelay(w.table.DBMS, w.table.Name); d > 0 {
 		time.Sleep(d) // the fault suite's slowed table (testhook.go)
 	}
+	w.hooks.beforeApply(w.table.FullName())
 	res, err := w.store.Apply(w.table, feeds)
 	if err != nil {
 		for _, b := range batches {
@@ -170,13 +176,22 @@ func (w *tableWriter) flush() ([]*RowBatch, tables.ApplyResult, error) {
 	return batches, res, err
 }
 
-// tableActor is the only writer of one table.
+// tableActor is the only writer of one table. Its supervisor is the
+// catalog (restartStrategy). unacked holds every batch it accepted and has
+// not answered: when the actor restarts or stops, its Restarting or
+// Stopping case answers them with an error, so their partitions restart
+// from their durable offsets instead of waiting for acks forever.
 type tableActor struct {
 	w          *tableWriter
 	thresholds func() Thresholds
 	timerSet   bool
 	stats      *TableStats
+	unacked    map[*RowBatch]struct{}
+	trace      func(string)
 }
+
+// errWriterRestarted answers the batches a table writer lost in a failure.
+var errWriterRestarted = errors.New("the table's writer failed and restarted; the batch was not committed")
 
 type flushTick struct{}
 
@@ -210,18 +225,29 @@ func (s *TableStats) Snapshot() TableCounters {
 	return s.TableCounters
 }
 
-// NewTableProps returns the props of a table actor.
-func NewTableProps(store *tables.Store, t *schema.Table, thresholds func() Thresholds, stats *TableStats) *actor.Props {
+// newTableProps returns the props of a table actor: each (re)start gets a
+// fresh writer, which knows no session, so batches that follow a lost one
+// are refused.
+func newTableProps(tree *Tree, t *schema.Table, stats *TableStats) *actor.Props {
 	return actor.PropsFromProducer(func() actor.Actor {
-		return &tableActor{w: newTableWriter(store, t), thresholds: thresholds, stats: stats}
+		w := newTableWriter(tree.cfg.Store, t)
+		w.hooks = tree.cfg.Hooks
+		return &tableActor{w: w, thresholds: tree.cfg.Thresholds, stats: stats, unacked: make(map[*RowBatch]struct{}), trace: tree.trace}
 	})
 }
 
 func (a *tableActor) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
+	case *actor.Restarting:
+		a.failUnacked(ctx, errWriterRestarted)
+	case *actor.Stopping:
+		a.failUnacked(ctx, errWriterGone)
 	case *RowBatch:
 		now := time.Now()
+		a.unacked[m] = struct{}{}
+		a.w.hooks.beforeAccept(a.w.table.FullName())
 		if err := a.w.accept(m, now); err != nil {
+			delete(a.unacked, m)
 			ctx.Send(m.ReplyTo, &BatchAck{Batch: m, Err: err})
 			return
 		}
@@ -256,8 +282,24 @@ func (a *tableActor) Receive(ctx actor.Context) {
 			return
 		}
 		err := a.commit(ctx)
+		if a.trace != nil {
+			a.trace("table flushed " + a.w.table.FullName())
+		}
 		ctx.Respond(&FlushDone{Err: err})
 	}
+}
+
+// failUnacked answers every batch not yet answered with err; the pending
+// ones are not committed.
+func (a *tableActor) failUnacked(ctx actor.Context, err error) {
+	for b := range a.unacked {
+		ctx.Send(b.ReplyTo, &BatchAck{Batch: b, Err: err})
+	}
+	clear(a.unacked)
+	a.w.pending, a.w.bytes = nil, 0
+	a.stats.mu.Lock()
+	a.stats.PendingRows, a.stats.PendingBytes = 0, 0
+	a.stats.mu.Unlock()
 }
 
 // spaceRetry is how often a table waiting for disk space checks again.
@@ -320,6 +362,7 @@ func (a *tableActor) commit(ctx actor.Context) error {
 	}
 	a.stats.mu.Unlock()
 	for _, b := range batches {
+		delete(a.unacked, b)
 		ctx.Send(b.ReplyTo, &BatchAck{Batch: b, Result: res, Err: err})
 	}
 	return err

@@ -1,10 +1,13 @@
 package actors
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strings"
 	"time"
+
+	"github.com/lakenode/lakenode/kafka"
 )
 
 // TestApplyDelayEnv names a test-only hook: when the variable is set (as
@@ -56,4 +59,45 @@ func testApplyDelay(dbms, table string) time.Duration {
 		return 0
 	}
 	return testApplyDelays[dbms+"."+table]
+}
+
+// TestHooks inject faults into a running tree, for tests in this package
+// and actors/actortest; production leaves them nil. Each is called from
+// the actor it names, so a panic in it is that actor's failure.
+type TestHooks struct {
+	// Apply is called by a table writer before each commit, with the
+	// table's dbms.table.
+	Apply func(table string)
+	// Accept is called by a table writer for each batch it receives.
+	Accept func(table string)
+	// Decode is called by a partition actor before it maps a delivery.
+	Decode func(topic string, partition int32)
+	// Export is called by an export's worker before it sends.
+	Export func(id int)
+	// DLQ, when set, replaces the dead-letter producer's send.
+	DLQ func(ctx context.Context, msgs []kafka.Message) error
+}
+
+func (h *TestHooks) beforeApply(table string) {
+	if h != nil && h.Apply != nil {
+		h.Apply(table)
+	}
+}
+
+func (h *TestHooks) beforeAccept(table string) {
+	if h != nil && h.Accept != nil {
+		h.Accept(table)
+	}
+}
+
+func (h *TestHooks) beforeDecode(tp kafka.TopicPartition) {
+	if h != nil && h.Decode != nil {
+		h.Decode(tp.Topic, tp.Partition)
+	}
+}
+
+func (h *TestHooks) beforeExport(id int) {
+	if h != nil && h.Export != nil {
+		h.Export(id)
+	}
 }

@@ -200,16 +200,9 @@ func (n *Node) runConsumer(ctx context.Context, s spec.ConsumerSpec) Result {
 		ID: id, Spec: s, Mappings: mappings, Group: group, InstanceID: consumerInstanceID(n.cfg.Name, &s), SessionTimeout: n.cfg.KafkaSessionTimeout, Kafka: sec,
 		Store: n.store, Catalog: n.catalog, Logger: n.log, Events: n.event,
 	}
-	reply, err := n.sys.Root.RequestFuture(n.root, &actors.StartConsumer{Config: cfg}, 10*time.Second).Result()
+	h, err := n.tree.StartConsumer(cfg, 10*time.Second)
 	if err != nil {
-		return internal(fmt.Errorf("starting the consumer: %w", err))
-	}
-	h, ok := reply.(*actors.ConsumerHandle)
-	if !ok {
-		if f, isFail := reply.(*actors.StartFailed); isFail {
-			return internal(f.Err)
-		}
-		return internal(fmt.Errorf("starting the consumer: unexpected reply %T", reply))
+		return internal(err)
 	}
 	n.mu.Lock()
 	n.consumers = append(n.consumers, h)

@@ -129,18 +129,11 @@ func (n *Node) getProcesses(g *command.Get, opts ExecOptions) Result {
 		rows = append(rows, nd("Kafka Consumer"))
 	}
 	rows = append(rows, nd("gRPC"), nd("PLC Client"), nd("Pull Processes"), nd("Video Processes"))
-	for _, c := range cs {
-		st := strings.ToUpper(c.Status.State[:1]) + c.Status.State[1:]
-		detail := c.Status.Detail
-		if diskFull != "" && c.Status.State == "running" {
-			st, detail = "Paused", diskFull+": every partition waits for space"
-		}
-		if detail == "" {
-			detail = fmt.Sprintf("%d partitions", len(c.Status.Partitions))
-		} else {
-			detail = fmt.Sprintf("%d partitions, %s", len(c.Status.Partitions), detail)
-		}
-		rows = append(rows, row{fmt.Sprintf("Kafka Consumer #%d", c.ID), st, detail})
+	for _, r := range consumerProcessRows(cs, diskFull) {
+		rows = append(rows, row{r[0], r[1], r[2]})
+	}
+	for _, r := range n.tableWriterRows() {
+		rows = append(rows, row{r[0], r[1], r[2]})
 	}
 	n.mu.Lock()
 	ids := make([]int, 0, len(n.exports))
@@ -163,6 +156,57 @@ func (n *Node) getProcesses(g *command.Get, opts ExecOptions) Result {
 		obj.Set(r.p, o)
 	}
 	return n.render(g, opts, tbl, obj)
+}
+
+// consumerProcessRows are the consumers' rows of `get processes`:
+// process, status, details.
+func consumerProcessRows(cs []consumerStatus, diskFull string) [][3]string {
+	var out [][3]string
+	for _, c := range cs {
+		st := strings.ToUpper(c.Status.State[:1]) + c.Status.State[1:]
+		detail := c.Status.Detail
+		if diskFull != "" && c.Status.State == "running" {
+			st, detail = "Paused", diskFull+": every partition waits for space"
+		}
+		if detail == "" {
+			detail = fmt.Sprintf("%d partitions", len(c.Status.Partitions))
+		} else {
+			detail = fmt.Sprintf("%d partitions, %s", len(c.Status.Partitions), detail)
+		}
+		if f := c.Status.Failures; f.Restarts > 0 {
+			detail += fmt.Sprintf("; restarts: %d, last at %s", f.Restarts, clock(f.LastAt))
+			if !strings.Contains(detail, f.LastError) {
+				detail += ": " + f.LastError
+			}
+		}
+		out = append(out, [3]string{fmt.Sprintf("Kafka Consumer #%d", c.ID), st, detail})
+	}
+	return out
+}
+
+// tableWriterRows are `get processes` rows for the table writers that
+// failed: restarted (count, last error, when) or stopped for good. Writers
+// that never failed are not listed.
+func (n *Node) tableWriterRows() [][3]string {
+	st := n.catalog.Status()
+	keys := make([]string, 0, len(st))
+	for k, s := range st {
+		if s.Failures.Restarts > 0 || s.Failures.Stopped {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	out := make([][3]string, 0, len(keys))
+	for _, k := range keys {
+		f := st[k].Failures
+		status, detail := "Running", fmt.Sprintf("restarts: %d, last at %s: %s", f.Restarts, clock(f.LastAt), f.LastError)
+		if f.Stopped {
+			status = "Stopped"
+			detail = "stopped after repeated failures, writes refused until the node restarts or the table is dropped; last: " + f.LastError
+		}
+		out = append(out, [3]string{"Table Writer " + k, status, detail})
+	}
+	return out
 }
 
 func (n *Node) thresholdText() string {
@@ -250,115 +294,136 @@ func (n *Node) getMsgClient(g *command.Get, opts ExecOptions) Result {
 		if diskFull != "" && c.Status.State == "running" {
 			c.Status.State, c.Status.Detail = "paused", diskFull+": ingest resumes by itself when space returns"
 		}
-		totals, lastMsg, lastErr, lastText := topicTotals(c.Status.Partitions)
-		var msgs, errs int64
-		for _, tc := range totals {
-			msgs += tc.msgs
-			errs += tc.errs
-		}
-		o := (&output.Object{}).Set("id", c.ID).Set("broker", c.Spec.Broker()).Set("connection", "Kafka Consumer").
-			Set("state", c.Status.State).Set("detail", c.Status.Detail).
-			Set("messages", msgs).Set("success", msgs-errs).Set("errors", errs).
-			Set("last_message", lastMsg).Set("last_error", lastErr).Set("last_error_text", lastText)
-		var topics []*output.Object
-		for _, t := range c.Spec.Topics {
-			to := (&output.Object{}).Set("topic", t.Name).Set("dbms", mappingText(t.DBMS)).Set("table", mappingText(t.Table)).Set("errors", t.Errors.String())
-			var cols []*output.Object
-			for _, col := range t.Columns {
-				cols = append(cols, (&output.Object{}).Set("name", col.Name).Set("type", col.Type.String()).Set("mapping", mappingText(col.Value)).Set("optional", col.Optional))
-			}
-			to.Set("columns", cols)
-			topics = append(topics, to)
-		}
-		o.Set("topics", topics)
-		var parts []*output.Object
-		for _, p := range c.Status.Partitions {
-			pausedWhy := ""
-			switch {
-			case p.DiskFull:
-				pausedWhy = "disk full"
-			case p.Paused:
-				pausedWhy = "tables behind"
-			}
-			parts = append(parts, (&output.Object{}).Set("topic", p.Topic).Set("partition", p.Partition).
-				Set("stored_offset", p.LowWater).Set("high_watermark", p.HighWatermark).Set("lag", p.Lag()).
-				Set("messages", p.Messages).Set("rows", p.Rows).Set("errors", p.Errors).
-				Set("p50_ms", p.P50.Milliseconds()).Set("p99_ms", p.P99.Milliseconds()).Set("paused", pausedWhy != "").Set("paused_reason", pausedWhy).Set("stopped", p.Stopped).
-				Set("topic_changed", p.Changed).Set("rejected", reasonsObject(p.ErrorsBy)).Set("utf8_repaired", p.UTF8Repaired))
-		}
-		o.Set("partitions", parts)
-		objs = append(objs, o)
-
-		fmt.Fprintf(&b, "\nSubscription ID: %04d\nUser:         unused\nBroker:       %s\nConnection:   Kafka Consumer (%s%s)\n\n", c.ID, c.Spec.Broker(), c.Status.State, suffix(c.Status.Detail))
-		if statistics {
-			st := output.Table{Indent: "     ", Header: [][]string{{"Topic", "Success", "Failure", "Last Error Time", "Last Error"}}}
-			var tot, totErr int64
-			for _, t := range c.Spec.Topics {
-				tc := totals[t.Name]
-				if tc == nil {
-					tc = &topicCount{}
-				}
-				st.Rows = append(st.Rows, []string{t.Name, strconv.FormatInt(tc.msgs-tc.errs, 10), strconv.FormatInt(tc.errs, 10), clock(lastErr), lastText})
-				tot += tc.msgs - tc.errs
-				totErr += tc.errs
-			}
-			b.WriteString(st.String())
-			fmt.Fprintf(&b, "\nTotal Success: %d, Total Error: %d\n", tot, totErr)
-			continue
-		}
-		counters := output.Table{Indent: "     ", Header: [][]string{{"Messages", "Success", "Errors", "Last message time", "Last error time", "Last Error"}}}
-		counters.Rows = [][]string{{strconv.FormatInt(msgs, 10), strconv.FormatInt(msgs-errs, 10), strconv.FormatInt(errs, 10), clock(lastMsg), clock(lastErr), lastText}}
-		b.WriteString(counters.String())
-		b.WriteString("     \n     Subscribed Topics:\n")
-		tt := output.Table{Indent: "     ", Header: [][]string{{"Topic", "Dynamic", "QOS", "DBMS", "Table", "Column name", "Column Type", "Mapping Function", "Optional", "Errors"}}}
-		for _, t := range c.Spec.Topics {
-			for i, col := range t.Columns {
-				r := []string{"", "False", "", "", "", col.Name, col.Type.String(), mappingText(col.Value), boolText(col.Optional), ""}
-				if i == 0 {
-					r[0], r[2], r[3], r[4], r[9] = t.Name, "0", mappingText(t.DBMS), mappingText(t.Table), t.Errors.String()
-				}
-				tt.Rows = append(tt.Rows, r)
-			}
-		}
-		b.WriteString(tt.String())
-		if reasons := rejectTable(c.Status.Partitions); len(reasons.Rows) > 0 {
-			b.WriteString(reasons.String())
-		}
-		var repaired int64
-		for _, p := range c.Status.Partitions {
-			repaired += p.UTF8Repaired
-		}
-		if repaired > 0 {
-			fmt.Fprintf(&b, "     \n     Messages stored with invalid UTF-8 replaced by U+FFFD: %d\n", repaired)
-		}
-		if detailed || len(c.Status.Partitions) > 0 {
-			pt := output.Table{Title: "     \n     Partitions:", Indent: "     ",
-				Header: [][]string{{"Topic", "Partition", "Stored offset", "High watermark", "Lag", "Messages", "Rows", "Errors", "p50 ms", "p99 ms", "State"}}}
-			for _, p := range c.Status.Partitions {
-				state := "consuming"
-				switch {
-				case p.Changed != "":
-					state = "topic changed: " + p.Changed
-				case p.Stopped != "":
-					state = "stopped " + p.Stopped
-				case p.DiskFull && diskFull != "":
-					state = "paused: " + diskFull
-				case p.DiskFull:
-					state = "paused: disk full"
-				case p.Paused:
-					state = "paused (tables behind)"
-				}
-				pt.Rows = append(pt.Rows, []string{p.Topic, strconv.Itoa(int(p.Partition)), offText(p.LowWater), offText(p.HighWatermark), lagText(p),
-					strconv.FormatInt(p.Messages, 10), strconv.FormatInt(p.Rows, 10), strconv.FormatInt(p.Errors, 10),
-					strconv.FormatInt(p.P50.Milliseconds(), 10), strconv.FormatInt(p.P99.Milliseconds(), 10), state})
-			}
-			b.WriteString(pt.String())
-		}
+		objs = append(objs, msgClientObject(c))
+		writeMsgClient(&b, c, statistics, detailed, diskFull)
 	}
 	if g.JSON {
 		return jsonText(output.JSON(objs, opts.Terminal && !opts.REST))
 	}
 	return text(b.String())
+}
+
+// msgClientObject is a consumer in `get msg client`'s JSON.
+func msgClientObject(c consumerStatus) *output.Object {
+	totals, lastMsg, lastErr, lastText := topicTotals(c.Status.Partitions)
+	var msgs, errs int64
+	for _, tc := range totals {
+		msgs += tc.msgs
+		errs += tc.errs
+	}
+	o := (&output.Object{}).Set("id", c.ID).Set("broker", c.Spec.Broker()).Set("connection", "Kafka Consumer").
+		Set("state", c.Status.State).Set("detail", c.Status.Detail).
+		Set("messages", msgs).Set("success", msgs-errs).Set("errors", errs).
+		Set("last_message", lastMsg).Set("last_error", lastErr).Set("last_error_text", lastText)
+	var topics []*output.Object
+	for _, t := range c.Spec.Topics {
+		to := (&output.Object{}).Set("topic", t.Name).Set("dbms", mappingText(t.DBMS)).Set("table", mappingText(t.Table)).Set("errors", t.Errors.String())
+		var cols []*output.Object
+		for _, col := range t.Columns {
+			cols = append(cols, (&output.Object{}).Set("name", col.Name).Set("type", col.Type.String()).Set("mapping", mappingText(col.Value)).Set("optional", col.Optional))
+		}
+		to.Set("columns", cols)
+		topics = append(topics, to)
+	}
+	o.Set("topics", topics)
+	var parts []*output.Object
+	for _, p := range c.Status.Partitions {
+		pausedWhy := ""
+		switch {
+		case p.DiskFull:
+			pausedWhy = "disk full"
+		case p.Paused:
+			pausedWhy = "tables behind"
+		}
+		parts = append(parts, (&output.Object{}).Set("topic", p.Topic).Set("partition", p.Partition).
+			Set("stored_offset", p.LowWater).Set("high_watermark", p.HighWatermark).Set("lag", p.Lag()).
+			Set("messages", p.Messages).Set("rows", p.Rows).Set("errors", p.Errors).
+			Set("p50_ms", p.P50.Milliseconds()).Set("p99_ms", p.P99.Milliseconds()).Set("paused", pausedWhy != "").Set("paused_reason", pausedWhy).Set("stopped", p.Stopped).
+			Set("topic_changed", p.Changed).Set("rejected", reasonsObject(p.ErrorsBy)).Set("utf8_repaired", p.UTF8Repaired))
+	}
+	o.Set("partitions", parts)
+	if f := c.Status.Failures; f.Restarts > 0 || f.Stopped {
+		o.Set("restarts", f.Restarts).Set("last_failure", f.LastAt).Set("last_failure_text", f.LastError)
+	}
+	return o
+}
+
+// writeMsgClient writes a consumer as `get msg client` prints it.
+func writeMsgClient(b *strings.Builder, c consumerStatus, statistics, detailed bool, diskFull string) {
+	totals, lastMsg, lastErr, lastText := topicTotals(c.Status.Partitions)
+	var msgs, errs int64
+	for _, tc := range totals {
+		msgs += tc.msgs
+		errs += tc.errs
+	}
+	fmt.Fprintf(b, "\nSubscription ID: %04d\nUser:         unused\nBroker:       %s\nConnection:   Kafka Consumer (%s%s)\n\n", c.ID, c.Spec.Broker(), c.Status.State, suffix(c.Status.Detail))
+	if f := c.Status.Failures; f.Restarts > 0 {
+		fmt.Fprintf(b, "Restarts:     %d, last at %s: %s\n\n", f.Restarts, clock(f.LastAt), f.LastError)
+	}
+	if statistics {
+		st := output.Table{Indent: "     ", Header: [][]string{{"Topic", "Success", "Failure", "Last Error Time", "Last Error"}}}
+		var tot, totErr int64
+		for _, t := range c.Spec.Topics {
+			tc := totals[t.Name]
+			if tc == nil {
+				tc = &topicCount{}
+			}
+			st.Rows = append(st.Rows, []string{t.Name, strconv.FormatInt(tc.msgs-tc.errs, 10), strconv.FormatInt(tc.errs, 10), clock(lastErr), lastText})
+			tot += tc.msgs - tc.errs
+			totErr += tc.errs
+		}
+		b.WriteString(st.String())
+		fmt.Fprintf(b, "\nTotal Success: %d, Total Error: %d\n", tot, totErr)
+		return
+	}
+	counters := output.Table{Indent: "     ", Header: [][]string{{"Messages", "Success", "Errors", "Last message time", "Last error time", "Last Error"}}}
+	counters.Rows = [][]string{{strconv.FormatInt(msgs, 10), strconv.FormatInt(msgs-errs, 10), strconv.FormatInt(errs, 10), clock(lastMsg), clock(lastErr), lastText}}
+	b.WriteString(counters.String())
+	b.WriteString("     \n     Subscribed Topics:\n")
+	tt := output.Table{Indent: "     ", Header: [][]string{{"Topic", "Dynamic", "QOS", "DBMS", "Table", "Column name", "Column Type", "Mapping Function", "Optional", "Errors"}}}
+	for _, t := range c.Spec.Topics {
+		for i, col := range t.Columns {
+			r := []string{"", "False", "", "", "", col.Name, col.Type.String(), mappingText(col.Value), boolText(col.Optional), ""}
+			if i == 0 {
+				r[0], r[2], r[3], r[4], r[9] = t.Name, "0", mappingText(t.DBMS), mappingText(t.Table), t.Errors.String()
+			}
+			tt.Rows = append(tt.Rows, r)
+		}
+	}
+	b.WriteString(tt.String())
+	if reasons := rejectTable(c.Status.Partitions); len(reasons.Rows) > 0 {
+		b.WriteString(reasons.String())
+	}
+	var repaired int64
+	for _, p := range c.Status.Partitions {
+		repaired += p.UTF8Repaired
+	}
+	if repaired > 0 {
+		fmt.Fprintf(b, "     \n     Messages stored with invalid UTF-8 replaced by U+FFFD: %d\n", repaired)
+	}
+	if detailed || len(c.Status.Partitions) > 0 {
+		pt := output.Table{Title: "     \n     Partitions:", Indent: "     ",
+			Header: [][]string{{"Topic", "Partition", "Stored offset", "High watermark", "Lag", "Messages", "Rows", "Errors", "p50 ms", "p99 ms", "State"}}}
+		for _, p := range c.Status.Partitions {
+			state := "consuming"
+			switch {
+			case p.Changed != "":
+				state = "topic changed: " + p.Changed
+			case p.Stopped != "":
+				state = "stopped " + p.Stopped
+			case p.DiskFull && diskFull != "":
+				state = "paused: " + diskFull
+			case p.DiskFull:
+				state = "paused: disk full"
+			case p.Paused:
+				state = "paused (tables behind)"
+			}
+			pt.Rows = append(pt.Rows, []string{p.Topic, strconv.Itoa(int(p.Partition)), offText(p.LowWater), offText(p.HighWatermark), lagText(p),
+				strconv.FormatInt(p.Messages, 10), strconv.FormatInt(p.Rows, 10), strconv.FormatInt(p.Errors, 10),
+				strconv.FormatInt(p.P50.Milliseconds(), 10), strconv.FormatInt(p.P99.Milliseconds(), 10), state})
+		}
+		b.WriteString(pt.String())
+	}
 }
 
 // rejectTable counts a consumer's rejected messages per topic and reason.

@@ -94,6 +94,11 @@ type Config struct {
 	// heap; it fills as queries read and stays at this size. 0: the
 	// default, DefaultCacheSize.
 	CacheSize int64
+
+	// stopTrace, set by tests, is told each step of Stop in order.
+	stopTrace func(step string)
+	// hooks, set by tests, inject faults into the actor tree.
+	hooks *actors.TestHooks
 }
 
 // Default addresses.
@@ -150,7 +155,7 @@ type Node struct {
 	// so that a reply in flight cannot bring it back after its NodeLeave.
 	leaving atomic.Bool
 	catalog *actors.Catalog
-	root    *actor.PID
+	tree    *actors.Tree // the node's supervised actor tree
 	broker  *kafka.EmbeddedBroker
 	files   confine.Dir // where commands write files
 	secrets confine.Dir // where commands read key material
@@ -221,13 +226,12 @@ func New(cfg Config) (*Node, error) {
 	n.sys = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
 		return slog.New(actorLogHandler{cfg.Logger.Handler()}).With("lib", "actor")
 	}))
-	n.catalog = actors.NewCatalog(n.sys, store, n.currentThresholds)
-	root, err := actors.SpawnNodeRoot(n.sys)
+	tree, err := actors.SpawnTree(n.sys, actors.TreeConfig{Store: store, Thresholds: n.currentThresholds, Events: n.event, StopTrace: cfg.stopTrace, Hooks: cfg.hooks})
 	if err != nil {
 		_ = store.Close()
 		return nil, err
 	}
-	n.root = root
+	n.tree, n.catalog = tree, tree.Catalog
 	n.metrics = newMetrics(n)
 	n.registerRunMetrics()
 	if cfg.KafkaEmbedded != "" {
@@ -392,7 +396,7 @@ func (n *Node) Stop(ctx context.Context) error {
 	if err := n.stopConsumers(ctx, false); err != nil {
 		errs = append(errs, err)
 	}
-	if err := n.catalog.Stop(ctx); err != nil && !onlyDiskFull(err) {
+	if err := n.tree.Stop(ctx); err != nil && !onlyDiskFull(err) {
 		errs = append(errs, err)
 	} else if err != nil {
 		n.log.Warn("stopping on a full disk: rows not committed are consumed again after a restart", "err", err)
@@ -410,6 +414,9 @@ func (n *Node) Stop(ctx context.Context) error {
 	}
 	if err := n.store.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("closing the store: %w", err))
+	}
+	if n.cfg.stopTrace != nil {
+		n.cfg.stopTrace("store closed")
 	}
 	return errors.Join(errs...)
 }
@@ -439,6 +446,9 @@ func (n *Node) stopConsumers(ctx context.Context, leave bool) error {
 	var errs []error
 	for _, c := range cs {
 		res, err := n.sys.Root.RequestFuture(c.PID, &actors.StopConsumer{Leave: leave}, 60*time.Second).Result()
+		if errors.Is(err, actor.ErrDeadLetter) {
+			continue // stopped by its supervisor after repeated failures
+		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("stopping consumer %d: %w", c.Config.ID, err))
 			continue

@@ -9,6 +9,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/lakenode/lakenode/actors"
 	"github.com/lakenode/lakenode/node/command"
 	"github.com/lakenode/lakenode/node/output"
 )
@@ -20,9 +23,11 @@ import (
 // window once; rows that arrive late for a window are missed, as in
 // EdgeLake.
 type scheduler struct {
-	id     int
-	cancel context.CancelFunc
-	done   chan struct{}
+	id  int
+	pid *actor.PID // its periodic job under the tree's jobs supervisor
+	// ticking is held while a tick runs its due tasks: exitScheduler takes
+	// it once the job stopped, so no task runs after it returns.
+	ticking chan struct{}
 
 	mu    sync.Mutex
 	tasks map[string]*task
@@ -70,22 +75,20 @@ func (n *Node) runScheduler(id int) Result {
 	if _, ok := n.schedulers[id]; ok {
 		return notice(fmt.Sprintf("scheduler %d is already running", id))
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	s := &scheduler{id: id, cancel: cancel, done: make(chan struct{}), tasks: map[string]*task{}}
-	n.schedulers[id] = s
-	go func() {
-		defer close(s.done)
-		tick := time.NewTicker(200 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case now := <-tick.C:
+	s := &scheduler{id: id, ticking: make(chan struct{}, 1), tasks: map[string]*task{}}
+	pid, err := n.tree.StartPeriodic(actors.PeriodicSpec{Name: "scheduler-" + strconv.Itoa(id), Every: 200 * time.Millisecond,
+		Tick: func(ctx context.Context, now time.Time) {
+			s.ticking <- struct{}{}
+			defer func() { <-s.ticking }()
+			if ctx.Err() == nil {
 				n.runDue(ctx, s, now)
 			}
-		}
-	}()
+		}})
+	if err != nil {
+		return internal(err)
+	}
+	s.pid = pid
+	n.schedulers[id] = s
 	return text(fmt.Sprintf("scheduler %d running", id))
 }
 
@@ -217,8 +220,11 @@ func (n *Node) exitScheduler(id int) Result {
 		return failf("exit scheduler: scheduler %d is not running", id)
 	}
 	for _, s := range stop {
-		s.cancel()
-		<-s.done
+		n.tree.StopJob(s.pid)
+		// A tick under way ends before this returns; one that starts
+		// later finds its context cancelled and runs nothing.
+		s.ticking <- struct{}{}
+		<-s.ticking
 	}
 	return text(fmt.Sprintf("schedulers stopped: %d", len(stop)))
 }

@@ -262,13 +262,9 @@ func (n *Node) exportToKafka(ctx context.Context, o command.SQLOptions, qr outpu
 	if sx != nil {
 		xs.Txn, xs.Commits = sx.x, sx.next
 	}
-	res, err := n.sys.Root.RequestFuture(n.root, &actors.StartExport{Spec: xs}, 6*time.Minute).Result()
+	done, err := n.tree.Export(xs, 6*time.Minute)
 	if err != nil {
 		return internal(fmt.Errorf("export to %s: %w", broker, err))
-	}
-	done, ok := res.(*actors.ExportDone)
-	if !ok {
-		return internal(fmt.Errorf("export to %s: unexpected reply %T", broker, res))
 	}
 	if done.Err != nil {
 		return failf("export of %d rows to topic %s at %s failed, nothing is reported as sent: %v", len(qr.Rows), topic, broker, done.Err)
