@@ -39,6 +39,8 @@ func (r *nodeRoot) Receive(ctx actor.Context) {
 			return
 		}
 		ctx.Respond(h)
+	case *StartQueries:
+		ctx.Respond(startQueries(ctx))
 	case *StartExport:
 		if err := spawnExport(ctx, m); err != nil {
 			ctx.Respond(&ExportDone{Err: err})

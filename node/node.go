@@ -22,6 +22,7 @@ import (
 	"github.com/asynkron/protoactor-go/remote"
 
 	"github.com/lakenode/lakenode/actors"
+	"github.com/lakenode/lakenode/cluster"
 	"github.com/lakenode/lakenode/kafka"
 	"github.com/lakenode/lakenode/node/auth"
 	"github.com/lakenode/lakenode/node/command"
@@ -141,14 +142,11 @@ func DefaultName(listen string) string {
 
 // Node is one running lakenode node.
 type Node struct {
-	cfg    Config
-	log    *slog.Logger
-	store  *tables.Store
-	sys    *actor.ActorSystem
-	remote *remote.Remote
-	// leaving is set when the node stops: it no longer answers heartbeats,
-	// so that a reply in flight cannot bring it back after its NodeLeave.
-	leaving atomic.Bool
+	cfg     Config
+	log     *slog.Logger
+	store   *tables.Store
+	sys     *actor.ActorSystem
+	remote  *remote.Remote
 	catalog *actors.Catalog
 	root    *actor.PID
 	broker  *kafka.EmbeddedBroker
@@ -160,10 +158,15 @@ type Node struct {
 	started time.Time
 	metrics *metrics
 
-	// remoteRuns are the requests remote askers may cancel; nextRequestID
-	// numbers this node's own requests to other nodes.
-	remoteRuns    remoteRuns
-	nextRequestID atomic.Uint64
+	// remoteRuns are the requests remote askers may cancel.
+	remoteRuns remoteRuns
+	// commands is the command actor, queries the queries supervisor; down
+	// is closed when the actor system stops.
+	commands, queries *actor.PID
+	down              chan struct{}
+	// members is the cluster membership and table directory, set when the
+	// remote endpoint starts.
+	members atomic.Pointer[cluster.Members]
 
 	mu         sync.Mutex
 	vars       map[string]string
@@ -178,7 +181,6 @@ type Node struct {
 	stopped    bool
 	bgCancel   context.CancelFunc
 	bgDone     chan struct{}
-	members    members
 	schedulers map[int]*scheduler
 }
 
@@ -228,6 +230,10 @@ func New(cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n.root = root
+	if err := n.startActors(); err != nil {
+		_ = store.Close()
+		return nil, err
+	}
 	n.metrics = newMetrics(n)
 	n.registerRunMetrics()
 	if cfg.KafkaEmbedded != "" {
@@ -326,26 +332,8 @@ func (n *Node) Start(ctx context.Context) error {
 		}
 		n.remote = remote.NewRemote(n.sys, remote.Configure(host, port, ropts...))
 		n.remote.Start()
-		if err := n.startCommandActor(); err != nil {
-			return fmt.Errorf("starting the command actor: %w", err)
-		}
-		// Membership: heartbeats to the seeds and the peers learned since.
-		n.members.mu.Lock()
-		n.members.peers, n.members.known = map[string]*member{}, map[string]bool{}
-		for _, s := range n.cfg.Seeds {
-			if s != n.cfg.ListenAddr {
-				n.members.known[s] = true
-			}
-		}
-		n.members.mu.Unlock()
-		done := make(chan struct{})
-		prev := n.bgDone
-		go func() {
-			n.heartbeatLoop(bg)
-			<-prev
-			close(done)
-		}()
-		n.bgDone = done
+		n.watchAskers()
+		n.startMembers(bg)
 	}
 	if n.cfg.HTTPAddr != "" {
 		ln, err := net.Listen("tcp", n.cfg.HTTPAddr)
@@ -398,13 +386,13 @@ func (n *Node) Stop(ctx context.Context) error {
 		n.log.Warn("stopping on a full disk: rows not committed are consumed again after a restart", "err", err)
 	}
 	if n.remote != nil {
-		n.leaving.Store(true)
-		n.leave()
+		n.members.Load().Leave(n.sys)
 		// Not graceful: a graceful stop waits (up to 10 s) for the peers to
 		// close their streams to this node. Every reply is sent already.
 		n.remote.Shutdown(false)
 	}
 	n.sys.Shutdown()
+	close(n.down)
 	if n.broker != nil {
 		n.broker.Close()
 	}
