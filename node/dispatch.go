@@ -62,7 +62,12 @@ func (n *Node) dispatch(ctx context.Context, req command.Request, opts ExecOptio
 		}
 		return text(h)
 	case *command.Get:
+		if r.What == "queries" {
+			return n.getQueries(r, opts)
+		}
 		return n.get(r, opts)
+	case *command.CancelQuery:
+		return n.cancelQuery(r)
 	case *command.SQL:
 		return n.runSQL(ctx, r, opts)
 	case *command.RunClient:

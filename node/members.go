@@ -84,3 +84,13 @@ func (n *Node) getNodes(g *command.Get, opts ExecOptions) Result {
 	}
 	return res
 }
+
+// Join adds other nodes' --listen addresses to the ones this node verifies
+// with a ping and then heartbeats, as --seeds does at start. It does
+// nothing on a node without a remote endpoint.
+func (n *Node) Join(addrs ...string) {
+	m := n.members.Load()
+	for _, a := range addrs {
+		m.Learn(a)
+	}
+}

@@ -6,8 +6,12 @@ package clustertest
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"net"
+	"os"
+	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -33,6 +37,13 @@ func freeAddr(t testing.TB) string {
 }
 
 // Start starts n nodes that know each other; they stop when the test ends.
+// The nodes start without seeds and join each other once all of them
+// listen, so that no node dials another while remotes start.
+//
+// Under the race detector a process can run one node with a remote
+// endpoint, not several: protoactor's Remote.Start sets gRPC's process-wide
+// logger, which the gRPC server it starts reads at once, so a second
+// remote's start races with the first one's server.
 func Start(t testing.TB, n int) *Cluster {
 	t.Helper()
 	addrs := make([]string, n)
@@ -41,14 +52,8 @@ func Start(t testing.TB, n int) *Cluster {
 	}
 	c := &Cluster{}
 	for i := range n {
-		var seeds []string
-		for j, a := range addrs {
-			if j != i {
-				seeds = append(seeds, a)
-			}
-		}
 		cfg := node.DefaultConfig()
-		cfg.Name, cfg.DataDir, cfg.ListenAddr, cfg.Seeds = fmt.Sprintf("ct-%d", i), t.TempDir(), addrs[i], seeds
+		cfg.Name, cfg.DataDir, cfg.ListenAddr = fmt.Sprintf("ct-%d", i), t.TempDir(), addrs[i]
 		nd, err := node.New(cfg)
 		if err != nil {
 			t.Fatal(err)
@@ -59,7 +64,51 @@ func Start(t testing.TB, n int) *Cluster {
 		t.Cleanup(func() { _ = nd.Stop(context.Background()) })
 		c.Nodes = append(c.Nodes, nd)
 	}
+	for i, nd := range c.Nodes {
+		var others []string
+		for j, a := range addrs {
+			if j != i {
+				others = append(others, a)
+			}
+		}
+		nd.Join(others...)
+	}
 	return c
+}
+
+// childEnv names, in a child test process that Isolated started, the test
+// it runs.
+const childEnv = "LAKENODE_CLUSTERTEST_CHILD"
+
+// Isolated runs the calling test (or subtest) in a test process of its own,
+// with env ("NAME=VALUE") added to its environment, and reports whether it
+// did: the caller then returns, its outcome being the child's. In the child
+// it returns false and the test runs. Tests use it to set the test hooks
+// that the node reads from its environment once, at start-up.
+func Isolated(t *testing.T, env ...string) bool {
+	t.Helper()
+	if os.Getenv(childEnv) == t.Name() {
+		return false
+	}
+	parts := strings.Split(t.Name(), "/")
+	for i, p := range parts {
+		parts[i] = "^" + regexp.QuoteMeta(p) + "$"
+	}
+	args := []string{"-test.run", strings.Join(parts, "/"), "-test.count=1", "-test.v"}
+	if f := flag.Lookup("test.timeout"); f != nil {
+		args = append(args, "-test.timeout="+f.Value.String())
+	}
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(append(os.Environ(), childEnv+"="+t.Name()), env...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s in its own process: %v\n%s", t.Name(), err, out)
+	}
+	if !strings.Contains(string(out), "--- PASS: "+t.Name()+" (") {
+		t.Fatalf("%s in its own process did not run:\n%s", t.Name(), out)
+	}
+	t.Logf("%s ran in its own process:\n%s", t.Name(), out)
+	return true
 }
 
 // Load implements sqltest.Engine: row i goes to node i mod N. It returns
