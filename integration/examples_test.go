@@ -40,6 +40,7 @@ var readmeSkipped = map[string]string{
 // run, and why.
 var helpSkipped = map[string]string{
 	"exit": "leaves the shell; the examples run on the REST port, where there is no shell to leave",
+	"cancel query": "names a running query's id, which no example has; TestQueriesCancelOnEveryNode runs it",
 }
 
 // helpLast are help examples that stop or delete what other examples use:
