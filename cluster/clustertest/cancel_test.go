@@ -1,0 +1,108 @@
+package clustertest_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lakenode/lakenode/actors"
+	"github.com/lakenode/lakenode/cluster/clustertest"
+	"github.com/lakenode/lakenode/node"
+	"github.com/lakenode/lakenode/tables/schema"
+)
+
+type listed struct {
+	ID      int64  `json:"id"`
+	Kind    string `json:"kind"`
+	Scanned int64  `json:"rows_scanned"`
+}
+
+// queriesOn lists the running queries of node 0 (where "") or of the node
+// named where, asked through node 0.
+func queriesOn(t *testing.T, c *clustertest.Cluster, where string) []listed {
+	t.Helper()
+	cmd := "get queries where format = json"
+	if where != "" {
+		cmd = "run client (" + where + ") " + cmd
+	}
+	res := c.Node.Execute(context.Background(), cmd, node.ExecOptions{})
+	if res.Err != nil {
+		t.Fatalf("%s: %v", cmd, res.Err)
+	}
+	body := res.Text
+	if where != "" {
+		_, body, _ = strings.Cut(body, "\n") // [From Node ...]
+	}
+	var l []listed
+	if err := json.Unmarshal([]byte(body), &l); err != nil {
+		t.Fatalf("%s: %v\n%s", cmd, err, res.Text)
+	}
+	return l
+}
+
+func waitQueries(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestCancelQueryOnEveryNode: a run client () query over two nodes, its
+// scans slowed by the test hook, is listed by get queries on node 0 (the
+// query) and on node 1 (its share), each with rows scanned; cancel query
+// stops both, and the asker learns why.
+func TestCancelQueryOnEveryNode(t *testing.T) {
+	if clustertest.Isolated(t, actors.TestScanDelayEnv+"=d.t=1ms") {
+		return
+	}
+	c := clustertest.Start(t, 2)
+	cols := []schema.Column{{Name: "timestamp", Type: schema.TypeTimestamp}, {Name: "value", Type: schema.TypeInt}}
+	rows := make([][]schema.Value, 40_000) // 20 s a node unless stopped
+	t0 := time.Now().Add(-time.Hour)
+	for i := range rows {
+		rows[i] = []schema.Value{schema.Timestamp(t0.Add(time.Duration(i) * time.Millisecond)), schema.Int(int64(i))}
+	}
+	c.Load(t, "d", "t", cols, rows)
+	answer := make(chan node.Result, 1)
+	go func() {
+		answer <- c.Node.Execute(context.Background(), `run client () sql d "select count(*) from t"`, node.ExecOptions{})
+	}()
+	var id int64
+	waitQueries(t, "the query to scan on node 0", func() bool {
+		l := queriesOn(t, c, "")
+		if len(l) == 1 && l[0].Kind == "query" && l[0].Scanned > 0 {
+			id = l[0].ID
+			return true
+		}
+		return false
+	})
+	waitQueries(t, "its share to scan on node 1", func() bool {
+		l := queriesOn(t, c, "ct-1")
+		return len(l) == 1 && l[0].Kind == "share" && l[0].Scanned > 0
+	})
+	start := time.Now()
+	if res := c.Node.Execute(context.Background(), "cancel query "+strconv.FormatInt(id, 10), node.ExecOptions{}); res.Err != nil {
+		t.Fatalf("cancel query %d: %v", id, res.Err)
+	}
+	select {
+	case res := <-answer:
+		if res.Err == nil || !strings.Contains(res.Err.Error(), fmt.Sprintf("query canceled (canceled by cancel query %d)", id)) {
+			t.Fatalf("the canceled query answered %v %q", res.Err, res.Text)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the canceled query did not answer within 10 s")
+	}
+	waitQueries(t, "no query on node 0", func() bool { return len(queriesOn(t, c, "")) == 0 })
+	waitQueries(t, "no share on node 1", func() bool { return len(queriesOn(t, c, "ct-1")) == 0 })
+	if took := time.Since(start); took > 10*time.Second {
+		t.Fatalf("the scans stopped %v after cancel query", took)
+	}
+}
