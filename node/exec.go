@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	"maps"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -120,12 +121,9 @@ func (n *Node) execute(ctx context.Context, line string, opts ExecOptions) (res 
 			n.event("internal", res.Err.Error())
 		}
 	}()
-	n.mu.Lock()
-	vars := make(map[string]string, len(n.vars))
-	for k, v := range n.vars {
-		vars[k] = v
-	}
-	n.mu.Unlock()
+	n.varsMu.Lock()
+	vars := maps.Clone(n.vars)
+	n.varsMu.Unlock()
 	req, err := command.Parse(line, vars)
 	if err != nil {
 		n.errLog.add("command", command.Redact(err.Error()))

@@ -168,20 +168,33 @@ type Node struct {
 	// remote endpoint starts.
 	members atomic.Pointer[cluster.Members]
 
-	mu         sync.Mutex
-	vars       map[string]string
-	dbms       map[string]string // connected dbms -> declared type
-	consumers  []*actors.ConsumerHandle
-	ranTopics  map[string]actors.ConsumerConfig // last consumer run of each topic, for reset offsets
-	nextSub    int
+	errLog *errorLog // locks itself
+
+	// One lock per piece of state. mu: the consumers and the node's
+	// life (stopped, the background loops).
+	mu        sync.Mutex
+	consumers []*actors.ConsumerHandle
+	ranTopics map[string]actors.ConsumerConfig // last consumer run of each topic, for reset offsets
+	nextSub   int
+	stopped   bool
+	bgCancel  context.CancelFunc
+	bgDone    chan struct{}
+
+	varsMu sync.Mutex
+	vars   map[string]string // the node dictionary
+
+	dbmsMu sync.Mutex
+	dbms   map[string]string // connected dbms -> declared type
+
+	exportsMu  sync.Mutex
 	nextExport int
 	exports    map[int]string // running exports, for get processes
-	thresholds actors.Thresholds
-	errLog     *errorLog
-	stopped    bool
-	bgCancel   context.CancelFunc
-	bgDone     chan struct{}
-	schedulers map[int]*scheduler
+
+	thresholdsMu sync.Mutex
+	thresholds   actors.Thresholds
+
+	schedulersMu sync.Mutex
+	schedulers   map[int]*scheduler
 }
 
 // New opens the data dir and starts the actor system and, if configured,
@@ -403,8 +416,8 @@ func (n *Node) Stop(ctx context.Context) error {
 }
 
 func (n *Node) currentThresholds() actors.Thresholds {
-	n.mu.Lock()
-	defer n.mu.Unlock()
+	n.thresholdsMu.Lock()
+	defer n.thresholdsMu.Unlock()
 	return n.thresholds
 }
 

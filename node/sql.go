@@ -238,15 +238,15 @@ func (n *Node) exportToKafka(ctx context.Context, o command.SQLOptions, qr outpu
 	if len(values) == 0 {
 		return Result{Text: `{"Reply" : "Query output send to kafka", "Rows" : 0}`, JSON: true, Notices: notices}
 	}
-	n.mu.Lock()
+	n.exportsMu.Lock()
 	n.nextExport++
 	id := n.nextExport
 	n.exports[id] = fmt.Sprintf("sending %d messages to topic %s at %s", len(values), topic, broker)
-	n.mu.Unlock()
+	n.exportsMu.Unlock()
 	defer func() {
-		n.mu.Lock()
+		n.exportsMu.Lock()
 		delete(n.exports, id)
-		n.mu.Unlock()
+		n.exportsMu.Unlock()
 	}()
 	xs := actors.ExportSpec{ID: id, Brokers: []string{broker}, Topic: topic, Keys: keys, Values: values, Logger: n.log, Security: sec, Compression: o.Compression}
 	if sx != nil {
