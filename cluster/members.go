@@ -309,6 +309,19 @@ func (m *Members) Address(name string) (string, bool) {
 	return "", false
 }
 
+// NameAt returns the name of the peer at address addr, live or lost.
+func (m *Members) NameAt(addr string) (string, bool) {
+	if m == nil {
+		return "", false
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if p, ok := m.peers[addr]; ok {
+		return p.Name, true
+	}
+	return "", false
+}
+
 // Hosts is the table directory: the live peers hosting dbms.table, and the
 // lost ones (their rows are unavailable, and an answer says so).
 func (m *Members) Hosts(dbms, table string) (live, lost []*Peer) {

@@ -88,6 +88,12 @@ func TestDirectory(t *testing.T) {
 	if a, ok := m.Address("e"); !ok || a != "127.0.0.1:5" {
 		t.Fatalf("address of e: %q %v", a, ok)
 	}
+	if name, ok := m.NameAt("127.0.0.1:4"); !ok || name != "d" {
+		t.Fatalf("name at 127.0.0.1:4: %q %v", name, ok)
+	}
+	if _, ok := m.NameAt("127.0.0.1:9"); ok {
+		t.Fatal("a name at an unknown address")
+	}
 	if _, ok := m.Address("d"); ok {
 		t.Fatal("a lost peer is addressed by name")
 	}

@@ -87,7 +87,7 @@ func TestQueriesCancelOnEveryNode(t *testing.T) {
 	}()
 	mine := a.waitScanning("query")
 	share := b.waitScanning("share")
-	if mine.Node != a.name || !strings.Contains(mine.Command, "select count(*) from t") || share.Node != a.listen {
+	if mine.Node != a.name || !strings.Contains(mine.Command, "select count(*) from t") || share.Node != a.name {
 		t.Fatalf("listed: on a %+v, on b %+v", mine, share)
 	}
 	t0 := time.Now()

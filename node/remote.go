@@ -138,8 +138,12 @@ func (a *commandActor) share(ctx actor.Context, m *actorpb.PartialRequest, maxTi
 		if m.PeriodProbe {
 			what = "period() probe of a query"
 		}
+		origin := remote.sender.Address
+		if name, ok := n.members.Load().NameAt(origin); ok {
+			origin = name
+		}
 		err := actors.RunQuery(sys, n.queries, actors.QuerySpec{
-			Text: fmt.Sprintf("%s from %s: sql %s %q", what, remote.sender.Address, m.Dbms, clip(m.Query, caretContext)), Origin: remote.sender.Address, Share: true,
+			Text: fmt.Sprintf("%s: sql %s %q", what, m.Dbms, clip(m.Query, caretContext)), Origin: origin, Share: true,
 			Parent: remote.ctx, MaxTime: maxTime, Logger: n.log, Work: w,
 		})
 		rep := w.Reply
