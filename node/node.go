@@ -390,6 +390,7 @@ func (n *Node) Stop(ctx context.Context) error {
 		<-n.bgDone
 	}
 	n.exitScheduler(0)
+	n.stopQueries()
 	if err := n.stopConsumers(ctx, false); err != nil {
 		errs = append(errs, err)
 	}

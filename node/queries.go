@@ -60,3 +60,11 @@ func (n *Node) cancelQuery(r *command.CancelQuery) Result {
 	}
 	return text(fmt.Sprintf("query %d canceled", r.ID))
 }
+
+// stopQueries stops the running queries (each caller gets its "query
+// canceled") and the queries supervisor, as the node stops.
+func (n *Node) stopQueries() {
+	if err := n.sys.Root.StopFuture(n.queries).Wait(); err != nil {
+		n.log.Warn("stopping the running queries", "err", err)
+	}
+}

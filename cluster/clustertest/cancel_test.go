@@ -106,3 +106,37 @@ func TestCancelQueryOnEveryNode(t *testing.T) {
 		t.Fatalf("the scans stopped %v after cancel query", took)
 	}
 }
+
+// TestStopCancelsQueries: a node that stops cancels its running queries;
+// their callers get "query canceled" at once, not when the scan would end.
+func TestStopCancelsQueries(t *testing.T) {
+	if clustertest.Isolated(t, actors.TestScanDelayEnv+"=d.t=1ms") {
+		return
+	}
+	c := clustertest.Start(t, 1)
+	cols := []schema.Column{{Name: "timestamp", Type: schema.TypeTimestamp}, {Name: "value", Type: schema.TypeInt}}
+	rows := make([][]schema.Value, 40_000) // 40 s unless stopped
+	t0 := time.Now().Add(-time.Hour)
+	for i := range rows {
+		rows[i] = []schema.Value{schema.Timestamp(t0.Add(time.Duration(i) * time.Millisecond)), schema.Int(int64(i))}
+	}
+	c.Load(t, "d", "t", cols, rows)
+	answer := make(chan node.Result, 1)
+	go func() {
+		answer <- c.Node.Execute(context.Background(), `sql d "select count(*) from t"`, node.ExecOptions{})
+	}()
+	waitQueries(t, "the query to scan", func() bool { l := queriesOn(t, c, ""); return len(l) == 1 && l[0].Scanned > 0 })
+	start := time.Now()
+	if err := c.Node.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case res := <-answer:
+		if res.Err == nil || res.Err.Error() != "query canceled" {
+			t.Fatalf("a query running when its node stopped: %v %q", res.Err, res.Text)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a query running when its node stopped did not answer within 10 s")
+	}
+	t.Logf("the query answered %v after the node began to stop", time.Since(start).Round(time.Millisecond))
+}
