@@ -88,6 +88,12 @@ func TestCancelQueryOnEveryNode(t *testing.T) {
 		l := queriesOn(t, c, "ct-1")
 		return len(l) == 1 && l[0].Kind == "share" && l[0].Scanned > 0
 	})
+	tbl := c.Node.Execute(context.Background(), "get queries", node.ExecOptions{})
+	for _, want := range []string{"ID", "Node", "Elapsed", "Rows scanned", "Command", "ct-0", `run client () sql d "select count(*) from t"`} {
+		if !strings.Contains(tbl.Text, want) {
+			t.Fatalf("get queries lacks %q:\n%s", want, tbl.Text)
+		}
+	}
 	start := time.Now()
 	if res := c.Node.Execute(context.Background(), "cancel query "+strconv.FormatInt(id, 10), node.ExecOptions{}); res.Err != nil {
 		t.Fatalf("cancel query %d: %v", id, res.Err)
