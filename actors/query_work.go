@@ -3,6 +3,7 @@ package actors
 import (
 	"context"
 	"time"
+	"unicode/utf8"
 
 	"github.com/lakenode/lakenode/actors/actorpb"
 	"github.com/lakenode/lakenode/tables"
@@ -142,7 +143,7 @@ func clipText(s string, limit int) string {
 		return s
 	}
 	cut := limit
-	for cut > 0 && (s[cut]&0xC0) == 0x80 {
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}
 	return s[:cut] + "…"

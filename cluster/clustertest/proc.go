@@ -16,6 +16,7 @@ import (
 	"github.com/lakenode/lakenode/node"
 	"github.com/lakenode/lakenode/tables"
 	"github.com/lakenode/lakenode/tables/schema"
+	"github.com/lakenode/lakenode/tables/tablestest"
 )
 
 // A cluster's first node runs in the test process; the others run in
@@ -95,8 +96,7 @@ func serveNode(cfgJSON string, in io.Reader, out io.Writer) error {
 	return sc.Err()
 }
 
-// loadRows loads a loadFile as tablestest.Load does: as if consumed from
-// partition 0 of source 1 at offsets 0, 1, 2...
+// loadRows loads a loadFile as tablestest.Load does.
 func loadRows(s *tables.Store, path string) error {
 	f, err := os.Open(path)
 	if err != nil {
@@ -107,18 +107,8 @@ func loadRows(s *tables.Store, path string) error {
 	if err := gob.NewDecoder(f).Decode(&lf); err != nil {
 		return fmt.Errorf("reading %s: %w", path, err)
 	}
-	tbl, err := s.EnsureTable(lf.DBMS, lf.Table, lf.Columns)
-	if err != nil {
-		return fmt.Errorf("creating %s.%s: %w", lf.DBMS, lf.Table, err)
-	}
-	recs := make([]tables.Record, len(lf.Rows))
-	for i, r := range lf.Rows {
-		recs[i] = tables.Record{Offset: int64(i), Values: r}
-	}
-	if _, err := s.Apply(tbl, []tables.Feed{{Src: 1, Partition: 0, Records: recs, Next: int64(len(lf.Rows))}}); err != nil {
-		return fmt.Errorf("loading %s.%s: %w", lf.DBMS, lf.Table, err)
-	}
-	return nil
+	_, err = tablestest.Write(s, lf.DBMS, lf.Table, lf.Columns, lf.Rows)
+	return err
 }
 
 // nodeProc is a node process of a cluster.
