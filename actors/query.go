@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -159,7 +160,7 @@ func (s *queriesActor) Receive(ctx actor.Context) {
 			info.Scanned = r.scanned.Load()
 			list.Queries = append(list.Queries, info)
 		}
-		slices.SortFunc(list.Queries, func(a, b QueryInfo) int { return int(a.ID) - int(b.ID) })
+		slices.SortFunc(list.Queries, func(a, b QueryInfo) int { return cmp.Compare(a.ID, b.ID) })
 		ctx.Respond(list)
 	case *CancelQuery:
 		r, ok := s.running[m.ID]
