@@ -116,19 +116,26 @@ type CancelQuery struct{ ID uint64 }
 // QueryCanceled says whether the query was running.
 type QueryCanceled struct{ Found bool }
 
+// QueriesName is the queries supervisor's name under the node root.
+const QueriesName = "queries"
+
+// QueriesProps are the queries supervisor's props: a failed query is
+// stopped, never restarted (its caller has its answer: the failure).
+func QueriesProps() *actor.Props {
+	return actor.PropsFromProducer(func() actor.Actor { return &queriesActor{running: map[uint64]*runningQuery{}} },
+		actor.WithSupervisor(actor.NewOneForOneStrategy(0, time.Minute, func(any) actor.Directive { return actor.StopDirective })))
+}
+
 // startQueries spawns the queries supervisor under the node root.
 func startQueries(ctx actor.Context) any {
-	props := actor.PropsFromProducer(func() actor.Actor { return &queriesActor{running: map[uint64]*runningQuery{}} },
-		actor.WithSupervisor(actor.NewOneForOneStrategy(0, time.Minute, func(any) actor.Directive { return actor.StopDirective })))
-	pid, err := ctx.SpawnNamed(props, "queries")
+	pid, err := ctx.SpawnNamed(QueriesProps(), QueriesName)
 	if err != nil {
 		return &StartFailed{Err: fmt.Errorf("starting the queries supervisor: %w", err)}
 	}
 	return &QueriesStarted{PID: pid}
 }
 
-// queriesActor supervises the query actors: a failed query is stopped,
-// never restarted (its caller has its answer: the failure).
+// queriesActor supervises the query actors and knows what they run.
 type queriesActor struct {
 	nextID  uint64
 	running map[uint64]*runningQuery
