@@ -142,11 +142,12 @@ func DefaultName(listen string) string {
 
 // Node is one running lakenode node.
 type Node struct {
-	cfg     Config
-	log     *slog.Logger
-	store   *tables.Store
-	sys     *actor.ActorSystem
-	remote  *remote.Remote
+	cfg    Config
+	log    *slog.Logger
+	store  *tables.Store
+	sys    *actor.ActorSystem
+	remote *remote.Remote
+	// The actor tree, what runs in it, and the node's files.
 	catalog *actors.Catalog
 	root    *actor.PID
 	broker  *kafka.EmbeddedBroker
