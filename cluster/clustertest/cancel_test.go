@@ -146,3 +146,50 @@ func TestStopCancelsQueries(t *testing.T) {
 	}
 	t.Logf("the query answered %v after the node began to stop", time.Since(start).Round(time.Millisecond))
 }
+
+// TestCommandsRunSideBySide: every command enters through the node's
+// command actor, which hands each to a worker: while a slow query scans,
+// other commands answer at once, and the query is still listed after them.
+func TestCommandsRunSideBySide(t *testing.T) {
+	if clustertest.Isolated(t, actors.TestScanDelayEnv+"=d.t=1ms") {
+		return
+	}
+	c := clustertest.Start(t, 1)
+	cols := []schema.Column{{Name: "timestamp", Type: schema.TypeTimestamp}, {Name: "value", Type: schema.TypeInt}}
+	rows := make([][]schema.Value, 40_000) // 40 s unless stopped
+	t0 := time.Now().Add(-time.Hour)
+	for i := range rows {
+		rows[i] = []schema.Value{schema.Timestamp(t0.Add(time.Duration(i) * time.Millisecond)), schema.Int(int64(i))}
+	}
+	c.Load(t, "d", "t", cols, rows)
+	ctx, cancel := context.WithCancel(context.Background())
+	answer := make(chan node.Result, 1)
+	go func() {
+		answer <- c.Node.Execute(ctx, `sql d format = json:output "select value from t where value < 0"`, node.ExecOptions{})
+	}()
+	waitQueries(t, "the query to scan", func() bool { l := queriesOn(t, c, ""); return len(l) == 1 && l[0].Scanned > 0 })
+	for _, cmd := range []string{"get version", "x = 1", "get databases"} {
+		start := time.Now()
+		if res := c.Node.Execute(context.Background(), cmd, node.ExecOptions{}); res.Err != nil || time.Since(start) > 2*time.Second {
+			t.Fatalf("%s beside a running query: %v after %v", cmd, res.Err, time.Since(start))
+		}
+	}
+	// A second slow query runs beside the first, stopped by its own deadline.
+	start := time.Now()
+	res := c.Node.Execute(context.Background(), `sql d max_time = 1 seconds "select count(*) from t"`, node.ExecOptions{})
+	if res.Err == nil || !strings.Contains(res.Err.Error(), "ran longer than max_time = 1s") || time.Since(start) > 5*time.Second {
+		t.Fatalf("a second query beside a running one: %v after %v", res.Err, time.Since(start))
+	}
+	if l := queriesOn(t, c, ""); len(l) != 1 {
+		t.Fatalf("after the other commands, %d queries run, want the first one still", len(l))
+	}
+	cancel()
+	select {
+	case res := <-answer:
+		if res.Err == nil || res.Err.Error() != "query canceled" {
+			t.Fatalf("the first query, canceled by its caller: %v %q", res.Err, res.Text)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the first query did not answer within 10 s of its caller going away")
+	}
+}
