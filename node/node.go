@@ -171,15 +171,17 @@ type Node struct {
 
 	errLog *errorLog // locks itself
 
-	// One lock per piece of state. mu: the consumers and the node's
-	// life (stopped, the background loops).
+	// The background loops, set by Start and ended by Stop; stopped is set
+	// by the first Stop.
+	bgCancel context.CancelFunc
+	bgDone   chan struct{}
+	stopped  atomic.Bool
+
+	// One lock per piece of state. mu: the consumers.
 	mu        sync.Mutex
 	consumers []*actors.ConsumerHandle
 	ranTopics map[string]actors.ConsumerConfig // last consumer run of each topic, for reset offsets
 	nextSub   int
-	stopped   bool
-	bgCancel  context.CancelFunc
-	bgDone    chan struct{}
 
 	varsMu sync.Mutex
 	vars   map[string]string // the node dictionary
@@ -373,13 +375,9 @@ func (n *Node) Start(ctx context.Context) error {
 // leaving their groups, so a restart gets the same partitions back), commits
 // buffered rows and closes the store.
 func (n *Node) Stop(ctx context.Context) error {
-	n.mu.Lock()
-	if n.stopped {
-		n.mu.Unlock()
+	if !n.stopped.CompareAndSwap(false, true) {
 		return nil
 	}
-	n.stopped = true
-	n.mu.Unlock()
 	var errs []error
 	if n.http != nil {
 		c, cancel := context.WithTimeout(ctx, 5*time.Second)
