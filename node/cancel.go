@@ -38,7 +38,9 @@ type runKey struct {
 
 // startRemote returns the context a remote request runs under, and the
 // function that forgets it when it is done. A request without a sender or
-// an id cannot be canceled.
+// an id cannot be canceled by its asker (every request lakenode sends has
+// one); a query share still runs in a query actor, under the deadline its
+// asker sent and stopped by cancel query.
 func (n *Node) startRemote(sender *actor.PID, id uint64) (context.Context, func()) {
 	if sender == nil || id == 0 {
 		return context.Background(), func() {}
