@@ -22,12 +22,25 @@ import (
 // worker goroutine whose outcome comes back to it as a message, so neither
 // actor ever blocks in Receive on a scan.
 
-// StartQueries asks the node root to start the queries supervisor; the
-// reply is a *QueriesStarted or a *StartFailed.
-type StartQueries struct{}
+// SpawnChild asks the node root to start a child of its own, supervised
+// with the others (the queries supervisor, the node's command actor); the
+// reply is a *ChildStarted or a *StartFailed.
+type SpawnChild struct {
+	Props *actor.Props
+	Name  string
+}
 
-// QueriesStarted is the queries supervisor, started.
-type QueriesStarted struct{ PID *actor.PID }
+// ChildStarted is the child a SpawnChild started.
+type ChildStarted struct{ PID *actor.PID }
+
+// spawnChild starts a SpawnChild's child.
+func spawnChild(ctx actor.Context, m *SpawnChild) any {
+	pid, err := ctx.SpawnNamed(m.Props, m.Name)
+	if err != nil {
+		return &StartFailed{Err: fmt.Errorf("starting %s: %w", m.Name, err)}
+	}
+	return &ChildStarted{PID: pid}
+}
 
 // StartQuery asks the queries supervisor to run a query. The sender gets a
 // *QueryDone when it ends.
@@ -124,15 +137,6 @@ const QueriesName = "queries"
 func QueriesProps() *actor.Props {
 	return actor.PropsFromProducer(func() actor.Actor { return &queriesActor{running: map[uint64]*runningQuery{}} },
 		actor.WithSupervisor(actor.NewOneForOneStrategy(0, time.Minute, func(any) actor.Directive { return actor.StopDirective })))
-}
-
-// startQueries spawns the queries supervisor under the node root.
-func startQueries(ctx actor.Context) any {
-	pid, err := ctx.SpawnNamed(QueriesProps(), QueriesName)
-	if err != nil {
-		return &StartFailed{Err: fmt.Errorf("starting the queries supervisor: %w", err)}
-	}
-	return &QueriesStarted{PID: pid}
 }
 
 // queriesActor supervises the query actors and knows what they run.

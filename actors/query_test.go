@@ -35,11 +35,11 @@ func queriesFixture(t *testing.T, rows int, delay time.Duration) (*actor.ActorSy
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := sys.Root.RequestFuture(root, &StartQueries{}, 5*time.Second).Result()
+	res, err := sys.Root.RequestFuture(root, &SpawnChild{Props: QueriesProps(), Name: QueriesName}, 5*time.Second).Result()
 	if err != nil {
 		t.Fatal(err)
 	}
-	qs, ok := res.(*QueriesStarted)
+	qs, ok := res.(*ChildStarted)
 	if !ok {
 		t.Fatalf("starting the queries supervisor: %T %v", res, res)
 	}

@@ -39,8 +39,8 @@ func (r *nodeRoot) Receive(ctx actor.Context) {
 			return
 		}
 		ctx.Respond(h)
-	case *StartQueries:
-		ctx.Respond(startQueries(ctx))
+	case *SpawnChild:
+		ctx.Respond(spawnChild(ctx, m))
 	case *StartExport:
 		if err := spawnExport(ctx, m); err != nil {
 			ctx.Respond(&ExportDone{Err: err})

@@ -14,9 +14,10 @@ import (
 	"github.com/lakenode/lakenode/actors/actorpb"
 )
 
-// CommandActorName is the name of the actor that answers other nodes and
-// --connect clients on a node's --listen address.
-const CommandActorName = "command"
+// CommandActorName is the id of the actor that answers other nodes and
+// --connect clients on a node's --listen address: the command actor, a
+// child of the node root.
+const CommandActorName = "node/command"
 
 // Membership is a seed list: every second the node asks each seed (other
 // nodes' --listen addresses) who it is and what it hosts. A peer that has

@@ -157,28 +157,40 @@ func (a *commandActor) share(ctx actor.Context, m *actorpb.PartialRequest, maxTi
 	}()
 }
 
-// startActors starts the command actor and the queries supervisor: both
-// run for as long as the node, with or without --listen.
+// startActors starts the queries supervisor and the command actor under
+// the node root: both run for as long as the node, with or without
+// --listen.
 func (n *Node) startActors() error {
-	res, err := n.sys.Root.RequestFuture(n.root, &actors.StartQueries{}, 10*time.Second).Result()
-	if err != nil {
-		return fmt.Errorf("starting the queries supervisor: %w", err)
+	var err error
+	if n.queries, err = n.spawnChild(actors.QueriesProps(), actors.QueriesName); err != nil {
+		return err
 	}
-	switch r := res.(type) {
-	case *actors.QueriesStarted:
-		n.queries = r.PID
-	case *actors.StartFailed:
-		return r.Err
-	default:
-		return fmt.Errorf("starting the queries supervisor: unexpected reply %T", res)
+	if n.commands, err = n.spawnChild(actor.PropsFromProducer(func() actor.Actor { return &commandActor{n: n} }), commandActorChild); err != nil {
+		return err
 	}
-	pid, err := n.sys.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return &commandActor{n: n} }), CommandActorName)
-	if err != nil {
-		return fmt.Errorf("starting the command actor: %w", err)
+	if n.commands.Id != CommandActorName {
+		return fmt.Errorf("the command actor started as %q, not %q: other nodes and --connect clients address it by that name", n.commands.Id, CommandActorName)
 	}
-	n.commands = pid
 	n.down = make(chan struct{})
 	return nil
+}
+
+// commandActorChild is the command actor's name under the node root.
+const commandActorChild = "command"
+
+// spawnChild starts a child of the node root.
+func (n *Node) spawnChild(props *actor.Props, name string) (*actor.PID, error) {
+	res, err := n.sys.Root.RequestFuture(n.root, &actors.SpawnChild{Props: props, Name: name}, 10*time.Second).Result()
+	if err != nil {
+		return nil, fmt.Errorf("starting %s: %w", name, err)
+	}
+	switch r := res.(type) {
+	case *actors.ChildStarted:
+		return r.PID, nil
+	case *actors.StartFailed:
+		return nil, r.Err
+	}
+	return nil, fmt.Errorf("starting %s: unexpected reply %T", name, res)
 }
 
 // runClient runs `run client (...) COMMAND`. With `()` the command is a
