@@ -44,6 +44,19 @@ func queriesOn(t *testing.T, c *clustertest.Cluster, where string) []listed {
 	return l
 }
 
+// loadSlowTable loads d.t: 40,000 rows over the cluster's nodes, whose
+// scan takes 40 s over the test hook's 1 ms a row unless stopped.
+func loadSlowTable(t *testing.T, c *clustertest.Cluster) {
+	t.Helper()
+	cols := []schema.Column{{Name: "timestamp", Type: schema.TypeTimestamp}, {Name: "value", Type: schema.TypeInt}}
+	rows := make([][]schema.Value, 40_000)
+	t0 := time.Now().Add(-time.Hour)
+	for i := range rows {
+		rows[i] = []schema.Value{schema.Timestamp(t0.Add(time.Duration(i) * time.Millisecond)), schema.Int(int64(i))}
+	}
+	c.Load(t, "d", "t", cols, rows)
+}
+
 func waitQueries(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
@@ -64,13 +77,7 @@ func TestCancelQueryOnEveryNode(t *testing.T) {
 		return
 	}
 	c := clustertest.Start(t, 2)
-	cols := []schema.Column{{Name: "timestamp", Type: schema.TypeTimestamp}, {Name: "value", Type: schema.TypeInt}}
-	rows := make([][]schema.Value, 40_000) // 20 s a node unless stopped
-	t0 := time.Now().Add(-time.Hour)
-	for i := range rows {
-		rows[i] = []schema.Value{schema.Timestamp(t0.Add(time.Duration(i) * time.Millisecond)), schema.Int(int64(i))}
-	}
-	c.Load(t, "d", "t", cols, rows)
+	loadSlowTable(t, c)
 	answer := make(chan node.Result, 1)
 	go func() {
 		answer <- c.Node.Execute(context.Background(), `run client () sql d "select count(*) from t"`, node.ExecOptions{})
@@ -120,13 +127,7 @@ func TestStopCancelsQueries(t *testing.T) {
 		return
 	}
 	c := clustertest.Start(t, 1)
-	cols := []schema.Column{{Name: "timestamp", Type: schema.TypeTimestamp}, {Name: "value", Type: schema.TypeInt}}
-	rows := make([][]schema.Value, 40_000) // 40 s unless stopped
-	t0 := time.Now().Add(-time.Hour)
-	for i := range rows {
-		rows[i] = []schema.Value{schema.Timestamp(t0.Add(time.Duration(i) * time.Millisecond)), schema.Int(int64(i))}
-	}
-	c.Load(t, "d", "t", cols, rows)
+	loadSlowTable(t, c)
 	answer := make(chan node.Result, 1)
 	go func() {
 		answer <- c.Node.Execute(context.Background(), `sql d "select count(*) from t"`, node.ExecOptions{})
@@ -155,13 +156,7 @@ func TestCommandsRunSideBySide(t *testing.T) {
 		return
 	}
 	c := clustertest.Start(t, 1)
-	cols := []schema.Column{{Name: "timestamp", Type: schema.TypeTimestamp}, {Name: "value", Type: schema.TypeInt}}
-	rows := make([][]schema.Value, 40_000) // 40 s unless stopped
-	t0 := time.Now().Add(-time.Hour)
-	for i := range rows {
-		rows[i] = []schema.Value{schema.Timestamp(t0.Add(time.Duration(i) * time.Millisecond)), schema.Int(int64(i))}
-	}
-	c.Load(t, "d", "t", cols, rows)
+	loadSlowTable(t, c)
 	ctx, cancel := context.WithCancel(context.Background())
 	answer := make(chan node.Result, 1)
 	go func() {
