@@ -5,7 +5,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 KAFKA_VERSION := 4.4.0
 KAFKA_LIBS := $(CURDIR)/.cache/kafka-$(KAFKA_VERSION)/libs
-UNIT_PKGS = $(shell $(GO) list ./... | grep -v -e /integration -e /kafkatest/kfakebroker -e /cluster/clustertest)
+UNIT_PKGS = $(shell $(GO) list ./... | grep -v -e /integration -e /kafkatest/kfakebroker)
 GOLANGCI_VERSION := v2.15.0
 
 .PHONY: all build demo cluster test unit integration kafka-jars prereqs prereqs-go bench lint fmt vet fuzz fuzz-short generate clean faults faults-short soak
@@ -49,13 +49,12 @@ vet: prereqs-go
 # twice, on franz-go's kfake broker and on Apache Kafka $(KAFKA_VERSION).
 test: prereqs kafka-jars vet unit fuzz-short integration
 
-# cluster/clustertest runs three nodes in one process; protoactor's remote sets
-# gRPC's process-wide logger each time one starts, which the race detector
-# reports against the others, so that package runs without it (the node code
-# it exercises runs with it in the node package's own tests).
+# Every package with the race detector, cluster/clustertest too: each of its
+# tests runs in a process of its own, and a cluster's nodes after the first in
+# processes of their own, so that no process starts two remote endpoints
+# (protoactor's Remote.Start sets gRPC's process-wide logger).
 unit: prereqs-go
 	$(GO) test -race -count=1 -timeout 20m $(UNIT_PKGS)
-	$(GO) test -count=1 -timeout 10m ./cluster/clustertest/
 
 integration: prereqs kafka-jars build
 	LAKENODE_TEST_BROKER=kfake LAKENODE_BIN=$(CURDIR)/bin/lakenode $(GO) test -count=1 -timeout 30m -v ./integration/ 2>&1 | scripts/test-summary.sh kfake

@@ -71,7 +71,11 @@ type treePIDsReply struct{ consumers, tables, jobs *actor.PID }
 type nodeRoot struct{ tree *Tree }
 
 func (r *nodeRoot) Receive(ctx actor.Context) {
-	switch ctx.Message().(type) {
+	switch m := ctx.Message().(type) {
+	case *SpawnChild:
+		// The node's other children (the queries supervisor, the command
+		// actor) are spawned by the node through this message.
+		ctx.Respond(spawnChild(ctx, m))
 	case *actor.Started:
 		t := r.tree
 		sup := actor.WithSupervisor(newRestartStrategy(t.failures))

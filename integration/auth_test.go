@@ -21,6 +21,7 @@ import (
 	"github.com/asynkron/protoactor-go/remote"
 
 	"github.com/lakenode/lakenode/actors/actorpb"
+	"github.com/lakenode/lakenode/cluster"
 	"github.com/lakenode/lakenode/kafka/kafkatest"
 	"github.com/lakenode/lakenode/node/auth"
 	"github.com/lakenode/lakenode/node/auth/authtest"
@@ -202,7 +203,7 @@ func TestAuthConnectAndRemote(t *testing.T) {
 		rem := remote.NewRemote(sys, remote.Configure("127.0.0.1", 0, opts...))
 		rem.Start()
 		defer rem.Shutdown(false)
-		target := actor.NewPID(listen, "command")
+		target := actor.NewPID(listen, cluster.CommandActorName)
 		sys.Root.RequestWithCustomSender(target, &actorpb.NodeInfoRequest{From: "intruder", FromAddress: trap.Addr().String()}, actor.NewPID(trap.Addr().String(), "intruder"))
 		_, err = sys.Root.RequestFuture(target, &actorpb.CommandRequest{Line: "get version"}, 5*time.Second).Result()
 		return err

@@ -4,16 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/asynkron/protoactor-go/remote"
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/lakenode/lakenode/actors/actorpb"
 )
 
 // Why a command or a query share stops early: the cause of its context
@@ -42,7 +38,9 @@ type runKey struct {
 
 // startRemote returns the context a remote request runs under, and the
 // function that forgets it when it is done. A request without a sender or
-// an id cannot be canceled.
+// an id cannot be canceled by its asker (every request lakenode sends has
+// one); a query share still runs in a query actor, under the deadline its
+// asker sent and stopped by cancel query.
 func (n *Node) startRemote(sender *actor.PID, id uint64) (context.Context, func()) {
 	if sender == nil || id == 0 {
 		return context.Background(), func() {}
@@ -111,46 +109,6 @@ func (n *Node) watchAskers() {
 		}
 	})
 }
-
-// ask sends msg (a request carrying id) to pid and waits for the reply, the
-// timeout or the end of ctx, whichever comes first. Without a reply it tells
-// pid to cancel the request, so the other node stops working for an answer
-// nobody waits for.
-func (n *Node) ask(ctx context.Context, pid *actor.PID, msg any, id uint64, timeout time.Duration) (any, error) {
-	// The header tells the other node how long this one waits, so that its
-	// work stops by itself even if the cancel below is lost.
-	f := actor.NewFuture(n.sys, timeout)
-	n.sys.Root.Send(pid, &actor.MessageEnvelope{
-		Header:  map[string]string{maxTimeHeader: strconv.FormatInt(timeout.Microseconds(), 10)},
-		Message: msg,
-		Sender:  f.PID(),
-	})
-	done := make(chan struct{})
-	var res any
-	var ferr error
-	go func() { res, ferr = f.Result(); close(done) }()
-	var err error
-	select {
-	case <-done:
-		if ferr == nil {
-			return res, nil
-		}
-		// Timed out (ctx often ends at the same moment: max_time).
-		err = ferr
-	case <-ctx.Done():
-		err = ctx.Err()
-	}
-	go func() {
-		// Same actor system, so the same sender address as the request.
-		if _, err := n.sys.Root.RequestFuture(pid, &actorpb.CancelRequest{Id: id}, 5*time.Second).Result(); err != nil {
-			n.log.Debug("could not cancel a request on another node", "node", pid.Address, "err", err)
-		}
-	}()
-	return nil, err
-}
-
-// requestID returns a new id for a request to another node.
-func (n *Node) requestID() uint64 { return n.nextRequestID.Add(1) }
 
 // registerRunMetrics exports how many commands and query shares run now.
 func (n *Node) registerRunMetrics() {

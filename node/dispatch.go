@@ -13,9 +13,9 @@ import (
 func (n *Node) dispatch(ctx context.Context, req command.Request, opts ExecOptions) Result {
 	switch r := req.(type) {
 	case *command.SetVar:
-		n.mu.Lock()
+		n.varsMu.Lock()
 		n.vars[r.Name] = r.Value
-		n.mu.Unlock()
+		n.varsMu.Unlock()
 		return Result{}
 	case *command.RunKafkaConsumer:
 		return n.runConsumer(ctx, r.Spec)
@@ -27,9 +27,9 @@ func (n *Node) dispatch(ctx context.Context, req command.Request, opts ExecOptio
 		}
 		return Result{}
 	case *command.ConnectDBMS:
-		n.mu.Lock()
+		n.dbmsMu.Lock()
 		n.dbms[r.Name] = r.Type
-		n.mu.Unlock()
+		n.dbmsMu.Unlock()
 		msg := fmt.Sprintf("connect dbms %s: lakenode keeps every table in its data dir", r.Name)
 		if r.Type != "" {
 			msg += fmt.Sprintf(" (type = %s is not used)", r.Type)
@@ -62,7 +62,12 @@ func (n *Node) dispatch(ctx context.Context, req command.Request, opts ExecOptio
 		}
 		return text(h)
 	case *command.Get:
+		if r.What == "queries" {
+			return n.getQueries(r, opts)
+		}
 		return n.get(r, opts)
+	case *command.CancelQuery:
+		return n.cancelQuery(r)
 	case *command.SQL:
 		return n.runSQL(ctx, r, opts)
 	case *command.RunClient:
@@ -75,7 +80,7 @@ func (n *Node) setThreshold(r *command.SetBufferThreshold) Result {
 	if r.DBMS != "" || r.Table != "" {
 		return failf("set buffer threshold: per-table thresholds are not supported by lakenode; omit dbms and table to set the node's thresholds")
 	}
-	n.mu.Lock()
+	n.thresholdsMu.Lock()
 	th := n.thresholds
 	if r.HasTime {
 		th.Time = r.Time
@@ -87,7 +92,7 @@ func (n *Node) setThreshold(r *command.SetBufferThreshold) Result {
 		th = actors.Thresholds{}
 	}
 	n.thresholds = th
-	n.mu.Unlock()
+	n.thresholdsMu.Unlock()
 	if th.Time == 0 && th.Volume > 0 {
 		return notice("set buffer threshold: a volume without a time commits as soon as rows arrive; give a time to hold rows back")
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	"maps"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -98,20 +99,31 @@ func jsonText(s string) Result        { return Result{Text: s, JSON: true} }
 func notice(msg string) Result        { return Result{Notices: []string{msg}} }
 func failf(f string, a ...any) Result { return fail(fmt.Errorf(f, a...)) }
 
-// Execute runs one command line.
-func (n *Node) Execute(ctx context.Context, line string, opts ExecOptions) (res Result) {
+// Execute runs one command line through the node's command actor, and
+// returns its Result once it is done (a json:output reply streams to
+// opts.Stream meanwhile). The command stops early when ctx ends.
+func (n *Node) Execute(ctx context.Context, line string, opts ExecOptions) Result {
+	reply := make(chan Result, 1)
+	n.sys.Root.Send(n.commands, &execRequest{ctx: ctx, line: line, opts: opts, reply: reply})
+	select {
+	case res := <-reply:
+		return res
+	case <-n.down:
+		return internal(errors.New("the node stopped before the command ended"))
+	}
+}
+
+// execute runs one command line: the work of a command actor's worker.
+func (n *Node) execute(ctx context.Context, line string, opts ExecOptions) (res Result) {
 	defer func() {
 		if r := recover(); r != nil {
 			res = internal(fmt.Errorf("internal error running %q: %v", clipText(command.Redact(line), caretContext), r))
 			n.event("internal", res.Err.Error())
 		}
 	}()
-	n.mu.Lock()
-	vars := make(map[string]string, len(n.vars))
-	for k, v := range n.vars {
-		vars[k] = v
-	}
-	n.mu.Unlock()
+	n.varsMu.Lock()
+	vars := maps.Clone(n.vars)
+	n.varsMu.Unlock()
 	req, err := command.Parse(line, vars)
 	if err != nil {
 		n.errLog.add("command", command.Redact(err.Error()))

@@ -85,7 +85,7 @@ func (n *Node) getProcesses(g *command.Get, opts ExecOptions) Result {
 	}
 	tbls := len(n.store.Tables())
 	sched := nd("Scheduler")
-	n.mu.Lock()
+	n.schedulersMu.Lock()
 	if len(n.schedulers) > 0 {
 		var ids []string
 		for id := range n.schedulers {
@@ -94,7 +94,7 @@ func (n *Node) getProcesses(g *command.Get, opts ExecOptions) Result {
 		slices.Sort(ids)
 		sched = row{"Scheduler", "Running", "Schedulers IDs in use: [" + strings.Join(ids, ", ") + "]"}
 	}
-	n.mu.Unlock()
+	n.schedulersMu.Unlock()
 	operator := row{"Operator", "Running", fmt.Sprintf("Stores every consumed row in its data dir, Tables: %d", tbls)}
 	diskFull := n.diskFullText()
 	if diskFull != "" {
@@ -135,7 +135,7 @@ func (n *Node) getProcesses(g *command.Get, opts ExecOptions) Result {
 	for _, r := range n.tableWriterRows() {
 		rows = append(rows, row{r[0], r[1], r[2]})
 	}
-	n.mu.Lock()
+	n.exportsMu.Lock()
 	ids := make([]int, 0, len(n.exports))
 	for id := range n.exports {
 		ids = append(ids, id)
@@ -144,7 +144,7 @@ func (n *Node) getProcesses(g *command.Get, opts ExecOptions) Result {
 	for _, id := range ids {
 		rows = append(rows, row{fmt.Sprintf("Kafka Export #%d", id), "Running", n.exports[id]})
 	}
-	n.mu.Unlock()
+	n.exportsMu.Unlock()
 	tbl := output.Table{Indent: "    ", Header: [][]string{{"Process", "Status", "Details"}}}
 	obj := &output.Object{}
 	for _, r := range rows {
@@ -668,13 +668,13 @@ func (n *Node) getOperator(g *command.Get, opts ExecOptions) Result {
 
 func (n *Node) getDatabases(g *command.Get, opts ExecOptions) Result {
 	names := n.store.DBMSs()
-	n.mu.Lock()
+	n.dbmsMu.Lock()
 	for d := range n.dbms {
 		if !slices.Contains(names, d) {
 			names = append(names, d)
 		}
 	}
-	n.mu.Unlock()
+	n.dbmsMu.Unlock()
 	slices.Sort(names)
 	tbl := output.Table{Header: [][]string{{"Database", "Tables"}}}
 	var objs []*output.Object

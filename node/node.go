@@ -22,6 +22,7 @@ import (
 	"github.com/asynkron/protoactor-go/remote"
 
 	"github.com/lakenode/lakenode/actors"
+	"github.com/lakenode/lakenode/cluster"
 	"github.com/lakenode/lakenode/kafka"
 	"github.com/lakenode/lakenode/node/auth"
 	"github.com/lakenode/lakenode/node/command"
@@ -151,9 +152,7 @@ type Node struct {
 	store  *tables.Store
 	sys    *actor.ActorSystem
 	remote *remote.Remote
-	// leaving is set when the node stops: it no longer answers heartbeats,
-	// so that a reply in flight cannot bring it back after its NodeLeave.
-	leaving atomic.Bool
+	// The actor tree, what runs in it, and the node's files.
 	catalog *actors.Catalog
 	tree    *actors.Tree // the node's supervised actor tree
 	broker  *kafka.EmbeddedBroker
@@ -165,26 +164,45 @@ type Node struct {
 	started time.Time
 	metrics *metrics
 
-	// remoteRuns are the requests remote askers may cancel; nextRequestID
-	// numbers this node's own requests to other nodes.
-	remoteRuns    remoteRuns
-	nextRequestID atomic.Uint64
+	// remoteRuns are the requests remote askers may cancel.
+	remoteRuns remoteRuns
+	// commands is the command actor, queries the queries supervisor; down
+	// is closed when the actor system stops.
+	commands, queries *actor.PID
+	down              chan struct{}
+	// members is the cluster membership and table directory, set when the
+	// remote endpoint starts.
+	members atomic.Pointer[cluster.Members]
 
-	mu         sync.Mutex
-	vars       map[string]string
-	dbms       map[string]string // connected dbms -> declared type
-	consumers  []*actors.ConsumerHandle
-	ranTopics  map[string]actors.ConsumerConfig // last consumer run of each topic, for reset offsets
-	nextSub    int
+	errLog *errorLog // locks itself
+
+	// The background loops, set by Start and ended by Stop; stopped is set
+	// by the first Stop.
+	bgCancel context.CancelFunc
+	bgDone   chan struct{}
+	stopped  atomic.Bool
+
+	// One lock per piece of state. mu: the consumers.
+	mu        sync.Mutex
+	consumers []*actors.ConsumerHandle
+	ranTopics map[string]actors.ConsumerConfig // last consumer run of each topic, for reset offsets
+	nextSub   int
+
+	varsMu sync.Mutex
+	vars   map[string]string // the node dictionary
+
+	dbmsMu sync.Mutex
+	dbms   map[string]string // connected dbms -> declared type
+
+	exportsMu  sync.Mutex
 	nextExport int
 	exports    map[int]string // running exports, for get processes
-	thresholds actors.Thresholds
-	errLog     *errorLog
-	stopped    bool
-	bgCancel   context.CancelFunc
-	bgDone     chan struct{}
-	members    members
-	schedulers map[int]*scheduler
+
+	thresholdsMu sync.Mutex
+	thresholds   actors.Thresholds
+
+	schedulersMu sync.Mutex
+	schedulers   map[int]*scheduler
 }
 
 // New opens the data dir and starts the actor system and, if configured,
@@ -232,6 +250,10 @@ func New(cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n.tree, n.catalog = tree, tree.Catalog
+	if err := n.startActors(); err != nil {
+		_ = store.Close()
+		return nil, err
+	}
 	n.metrics = newMetrics(n)
 	n.registerRunMetrics()
 	if cfg.KafkaEmbedded != "" {
@@ -330,26 +352,8 @@ func (n *Node) Start(ctx context.Context) error {
 		}
 		n.remote = remote.NewRemote(n.sys, remote.Configure(host, port, ropts...))
 		n.remote.Start()
-		if err := n.startCommandActor(); err != nil {
-			return fmt.Errorf("starting the command actor: %w", err)
-		}
-		// Membership: heartbeats to the seeds and the peers learned since.
-		n.members.mu.Lock()
-		n.members.peers, n.members.known = map[string]*member{}, map[string]bool{}
-		for _, s := range n.cfg.Seeds {
-			if s != n.cfg.ListenAddr {
-				n.members.known[s] = true
-			}
-		}
-		n.members.mu.Unlock()
-		done := make(chan struct{})
-		prev := n.bgDone
-		go func() {
-			n.heartbeatLoop(bg)
-			<-prev
-			close(done)
-		}()
-		n.bgDone = done
+		n.watchAskers()
+		n.startMembers(bg)
 	}
 	if n.cfg.HTTPAddr != "" {
 		ln, err := net.Listen("tcp", n.cfg.HTTPAddr)
@@ -375,13 +379,9 @@ func (n *Node) Start(ctx context.Context) error {
 // leaving their groups, so a restart gets the same partitions back), commits
 // buffered rows and closes the store.
 func (n *Node) Stop(ctx context.Context) error {
-	n.mu.Lock()
-	if n.stopped {
-		n.mu.Unlock()
+	if !n.stopped.CompareAndSwap(false, true) {
 		return nil
 	}
-	n.stopped = true
-	n.mu.Unlock()
 	var errs []error
 	if n.http != nil {
 		c, cancel := context.WithTimeout(ctx, 5*time.Second)
@@ -393,6 +393,7 @@ func (n *Node) Stop(ctx context.Context) error {
 		<-n.bgDone
 	}
 	n.exitScheduler(0)
+	n.stopQueries()
 	if err := n.stopConsumers(ctx, false); err != nil {
 		errs = append(errs, err)
 	}
@@ -402,13 +403,13 @@ func (n *Node) Stop(ctx context.Context) error {
 		n.log.Warn("stopping on a full disk: rows not committed are consumed again after a restart", "err", err)
 	}
 	if n.remote != nil {
-		n.leaving.Store(true)
-		n.leave()
+		n.members.Load().Leave(n.sys)
 		// Not graceful: a graceful stop waits (up to 10 s) for the peers to
 		// close their streams to this node. Every reply is sent already.
 		n.remote.Shutdown(false)
 	}
 	n.sys.Shutdown()
+	close(n.down)
 	if n.broker != nil {
 		n.broker.Close()
 	}
@@ -422,8 +423,8 @@ func (n *Node) Stop(ctx context.Context) error {
 }
 
 func (n *Node) currentThresholds() actors.Thresholds {
-	n.mu.Lock()
-	defer n.mu.Unlock()
+	n.thresholdsMu.Lock()
+	defer n.thresholdsMu.Unlock()
 	return n.thresholds
 }
 

@@ -67,8 +67,8 @@ func replaceFold(s, old, repl string) string {
 }
 
 func (n *Node) runScheduler(id int) Result {
-	n.mu.Lock()
-	defer n.mu.Unlock()
+	n.schedulersMu.Lock()
+	defer n.schedulersMu.Unlock()
 	if n.schedulers == nil {
 		n.schedulers = map[int]*scheduler{}
 	}
@@ -134,8 +134,8 @@ func (n *Node) runTask(ctx context.Context, s *scheduler, t *task, now time.Time
 }
 
 func (n *Node) scheduler(id int) (*scheduler, bool) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
+	n.schedulersMu.Lock()
+	defer n.schedulersMu.Unlock()
 	s, ok := n.schedulers[id]
 	return s, ok
 }
@@ -204,7 +204,7 @@ func (n *Node) taskControl(ctx context.Context, r *command.TaskControl) Result {
 }
 
 func (n *Node) exitScheduler(id int) Result {
-	n.mu.Lock()
+	n.schedulersMu.Lock()
 	var stop []*scheduler
 	for sid, s := range n.schedulers {
 		if id == 0 || sid == id {
@@ -212,7 +212,7 @@ func (n *Node) exitScheduler(id int) Result {
 			delete(n.schedulers, sid)
 		}
 	}
-	n.mu.Unlock()
+	n.schedulersMu.Unlock()
 	if len(stop) == 0 {
 		if id == 0 {
 			return notice("exit scheduler: no scheduler is running")
@@ -230,14 +230,14 @@ func (n *Node) exitScheduler(id int) Result {
 }
 
 func (n *Node) getScheduler(g *command.Get, opts ExecOptions) Result {
-	n.mu.Lock()
+	n.schedulersMu.Lock()
 	var ss []*scheduler
 	for id, s := range n.schedulers {
 		if g.Topic == "" || g.Topic == strconv.Itoa(id) {
 			ss = append(ss, s)
 		}
 	}
-	n.mu.Unlock()
+	n.schedulersMu.Unlock()
 	slices.SortFunc(ss, func(a, b *scheduler) int { return a.id - b.id })
 	tbl := output.Table{Header: [][]string{{"Scheduler", "Task", "Every", "Next run", "Runs", "Status", "Last result", "Command"}}}
 	var objs []*output.Object

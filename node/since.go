@@ -67,17 +67,3 @@ func (s *sinceExport) close() {
 		s.x.Close()
 	}
 }
-
-// localRange is this node's share of a since = last run: the commits of the
-// table after the job's last entry for this node, up to the current one.
-func (n *Node) localRange(dbms, table string, after uint64) *lsql.CommitRange {
-	var upto uint64
-	if t, ok := n.store.Table(dbms, table); ok {
-		upto = n.store.Stats(t).Seq
-	}
-	if upto < after {
-		// The table was dropped and created again: its commits start over.
-		after = 0
-	}
-	return &lsql.CommitRange{After: after, UpTo: upto}
-}

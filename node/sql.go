@@ -24,11 +24,6 @@ func (n *Node) runSQL(ctx context.Context, q *command.SQL, opts ExecOptions) Res
 	if _, err := location(o.Timezone); err != nil {
 		return fail(err)
 	}
-	if o.MaxTime > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, o.MaxTime)
-		defer cancel()
-	}
 	start := time.Now()
 	lopt := lsql.Options{Now: start}
 	var sx *sinceExport
@@ -39,7 +34,7 @@ func (n *Node) runSQL(ctx context.Context, q *command.SQL, opts ExecOptions) Res
 		}
 		defer sx.close()
 		table, _ := lsql.TableOf(q.Query)
-		lopt.Commits = n.localRange(q.DBMS, table, sx.last[n.cfg.Name])
+		lopt.Commits = actors.LocalCommits(n.store, q.DBMS, table, sx.last[n.cfg.Name])
 		sx.next[n.cfg.Name] = lopt.Commits.UpTo
 	}
 	if streamable(o.Format, o.Dest, opts) {
@@ -49,22 +44,19 @@ func (n *Node) runSQL(ctx context.Context, q *command.SQL, opts ExecOptions) Res
 		// A reply built whole is bounded; an export is not.
 		lopt.MaxRows = n.cfg.MaxResultRows
 	}
-	res, err := lsql.Query(ctx, n.store, q.DBMS, q.Query, lopt)
-	if err == nil {
-		// An answer found just as max_time ran out is not rendered.
-		err = ctx.Err()
+	w := &actors.LocalQuery{Store: n.store, DBMS: q.DBMS, Query: q.Query, Options: lopt}
+	if err := n.runQuery(ctx, sqlText(q), o.MaxTime, w); err != nil {
+		return n.queryFailed(q, err)
 	}
-	if err != nil {
-		return n.queryFailed(ctx, q, err)
-	}
-	return n.renderSQL(ctx, q, res, start, clusterStats{nodes: 1, target: 1}, opts, sx)
+	return n.renderSQL(ctx, q, w.Result, start, clusterStats{nodes: 1, target: 1}, opts, sx)
 }
 
 // queryFailed is the reply of a query that failed on this node.
-func (n *Node) queryFailed(ctx context.Context, q *command.SQL, err error) Result {
+func (n *Node) queryFailed(q *command.SQL, err error) Result {
 	o := q.Options
 	var se *lsql.Error
 	var tm *lsql.TooManyRowsError
+	var stopped *actors.QueryStoppedError
 	switch {
 	case errors.As(err, &se):
 		// Point into the command line, not only the statement.
@@ -73,11 +65,10 @@ func (n *Node) queryFailed(ctx context.Context, q *command.SQL, err error) Resul
 		return tooManyRows(tm.Max, o.Format)
 	case isStreamWrite(err):
 		return fail(err)
-	case ctx.Err() != nil:
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) && o.MaxTime > 0 {
-			return failf("query stopped: it ran longer than max_time = %v", o.MaxTime)
-		}
-		return failf("query canceled")
+	case errors.As(err, &stopped) && stopped.Deadline() && o.MaxTime > 0:
+		return failf("query stopped: it ran longer than max_time = %v", o.MaxTime)
+	case errors.As(err, &stopped):
+		return canceled(stopped)
 	}
 	return internal(err)
 }
@@ -90,51 +81,59 @@ func (n *Node) streamSQL(ctx context.Context, q *command.SQL, lopt lsql.Options,
 	if err != nil {
 		return fail(err)
 	}
-	prep, err := lsql.Prepare(ctx, n.store, q.DBMS, q.Query, lopt)
-	if err != nil {
-		return n.queryFailed(ctx, q, err)
-	}
-	cols := prep.ColumnNames()
-	return n.streamRows(ctx, q, opts, prep.Notices(), loc, func(emit func(schema.Row) error) (int64, int64, error) {
-		return prep.Stream(ctx, n.store, emit)
-	}, func(rows, scanned int64) output.QueryStats {
-		return output.QueryStats{Count: rows, Elapsed: time.Since(start), Nodes: 1, RowsScanned: scanned, ShowScanned: o.Stat}
-	}, cols)
+	st := &rowStream{begin: opts.Stream}
+	var cols []string
+	var buf []byte
+	w := &actors.StreamQuery{Store: n.store, DBMS: q.DBMS, Query: q.Query, Options: lopt,
+		Prepared: func(columns, notices []string) { cols, st.notices = columns, notices },
+		Emit: func(row schema.Row) error {
+			buf = output.RowJSON(buf[:0], cols, row, loc)
+			buf = append(buf, '\n')
+			return st.write(buf)
+		}}
+	err = n.runQuery(ctx, sqlText(q), o.MaxTime, w)
+	return n.endStream(q, st, err, output.QueryStats{Count: w.Rows, Elapsed: time.Since(start), Nodes: 1, RowsScanned: w.Scanned, ShowScanned: o.Stat})
 }
 
-// streamRows writes a json:output reply row by row to the caller's stream:
-// produce hands each row to emit; stats makes the Statistics line from the
-// rows emitted and scanned. A reply with no rows, or that fails before its
-// first row, comes back whole, as an unstreamed one does.
-func (n *Node) streamRows(ctx context.Context, q *command.SQL, opts ExecOptions, notices []string, loc *time.Location,
-	produce func(emit func(schema.Row) error) (int64, int64, error), stats func(rows, scanned int64) output.QueryStats, cols []string) Result {
-	o := q.Options
+// streamRows writes a json:output reply of rows already computed to the
+// caller's stream.
+func (n *Node) streamRows(q *command.SQL, opts ExecOptions, notices []string, loc *time.Location, rows []schema.Row, cols []string, stats output.QueryStats) Result {
 	st := &rowStream{begin: opts.Stream, notices: notices}
 	var buf []byte
-	rows, scanned, err := produce(func(row schema.Row) error {
+	var err error
+	for _, row := range rows {
 		buf = output.RowJSON(buf[:0], cols, row, loc)
 		buf = append(buf, '\n')
-		return st.write(buf)
-	})
+		if err = st.write(buf); err != nil {
+			break
+		}
+	}
+	return n.endStream(q, st, err, stats)
+}
+
+// endStream ends a json:output reply: the error, the Statistics line or
+// the empty reply. A reply with no rows, or that failed before its first
+// row, comes back whole, as an unstreamed one does.
+func (n *Node) endStream(q *command.SQL, st *rowStream, err error, stats output.QueryStats) Result {
 	if err != nil {
-		res := n.queryFailed(ctx, q, err)
+		res := n.queryFailed(q, err)
 		if st.started {
 			_ = st.flush()
 			res.Streamed, res.Notices = true, nil
 		} else {
-			res.Notices = append(notices, res.Notices...)
+			res.Notices = append(st.notices, res.Notices...)
 		}
 		return res
 	}
 	var tail string
 	switch {
-	case o.Stat:
-		tail = stats(rows, scanned).JSON() + "\n"
-	case rows == 0:
+	case q.Options.Stat:
+		tail = stats.JSON() + "\n"
+	case stats.Count == 0:
 		tail = output.EmptyReply + "\n"
 	}
 	if !st.started {
-		return Result{Text: tail, JSON: true, Notices: notices}
+		return Result{Text: tail, JSON: true, Notices: st.notices}
 	}
 	if err := st.write([]byte(tail)); err != nil {
 		return Result{Err: err, Streamed: true}
@@ -160,18 +159,9 @@ func (n *Node) renderSQL(ctx context.Context, q *command.SQL, res *lsql.Result, 
 		return n.exportToKafka(ctx, o, qr, loc, res.Notices, sx)
 	}
 	if streamable(o.Format, o.Dest, opts) {
-		return n.streamRows(ctx, q, opts, res.Notices, loc, func(emit func(schema.Row) error) (int64, int64, error) {
-			for i, row := range res.Rows {
-				if err := emit(row); err != nil {
-					return int64(i), res.Scanned, err
-				}
-			}
-			return int64(len(res.Rows)), res.Scanned, nil
-		}, func(int64, int64) output.QueryStats {
-			st := qr.Stats
-			st.Elapsed = time.Since(start)
-			return st
-		}, res.Columns)
+		st := qr.Stats
+		st.Elapsed = time.Since(start)
+		return n.streamRows(q, opts, res.Notices, loc, res.Rows, res.Columns, st)
 	}
 	if max := n.cfg.MaxResultRows; max > 0 && int64(len(res.Rows)) > max {
 		return tooManyRows(max, o.Format)
@@ -248,15 +238,15 @@ func (n *Node) exportToKafka(ctx context.Context, o command.SQLOptions, qr outpu
 	if len(values) == 0 {
 		return Result{Text: `{"Reply" : "Query output send to kafka", "Rows" : 0}`, JSON: true, Notices: notices}
 	}
-	n.mu.Lock()
+	n.exportsMu.Lock()
 	n.nextExport++
 	id := n.nextExport
 	n.exports[id] = fmt.Sprintf("sending %d messages to topic %s at %s", len(values), topic, broker)
-	n.mu.Unlock()
+	n.exportsMu.Unlock()
 	defer func() {
-		n.mu.Lock()
+		n.exportsMu.Lock()
 		delete(n.exports, id)
-		n.mu.Unlock()
+		n.exportsMu.Unlock()
 	}()
 	xs := actors.ExportSpec{ID: id, Brokers: []string{broker}, Topic: topic, Keys: keys, Values: values, Logger: n.log, Security: sec, Compression: o.Compression}
 	if sx != nil {
@@ -271,3 +261,6 @@ func (n *Node) exportToKafka(ctx context.Context, o command.SQLOptions, qr outpu
 	}
 	return Result{Text: fmt.Sprintf(`{"Reply" : "Query output send to kafka", "Rows" : %d}`, len(qr.Rows)), JSON: true, Notices: notices}
 }
+
+// sqlText is how get queries shows a query.
+func sqlText(q *command.SQL) string { return fmt.Sprintf("sql %s %q", q.DBMS, q.Query) }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/lakenode/lakenode/node/command"
+	"github.com/lakenode/lakenode/node/output"
 	"github.com/lakenode/lakenode/tables/schema"
 	"github.com/lakenode/lakenode/tables/tablestest"
 )
@@ -129,15 +130,16 @@ func TestStreamErrorAfterRows(t *testing.T) {
 	boom := errors.New("disk on fire")
 	for _, before := range []int{0, 2} {
 		var cp capture
-		res := n.streamRows(context.Background(), q.(*command.SQL), ExecOptions{Stream: cp.stream}, []string{"note"}, time.UTC,
-			func(emit func(schema.Row) error) (int64, int64, error) {
-				for i := range before {
-					if err := emit(schema.Row{schema.Int(int64(i))}); err != nil {
-						return 0, 0, err
-					}
-				}
-				return int64(before), int64(before), boom
-			}, nil, []string{"value"})
+		st := &rowStream{begin: cp.stream, notices: []string{"note"}}
+		for i := range before {
+			if err := st.write(output.RowJSON(nil, []string{"value"}, schema.Row{schema.Int(int64(i))}, time.UTC)); err != nil {
+				t.Fatal(err)
+			}
+			if err := st.write([]byte("\n")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		res := n.endStream(q.(*command.SQL), st, boom, output.QueryStats{Count: int64(before)})
 		if res.Err == nil || res.Streamed != (before > 0) || strings.Count(cp.buf.String(), "\n") != before {
 			t.Fatalf("error after %d rows: %v, streamed %v, wrote %q", before, res.Err, res.Streamed, cp.buf.String())
 		}

@@ -26,6 +26,17 @@ type Iter struct {
 	scanned int64
 	started bool
 	need    []bool // columns to decode; nil: all
+	hook    func() error
+}
+
+type scanHookKey struct{}
+
+// WithScanHook returns a context under which every scan calls hook after
+// each row it reads (on the scan's goroutine); an error from hook ends the
+// scan with that error (Iter.Err). The query actors count the rows their
+// scans read with it, for `get queries`.
+func WithScanHook(ctx context.Context, hook func() error) context.Context {
+	return context.WithValue(ctx, scanHookKey{}, hook)
 }
 
 // Scan returns an iterator over t's rows in r.
@@ -41,7 +52,8 @@ func (s *Store) Scan(ctx context.Context, t *schema.Table, r TimeRange) (*Iter, 
 	if err != nil {
 		return nil, fmt.Errorf("scanning %s: %w", t.FullName(), err)
 	}
-	return &Iter{ctx: ctx, table: t.FullName(), it: it, row: make(schema.Row, len(t.Columns))}, nil
+	hook, _ := ctx.Value(scanHookKey{}).(func() error)
+	return &Iter{ctx: ctx, table: t.FullName(), it: it, row: make(schema.Row, len(t.Columns)), hook: hook}, nil
 }
 
 // Only limits decoding to the columns whose need entry is true; the others
@@ -65,6 +77,12 @@ func (i *Iter) Next() bool {
 		return false
 	}
 	i.scanned++
+	if i.hook != nil {
+		if err := i.hook(); err != nil {
+			i.err = err
+			return false
+		}
+	}
 	if i.scanned&4095 == 0 {
 		if err := i.ctx.Err(); err != nil {
 			i.err = err

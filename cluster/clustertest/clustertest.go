@@ -1,13 +1,18 @@
-// Package clustertest runs several lakenode nodes in one test process, on
-// loopback ports, knowing each other as seeds; it runs the sqltest scripts
-// on them with rows split over the nodes and queries asked as run client ()
-// does.
+// Package clustertest runs clusters of lakenode nodes for tests, on
+// loopback ports, knowing each other: the first node in the test process,
+// the others in processes of their own, so that the race detector covers
+// them all. It runs the sqltest scripts on them with rows split over the
+// nodes and queries asked as run client () does.
 package clustertest
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"net"
+	"os"
+	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -17,9 +22,12 @@ import (
 	"github.com/lakenode/lakenode/tables/tablestest"
 )
 
-// Cluster is N in-process nodes, named ct-0, ct-1, ...
+// Cluster is N nodes named ct-0, ct-1, ...: the first, Node, runs in the
+// test process, the others in processes of their own (see proc.go). A
+// package whose tests start clusters has clustertest.Main as its TestMain.
 type Cluster struct {
-	Nodes []*node.Node
+	Node  *node.Node
+	procs []*nodeProc
 }
 
 func freeAddr(t testing.TB) string {
@@ -33,40 +41,82 @@ func freeAddr(t testing.TB) string {
 }
 
 // Start starts n nodes that know each other; they stop when the test ends.
+// The nodes start without seeds and join each other once all of them
+// listen. A test process calls it once (see Isolated).
 func Start(t testing.TB, n int) *Cluster {
 	t.Helper()
 	addrs := make([]string, n)
 	for i := range addrs {
 		addrs[i] = freeAddr(t)
 	}
-	c := &Cluster{}
-	for i := range n {
-		var seeds []string
+	cfg := node.DefaultConfig()
+	cfg.Name, cfg.DataDir, cfg.ListenAddr = "ct-0", t.TempDir(), addrs[0]
+	nd, err := node.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := nd.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = nd.Stop(context.Background()) })
+	c := &Cluster{Node: nd}
+	for i := 1; i < n; i++ {
+		c.procs = append(c.procs, startNodeProc(t, nodeConfig{Name: fmt.Sprintf("ct-%d", i), DataDir: t.TempDir(), Listen: addrs[i]}))
+	}
+	nd.Join(addrs[1:]...)
+	for i, p := range c.procs {
+		var others []string
 		for j, a := range addrs {
-			if j != i {
-				seeds = append(seeds, a)
+			if j != i+1 {
+				others = append(others, a)
 			}
 		}
-		cfg := node.DefaultConfig()
-		cfg.Name, cfg.DataDir, cfg.ListenAddr, cfg.Seeds = fmt.Sprintf("ct-%d", i), t.TempDir(), addrs[i], seeds
-		nd, err := node.New(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := nd.Start(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = nd.Stop(context.Background()) })
-		c.Nodes = append(c.Nodes, nd)
+		p.do("join " + strings.Join(others, " "))
 	}
 	return c
+}
+
+// childEnv names, in a child test process that Isolated started, the test
+// it runs.
+const childEnv = "LAKENODE_CLUSTERTEST_CHILD"
+
+// Isolated runs the calling test (or subtest) in a test process of its own,
+// with env ("NAME=VALUE") added to its environment, and reports whether it
+// did: the caller then returns, its outcome being the child's. In the child
+// it returns false and the test runs. A test that starts a cluster calls it
+// first: a process runs one cluster's first node (see proc.go), and the
+// test hooks that a node reads from its environment at start-up are set so.
+func Isolated(t *testing.T, env ...string) bool {
+	t.Helper()
+	if os.Getenv(childEnv) == t.Name() {
+		return false
+	}
+	parts := strings.Split(t.Name(), "/")
+	for i, p := range parts {
+		parts[i] = "^" + regexp.QuoteMeta(p) + "$"
+	}
+	args := []string{"-test.run", strings.Join(parts, "/"), "-test.count=1", "-test.v"}
+	if f := flag.Lookup("test.timeout"); f != nil {
+		args = append(args, "-test.timeout="+f.Value.String())
+	}
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(append(os.Environ(), childEnv+"="+t.Name()), env...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s in its own process: %v\n%s", t.Name(), err, out)
+	}
+	if !strings.Contains(string(out), "--- PASS: "+t.Name()+" (") {
+		t.Fatalf("%s in its own process did not run:\n%s", t.Name(), out)
+	}
+	t.Logf("%s ran in its own process:\n%s", t.Name(), out)
+	return true
 }
 
 // Load implements sqltest.Engine: row i goes to node i mod N. It returns
 // once node 0 knows every node that got rows hosts the table.
 func (c *Cluster) Load(t testing.TB, dbms, table string, cols []schema.Column, rows [][]schema.Value) {
 	t.Helper()
-	parts := make([][][]schema.Value, len(c.Nodes))
+	parts := make([][][]schema.Value, len(c.procs)+1)
 	for i, r := range rows {
 		parts[i%len(parts)] = append(parts[i%len(parts)], r)
 	}
@@ -75,13 +125,17 @@ func (c *Cluster) Load(t testing.TB, dbms, table string, cols []schema.Column, r
 		if len(p) == 0 {
 			continue
 		}
-		tablestest.Load(t, c.Nodes[i].Store(), dbms, table, cols, p)
+		if i == 0 {
+			tablestest.Load(t, c.Node.Store(), dbms, table, cols, p)
+		} else {
+			c.procs[i-1].load(dbms, table, cols, p)
+		}
 		hosting++
 	}
 	name := dbms + "." + table + " ("
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		res := c.Nodes[0].Execute(context.Background(), "get nodes", node.ExecOptions{})
+		res := c.Node.Execute(context.Background(), "get nodes", node.ExecOptions{})
 		if res.Err == nil && strings.Count(res.Text, name) >= hosting {
 			return
 		}
@@ -95,7 +149,7 @@ func (c *Cluster) Load(t testing.TB, dbms, table string, cols []schema.Column, r
 // Query implements sqltest.Engine: the query as run client () runs it from
 // node 0, with now() = now.
 func (c *Cluster) Query(t testing.TB, dbms, query string, now time.Time) ([]string, []schema.Row, error) {
-	res, err := c.Nodes[0].QueryCluster(context.Background(), dbms, query, now)
+	res, err := c.Node.QueryCluster(context.Background(), dbms, query, now)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -19,7 +19,7 @@ func TestComplete(t *testing.T) {
 	}{
 		{"|", nil}, // checked below: every first word
 		{"ge|", []string{"get"}},
-		{"get |", []string{"columns", "databases", "error", "msg", "nodes", "operator", "processes", "rows", "scheduler", "streaming", "tables", "version"}},
+		{"get |", []string{"columns", "databases", "error", "msg", "nodes", "operator", "processes", "queries", "rows", "scheduler", "streaming", "tables", "version"}},
 		{"get versi|", []string{"version"}},
 		{"GET VERSI|", []string{"version"}},
 		{"get msg |", []string{"brokers", "client"}},
@@ -42,6 +42,11 @@ func TestComplete(t *testing.T) {
 		{"drop table cpu |", []string{"where"}},
 		{"drop table cpu where dbms = |", []string{"litsanleandro", "lsl_demo"}},
 		{"exit |", []string{"kafka", "scheduler"}},
+		{"canc|", []string{"cancel"}},
+		{"cancel |", []string{"query"}},
+		{"get que|", []string{"queries"}},
+		{"get queries |", []string{"where"}},
+		{"get queries where |", []string{"format"}},
 		{"run |", []string{"blockchain", "client", "kafka", "operator", "publisher", "rest", "scheduler", "streamer", "tcp"}},
 		{"help |", nil}, // checked below: every first word
 		{"help get m|", []string{"msg"}},
@@ -52,7 +57,7 @@ func TestComplete(t *testing.T) {
 		{`run kafka consumer where ip = 1 and topic = (name = t and column.v.int = "bring [v|`, nil},
 		{"task |", []string{"init", "remove", "resume", "run", "stop", "where"}},
 		{`schedule time = 1 minute and name = "x" |`, []string{"and", "task"}},
-		{`schedule time = 1 minute and name = "x" task get |`, []string{"columns", "databases", "error", "msg", "nodes", "operator", "processes", "rows", "scheduler", "streaming", "tables", "version"}},
+		{`schedule time = 1 minute and name = "x" task get |`, []string{"columns", "databases", "error", "msg", "nodes", "operator", "processes", "queries", "rows", "scheduler", "streaming", "tables", "version"}},
 		{`schedule time = 1 minute and name = "x" task sql lsl_demo "select count(*) from |`, []string{"ping_sensor"}},
 		// sql: the dbms, options, then the query.
 		{"sql |", []string{"litsanleandro", "lsl_demo"}},

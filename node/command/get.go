@@ -9,7 +9,7 @@ import (
 // Get is one of the `get ...` commands. What is the normalised command:
 // "processes", "msg client", "msg brokers", "streaming", "streaming config",
 // "operator", "databases", "tables", "columns", "rows count", "error log",
-// "nodes", "version" or "scheduler". Topic is the `get operator` topic
+// "nodes", "version", "scheduler" or "queries". Topic is the `get operator` topic
 // (summary, config, json, sql, inserts, error; "" for all) or the id of
 // `get scheduler N`. JSON is `where format = json`. Where holds the other
 // `where` keys in lower case with their values as written; the accessors
@@ -73,7 +73,7 @@ func parseGet(toks []token, line string) (Request, error) {
 	what := strings.Join(ws, " ")
 	switch what {
 	case "processes", "databases", "tables", "columns", "rows count", "error log", "nodes", "version",
-		"streaming", "streaming config", "operator", "scheduler":
+		"streaming", "streaming config", "operator", "scheduler", "queries":
 		g.What = what
 	case "msg client", "msg clients":
 		g.What = "msg client"

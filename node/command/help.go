@@ -34,6 +34,8 @@ var commands = []CommandHelp{
 	{"get error log", "get error log", "get error log", "the latest errors of every kind"},
 	{"get version", "get version", "get version", "the lakenode version"},
 	{"get nodes", "get nodes [where format = json]", "get nodes", "this node and the live nodes of its cluster, with their tables"},
+	{"get queries", "get queries [where format = json]", "get queries", "the queries running on this node, its shares of other nodes' run client () queries included: id, command, the node that asked, elapsed time and rows scanned so far"},
+	{"cancel query", "cancel query ID", "cancel query 3", "stop a running query (an id of get queries), with its shares on the other nodes"},
 	{"drop table", "drop table NAME where dbms = DBMS", "drop table ping_sensor where dbms = lsl_demo", "delete a table and its rows"},
 	{"set retention", "set retention where dbms = DBMS and table = TABLE and keep = N days", "set retention where dbms = lsl_demo and table = ping_sensor and keep = 30 days", "delete rows older than N (by the table's time column); keep = 0 keeps them forever"},
 	{"backup", "backup where dir = NAME", "backup where dir = before-upgrade", "write a consistent copy of the node's tables and offsets to NAME under --backup-dir, while ingest runs; start a node on the copy to restore it"},

@@ -165,6 +165,8 @@ func Parse(line string, vars map[string]string) (Request, error) {
 		return parseBackup(toks, line)
 	case has("reset", "offsets"):
 		return parseResetOffsets(toks, line)
+	case has("cancel", "query"):
+		return parseCancelQuery(toks, line)
 	case has("help"):
 		return &HelpRequest{Topic: strings.ToLower(strings.Join(strings.Fields(line)[1:], " "))}, nil
 	}
@@ -208,7 +210,7 @@ func firstWords(line string, n int) string {
 // not taken for a variable.
 func isCommandWord(w string) bool {
 	switch strings.ToLower(w) {
-	case "run", "sql", "get", "exit", "flush", "connect", "set", "help", "create", "blockchain", "drop", "schedule", "task", "backup", "reset":
+	case "run", "sql", "get", "exit", "flush", "connect", "set", "help", "create", "blockchain", "drop", "schedule", "task", "backup", "reset", "cancel":
 		return true
 	}
 	return false

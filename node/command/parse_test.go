@@ -59,6 +59,12 @@ var commandCases = []okCase{
 	{`task run where name = "export"`, &TaskControl{Op: "run", Name: "export", Scheduler: 1}},
 	{`schedule time = 1 hour and name = "a b" and scheduler = 2 task get processes`, &Schedule{Every: time.Hour, Name: "a b", Scheduler: 2, Task: "get processes"}},
 
+	// Running queries.
+	{"get queries", &Get{What: "queries", Where: map[string]string{}}},
+	{"get queries where format = json", &Get{What: "queries", JSON: true, Where: map[string]string{}}},
+	{"cancel query 3", &CancelQuery{ID: 3}},
+	{"CANCEL QUERY 12", &CancelQuery{ID: 12}},
+
 	// Scheduler.
 	{"run scheduler", &RunScheduler{ID: 1}},
 	{"run scheduler 2", &RunScheduler{ID: 2}},
@@ -166,6 +172,10 @@ var commandErrorCases = []errCase{
 	{"get = 5", statusStructure, `unexpected "="`, "="},
 	{"set retention where dbms = d and keep = 1 day", statusStructure, "usage: set retention where dbms = DBMS and table = TABLE and keep = N days (0 keeps rows forever)", ""},
 	{"run scheduler x", statusStructure, "a scheduler id is a number from 1", "x"},
+	{"cancel query", statusStructure, "usage: cancel query ID (an id of get queries)", ""},
+	{"cancel query x", statusStructure, "a query id is a number from 1 (see get queries)", "x"},
+	{"cancel query 0", statusStructure, "a query id is a number from 1 (see get queries)", "0"},
+	{"cancel query 1 2", statusStructure, "usage: cancel query ID (an id of get queries)", "2"},
 	{"run scheduler 1 2", statusStructure, "a scheduler id is a number from 1", "1 2"},
 	{`schedule name = "x" task get processes`, statusStructure, `usage: schedule time = N seconds|minutes|hours|days and name = "NAME" [and start = DATE|now()|"start of day"|+N unit] [and scheduler = ID] task COMMAND`, ""},
 	{`schedule time = 1 minute and name = "x"`, statusStructure, `usage: schedule time = N seconds|minutes|hours|days and name = "NAME" [and start = DATE|now()|"start of day"|+N unit] [and scheduler = ID] task COMMAND`, ""},

@@ -30,7 +30,7 @@ type Client struct {
 }
 
 // CommandActorName must match the node's (node.CommandActorName).
-const commandActorName = "command"
+const commandActorName = "node/command"
 
 // Dial starts a local remote endpoint on an ephemeral port of the interface
 // that reaches addr (loopback for a node on loopback) and checks that the

@@ -4,6 +4,7 @@ package tablestest
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/lakenode/lakenode/tables"
@@ -31,18 +32,28 @@ func OpenDir(t testing.TB, dir string) *tables.Store {
 // consumed from partition 0 of source 1 at offsets 0, 1, 2...
 func Load(t testing.TB, s *tables.Store, dbms, table string, cols []schema.Column, rows [][]schema.Value) *schema.Table {
 	t.Helper()
+	tbl, err := Write(s, dbms, table, cols, rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tbl
+}
+
+// Write is Load for a caller without a testing.TB (a node process of
+// cluster/clustertest).
+func Write(s *tables.Store, dbms, table string, cols []schema.Column, rows [][]schema.Value) (*schema.Table, error) {
 	tbl, err := s.EnsureTable(dbms, table, cols)
 	if err != nil {
-		t.Fatalf("creating %s.%s: %v", dbms, table, err)
+		return nil, fmt.Errorf("creating %s.%s: %w", dbms, table, err)
 	}
 	recs := make([]tables.Record, len(rows))
 	for i, r := range rows {
 		recs[i] = tables.Record{Offset: int64(i), Values: r}
 	}
 	if _, err := s.Apply(tbl, []tables.Feed{{Src: 1, Partition: 0, Records: recs, Next: int64(len(rows))}}); err != nil {
-		t.Fatalf("loading %s.%s: %v", dbms, table, err)
+		return nil, fmt.Errorf("loading %s.%s: %w", dbms, table, err)
 	}
-	return tbl
+	return tbl, nil
 }
 
 // Dump returns every row of dbms.table (all columns) in storage order.
