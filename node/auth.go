@@ -15,6 +15,11 @@ func (cfg Config) checkAuth() error {
 	if err := cfg.Auth.Validate(); err != nil {
 		return err
 	}
+	if cfg.PGAddr != "" {
+		if err := cfg.Auth.CheckListen("--pg", cfg.PGAddr); err != nil {
+			return err
+		}
+	}
 	if cfg.HTTPAddr != "" {
 		if err := cfg.Auth.CheckListen("--http", cfg.HTTPAddr); err != nil {
 			return err

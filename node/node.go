@@ -26,6 +26,7 @@ import (
 	"github.com/lakenode/lakenode/kafka"
 	"github.com/lakenode/lakenode/node/auth"
 	"github.com/lakenode/lakenode/node/command"
+	"github.com/lakenode/lakenode/node/pgwire"
 	"github.com/lakenode/lakenode/node/confine"
 	"github.com/lakenode/lakenode/tables"
 )
@@ -55,6 +56,13 @@ type Config struct {
 	// ListenAddr is the node's remote actor endpoint; "" opens none.
 	// Default 127.0.0.1:32048 (when serving).
 	ListenAddr string
+	// PGAddr is the PostgreSQL wire endpoint; "" opens none. Default
+	// 127.0.0.1:32050 (when serving).
+	PGAddr string
+	// PGMaxConns bounds its sessions (0: pgwire.DefaultMaxConns, 100);
+	// PGIdleTimeout closes a silent one (0: pgwire.DefaultIdleTimeout).
+	PGMaxConns    int
+	PGIdleTimeout time.Duration
 	// KafkaEmbedded, when set, runs a Kafka-protocol broker in the process
 	// on this address (127.0.0.1 only).
 	KafkaEmbedded string
@@ -106,6 +114,7 @@ type Config struct {
 const (
 	DefaultHTTPAddr   = "127.0.0.1:32049"
 	DefaultListenAddr = "127.0.0.1:32048"
+	DefaultPGAddr     = "127.0.0.1:32050"
 	DefaultDataDir    = "./lakenode-data"
 	// MaxRESTHeaderBytes bounds a REST request's headers, the command
 	// included: a larger request is refused with 431 before it is read.
@@ -161,6 +170,9 @@ type Node struct {
 	backups confine.Dir // where backup writes its copies
 	http    *http.Server
 	httpLn  net.Listener
+	pgLn    net.Listener
+	pg      *pgwire.Server
+	pgDone  chan struct{} // closed when the PostgreSQL endpoint has stopped
 	started time.Time
 	metrics *metrics
 
@@ -355,6 +367,9 @@ func (n *Node) Start(ctx context.Context) error {
 		n.watchAskers()
 		n.startMembers(bg)
 	}
+	if err := n.startPG(bg); err != nil {
+		return err
+	}
 	if n.cfg.HTTPAddr != "" {
 		ln, err := net.Listen("tcp", n.cfg.HTTPAddr)
 		if err != nil {
@@ -391,6 +406,9 @@ func (n *Node) Stop(ctx context.Context) error {
 	if n.bgCancel != nil {
 		n.bgCancel()
 		<-n.bgDone
+	}
+	if n.pgDone != nil {
+		<-n.pgDone
 	}
 	n.exitScheduler(0)
 	n.stopQueries()

@@ -1,0 +1,81 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// startPGNode starts a node with its PostgreSQL endpoint on a free
+// loopback port.
+func startPGNode(t *testing.T) *Node {
+	t.Helper()
+	cfg := DefaultConfig()
+	cfg.DataDir = t.TempDir()
+	cfg.PGAddr = "127.0.0.1:0"
+	n, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = n.Stop(context.Background()) })
+	return n
+}
+
+// TestPGQueriesAreQueryActors: a query over the PostgreSQL endpoint runs
+// as a query actor: get queries lists it, and a PostgreSQL cancel request
+// stops it (SQLSTATE 57014) as cancel query would.
+func TestPGQueriesAreQueryActors(t *testing.T) {
+	n := startPGNode(t)
+	q := slowQuery(t, n, 300_000)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := pgx.Connect(ctx, "postgres://tester@"+n.PGAddr()+"/d?sslmode=disable")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	var rows int64
+	if err := c.QueryRow(ctx, "select count(*) from t").Scan(&rows); err != nil || rows != 300_000 {
+		t.Fatalf("count over the wire: %d %v", rows, err)
+	}
+	errc := make(chan error, 1)
+	go func() {
+		_, err := c.Exec(ctx, q, pgx.QueryExecModeSimpleProtocol)
+		errc <- err
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		res := n.Execute(ctx, "get queries", ExecOptions{})
+		if res.Err == nil && strings.Contains(res.Text, "postgres: sql d") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("get queries never listed the PostgreSQL query:\n%s %v", res.Text, res.Err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := c.PgConn().CancelRequest(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-errc:
+		var pe *pgconn.PgError
+		if !errors.As(err, &pe) || pe.Code != "57014" {
+			t.Fatalf("canceled query: %v, want SQLSTATE 57014", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the canceled query did not stop")
+	}
+	// The session goes on.
+	if err := c.QueryRow(ctx, "select count(*) from t where value < 10").Scan(&rows); err != nil || rows != 10 {
+		t.Errorf("after the cancel: %d %v", rows, err)
+	}
+}
