@@ -58,7 +58,7 @@ func BenchmarkMapGjson(b *testing.B) {
 		vals[0] = schema.Str(res[2].String())
 		vals[1] = schema.Str(res[3].String())
 		vals[2] = schema.Str(res[4].String())
-		us, err := ParseTimestamp(res[5].String())
+		us, err := schema.ParseTimestamp(res[5].String())
 		if err != nil {
 			b.Fatal(err)
 		}

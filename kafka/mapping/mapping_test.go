@@ -67,7 +67,7 @@ func mustCompile(t testing.TB, ts spec.TopicSpec) *Mapping {
 }
 
 func ts(s string) schema.Value {
-	us, err := ParseTimestamp(s)
+	us, err := schema.ParseTimestamp(s)
 	if err != nil {
 		panic(err)
 	}

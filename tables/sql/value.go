@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/lakenode/lakenode/kafka/mapping"
 	"github.com/lakenode/lakenode/tables/schema"
 )
 
@@ -55,7 +54,7 @@ func coerceTime(v schema.Value) (schema.Value, bool) {
 		return v, true
 	}
 	if v.Type == schema.TypeString {
-		us, err := mapping.ParseTimestamp(strings.TrimSpace(v.S))
+		us, err := schema.ParseTimestamp(strings.TrimSpace(v.S))
 		if err == nil {
 			return schema.TimestampMicros(us), true
 		}

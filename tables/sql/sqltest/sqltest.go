@@ -29,7 +29,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lakenode/lakenode/kafka/mapping"
 	"github.com/lakenode/lakenode/tables/schema"
 )
 
@@ -145,7 +144,7 @@ func parseValue(s string, t schema.Type) (schema.Value, error) {
 		f, err := strconv.ParseFloat(s, 64)
 		return schema.Float(f), err
 	case schema.TypeTimestamp:
-		us, err := mapping.ParseTimestamp(s)
+		us, err := schema.ParseTimestamp(s)
 		return schema.TimestampMicros(us), err
 	}
 	return schema.Str(s), nil
