@@ -23,14 +23,11 @@ import (
 	"github.com/ergochat/readline"
 
 	"github.com/lakenode/lakenode/node/command"
+	"github.com/lakenode/lakenode/node/output"
 )
 
 // Reply is a command's outcome as the shell prints it.
-type Reply struct {
-	Text    string   // the result, printed on stdout
-	Notices []string // printed on stderr before the result
-	Err     string   // the error text, printed on stderr; "" on success
-}
+type Reply = output.Reply
 
 // Conn runs commands on a node.
 type Conn interface {
@@ -212,25 +209,7 @@ func (s *Shell) runOne(ctx context.Context, rl *readline.Instance, line string) 
 		}
 	}()
 	start := time.Now()
-	var rep Reply
-	if sc, ok := s.cfg.Conn.(StreamConn); ok {
-		rep = sc.ExecuteTo(cctx, line, rl.Stdout(), rl.Stderr())
-	} else {
-		rep = s.cfg.Conn.Execute(cctx, line)
-	}
-	for _, n := range rep.Notices {
-		fmt.Fprintln(rl.Stderr(), n)
-	}
-	if rep.Err != "" {
-		fmt.Fprintln(rl.Stderr(), rep.Err)
-	}
-	if rep.Text != "" {
-		out := rep.Text
-		if !strings.HasSuffix(out, "\n") {
-			out += "\n"
-		}
-		_, _ = io.WriteString(rl.Stdout(), out)
-	}
+	runAndPrint(cctx, s.cfg.Conn, line, rl.Stdout(), rl.Stderr())
 	fmt.Fprintf(rl.Stderr(), "(%s)\n", formatElapsed(time.Since(start)))
 }
 

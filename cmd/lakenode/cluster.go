@@ -5,15 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
-	"time"
 
-	"github.com/lakenode/lakenode/cluster/local"
-	"github.com/lakenode/lakenode/node/nodeclient"
+	"github.com/lakenode/lakenode/node"
 	"github.com/lakenode/lakenode/sqlshell"
 )
 
@@ -51,74 +47,30 @@ func runCluster(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "lakenode cluster up:", err)
 		return 1
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
-	defer stop()
-	fmt.Fprintf(stderr, "starting %d nodes (data and logs in %s)...\n", *nodes, *dir)
-	c, err := local.Up(ctx, local.Config{Bin: bin, Nodes: *nodes, BasePort: *base, DataDir: *dir, Embedded: *embedded})
-	if err != nil {
-		fmt.Fprintln(stderr, "lakenode cluster up:", err)
-		return 1
-	}
-	defer func() {
-		fmt.Fprintln(stderr, "stopping the cluster...")
-		c.Down()
-	}()
-	for _, n := range c.Nodes {
-		fmt.Fprintf(stderr, "%s: listen %s, REST %s\n", n.Name, n.Listen, n.HTTP)
-	}
-	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	// The nodes inherit LAKENODE_AUTH_TOKEN, if set; so does the shell.
 	sec, err := (&authOptions{}).settings()
 	if err != nil {
-		cancel()
 		fmt.Fprintln(stderr, "lakenode cluster up:", err)
 		return 1
 	}
-	cl, err := nodeclient.Dial(dctx, c.Nodes[0].Listen, isTerminal(stdout), slog.New(slog.DiscardHandler), sec)
-	cancel()
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+	defer stop()
+	lc, err := node.StartLocalCluster(ctx, node.LocalClusterConfig{Bin: bin, Nodes: *nodes, BasePort: *base, DataDir: *dir, Embedded: *embedded}, sec, isTerminal(stdout), stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "lakenode cluster up:", err)
 		return 1
 	}
-	defer cl.Close()
+	defer lc.Down()
 	shellCtx, down := context.WithCancel(ctx)
 	defer down()
-	conn := clusterConn{Client: cl, down: down}
-	if !isTerminal(stdin) {
-		run := func(ctx context.Context, line string) bool {
-			rep := conn.Execute(ctx, line)
-			for _, n := range rep.Notices {
-				fmt.Fprintln(stderr, n)
-			}
-			if rep.Err != "" {
-				fmt.Fprintln(stderr, rep.Err)
-				return false
-			}
-			if rep.Text != "" {
-				io.WriteString(stdout, strings.TrimRight(rep.Text, "\n")+"\n")
-			}
-			return true
-		}
-		return runCommands(shellCtx, run, conn, c.Nodes[0].Name, &options{}, stdin, stdout, stderr, false, newEventSink(stderr))
+	s := sqlshell.Session{
+		Config:      sqlshell.Config{Conn: lc.Conn(down), Prompt: lc.Name(), Stdin: stdin, Stdout: stdout, Stderr: stderr},
+		Interactive: isTerminal(stdin),
 	}
-	sh := sqlshell.New(sqlshell.Config{Conn: conn, Prompt: c.Nodes[0].Name, Stdin: stdin, Stdout: stdout, Stderr: stderr})
-	if err := sh.Run(shellCtx); err != nil {
+	ok, err := s.Run(shellCtx)
+	if err != nil {
 		fmt.Fprintln(stderr, "lakenode cluster up:", err)
 		return 1
 	}
-	return 0
-}
-
-// clusterConn is node 0's connection plus the shell's own `cluster down`.
-type clusterConn struct {
-	*nodeclient.Client
-	down context.CancelFunc
-}
-
-func (c clusterConn) Execute(ctx context.Context, line string) sqlshell.Reply {
-	if strings.EqualFold(strings.Join(strings.Fields(line), " "), "cluster down") {
-		c.down()
-		return sqlshell.Reply{Text: "stopping every node of the cluster"}
-	}
-	return c.Client.Execute(ctx, line)
+	return exitCode(ok)
 }

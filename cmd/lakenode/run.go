@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -18,8 +17,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/lakenode/lakenode/node"
-	"github.com/lakenode/lakenode/node/command"
-	"github.com/lakenode/lakenode/node/nodeclient"
 	"github.com/lakenode/lakenode/sqlshell"
 )
 
@@ -143,23 +140,32 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if o.connect != "" {
 		return runConnected(o, stdin, stdout, stderr, logger)
 	}
+	cfg, err := nodeConfig(o, logger)
+	if err != nil {
+		fmt.Fprintln(stderr, "lakenode:", err)
+		return 2
+	}
+	return runNode(cfg, o, stdin, stdout, stderr)
+}
+
+// nodeConfig turns the flags into the node's configuration; an error is a
+// bad flag.
+func nodeConfig(o *options, logger *slog.Logger) (node.Config, error) {
 	cfg := node.DefaultConfig()
 	cfg.DataDir, cfg.Name, cfg.KafkaEmbedded, cfg.Logger, cfg.Version = o.dataDir, o.name, o.embedded, logger, version
 	cfg.FilesDir, cfg.SecretsDir = o.filesDir, o.secretsDir
 	cfg.BackupDir = o.backupDir
 	if o.sessionTimeout < 6*time.Second || o.sessionTimeout > 30*time.Minute {
-		fmt.Fprintf(stderr, "lakenode: --kafka-session-timeout %v: must be between 6s and 30m (the brokers' default group limits)\n", o.sessionTimeout)
-		return 2
+		return cfg, fmt.Errorf("--kafka-session-timeout %v: must be between 6s and 30m (the brokers' default group limits)", o.sessionTimeout)
 	}
 	cfg.KafkaSessionTimeout = o.sessionTimeout
+	var err error
 	if cfg.Auth, err = o.auth.settings(); err != nil {
-		fmt.Fprintln(stderr, "lakenode:", err)
-		return 2
+		return cfg, err
 	}
 	cfg.MetricsOpen = o.auth.metricsOpen
 	if o.maxResultRows < 1 {
-		fmt.Fprintf(stderr, "lakenode: --max-result-rows %d: must be at least 1\n", o.maxResultRows)
-		return 2
+		return cfg, fmt.Errorf("--max-result-rows %d: must be at least 1", o.maxResultRows)
 	}
 	cfg.MaxResultRows = o.maxResultRows
 	cfg.MinFree = o.minFree
@@ -179,21 +185,25 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	if o.seeds != "" {
 		if cfg.ListenAddr == "" {
-			fmt.Fprintln(stderr, "lakenode: --seeds needs a remote endpoint: give --listen or --serve")
-			return 2
+			return cfg, errors.New("--seeds needs a remote endpoint: give --listen or --serve")
 		}
 		for _, sd := range strings.Split(o.seeds, ",") {
 			sd = strings.TrimSpace(sd)
 			if _, _, err := net.SplitHostPort(sd); err != nil {
-				fmt.Fprintf(stderr, "lakenode: --seeds %q: %v\n", sd, err)
-				return 2
+				return cfg, fmt.Errorf("--seeds %q: %v", sd, err)
 			}
 			cfg.Seeds = append(cfg.Seeds, sd)
 		}
 	}
+	return cfg, nil
+}
+
+// runNode runs a node in this process: its start-up commands, the shell or
+// stdin, then (--serve) until a signal; then a graceful stop.
+func runNode(cfg node.Config, o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 	interactive := len(o.files) == 0 && len(o.cmds) == 0 && !o.serve && isTerminal(stdin)
-	events := newEventSink(stderr)
-	cfg.Events = events.print
+	events := sqlshell.NewEvents(stderr)
+	cfg.Events = events.Print
 
 	// In the shell, Ctrl-C cancels the running command (the shell handles
 	// it); elsewhere SIGINT stops the node gracefully, as SIGTERM does.
@@ -221,8 +231,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "lakenode:", err)
 		status = 1
 	} else {
-		exec := func(ctx context.Context, line string) bool { return execute(ctx, n, line, stdout, stderr) }
-		status = runCommands(ctx, exec, localConn{n}, n.Name(), o, stdin, stdout, stderr, interactive, events)
+		s := session(o, n.ShellConn(interactive || isTerminal(stdout)), n.Name(), interactive, stdin, stdout, stderr)
+		s.Events = events
+		status = runSession(ctx, s, stderr)
 		if o.serve {
 			fmt.Fprintf(stderr, "lakenode %s serving (REST %s); SIGINT or SIGTERM stops it\n", n.Name(), n.HTTPAddr())
 			<-ctx.Done()
@@ -237,88 +248,34 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return status
 }
 
-// runCommands runs -f scripts then -c commands; with neither, the shell at a
-// terminal or the commands read from stdin (unless --serve).
-func runCommands(ctx context.Context, run func(context.Context, string) bool, conn sqlshell.Conn, prompt string, o *options, stdin io.Reader, stdout, stderr io.Writer, interactive bool, events *eventSink) int {
-	failed := false
-	exec := func(line string) {
-		if ctx.Err() != nil {
-			return
-		}
-		if !run(ctx, line) {
-			failed = true
-		}
+// session is what the flags ask to run against a node: the -f scripts,
+// the -c commands, else the shell or stdin.
+func session(o *options, conn sqlshell.Conn, prompt string, interactive bool, stdin io.Reader, stdout, stderr io.Writer) *sqlshell.Session {
+	return &sqlshell.Session{
+		Config:      sqlshell.Config{Conn: conn, Prompt: prompt, Stdin: stdin, Stdout: stdout, Stderr: stderr},
+		Files:       o.files,
+		Commands:    o.cmds,
+		Interactive: interactive,
+		Serve:       o.serve,
 	}
-	for _, f := range o.files {
-		fh, err := os.Open(f)
-		if err != nil {
-			fmt.Fprintln(stderr, "lakenode:", err)
-			failed = true
-			continue
-		}
-		cmds, err := command.SplitScript(fh)
-		_ = fh.Close()
-		if err != nil {
-			fmt.Fprintf(stderr, "lakenode: %s: %v\n", f, err)
-			failed = true
-		}
-		for _, c := range cmds {
-			exec(c.Text)
-		}
-	}
-	for _, c := range o.cmds {
-		exec(command.StripBlock(c))
-	}
-	switch {
-	case len(o.files) > 0 || len(o.cmds) > 0 || o.serve:
-	case interactive:
-		sh := sqlshell.New(sqlshell.Config{Conn: conn, Prompt: prompt, Stdin: stdin, Stdout: stdout, Stderr: stderr})
-		events.attach(sh.Printer())
-		if err := sh.Run(ctx); err != nil {
-			fmt.Fprintln(stderr, "lakenode:", err)
-			failed = true
-		}
-		events.attach(nil)
-	default:
-		cmds, err := command.SplitScript(bufio.NewReader(stdin))
-		if err != nil {
-			fmt.Fprintln(stderr, "lakenode: stdin:", err)
-			failed = true
-		}
-		for _, c := range cmds {
-			exec(c.Text)
-		}
-	}
-	if failed {
-		return 1
-	}
-	return 0
 }
 
-// execute runs one command and prints its result; it reports success.
-func execute(ctx context.Context, n *node.Node, line string, stdout, stderr io.Writer) bool {
-	res := n.Execute(ctx, line, node.ExecOptions{Terminal: isTerminal(stdout), Stream: streamTo(stdout, stderr)})
-	for _, note := range res.Notices {
-		fmt.Fprintln(stderr, note)
+// runSession runs s and returns the exit status: 1 when a command failed
+// or the shell could not run.
+func runSession(ctx context.Context, s *sqlshell.Session, stderr io.Writer) int {
+	ok, err := s.Run(ctx)
+	if err != nil {
+		fmt.Fprintln(stderr, "lakenode:", err)
+		return 1
 	}
-	if res.Streamed {
-		if res.Err != nil {
-			fmt.Fprintln(stderr, res.ErrorText())
-			return false
-		}
-		return true
+	return exitCode(ok)
+}
+
+func exitCode(ok bool) int {
+	if ok {
+		return 0
 	}
-	if res.Err != nil {
-		fmt.Fprintln(stderr, res.ErrorText())
-		return false
-	}
-	if res.Text != "" {
-		io.WriteString(stdout, res.Text)
-		if !strings.HasSuffix(res.Text, "\n") {
-			io.WriteString(stdout, "\n")
-		}
-	}
-	return true
+	return 1
 }
 
 // runConnected runs the shell, -f and -c against a running node over remote
@@ -331,7 +288,6 @@ func runConnected(o *options, stdin io.Reader, stdout, stderr io.Writer, logger 
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), sigs...)
 	defer stop()
-	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	// The remote endpoint logs every connection hiccup at error level;
 	// the client reports what matters itself.
 	remoteLog := slog.New(slog.DiscardHandler)
@@ -340,46 +296,18 @@ func runConnected(o *options, stdin io.Reader, stdout, stderr io.Writer, logger 
 	}
 	sec, err := o.auth.settings()
 	if err != nil {
-		cancel()
 		fmt.Fprintln(stderr, "lakenode:", err)
 		return 2
 	}
-	cl, err := nodeclient.Dial(dctx, o.connect, isTerminal(stdout), remoteLog, sec)
+	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	cl, err := node.Connect(dctx, o.connect, isTerminal(stdout), remoteLog, sec)
 	cancel()
 	if err != nil {
 		fmt.Fprintln(stderr, "lakenode:", err)
 		return 1
 	}
 	defer cl.Close()
-	run := func(ctx context.Context, line string) bool {
-		rep := cl.Execute(ctx, line)
-		for _, n := range rep.Notices {
-			fmt.Fprintln(stderr, n)
-		}
-		if rep.Err != "" {
-			fmt.Fprintln(stderr, rep.Err)
-			return false
-		}
-		if rep.Text != "" {
-			io.WriteString(stdout, rep.Text)
-			if !strings.HasSuffix(rep.Text, "\n") {
-				io.WriteString(stdout, "\n")
-			}
-		}
-		return true
-	}
-	return runCommands(ctx, run, cl, o.connect, o, stdin, stdout, stderr, interactive, newEventSink(stderr))
-}
-
-// streamTo streams a json:output reply to stdout as its rows come, after
-// the notices known then on stderr.
-func streamTo(stdout, stderr io.Writer) func([]string) io.Writer {
-	return func(notices []string) io.Writer {
-		for _, note := range notices {
-			fmt.Fprintln(stderr, note)
-		}
-		return stdout
-	}
+	return runSession(ctx, session(o, cl, o.connect, interactive, stdin, stdout, stderr), stderr)
 }
 
 func isTerminal(f any) bool {

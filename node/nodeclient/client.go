@@ -1,5 +1,6 @@
 // Package nodeclient reaches a running node over remote actor messages: the
-// shell's --connect. It is a sqlshell.Conn.
+// shell's --connect. Its Client is a sqlshell.Conn (without importing
+// sqlshell: the reply type is node/output's).
 package nodeclient
 
 import (
@@ -17,7 +18,7 @@ import (
 	"github.com/lakenode/lakenode/actors/actorpb"
 	"github.com/lakenode/lakenode/node/auth"
 	"github.com/lakenode/lakenode/node/command"
-	"github.com/lakenode/lakenode/sqlshell"
+	"github.com/lakenode/lakenode/node/output"
 )
 
 // Client talks to one node's command actor.
@@ -137,12 +138,12 @@ func (c *Client) cancel(id uint64, done <-chan struct{}) error {
 const cancelWait = 3 * time.Second
 
 // Execute implements sqlshell.Conn.
-func (c *Client) Execute(ctx context.Context, line string) sqlshell.Reply {
+func (c *Client) Execute(ctx context.Context, line string) output.Reply {
 	rep, err := c.Run(ctx, line)
 	if err != nil {
-		return sqlshell.Reply{Err: err.Error()}
+		return output.Reply{Err: err.Error()}
 	}
-	return sqlshell.Reply{Text: rep.Text, Notices: rep.Notices, Err: rep.Error}
+	return output.Reply{Text: rep.Text, Notices: rep.Notices, Err: rep.Error}
 }
 
 // Complete implements sqlshell.Conn.
