@@ -1,0 +1,207 @@
+package tables
+
+import (
+	"encoding/binary"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/lakenode/lakenode/tables/schema"
+)
+
+// Record is one row to write: the Kafka offset it came from, its index
+// within the message, and its user columns in table order (shorter than the
+// table means trailing NULLs).
+type Record struct {
+	Offset int64
+	Elem   int32
+	Values []schema.Value
+}
+
+// Feed is the records one partition feeds a table in one Apply; Next is the
+// offset after the last record it covers.
+type Feed struct {
+	Src       uint32
+	Partition int32
+	Records   []Record
+	Next      int64
+}
+
+// ApplyResult says what an Apply wrote.
+type ApplyResult struct {
+	Rows       int
+	Skipped    int // records below the table's stored offset (a replay)
+	Seq        uint64
+	CommitTime time.Time
+}
+
+func (s *Store) applyMutex(id uint32) *sync.Mutex {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.applyMus[id]
+	if m == nil {
+		m = &sync.Mutex{}
+		s.applyMus[id] = m
+	}
+	return m
+}
+
+// Apply writes feeds into table t in one batch committed with sync: the
+// records at or past the table's stored offset of their partition (the
+// others count as Skipped), the new offsets (where Next passes the stored
+// one), and the table's stats. System columns are filled here: row_id,
+// insert_timestamp (the commit time), tsd_name (the node name) and tsd_id
+// (the table's commit sequence number, Seq). A record with more values than
+// the table has user columns fails the whole Apply. The in-memory offsets and
+// stats change only after the commit succeeded. Apply calls on one table are
+// serialised; different tables may apply concurrently.
+func (s *Store) Apply(t *schema.Table, feeds []Feed) (ApplyResult, error) {
+	mu := s.applyMutex(t.ID)
+	mu.Lock()
+	defer mu.Unlock()
+	cur, st, starts := s.applyStart(t.ID, feeds)
+	if cur == nil {
+		return ApplyResult{}, fmt.Errorf("table %s does not exist (dropped?)", t.FullName())
+	}
+	if cur.Version > t.Version {
+		t = cur
+	}
+	// The table actors wait for space before they apply; this is the last
+	// guard, so that Pebble never meets a full disk in its WAL.
+	if err := s.space.Check(); err != nil {
+		return ApplyResult{}, fmt.Errorf("committing to %s: %w", t.FullName(), err)
+	}
+	now := time.Now().UTC()
+	st.seq++
+	b := s.db.NewBatch()
+	defer func() { _ = b.Close() }()
+	w := &rowWriter{t: t, b: b, st: &st, node: s.node, nowUs: now.UnixMicro(), vals: make([]schema.Value, len(t.Columns))}
+	w.res = ApplyResult{Seq: st.seq, CommitTime: now}
+	newOffsets := make(map[offKey]int64, len(feeds))
+	for i, f := range feeds {
+		start := starts[i]
+		ok := offKey{t.ID, f.Src, f.Partition}
+		if prev, seen := newOffsets[ok]; seen {
+			start = prev
+		}
+		if err := w.feed(f, start); err != nil {
+			return ApplyResult{}, err
+		}
+		if f.Next > start {
+			newOffsets[ok] = f.Next
+			if err := b.Set(offsetKey(t.ID, f.Src, f.Partition), binary.BigEndian.AppendUint64(nil, uint64(f.Next)), nil); err != nil {
+				return ApplyResult{}, err
+			}
+		}
+	}
+	st.lastCommit = w.nowUs
+	if err := b.Set(statsKey(t.ID), st.encode(), nil); err != nil {
+		return ApplyResult{}, err
+	}
+	if err := b.Commit(pebble.Sync); err != nil {
+		return ApplyResult{}, fmt.Errorf("committing %d rows to %s: %w", w.res.Rows, t.FullName(), err)
+	}
+	s.mem.add(t.ID, uint64(b.Len()))
+	s.applied(t.ID, &st, newOffsets)
+	return w.res, nil
+}
+
+// applyStart reads what an Apply to table id starts from: the table's
+// current schema (nil once dropped), its stats, and each feed's stored
+// offset (-1 for none).
+func (s *Store) applyStart(id uint32, feeds []Feed) (*schema.Table, tableStats, []int64) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var st tableStats
+	if p := s.stats[id]; p != nil {
+		st = *p
+	}
+	starts := make([]int64, len(feeds))
+	for i, f := range feeds {
+		v, ok := s.offsets[offKey{id, f.Src, f.Partition}]
+		if !ok {
+			v = -1
+		}
+		starts[i] = v
+	}
+	return s.byID[id], st, starts
+}
+
+// applied makes a committed Apply's stats and offsets the in-memory ones
+// (the stats only while the table lives).
+func (s *Store) applied(id uint32, st *tableStats, offsets map[offKey]int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, live := s.byID[id]; live {
+		s.stats[id] = st
+	}
+	for k, v := range offsets {
+		s.offsets[k] = v
+	}
+}
+
+// rowWriter adds one Apply's rows to its batch, counting them in st and
+// res.
+type rowWriter struct {
+	t        *schema.Table
+	b        *pebble.Batch
+	st       *tableStats
+	res      ApplyResult
+	node     string
+	nowUs    int64
+	vals     []schema.Value
+	key, val []byte
+}
+
+// feed writes the records of f at or past start (the others are skipped:
+// a replay).
+func (w *rowWriter) feed(f Feed, start int64) error {
+	ncols := len(w.t.Columns)
+	for _, r := range f.Records {
+		if start >= 0 && r.Offset < start {
+			w.res.Skipped++
+			continue
+		}
+		if len(r.Values) > ncols-schema.NumSystemColumns {
+			return fmt.Errorf("table %s: record at offset %d of partition %d has %d values, the table has %d user columns",
+				w.t.FullName(), r.Offset, f.Partition, len(r.Values), ncols-schema.NumSystemColumns)
+		}
+		if err := w.record(f, r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// record writes one row: the system columns, then r's values.
+func (w *rowWriter) record(f Feed, r Record) error {
+	st, vals, ncols := w.st, w.vals, len(w.t.Columns)
+	vals[0] = schema.Int(st.nextRowID + 1)
+	vals[1] = schema.TimestampMicros(w.nowUs)
+	vals[2] = schema.Str(w.node)
+	vals[3] = schema.Int(int64(st.seq))
+	n := copy(vals[schema.NumSystemColumns:], r.Values)
+	clear(vals[schema.NumSystemColumns+n:])
+	var tm int64
+	if tc := w.t.TimeColumn; tc >= 0 && tc < ncols && !vals[tc].IsNull() {
+		tm = vals[tc].I
+	}
+	w.key = appendRowKey(w.key[:0], w.t.ID, tm, f.Src, f.Partition, r.Offset, r.Elem)
+	w.val = appendRow(w.val[:0], vals)
+	if err := w.b.Set(w.key, w.val, nil); err != nil {
+		return err
+	}
+	st.nextRowID++
+	st.rows++
+	if !st.hasTime || tm < st.minTime {
+		st.minTime = tm
+	}
+	if !st.hasTime || tm > st.maxTime {
+		st.maxTime = tm
+	}
+	st.hasTime = true
+	w.res.Rows++
+	return nil
+}
