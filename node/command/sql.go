@@ -143,80 +143,20 @@ func applySQLOptions(o *SQLOptions, kvs []kv, line string) error {
 		if k.isNest && k.key != "include" && k.key != "extend" {
 			return &Error{Status: statusWrongValue, Detail: fmt.Sprintf("The key '%s' takes a value, not a list", k.key), Pos: k.valPos, Line: line}
 		}
-		v := strings.TrimSpace(k.value)
-		switch k.key {
-		case "format":
-			switch l := strings.ToLower(v); l {
-			case "json", "json:output", "json:list", "table":
-				o.Format = l
-			default:
-				return notAllowed(k, line)
-			}
-		case "stat":
-			b, ok := parseBool(v)
-			if !ok {
-				return notAllowed(k, line)
-			}
-			o.Stat = b
-		case "timezone":
-			switch l := strings.ToLower(v); l {
-			case "utc", "local":
-				o.Timezone = l
-			default:
-				o.Timezone = v
-			}
-		case "max_time":
-			d, err := parseDuration(v)
-			if err != nil || d <= 0 {
-				return notAllowed(k, line)
-			}
-			o.MaxTime = d
-		case "dest":
-			l := strings.ToLower(v)
-			switch {
-			case l == "stdout" || l == "rest" || l == "file":
-				o.Dest = l
-			case strings.HasPrefix(l, "kafka@"):
-				addr := v[len("kafka@"):]
-				if !isHostPort(addr) {
-					return notAllowed(k, line)
-				}
-				o.Dest = "kafka@" + addr
-			default:
-				return notAllowed(k, line)
-			}
-		case "file":
-			o.File = v
-		case "topic":
-			o.Topic = v
-		case "since":
-			if strings.ToLower(v) != "last" {
-				return notAllowed(k, line)
-			}
-			o.SinceLast = true
-		case "compression":
-			l := strings.ToLower(v)
-			if !spec.Compressions[l] {
-				return &Error{Status: statusWrongValue, Detail: fmt.Sprintf("The value '%s' is not allowed for the key 'compression' (%s)", v, spec.CompressionList), Pos: k.valPos, Line: line}
-			}
-			o.Compression = l
-		case "key":
-			if v == "" {
-				return notAllowed(k, line)
-			}
-			o.Key = v
-		case "include", "extend", "table", "drop", "output", "title", "source", "test", "option", "pass_through", "committed", "info", "nodes":
-			return unsupported(line, k.keyPos, "the sql option %s", k.key)
-		default:
-			if !isSecurityKey(k.key) {
-				return unknownKey(k, line)
-			}
-			if err := sec.add(k, line); err != nil {
+		if known, err := applySQLOption(o, k, line); known {
+			if err != nil {
 				return err
 			}
-			if secPos < 0 {
-				secPos = k.keyPos
-			}
+			continue
+		}
+		if !isSecurityKey(k.key) {
+			return unknownKey(k, line)
+		}
+		if err := sec.add(k, line); err != nil {
+			return err
+		}
+		if secPos < 0 {
+			secPos = k.keyPos
 		}
 	}
 	var err error
@@ -226,6 +166,84 @@ func applySQLOptions(o *SQLOptions, kvs []kv, line string) error {
 	if secPos >= 0 && !strings.HasPrefix(o.Dest, "kafka@") {
 		return errAt(line, secPos, "the TLS and SASL keys work with dest = kafka@HOST:PORT only")
 	}
+	return checkSQLDest(o, seen, line)
+}
+
+// applySQLOption sets the option of one key; known is false for a key that
+// is not a query option (a security key, or an unknown one).
+func applySQLOption(o *SQLOptions, k kv, line string) (known bool, err error) {
+	v := strings.TrimSpace(k.value)
+	switch k.key {
+	case "format":
+		switch l := strings.ToLower(v); l {
+		case "json", "json:output", "json:list", "table":
+			o.Format = l
+		default:
+			return true, notAllowed(k, line)
+		}
+	case "stat":
+		b, ok := parseBool(v)
+		if !ok {
+			return true, notAllowed(k, line)
+		}
+		o.Stat = b
+	case "timezone":
+		switch l := strings.ToLower(v); l {
+		case "utc", "local":
+			o.Timezone = l
+		default:
+			o.Timezone = v
+		}
+	case "max_time":
+		d, err := parseDuration(v)
+		if err != nil || d <= 0 {
+			return true, notAllowed(k, line)
+		}
+		o.MaxTime = d
+	case "dest":
+		l := strings.ToLower(v)
+		switch {
+		case l == "stdout" || l == "rest" || l == "file":
+			o.Dest = l
+		case strings.HasPrefix(l, "kafka@"):
+			addr := v[len("kafka@"):]
+			if !isHostPort(addr) {
+				return true, notAllowed(k, line)
+			}
+			o.Dest = "kafka@" + addr
+		default:
+			return true, notAllowed(k, line)
+		}
+	case "file":
+		o.File = v
+	case "topic":
+		o.Topic = v
+	case "since":
+		if strings.ToLower(v) != "last" {
+			return true, notAllowed(k, line)
+		}
+		o.SinceLast = true
+	case "compression":
+		l := strings.ToLower(v)
+		if !spec.Compressions[l] {
+			return true, &Error{Status: statusWrongValue, Detail: fmt.Sprintf("The value '%s' is not allowed for the key 'compression' (%s)", v, spec.CompressionList), Pos: k.valPos, Line: line}
+		}
+		o.Compression = l
+	case "key":
+		if v == "" {
+			return true, notAllowed(k, line)
+		}
+		o.Key = v
+	case "include", "extend", "table", "drop", "output", "title", "source", "test", "option", "pass_through", "committed", "info", "nodes":
+		return true, unsupported(line, k.keyPos, "the sql option %s", k.key)
+	default:
+		return false, nil
+	}
+	return true, nil
+}
+
+// checkSQLDest checks that the options fit the destination.
+func checkSQLDest(o *SQLOptions, seen map[string]bool, line string) error {
 	if o.Dest == "file" && o.File == "" {
 		return errAt(line, len(line), "dest = file needs file = NAME (a file under the node's --files-dir)")
 	}

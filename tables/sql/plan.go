@@ -239,168 +239,47 @@ func (c *compiler) compile(e sqlparser.Expr) (evalFn, error) {
 	return f, nil
 }
 
+// compileNode compiles one node of an expression: one method per node
+// kind, aggregates and functions in their own files' methods.
 func (c *compiler) compileNode(e sqlparser.Expr) (evalFn, error) {
 	if c.visits != nil {
 		*c.visits++
 	}
 	switch x := e.(type) {
 	case *sqlparser.ColName:
-		c.cols++
-		name := x.Name.Lowered()
-		idx := c.t.ColumnIndex(name)
-		if idx < 0 {
-			if f, ok := c.aliases[name]; ok && !c.inAgg {
-				if c.aggAliases[name] && !c.allow {
-					return nil, c.errf(x.Name.String(), "%s names an aggregate; group by a column or an expression", x.Name.String())
-				}
-				return f, nil
-			}
-			return nil, nameError(c.q, "column", x.Name.String(), c.columnNames())
-		}
-		if c.used != nil {
-			c.used[idx] = true
-		}
-		return func(e *ectx) schema.Value {
-			if idx < len(e.row) {
-				return e.row[idx]
-			}
-			return schema.Null
-		}, nil
+		return c.column(x)
 	case *sqlparser.Literal:
 		v, err := literal(x)
 		if err != nil {
 			return nil, c.errf(x.Val, "%v", err)
 		}
-		return func(*ectx) schema.Value { return v }, nil
+		return constFn(v), nil
 	case *sqlparser.NullVal:
-		return func(*ectx) schema.Value { return schema.Null }, nil
+		return constFn(schema.Null), nil
 	case sqlparser.BoolVal:
-		v := boolVal(bool(x))
-		return func(*ectx) schema.Value { return v }, nil
+		return constFn(boolVal(bool(x))), nil
 	case *sqlparser.AndExpr:
-		l, r, err := c.pair(x.Left, x.Right)
-		if err != nil {
-			return nil, err
-		}
-		return func(e *ectx) schema.Value { return boolVal(truth(l(e)) && truth(r(e))) }, nil
+		return c.and(x)
 	case *sqlparser.OrExpr:
-		l, r, err := c.pair(x.Left, x.Right)
-		if err != nil {
-			return nil, err
-		}
-		return func(e *ectx) schema.Value { return boolVal(truth(l(e)) || truth(r(e))) }, nil
+		return c.or(x)
 	case *sqlparser.NotExpr:
-		f, err := c.compile(x.Expr)
-		if err != nil {
-			return nil, err
-		}
-		return func(e *ectx) schema.Value {
-			v := f(e)
-			if v.IsNull() {
-				return schema.Null
-			}
-			return boolVal(!truth(v))
-		}, nil
+		return c.not(x)
 	case *sqlparser.ComparisonExpr:
 		return c.comparison(x)
 	case *sqlparser.BetweenExpr:
-		v, err := c.compile(x.Left)
-		if err != nil {
-			return nil, err
-		}
-		lo, hi, err := c.pair(x.From, x.To)
-		if err != nil {
-			return nil, err
-		}
-		neg := !x.IsBetween
-		return func(e *ectx) schema.Value {
-			a, l, h := v(e), lo(e), hi(e)
-			if a.IsNull() || l.IsNull() || h.IsNull() {
-				return schema.Null
-			}
-			in := compareAffinity(a, l) >= 0 && compareAffinity(a, h) <= 0
-			return boolVal(in != neg)
-		}, nil
+		return c.between(x)
 	case *sqlparser.IsExpr:
-		f, err := c.compile(x.Left)
-		if err != nil {
-			return nil, err
-		}
-		switch x.Right {
-		case sqlparser.IsNullOp:
-			return func(e *ectx) schema.Value { return boolVal(f(e).IsNull()) }, nil
-		case sqlparser.IsNotNullOp:
-			return func(e *ectx) schema.Value { return boolVal(!f(e).IsNull()) }, nil
-		case sqlparser.IsTrueOp:
-			return func(e *ectx) schema.Value { return boolVal(truth(f(e))) }, nil
-		case sqlparser.IsFalseOp:
-			return func(e *ectx) schema.Value { v := f(e); return boolVal(!v.IsNull() && !truth(v)) }, nil
-		}
-		return nil, c.errf("is", "unsupported IS form")
+		return c.is(x)
 	case *sqlparser.BinaryExpr:
-		l, r, err := c.pair(x.Left, x.Right)
-		if err != nil {
-			return nil, err
-		}
-		var op byte
-		switch x.Operator {
-		case sqlparser.PlusOp:
-			op = '+'
-		case sqlparser.MinusOp:
-			op = '-'
-		case sqlparser.MultOp:
-			op = '*'
-		case sqlparser.DivOp, sqlparser.IntDivOp:
-			op = '/'
-		case sqlparser.ModOp:
-			op = '%'
-		default:
-			return nil, c.errf("", "operator %s is not supported", x.Operator.ToString())
-		}
-		return func(e *ectx) schema.Value { return arith(op, l(e), r(e)) }, nil
+		return c.binary(x)
 	case *sqlparser.UnaryExpr:
-		f, err := c.compile(x.Expr)
-		if err != nil {
-			return nil, err
-		}
-		if x.Operator == sqlparser.UMinusOp {
-			return func(e *ectx) schema.Value { return arith('-', schema.Int(0), f(e)) }, nil
-		}
-		return f, nil
+		return c.unary(x)
 	case *sqlparser.IntervalDateExpr:
-		d, err := c.compile(x.Date)
-		if err != nil {
-			return nil, err
-		}
-		n, err := c.compile(x.Interval)
-		if err != nil {
-			return nil, err
-		}
-		unit, mult := x.Unit.ToString(), int64(1)
-		if x.Unit == datetime.IntervalWeek {
-			unit = "week"
-		}
-		switch x.Syntax {
-		case sqlparser.IntervalDateExprBinarySub, sqlparser.IntervalDateExprDateSub, sqlparser.IntervalDateExprSubdate:
-			mult = -1
-		}
-		return func(e *ectx) schema.Value {
-			k := n(e)
-			if k.IsNull() {
-				return schema.Null
-			}
-			return addInterval(d(e), mult*int64(asFloat(k)), unit)
-		}, nil
+		return c.intervalDate(x)
 	case *sqlparser.CurTimeFuncExpr:
-		now := schema.Timestamp(c.now)
-		return func(*ectx) schema.Value { return now }, nil
+		return constFn(schema.Timestamp(c.now)), nil
 	case *sqlparser.ExtractFuncExpr:
-		f, err := c.compile(x.Expr)
-		if err != nil {
-			return nil, err
-		}
-		unit := x.IntervalType.ToString()
-		return func(e *ectx) schema.Value { return extract(f(e), unit) }, nil
+		return c.extract(x)
 	case *sqlparser.CastExpr:
 		return c.cast(x.Expr, x.Type)
 	case *sqlparser.ConvertExpr:
@@ -408,14 +287,7 @@ func (c *compiler) compileNode(e sqlparser.Expr) (evalFn, error) {
 	case *sqlparser.CountStar:
 		return c.aggregate(aggCountStar, nil, "count(*)")
 	case *sqlparser.Count:
-		if len(x.Args) != 1 {
-			return nil, c.errf("count", "count takes one argument")
-		}
-		k := aggCount
-		if x.Distinct {
-			k = aggCountDistinct
-		}
-		return c.aggregate(k, x.Args[0], "count")
+		return c.count(x)
 	case *sqlparser.Sum:
 		return c.aggregate(aggSum, x.Arg, "sum")
 	case *sqlparser.Min:
@@ -428,6 +300,184 @@ func (c *compiler) compileNode(e sqlparser.Expr) (evalFn, error) {
 		return c.function(x)
 	}
 	return nil, &Error{Query: c.q, Pos: -1, Msg: fmt.Sprintf("not supported in lakenode's SQL: %s", sqlparser.String(e))}
+}
+
+// constFn is an expression of one value.
+func constFn(v schema.Value) evalFn {
+	return func(*ectx) schema.Value { return v }
+}
+
+// column reads a column of the row, or stands for a select alias.
+func (c *compiler) column(x *sqlparser.ColName) (evalFn, error) {
+	c.cols++
+	name := x.Name.Lowered()
+	idx := c.t.ColumnIndex(name)
+	if idx < 0 {
+		if f, ok := c.aliases[name]; ok && !c.inAgg {
+			if c.aggAliases[name] && !c.allow {
+				return nil, c.errf(x.Name.String(), "%s names an aggregate; group by a column or an expression", x.Name.String())
+			}
+			return f, nil
+		}
+		return nil, nameError(c.q, "column", x.Name.String(), c.columnNames())
+	}
+	if c.used != nil {
+		c.used[idx] = true
+	}
+	return func(e *ectx) schema.Value {
+		if idx < len(e.row) {
+			return e.row[idx]
+		}
+		return schema.Null
+	}, nil
+}
+
+func (c *compiler) and(x *sqlparser.AndExpr) (evalFn, error) {
+	l, r, err := c.pair(x.Left, x.Right)
+	if err != nil {
+		return nil, err
+	}
+	return func(e *ectx) schema.Value { return boolVal(truth(l(e)) && truth(r(e))) }, nil
+}
+
+func (c *compiler) or(x *sqlparser.OrExpr) (evalFn, error) {
+	l, r, err := c.pair(x.Left, x.Right)
+	if err != nil {
+		return nil, err
+	}
+	return func(e *ectx) schema.Value { return boolVal(truth(l(e)) || truth(r(e))) }, nil
+}
+
+func (c *compiler) not(x *sqlparser.NotExpr) (evalFn, error) {
+	f, err := c.compile(x.Expr)
+	if err != nil {
+		return nil, err
+	}
+	return func(e *ectx) schema.Value {
+		v := f(e)
+		if v.IsNull() {
+			return schema.Null
+		}
+		return boolVal(!truth(v))
+	}, nil
+}
+
+func (c *compiler) between(x *sqlparser.BetweenExpr) (evalFn, error) {
+	v, err := c.compile(x.Left)
+	if err != nil {
+		return nil, err
+	}
+	lo, hi, err := c.pair(x.From, x.To)
+	if err != nil {
+		return nil, err
+	}
+	neg := !x.IsBetween
+	return func(e *ectx) schema.Value {
+		a, l, h := v(e), lo(e), hi(e)
+		if a.IsNull() || l.IsNull() || h.IsNull() {
+			return schema.Null
+		}
+		in := compare(a, l) >= 0 && compare(a, h) <= 0
+		return boolVal(in != neg)
+	}, nil
+}
+
+func (c *compiler) is(x *sqlparser.IsExpr) (evalFn, error) {
+	f, err := c.compile(x.Left)
+	if err != nil {
+		return nil, err
+	}
+	switch x.Right {
+	case sqlparser.IsNullOp:
+		return func(e *ectx) schema.Value { return boolVal(f(e).IsNull()) }, nil
+	case sqlparser.IsNotNullOp:
+		return func(e *ectx) schema.Value { return boolVal(!f(e).IsNull()) }, nil
+	case sqlparser.IsTrueOp:
+		return func(e *ectx) schema.Value { return boolVal(truth(f(e))) }, nil
+	case sqlparser.IsFalseOp:
+		return func(e *ectx) schema.Value { v := f(e); return boolVal(!v.IsNull() && !truth(v)) }, nil
+	}
+	return nil, c.errf("is", "unsupported IS form")
+}
+
+func (c *compiler) binary(x *sqlparser.BinaryExpr) (evalFn, error) {
+	l, r, err := c.pair(x.Left, x.Right)
+	if err != nil {
+		return nil, err
+	}
+	var op byte
+	switch x.Operator {
+	case sqlparser.PlusOp:
+		op = '+'
+	case sqlparser.MinusOp:
+		op = '-'
+	case sqlparser.MultOp:
+		op = '*'
+	case sqlparser.DivOp, sqlparser.IntDivOp:
+		op = '/'
+	case sqlparser.ModOp:
+		op = '%'
+	default:
+		return nil, c.errf("", "operator %s is not supported", x.Operator.ToString())
+	}
+	return func(e *ectx) schema.Value { return arith(op, l(e), r(e)) }, nil
+}
+
+func (c *compiler) unary(x *sqlparser.UnaryExpr) (evalFn, error) {
+	f, err := c.compile(x.Expr)
+	if err != nil {
+		return nil, err
+	}
+	if x.Operator == sqlparser.UMinusOp {
+		return func(e *ectx) schema.Value { return arith('-', schema.Int(0), f(e)) }, nil
+	}
+	return f, nil
+}
+
+func (c *compiler) intervalDate(x *sqlparser.IntervalDateExpr) (evalFn, error) {
+	d, err := c.compile(x.Date)
+	if err != nil {
+		return nil, err
+	}
+	n, err := c.compile(x.Interval)
+	if err != nil {
+		return nil, err
+	}
+	unit, mult := x.Unit.ToString(), int64(1)
+	if x.Unit == datetime.IntervalWeek {
+		unit = "week"
+	}
+	switch x.Syntax {
+	case sqlparser.IntervalDateExprBinarySub, sqlparser.IntervalDateExprDateSub, sqlparser.IntervalDateExprSubdate:
+		mult = -1
+	}
+	return func(e *ectx) schema.Value {
+		k := n(e)
+		if k.IsNull() {
+			return schema.Null
+		}
+		return addInterval(d(e), mult*int64(asFloat(k)), unit)
+	}, nil
+}
+
+func (c *compiler) extract(x *sqlparser.ExtractFuncExpr) (evalFn, error) {
+	f, err := c.compile(x.Expr)
+	if err != nil {
+		return nil, err
+	}
+	unit := x.IntervalType.ToString()
+	return func(e *ectx) schema.Value { return extract(f(e), unit) }, nil
+}
+
+func (c *compiler) count(x *sqlparser.Count) (evalFn, error) {
+	if len(x.Args) != 1 {
+		return nil, c.errf("count", "count takes one argument")
+	}
+	k := aggCount
+	if x.Distinct {
+		k = aggCountDistinct
+	}
+	return c.aggregate(k, x.Args[0], "count")
 }
 
 func (c *compiler) pair(a, b sqlparser.Expr) (evalFn, evalFn, error) {
@@ -601,8 +651,7 @@ func (c *compiler) function(x *sqlparser.FuncExpr) (evalFn, error) {
 	}
 	switch name {
 	case "now", "current_timestamp", "localtimestamp", "sysdate":
-		now := schema.Timestamp(c.now)
-		return func(*ectx) schema.Value { return now }, nil
+		return constFn(schema.Timestamp(c.now)), nil
 	case "__cast_int", "__cast_float", "__cast_str", "__cast_timestamp":
 		if err := want(1); err != nil {
 			return nil, err
@@ -612,109 +661,145 @@ func (c *compiler) function(x *sqlparser.FuncExpr) (evalFn, error) {
 		if err := want(2); err != nil {
 			return nil, err
 		}
-		return func(e *ectx) schema.Value {
-			u, v := args[0](e), args[1](e)
-			t, ok := coerceTime(v)
-			if !ok || v.IsNull() {
-				return schema.Null
-			}
-			tt, ok := truncTime(t.Time(), strings.ToLower(u.String()))
-			if !ok {
-				return schema.Null
-			}
-			return schema.Timestamp(tt)
-		}, nil
+		return dateTruncFn(args[0], args[1]), nil
 	case "floor", "ceil", "ceiling":
 		if err := want(1); err != nil {
 			return nil, err
 		}
-		round := math.Floor
-		if name != "floor" {
-			round = math.Ceil
-		}
-		return func(e *ectx) schema.Value {
-			v := args[0](e)
-			switch v.Type {
-			case schema.TypeFloat:
-				return schema.Float(round(v.F))
-			case schema.TypeString:
-				return schema.Float(round(asFloat(v)))
-			}
-			return v
-		}, nil
+		return floorCeilFn(name, args[0]), nil
 	case "__epoch":
-		// extract(epoch from x), rewritten by the pre-pass: seconds since
-		// the Unix epoch, with the microseconds as a fraction.
+		// extract(epoch from x), rewritten by the pre-pass.
 		if err := want(1); err != nil {
 			return nil, err
 		}
-		return func(e *ectx) schema.Value {
-			t, ok := coerceTime(args[0](e))
-			if !ok || t.IsNull() {
-				return schema.Null
-			}
-			return schema.Float(float64(t.I) / 1e6)
-		}, nil
+		return epochFn(args[0]), nil
 	case "abs":
 		if err := want(1); err != nil {
 			return nil, err
 		}
-		return func(e *ectx) schema.Value {
-			v := args[0](e)
-			switch v.Type {
-			case schema.TypeInt:
-				if v.I < 0 {
-					return schema.Int(-v.I)
-				}
-			case schema.TypeFloat:
-				return schema.Float(math.Abs(v.F))
-			}
-			return v
-		}, nil
+		return absFn(args[0]), nil
 	case "round":
 		if len(args) != 1 && len(args) != 2 {
 			return nil, c.errf("round", "round takes 1 or 2 arguments")
 		}
-		return func(e *ectx) schema.Value {
-			v := args[0](e)
-			if v.IsNull() || v.Type == schema.TypeInt {
-				return v
-			}
-			d := 0.0
-			if len(args) == 2 {
-				d = asFloat(args[1](e))
-			}
-			p := math.Pow(10, d)
-			return schema.Float(math.Round(asFloat(v)*p) / p)
-		}, nil
+		return roundFn(args), nil
 	case "lower", "upper", "length":
 		if err := want(1); err != nil {
 			return nil, err
 		}
-		return func(e *ectx) schema.Value {
-			v := args[0](e)
-			if v.IsNull() {
-				return v
-			}
-			switch name {
-			case "lower":
-				return schema.Str(strings.ToLower(v.String()))
-			case "upper":
-				return schema.Str(strings.ToUpper(v.String()))
-			}
-			return schema.Int(int64(len([]rune(v.String()))))
-		}, nil
+		return textFn(name, args[0]), nil
 	case "coalesce", "ifnull":
-		return func(e *ectx) schema.Value {
-			for _, a := range args {
-				if v := a(e); !v.IsNull() {
-					return v
-				}
-			}
-			return schema.Null
-		}, nil
+		return coalesceFn(args), nil
 	}
 	return nil, c.errf(x.Name.String(), "function %s is not supported", x.Name.String())
+}
+
+// dateTruncFn is date_trunc(unit, v).
+func dateTruncFn(unit, arg evalFn) evalFn {
+	return func(e *ectx) schema.Value {
+		u, v := unit(e), arg(e)
+		t, ok := coerceTime(v)
+		if !ok || v.IsNull() {
+			return schema.Null
+		}
+		tt, ok := truncTime(t.Time(), strings.ToLower(u.String()))
+		if !ok {
+			return schema.Null
+		}
+		return schema.Timestamp(tt)
+	}
+}
+
+// floorCeilFn is floor(v), or ceil(v) / ceiling(v): of a float or of
+// numeric text; other values pass unchanged.
+func floorCeilFn(name string, arg evalFn) evalFn {
+	round := math.Floor
+	if name != "floor" {
+		round = math.Ceil
+	}
+	return func(e *ectx) schema.Value {
+		v := arg(e)
+		switch v.Type {
+		case schema.TypeFloat:
+			return schema.Float(round(v.F))
+		case schema.TypeString:
+			return schema.Float(round(asFloat(v)))
+		}
+		return v
+	}
+}
+
+// epochFn is extract(epoch from x): seconds since the Unix epoch, with the
+// microseconds as a fraction.
+func epochFn(arg evalFn) evalFn {
+	return func(e *ectx) schema.Value {
+		t, ok := coerceTime(arg(e))
+		if !ok || t.IsNull() {
+			return schema.Null
+		}
+		return schema.Float(float64(t.I) / 1e6)
+	}
+}
+
+// absFn is abs(v) of a number; other values pass unchanged.
+func absFn(arg evalFn) evalFn {
+	return func(e *ectx) schema.Value {
+		v := arg(e)
+		switch v.Type {
+		case schema.TypeInt:
+			if v.I < 0 {
+				return schema.Int(-v.I)
+			}
+		case schema.TypeFloat:
+			return schema.Float(math.Abs(v.F))
+		}
+		return v
+	}
+}
+
+// roundFn is round(v) or round(v, digits); integers pass unchanged.
+func roundFn(args []evalFn) evalFn {
+	return func(e *ectx) schema.Value {
+		v := args[0](e)
+		if v.IsNull() || v.Type == schema.TypeInt {
+			return v
+		}
+		d := 0.0
+		if len(args) == 2 {
+			d = asFloat(args[1](e))
+		}
+		p := math.Pow(10, d)
+		return schema.Float(math.Round(asFloat(v)*p) / p)
+	}
+}
+
+// textFn is lower(v), upper(v) or length(v) (in characters).
+func textFn(name string, arg evalFn) evalFn {
+	return func(e *ectx) schema.Value {
+		v := arg(e)
+		if v.IsNull() {
+			return v
+		}
+		switch name {
+		case "lower":
+			return schema.Str(strings.ToLower(v.String()))
+		case "upper":
+			return schema.Str(strings.ToUpper(v.String()))
+		}
+		return schema.Int(int64(len([]rune(v.String()))))
+	}
+}
+
+// coalesceFn is coalesce(a, b, ...): the first value that is not null.
+func coalesceFn(args []evalFn) evalFn {
+	return func(e *ectx) schema.Value {
+		for _, a := range args {
+			if v := a(e); !v.IsNull() {
+				return v
+			}
+		}
+		return schema.Null
+	}
 }
 
 func extract(v schema.Value, unit string) schema.Value {
@@ -924,6 +1009,41 @@ func (c *compiler) timeBounds(e sqlparser.Expr, tr *tables.TimeRange) bool {
 }
 
 func plan(ctx context.Context, store *tables.Store, dbms, query string, rw rewritten, sel *sqlparser.Select, opt Options) (*queryPlan, error) {
+	t, err := planTable(store, dbms, query, sel)
+	if err != nil {
+		return nil, err
+	}
+	p := &queryPlan{query: query, table: t, dist: sel.Distinct, limit: -1}
+	c := &compiler{q: query, t: t, now: opt.Now, aggs: &p.aggs, used: make([]bool, len(t.Columns)), visits: opt.visits}
+	if sel.Where != nil {
+		if err := p.planWhere(ctx, store, c, sel.Where, opt); err != nil {
+			return nil, err
+		}
+	}
+	sp := &selectPlan{p: p, c: c}
+	if err := sp.selectList(sel); err != nil {
+		return nil, err
+	}
+	if sel.GroupBy != nil {
+		if err := sp.groupBy(sel.GroupBy.Exprs); err != nil {
+			return nil, err
+		}
+	}
+	if err := p.planOrder(c, sel); err != nil {
+		return nil, err
+	}
+	p.agg = c.hasAgg || sel.GroupBy != nil || p.buckets
+	p.used = c.used
+	if err := p.planLimit(sel.Limit, opt); err != nil {
+		return nil, err
+	}
+	p.visits = *opt.visits
+	return p, nil
+}
+
+// planTable resolves the one table a query reads, or says which names
+// were meant.
+func planTable(store *tables.Store, dbms, query string, sel *sqlparser.Select) (*schema.Table, error) {
 	if len(sel.From) != 1 {
 		return nil, &Error{Query: query, Pos: findWord(query, "from"), Msg: "a query reads exactly one table (no joins)"}
 	}
@@ -936,170 +1056,215 @@ func plan(ctx context.Context, store *tables.Store, dbms, query string, rw rewri
 		return nil, &Error{Query: query, Pos: findWord(query, "from"), Msg: "subqueries are not supported"}
 	}
 	name := strings.ToLower(tn.Name.String())
-	t, ok := store.Table(dbms, name)
-	if !ok {
-		var cands []string
-		for _, x := range store.Tables() {
-			if x.DBMS == dbms {
-				cands = append(cands, x.Name)
-			}
-		}
-		if len(cands) == 0 {
-			msg := fmt.Sprintf("unknown table '%s': dbms %s has no tables", tn.Name.String(), dbms)
-			if c := schema.Closest(dbms, store.DBMSs()); c != "" {
-				msg += fmt.Sprintf("; did you mean %s?", c)
-			}
-			return nil, &Error{Query: query, Pos: findWord(query, tn.Name.String()), Msg: msg}
-		}
-		return nil, nameError(query, "table", tn.Name.String(), cands)
+	if t, ok := store.Table(dbms, name); ok {
+		return t, nil
 	}
-	p := &queryPlan{query: query, table: t, dist: sel.Distinct, limit: -1}
-	if sel.Where != nil {
-		w, err := expandPeriod(ctx, store, query, t, sel.Where.Expr, opt)
-		if err != nil {
-			return nil, err
-		}
-		sel.Where.Expr = w
-	}
-	c := &compiler{q: query, t: t, now: opt.Now, aggs: &p.aggs, used: make([]bool, len(t.Columns)), visits: opt.visits}
-	if sel.Where != nil {
-		f, err := c.compile(sel.Where.Expr)
-		if err != nil {
-			return nil, err
-		}
-		p.where = f
-		// Rows whose time is NULL sort at time 0: a range that starts after
-		// 0 leaves them out, as the comparison would.
-		if c.timeBounds(sel.Where.Expr, &p.tr) && p.tr.HasFrom && p.tr.From > 0 {
-			// The scan's range is the whole filter (time values are
-			// whole microseconds, so the bounds are exact).
-			p.where = nil
+	var cands []string
+	for _, x := range store.Tables() {
+		if x.DBMS == dbms {
+			cands = append(cands, x.Name)
 		}
 	}
-	texts := selectTexts(query)
+	if len(cands) == 0 {
+		msg := fmt.Sprintf("unknown table '%s': dbms %s has no tables", tn.Name.String(), dbms)
+		if c := schema.Closest(dbms, store.DBMSs()); c != "" {
+			msg += fmt.Sprintf("; did you mean %s?", c)
+		}
+		return nil, &Error{Query: query, Pos: findWord(query, tn.Name.String()), Msg: msg}
+	}
+	return nil, nameError(query, "table", tn.Name.String(), cands)
+}
+
+// planWhere compiles the filter and pushes its time range into the scan.
+func (p *queryPlan) planWhere(ctx context.Context, store *tables.Store, c *compiler, where *sqlparser.Where, opt Options) error {
+	w, err := expandPeriod(ctx, store, p.query, p.table, where.Expr, opt)
+	if err != nil {
+		return err
+	}
+	where.Expr = w
+	f, err := c.compile(where.Expr)
+	if err != nil {
+		return err
+	}
+	p.where = f
+	// Rows whose time is NULL sort at time 0: a range that starts after
+	// 0 leaves them out, as the comparison would.
+	if c.timeBounds(where.Expr, &p.tr) && p.tr.HasFrom && p.tr.From > 0 {
+		// The scan's range is the whole filter (time values are
+		// whole microseconds, so the bounds are exact).
+		p.where = nil
+	}
+	return nil
+}
+
+// selectPlan builds a plan's output columns and groups.
+type selectPlan struct {
+	p *queryPlan
+	c *compiler
+	// items maps each select position (1-based, * counting as its
+	// columns) to its output column, or -1 for increments(), which groups
+	// but is not a column; aggOut says which output columns aggregate.
+	items     []int
+	aggOut    []bool
+	incrTexts []string // the select list's increments(), lower case
+}
+
+// selectList compiles the select list into output columns.
+func (sp *selectPlan) selectList(sel *sqlparser.Select) error {
+	p, c := sp.p, sp.c
+	texts := selectTexts(p.query)
 	c.allow = true
 	var selExprs []sqlparser.SelectExpr
 	if sel.SelectExprs != nil {
 		selExprs = sel.SelectExprs.Exprs
 	}
-	ti := 0
 	c.aliases, c.aggAliases = map[string]evalFn{}, map[string]bool{}
-	// items maps each select position (1-based, * counting as its
-	// columns) to its output column, or -1 for increments(), which groups
-	// but is not a column; aggOut says which output columns aggregate.
-	var items []int
-	var aggOut []bool
-	var incrTexts []string
-	for _, se := range selExprs {
+	for ti, se := range selExprs {
 		switch x := se.(type) {
 		case *sqlparser.StarExpr:
-			for i := range c.used {
-				c.used[i] = true
-			}
-			for i, col := range t.Columns {
-				idx := i
-				items = append(items, len(p.columns))
-				aggOut = append(aggOut, false)
-				p.columns = append(p.columns, col.Name)
-				p.types = append(p.types, col.Type)
-				p.proj = append(p.proj, func(e *ectx) schema.Value { return e.row[idx] })
-			}
-			ti++
+			sp.star()
 		case *sqlparser.AliasedExpr:
-			if fe, ok := x.Expr.(*sqlparser.FuncExpr); ok && fe.Name.Lowered() == "increments" {
-				// EdgeLake's increments(unit, N, column): group by time
-				// buckets of N units; the bucket itself is not a column.
-				g, err := c.increments(fe)
-				if err != nil {
-					return nil, err
-				}
-				p.groupBy = append(p.groupBy, g)
-				p.buckets = true
-				items = append(items, -1)
-				incrTexts = append(incrTexts, strings.ToLower(sqlparser.String(fe)))
-				ti++
-				continue
+			text, written := "", ti < len(texts)
+			if written {
+				text = texts[ti]
 			}
-			nAggs := len(p.aggs)
-			f, err := c.compile(x.Expr)
-			if err != nil {
-				return nil, err
+			if err := sp.aliased(x, text, written); err != nil {
+				return err
 			}
-			items = append(items, len(p.columns))
-			aggOut = append(aggOut, len(p.aggs) > nAggs)
-			label := x.As.String()
-			if label == "" {
-				if col, ok := x.Expr.(*sqlparser.ColName); ok && col.Qualifier.IsEmpty() {
-					// A column keeps its name, quoted or not.
-					label = col.Name.Lowered()
-				} else if ti < len(texts) {
-					label = strings.ToLower(texts[ti])
-				} else {
-					label = strings.ToLower(sqlparser.String(x.Expr))
-				}
-			}
-			p.columns = append(p.columns, label)
-			p.types = append(p.types, c.typeOf(x.Expr))
-			p.proj = append(p.proj, f)
-			if !x.As.IsEmpty() {
-				c.aliases[x.As.Lowered()] = f
-				c.aggAliases[x.As.Lowered()] = aggOut[len(aggOut)-1]
-			}
-			ti++
 		default:
-			return nil, &Error{Query: query, Pos: -1, Msg: "unsupported select expression"}
+			return &Error{Query: p.query, Pos: -1, Msg: "unsupported select expression"}
 		}
 	}
-	if sel.GroupBy != nil {
-		c.allow = false
-		for _, g := range sel.GroupBy.Exprs {
-			if l, ok := g.(*sqlparser.Literal); ok && l.Type == sqlparser.IntVal {
-				n, err := strconv.Atoi(l.Val)
-				if err != nil || n < 1 || n > len(items) {
-					return nil, &Error{Query: query, Pos: -1, Msg: fmt.Sprintf("GROUP BY %s: the select list has %d items", l.Val, len(items))}
-				}
-				switch out := items[n-1]; {
-				case out < 0:
-					// increments() already groups by its buckets.
-				case aggOut[out]:
-					return nil, &Error{Query: query, Pos: -1, Msg: fmt.Sprintf("GROUP BY %d names an aggregate (%s); group by a column or an expression", n, p.columns[out])}
-				default:
-					p.groupBy = append(p.groupBy, p.proj[out])
-				}
-				continue
+	return nil
+}
+
+// star adds every column of the table.
+func (sp *selectPlan) star() {
+	p := sp.p
+	for i := range sp.c.used {
+		sp.c.used[i] = true
+	}
+	for i, col := range p.table.Columns {
+		idx := i
+		sp.items = append(sp.items, len(p.columns))
+		sp.aggOut = append(sp.aggOut, false)
+		p.columns = append(p.columns, col.Name)
+		p.types = append(p.types, col.Type)
+		p.proj = append(p.proj, func(e *ectx) schema.Value { return e.row[idx] })
+	}
+}
+
+// aliased adds one select item; text is how the query wrote it, when
+// written.
+func (sp *selectPlan) aliased(x *sqlparser.AliasedExpr, text string, written bool) error {
+	p, c := sp.p, sp.c
+	if fe, ok := x.Expr.(*sqlparser.FuncExpr); ok && fe.Name.Lowered() == "increments" {
+		// EdgeLake's increments(unit, N, column): group by time
+		// buckets of N units; the bucket itself is not a column.
+		g, err := c.increments(fe)
+		if err != nil {
+			return err
+		}
+		p.groupBy = append(p.groupBy, g)
+		p.buckets = true
+		sp.items = append(sp.items, -1)
+		sp.incrTexts = append(sp.incrTexts, strings.ToLower(sqlparser.String(fe)))
+		return nil
+	}
+	nAggs := len(p.aggs)
+	f, err := c.compile(x.Expr)
+	if err != nil {
+		return err
+	}
+	sp.items = append(sp.items, len(p.columns))
+	sp.aggOut = append(sp.aggOut, len(p.aggs) > nAggs)
+	label := x.As.String()
+	if label == "" {
+		if col, ok := x.Expr.(*sqlparser.ColName); ok && col.Qualifier.IsEmpty() {
+			// A column keeps its name, quoted or not.
+			label = col.Name.Lowered()
+		} else if written {
+			label = strings.ToLower(text)
+		} else {
+			label = strings.ToLower(sqlparser.String(x.Expr))
+		}
+	}
+	p.columns = append(p.columns, label)
+	p.types = append(p.types, c.typeOf(x.Expr))
+	p.proj = append(p.proj, f)
+	if !x.As.IsEmpty() {
+		c.aliases[x.As.Lowered()] = f
+		c.aggAliases[x.As.Lowered()] = sp.aggOut[len(sp.aggOut)-1]
+	}
+	return nil
+}
+
+// groupBy compiles the GROUP BY terms: positions, increments(), output
+// columns and expressions.
+func (sp *selectPlan) groupBy(exprs []sqlparser.Expr) error {
+	p, c := sp.p, sp.c
+	c.allow = false
+	for _, g := range exprs {
+		if l, ok := g.(*sqlparser.Literal); ok && l.Type == sqlparser.IntVal {
+			if err := sp.groupByPosition(l); err != nil {
+				return err
 			}
-			if fe, ok := g.(*sqlparser.FuncExpr); ok && fe.Name.Lowered() == "increments" {
-				if slices.Contains(incrTexts, strings.ToLower(sqlparser.String(fe))) {
-					continue // the select list's increments() groups already
-				}
-				b, err := c.increments(fe)
-				if err != nil {
-					return nil, err
-				}
-				// Buckets come first: groups come out in bucket order.
-				p.groupBy = append([]evalFn{b}, p.groupBy...)
-				p.buckets = true
-				continue
+			continue
+		}
+		if fe, ok := g.(*sqlparser.FuncExpr); ok && fe.Name.Lowered() == "increments" {
+			if slices.Contains(sp.incrTexts, strings.ToLower(sqlparser.String(fe))) {
+				continue // the select list's increments() groups already
 			}
-			if out, ok := p.byOutput(g, c); ok {
-				if aggOut[out] {
-					return nil, &Error{Query: query, Pos: findWord(query, p.columns[out]), Msg: fmt.Sprintf("GROUP BY %s names an aggregate; group by a column or an expression", p.columns[out])}
-				}
-				p.groupBy = append(p.groupBy, p.proj[out])
-				continue
-			}
-			f, err := c.compile(g)
+			b, err := c.increments(fe)
 			if err != nil {
-				return nil, err
+				return err
 			}
-			p.groupBy = append(p.groupBy, f)
+			// Buckets come first: groups come out in bucket order.
+			p.groupBy = append([]evalFn{b}, p.groupBy...)
+			p.buckets = true
+			continue
 		}
-		c.allow = true
+		if out, ok := p.byOutput(g, c); ok {
+			if sp.aggOut[out] {
+				return &Error{Query: p.query, Pos: findWord(p.query, p.columns[out]), Msg: fmt.Sprintf("GROUP BY %s names an aggregate; group by a column or an expression", p.columns[out])}
+			}
+			p.groupBy = append(p.groupBy, p.proj[out])
+			continue
+		}
+		f, err := c.compile(g)
+		if err != nil {
+			return err
+		}
+		p.groupBy = append(p.groupBy, f)
 	}
+	c.allow = true
+	return nil
+}
+
+// groupByPosition is GROUP BY N: the Nth select item.
+func (sp *selectPlan) groupByPosition(l *sqlparser.Literal) error {
+	p := sp.p
+	n, err := strconv.Atoi(l.Val)
+	if err != nil || n < 1 || n > len(sp.items) {
+		return &Error{Query: p.query, Pos: -1, Msg: fmt.Sprintf("GROUP BY %s: the select list has %d items", l.Val, len(sp.items))}
+	}
+	switch out := sp.items[n-1]; {
+	case out < 0:
+		// increments() already groups by its buckets.
+	case sp.aggOut[out]:
+		return &Error{Query: p.query, Pos: -1, Msg: fmt.Sprintf("GROUP BY %d names an aggregate (%s); group by a column or an expression", n, p.columns[out])}
+	default:
+		p.groupBy = append(p.groupBy, p.proj[out])
+	}
+	return nil
+}
+
+// planOrder compiles HAVING and ORDER BY.
+func (p *queryPlan) planOrder(c *compiler, sel *sqlparser.Select) error {
 	if sel.Having != nil {
 		f, err := c.compile(sel.Having.Expr)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		p.having = f
 	}
@@ -1110,41 +1275,45 @@ func plan(ctx context.Context, store *tables.Store, dbms, query string, rw rewri
 		} else {
 			f, err := c.compile(o.Expr)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			k.fn = f
 		}
 		p.order = append(p.order, k)
 	}
-	p.agg = c.hasAgg || sel.GroupBy != nil || p.buckets
-	p.used = c.used
+	return nil
+}
+
+// planLimit reads LIMIT and OFFSET, and since = last's commit vector.
+func (p *queryPlan) planLimit(limit *sqlparser.Limit, opt Options) error {
+	query := p.query
 	if opt.Commits != nil {
-		if sel.Limit != nil {
+		if limit != nil {
 			// The run covers every commit up to the vector: rows past the
 			// limit would never be sent.
-			return nil, &Error{Query: query, Pos: findWord(query, "limit"), Msg: "since = last sends every new row: LIMIT and OFFSET are not allowed"}
+			return &Error{Query: query, Pos: findWord(query, "limit"), Msg: "since = last sends every new row: LIMIT and OFFSET are not allowed"}
 		}
 		p.commits = opt.Commits
 		p.used[schema.NumSystemColumns-1] = true // tsd_id
 	}
-	if sel.Limit != nil {
-		if sel.Limit.Rowcount != nil {
-			n, err := constInt(sel.Limit.Rowcount)
-			if err != nil {
-				return nil, &Error{Query: query, Pos: findWord(query, "limit"), Msg: "LIMIT takes a number"}
-			}
-			p.limit = n
-		}
-		if sel.Limit.Offset != nil {
-			n, err := constInt(sel.Limit.Offset)
-			if err != nil {
-				return nil, &Error{Query: query, Pos: findWord(query, "offset"), Msg: "OFFSET takes a number"}
-			}
-			p.offset = n
-		}
+	if limit == nil {
+		return nil
 	}
-	p.visits = *opt.visits
-	return p, nil
+	if limit.Rowcount != nil {
+		n, err := constInt(limit.Rowcount)
+		if err != nil {
+			return &Error{Query: query, Pos: findWord(query, "limit"), Msg: "LIMIT takes a number"}
+		}
+		p.limit = n
+	}
+	if limit.Offset != nil {
+		n, err := constInt(limit.Offset)
+		if err != nil {
+			return &Error{Query: query, Pos: findWord(query, "offset"), Msg: "OFFSET takes a number"}
+		}
+		p.offset = n
+	}
+	return nil
 }
 
 func constInt(e sqlparser.Expr) (int64, error) {

@@ -117,24 +117,11 @@ var units = map[string]string{
 func prepass(q string) rewritten {
 	r := rewritten{text: q, deepAt: -1}
 	toks := ptokens(q)
-	type repl struct {
-		from, to int
-		with     string
+	if at := tooDeep(toks); at >= 0 {
+		r.deepAt = at
+		return r
 	}
 	var repls []repl
-	d := 0
-	for _, t := range toks {
-		switch t.text {
-		case "(":
-			d++
-			if d > MaxDepth {
-				r.deepAt = t.pos
-				return r
-			}
-		case ")":
-			d--
-		}
-	}
 	for i := 0; i < len(toks); i++ {
 		t := toks[i]
 		low := strings.ToLower(t.text)
@@ -177,56 +164,94 @@ func prepass(q string) rewritten {
 			}
 		// operand::type  ->  __cast_type(operand)
 		case t.text == "::" && i+1 < len(toks) && toks[i+1].isWord && i > 0:
-			typ := strings.ToLower(toks[i+1].text)
-			fn := ""
-			switch typ {
-			case "int", "integer", "bigint":
-				fn = "__cast_int"
-			case "float", "double", "real", "numeric", "decimal":
-				fn = "__cast_float"
-			case "str", "string", "text", "varchar":
-				fn = "__cast_str"
-			case "timestamp":
-				fn = "__cast_timestamp"
-			default:
-				continue
+			if rp, last, ok := castRepl(q, toks, i); ok {
+				repls = append(repls, rp)
+				i = last
 			}
-			// The operand: a parenthesised group (with a function name
-			// before it), or one token.
-			j := i - 1
-			if toks[j].text == ")" {
-				depth := 0
-				for ; j >= 0; j-- {
-					if toks[j].text == ")" {
-						depth++
-					} else if toks[j].text == "(" {
-						depth--
-						if depth == 0 {
-							break
-						}
-					}
-				}
-				if j > 0 && toks[j-1].isWord {
-					j--
-				}
-			}
-			if j < 0 {
-				continue
-			}
-			end := toks[i+1].pos + len(toks[i+1].text)
-			// Skip a precision such as ::float(2).
-			k := i + 2
-			if k+2 < len(toks) && toks[k].text == "(" && toks[k+1].isNumber && toks[k+2].text == ")" {
-				end = toks[k+2].pos + 1
-				k += 3
-			}
-			operand := q[toks[j].pos:toks[i].pos]
-			repls = append(repls, repl{toks[j].pos, end, fn + "(" + strings.TrimSpace(operand) + ")"})
-			i = k - 1
 		}
 	}
-	// Apply from the end so earlier offsets stay valid; drop overlaps.
+	r.edits, r.text = applyRepls(q, repls)
+	return r
+}
+
+// repl replaces q[from:to] with with.
+type repl struct {
+	from, to int
+	with     string
+}
+
+// tooDeep returns the position of the first parenthesis nested deeper than
+// MaxDepth, or -1.
+func tooDeep(toks []ptok) int {
+	d := 0
+	for _, t := range toks {
+		switch t.text {
+		case "(":
+			d++
+			if d > MaxDepth {
+				return t.pos
+			}
+		case ")":
+			d--
+		}
+	}
+	return -1
+}
+
+// castTypes maps the types of operand::type to the cast functions.
+var castTypes = map[string]string{
+	"int": "__cast_int", "integer": "__cast_int", "bigint": "__cast_int",
+	"float": "__cast_float", "double": "__cast_float", "real": "__cast_float", "numeric": "__cast_float", "decimal": "__cast_float",
+	"str": "__cast_str", "string": "__cast_str", "text": "__cast_str", "varchar": "__cast_str",
+	"timestamp": "__cast_timestamp",
+}
+
+// castRepl rewrites operand::type, toks[i] being the ::, into
+// __cast_type(operand); last is the index of the last token it covers. ok
+// is false for an unknown type or a missing operand.
+func castRepl(q string, toks []ptok, i int) (rp repl, last int, ok bool) {
+	fn := castTypes[strings.ToLower(toks[i+1].text)]
+	if fn == "" {
+		return repl{}, 0, false
+	}
+	// The operand: a parenthesised group (with a function name
+	// before it), or one token.
+	j := i - 1
+	if toks[j].text == ")" {
+		depth := 0
+		for ; j >= 0; j-- {
+			if toks[j].text == ")" {
+				depth++
+			} else if toks[j].text == "(" {
+				depth--
+				if depth == 0 {
+					break
+				}
+			}
+		}
+		if j > 0 && toks[j-1].isWord {
+			j--
+		}
+	}
+	if j < 0 {
+		return repl{}, 0, false
+	}
+	end := toks[i+1].pos + len(toks[i+1].text)
+	// Skip a precision such as ::float(2).
+	k := i + 2
+	if k+2 < len(toks) && toks[k].text == "(" && toks[k+1].isNumber && toks[k+2].text == ")" {
+		end = toks[k+2].pos + 1
+		k += 3
+	}
+	operand := q[toks[j].pos:toks[i].pos]
+	return repl{toks[j].pos, end, fn + "(" + strings.TrimSpace(operand) + ")"}, k - 1, true
+}
+
+// applyRepls applies repls, in order of position, to q, dropping those
+// that overlap an earlier one; it returns the edits made and the new text.
+func applyRepls(q string, repls []repl) ([]edit, string) {
 	var b strings.Builder
+	var edits []edit
 	last := 0
 	applied := repls[:0]
 	for _, rp := range repls {
@@ -241,12 +266,11 @@ func prepass(q string) rewritten {
 		b.WriteString(q[last:rp.from])
 		at := b.Len()
 		b.WriteString(rp.with)
-		r.edits = append(r.edits, edit{pos: at, n: len(rp.with), delta: len(rp.with) - (rp.to - rp.from)})
+		edits = append(edits, edit{pos: at, n: len(rp.with), delta: len(rp.with) - (rp.to - rp.from)})
 		last = rp.to
 	}
 	b.WriteString(q[last:])
-	r.text = b.String()
-	return r
+	return edits, b.String()
 }
 
 // selectTexts returns the text of each top-level item of the select list
