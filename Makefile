@@ -44,10 +44,11 @@ vet: prereqs-go
 	$(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-# Every test: unit tests (with the race detector), 20 s of each fuzz target,
-# then the integration suite
-# twice, on franz-go's kfake broker and on Apache Kafka $(KAFKA_VERSION).
-test: prereqs kafka-jars vet unit fuzz-short integration
+# Every test: vet and lint (the package layering and function sizes of
+# .golangci.yml: a violation fails), unit tests (with the race detector),
+# 20 s of each fuzz target, then the integration suite twice, on franz-go's
+# kfake broker and on Apache Kafka $(KAFKA_VERSION).
+test: prereqs kafka-jars vet lint unit fuzz-short integration
 
 # Every package with the race detector, cluster/clustertest too: each of its
 # tests runs in a process of its own, and a cluster's nodes after the first in
@@ -108,7 +109,8 @@ bench: prereqs kafka-jars build
 	$(GO) test -run '^$$' -bench BenchmarkPlan -benchtime 1s ./tables/sql/
 	LAKENODE_KAFKA_LIBS=$(KAFKA_LIBS) LAKENODE_BIN=$(CURDIR)/bin/lakenode $(GO) test -run '^$$' -bench 'BenchmarkIngest|BenchmarkExport|BenchmarkScatterGather' -benchtime 1x -timeout 90m ./integration/
 
-lint:
+# golangci-lint, pinned: go run builds it once into Go's cache.
+lint: prereqs-go
 	$(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_VERSION) run ./...
 
 # Regenerate the protobuf messages (needs protoc and protoc-gen-go v1.36.12;

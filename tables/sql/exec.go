@@ -270,55 +270,10 @@ func (p *queryPlan) merge(ctx context.Context, parts []*Partial) (*Result, error
 		res.Scanned += pt.Scanned
 	}
 	steps := 0
+	var err error
 	if p.agg {
-		groups := map[string]*PartialGroup{}
-		var order []string
-		for _, pt := range parts {
-			for _, g := range pt.Groups {
-				steps++
-				if err := canceled(ctx, steps); err != nil {
-					return nil, err
-				}
-				cur := groups[g.Key]
-				if cur == nil {
-					c := PartialGroup{Key: g.Key, First: g.First, States: make([]AggState, len(p.aggs))}
-					cur = &c
-					groups[g.Key] = cur
-					order = append(order, g.Key)
-				}
-				for i, a := range p.aggs {
-					cur.States[i].merge(a.kind, g.States[i])
-				}
-			}
-		}
-		if len(groups) == 0 && len(p.groupBy) == 0 {
-			// An aggregate over no rows still answers one row.
-			groups[""] = &PartialGroup{First: make(schema.Row, len(p.table.Columns)), States: make([]AggState, len(p.aggs))}
-			order = append(order, "")
-		}
-		// Groups come out in key order (buckets by time), the same
-		// whichever node saw them first and whatever order a map gave;
-		// ORDER BY then sorts stably, so groups it ties keep key order
-		// (and LIMIT keeps the same ones every time).
-		if err := sortFunc(ctx, order, compareKeys); err != nil {
+		if rows, err = p.mergeGroups(ctx, parts, &steps); err != nil {
 			return nil, err
-		}
-		e := &ectx{}
-		for _, k := range order {
-			steps++
-			if err := canceled(ctx, steps); err != nil {
-				return nil, err
-			}
-			gr := groups[k]
-			e.row = gr.First
-			e.aggs = make([]schema.Value, len(p.aggs))
-			for i, a := range p.aggs {
-				e.aggs[i] = gr.States[i].result(a.kind)
-			}
-			if p.having != nil && !truth(p.having(e)) {
-				continue
-			}
-			rows = append(rows, p.project(e))
 		}
 	} else {
 		for _, pt := range parts {
@@ -333,23 +288,9 @@ func (p *queryPlan) merge(ctx context.Context, parts []*Partial) (*Result, error
 		}
 	}
 	if p.dist {
-		seen := map[string]bool{}
-		kept := rows[:0]
-		for _, r := range rows {
-			steps++
-			if err := canceled(ctx, steps); err != nil {
-				return nil, err
-			}
-			var k []byte
-			for _, v := range r.Vals {
-				k = appendKey(k, v)
-			}
-			if !seen[string(k)] {
-				seen[string(k)] = true
-				kept = append(kept, r)
-			}
+		if rows, err = distinctRows(ctx, rows, &steps); err != nil {
+			return nil, err
 		}
-		rows = kept
 	}
 	if len(p.order) > 0 {
 		if err := p.sortRows(ctx, rows); err != nil {
@@ -371,6 +312,84 @@ func (p *queryPlan) merge(ctx context.Context, parts []*Partial) (*Result, error
 		res.Rows[i] = r.Vals
 	}
 	return res, nil
+}
+
+// mergeGroups merges the nodes' groups, group by group, and projects those
+// HAVING keeps; steps counts the work done, for canceled.
+func (p *queryPlan) mergeGroups(ctx context.Context, parts []*Partial, steps *int) ([]PartialRow, error) {
+	groups := map[string]*PartialGroup{}
+	var order []string
+	for _, pt := range parts {
+		for _, g := range pt.Groups {
+			*steps++
+			if err := canceled(ctx, *steps); err != nil {
+				return nil, err
+			}
+			cur := groups[g.Key]
+			if cur == nil {
+				c := PartialGroup{Key: g.Key, First: g.First, States: make([]AggState, len(p.aggs))}
+				cur = &c
+				groups[g.Key] = cur
+				order = append(order, g.Key)
+			}
+			for i, a := range p.aggs {
+				cur.States[i].merge(a.kind, g.States[i])
+			}
+		}
+	}
+	if len(groups) == 0 && len(p.groupBy) == 0 {
+		// An aggregate over no rows still answers one row.
+		groups[""] = &PartialGroup{First: make(schema.Row, len(p.table.Columns)), States: make([]AggState, len(p.aggs))}
+		order = append(order, "")
+	}
+	// Groups come out in key order (buckets by time), the same
+	// whichever node saw them first and whatever order a map gave;
+	// ORDER BY then sorts stably, so groups it ties keep key order
+	// (and LIMIT keeps the same ones every time).
+	if err := sortFunc(ctx, order, compareKeys); err != nil {
+		return nil, err
+	}
+	var rows []PartialRow
+	e := &ectx{}
+	for _, k := range order {
+		*steps++
+		if err := canceled(ctx, *steps); err != nil {
+			return nil, err
+		}
+		gr := groups[k]
+		e.row = gr.First
+		e.aggs = make([]schema.Value, len(p.aggs))
+		for i, a := range p.aggs {
+			e.aggs[i] = gr.States[i].result(a.kind)
+		}
+		if p.having != nil && !truth(p.having(e)) {
+			continue
+		}
+		rows = append(rows, p.project(e))
+	}
+	return rows, nil
+}
+
+// distinctRows keeps the first of equal rows; steps counts the work done,
+// for canceled.
+func distinctRows(ctx context.Context, rows []PartialRow, steps *int) ([]PartialRow, error) {
+	seen := map[string]bool{}
+	kept := rows[:0]
+	for _, r := range rows {
+		*steps++
+		if err := canceled(ctx, *steps); err != nil {
+			return nil, err
+		}
+		var k []byte
+		for _, v := range r.Vals {
+			k = appendKey(k, v)
+		}
+		if !seen[string(k)] {
+			seen[string(k)] = true
+			kept = append(kept, r)
+		}
+	}
+	return kept, nil
 }
 
 func (p *queryPlan) run(ctx context.Context, store *tables.Store) (*Result, error) {
