@@ -170,8 +170,7 @@ func nodeConfig(o *options, logger *slog.Logger) (node.Config, error) {
 	cfg.MaxResultRows = o.maxResultRows
 	cfg.MinFree = o.minFree
 	if o.cacheSize < 1<<20 || o.cacheSize > 1<<40 {
-		fmt.Fprintf(stderr, "lakenode: --cache-size %s: must be between 1MiB and 1TiB\n", sizeText(o.cacheSize))
-		return 2
+		return cfg, fmt.Errorf("--cache-size %s: must be between 1MiB and 1TiB", sizeText(o.cacheSize))
 	}
 	cfg.CacheSize = int64(o.cacheSize)
 	if o.serve || o.httpSet {

@@ -377,7 +377,7 @@ func (c *compiler) between(x *sqlparser.BetweenExpr) (evalFn, error) {
 		if a.IsNull() || l.IsNull() || h.IsNull() {
 			return schema.Null
 		}
-		in := compare(a, l) >= 0 && compare(a, h) <= 0
+		in := compareAffinity(a, l) >= 0 && compareAffinity(a, h) <= 0
 		return boolVal(in != neg)
 	}, nil
 }
