@@ -79,9 +79,9 @@ func (r *nodeRoot) Receive(ctx actor.Context) {
 	case *actor.Started:
 		t := r.tree
 		sup := actor.WithSupervisor(newRestartStrategy(t.failures))
-		ctx.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return &consumersActor{tree: t} }, sup), "consumers")
-		ctx.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return newCatalogActor(t) }, sup), "tables")
-		ctx.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return &jobsActor{tree: t} },
+		spawnSupervisor(ctx, actor.PropsFromProducer(func() actor.Actor { return &consumersActor{tree: t} }, sup), "consumers")
+		spawnSupervisor(ctx, actor.PropsFromProducer(func() actor.Actor { return newCatalogActor(t) }, sup), "tables")
+		spawnSupervisor(ctx, actor.PropsFromProducer(func() actor.Actor { return &jobsActor{tree: t} },
 			actor.WithSupervisor(&stopStrategy{log: t.failures, what: "stopped; its asker is told"})), "jobs")
 	case *treePIDs:
 		var rep treePIDsReply
@@ -96,6 +96,15 @@ func (r *nodeRoot) Receive(ctx actor.Context) {
 			}
 		}
 		ctx.Respond(&rep)
+	}
+}
+
+// spawnSupervisor starts one of the node root's supervisors. Its name is
+// taken only by an instance that did not stop: the node root fails then,
+// and its own supervisor restarts it.
+func spawnSupervisor(ctx actor.Context, props *actor.Props, name string) {
+	if _, err := ctx.SpawnNamed(props, name); err != nil {
+		panic(fmt.Sprintf("starting the %s supervisor: %v", name, err))
 	}
 }
 

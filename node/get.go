@@ -553,6 +553,12 @@ func (n *Node) getStreaming(g *command.Get, opts ExecOptions) Result {
 	return n.render(g, opts, tbl, objs)
 }
 
+// splitTableKey cuts a dbms.table key.
+func splitTableKey(k string) (string, string) {
+	i := strings.IndexByte(k, '.')
+	return k[:i], k[i+1:]
+}
+
 func (n *Node) getOperator(g *command.Get, opts ExecOptions) Result {
 	stats := n.catalog.Stats()
 	keys := make([]string, 0, len(stats))
@@ -561,10 +567,7 @@ func (n *Node) getOperator(g *command.Get, opts ExecOptions) Result {
 	}
 	slices.Sort(keys)
 	now := time.Now()
-	split := func(k string) (string, string) {
-		i := strings.IndexByte(k, '.')
-		return k[:i], k[i+1:]
-	}
+	split := splitTableKey
 	var total, errs int64
 	var first, last time.Time
 	for _, s := range stats {
@@ -638,32 +641,38 @@ func (n *Node) getOperator(g *command.Get, opts ExecOptions) Result {
 		b.WriteString("\n")
 	}
 	if want("error") {
-		tbl := output.Table{Title: "Stats: OPERATOR ERROR", Header: [][]string{{"Type", "Counter", "Timestamp", "Elapsed time", "Dbms name", "Table name", "Last error text"}}}
-		var n2 int64
-		var lastK, lastT string
-		var lastAt time.Time
-		for _, k := range keys {
-			s := stats[k]
-			n2 += s.Errors
-			if s.LastErrorAt.After(lastAt) {
-				lastAt, lastK, lastT = s.LastErrorAt, k, s.LastError
-			}
-		}
-		d, t := "", ""
-		if lastK != "" {
-			d, t = split(lastK)
-		}
-		ts, el := "0", "00:00:00"
-		if !lastAt.IsZero() {
-			ts, el = output.Thousands(lastAt.Unix()), hms(now.Sub(lastAt))
-		}
-		tbl.Rows = [][]string{{"Commit Errors", strconv.FormatInt(n2, 10), ts, el, d, t, lastT}}
-		b.WriteString(tbl.String())
+		b.WriteString(operatorErrors(stats, keys, now))
 	}
 	if g.JSON {
 		return jsonText(output.JSON(objs, opts.Terminal && !opts.REST))
 	}
 	return text(b.String())
+}
+
+// operatorErrors is get operator's error block: the commit errors of every
+// table and the last one.
+func operatorErrors(stats map[string]actors.TableCounters, keys []string, now time.Time) string {
+	tbl := output.Table{Title: "Stats: OPERATOR ERROR", Header: [][]string{{"Type", "Counter", "Timestamp", "Elapsed time", "Dbms name", "Table name", "Last error text"}}}
+	var n2 int64
+	var lastK, lastT string
+	var lastAt time.Time
+	for _, k := range keys {
+		s := stats[k]
+		n2 += s.Errors
+		if s.LastErrorAt.After(lastAt) {
+			lastAt, lastK, lastT = s.LastErrorAt, k, s.LastError
+		}
+	}
+	d, t := "", ""
+	if lastK != "" {
+		d, t = splitTableKey(lastK)
+	}
+	ts, el := "0", "00:00:00"
+	if !lastAt.IsZero() {
+		ts, el = output.Thousands(lastAt.Unix()), hms(now.Sub(lastAt))
+	}
+	tbl.Rows = [][]string{{"Commit Errors", strconv.FormatInt(n2, 10), ts, el, d, t, lastT}}
+	return tbl.String()
 }
 
 func (n *Node) getDatabases(g *command.Get, opts ExecOptions) Result {

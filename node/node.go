@@ -26,8 +26,8 @@ import (
 	"github.com/lakenode/lakenode/kafka"
 	"github.com/lakenode/lakenode/node/auth"
 	"github.com/lakenode/lakenode/node/command"
-	"github.com/lakenode/lakenode/node/pgwire"
 	"github.com/lakenode/lakenode/node/confine"
+	"github.com/lakenode/lakenode/node/pgwire"
 	"github.com/lakenode/lakenode/tables"
 )
 

@@ -115,7 +115,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		}
 		delay = 0
 		s.wg.Go(func() {
-			defer c.Close()
+			defer func() { _ = c.Close() }()
 			sctx, cancel := context.WithCancel(ctx)
 			defer cancel()
 			stopConn := context.AfterFunc(sctx, func() { _ = c.SetDeadline(time.Now()) })
