@@ -368,7 +368,7 @@ func TestAuthMutualTLS(t *testing.T) {
 	tlsArgs := []string{"--tls-cert", cert, "--tls-key", key, "--client-ca", ca}
 	start := func(name, listen, seeds string) (httpAddr string, done chan error, cmd *exec.Cmd) {
 		httpAddr = freeAddr(t)
-		args := append([]string{"--serve", "--name", name, "--data-dir", t.TempDir(), "--http", httpAddr, "--listen", listen, "--seeds", seeds, "--log-level", "info"}, tlsArgs...)
+		args := append([]string{"--serve", "--name", name, "--data-dir", t.TempDir(), "--http", httpAddr, "--listen", listen, "--pg", "127.0.0.1:0", "--seeds", seeds, "--log-level", "info"}, tlsArgs...)
 		cmd = exec.Command(binary(t), args...)
 		logf, err := os.Create(filepath.Join(t.TempDir(), "node.log"))
 		if err != nil {

@@ -201,7 +201,7 @@ func TestDiskFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer logf.Close()
-	cmd := exec.Command(n.bin, "--serve", "--name", n.name, "--data-dir", dataDir, "--http", n.http, "--listen", n.listen, "--log-level", "info", "-f", n.script, "--min-free", "24MiB")
+	cmd := exec.Command(n.bin, "--serve", "--name", n.name, "--data-dir", dataDir, "--http", n.http, "--listen", n.listen, "--pg", "127.0.0.1:0", "--log-level", "info", "-f", n.script, "--min-free", "24MiB")
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

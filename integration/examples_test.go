@@ -33,6 +33,7 @@ var readmeSkipped = map[string]string{
 	"FAULT kill             broker=kfake  messages=51200 rows=51200 errors=0 max_lag=1400 max_rss=76MiB recovery=223ms":                                "a line the fault suite prints, not a command",
 	"<run kafka consumer where ip = kafka.example.com and port = 9094 and reset = earliest and":                                                        "a consumer and an export on a remote SASL_SSL broker; TestSecuredKafka runs the same keys against the suite's SASL_SSL listener",
 	"reset offsets where topic = TOPIC [and group = NAME] and to = earliest|latest|OFFSET":                                                             "the reset offsets synopsis, with placeholders; help's example runs the command",
+	"psql -h 127.0.0.1 -p 32050 -d lsl_demo -c 'select device_name, count(*) from ping_sensor group by device_name'":                                   "psql to the default PostgreSQL port; TestPostgresEndpoint runs psql against a node's endpoint",
 	"exit kafka": "operator sequences with an elided consumer (topic = (...)); TestTopicRecreated runs both on kfake and Apache Kafka",
 }
 
@@ -108,7 +109,7 @@ func TestExamplesRunAsPrinted(t *testing.T) {
 
 	// The demo reads commands from stdin when it is not a terminal: an open
 	// pipe keeps it running while the examples go to its REST port.
-	cmd := exec.Command(binary(t), "demo", "--kafka-embedded", broker, "--http", httpAddr, "--data-dir", t.TempDir())
+	cmd := exec.Command(binary(t), "demo", "--kafka-embedded", broker, "--http", httpAddr, "--pg", "127.0.0.1:0", "--data-dir", t.TempDir())
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)

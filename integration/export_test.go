@@ -201,7 +201,7 @@ func TestSharedTopicAcrossNodes(t *testing.T) {
 // TestClusterUp starts three nodes with lakenode cluster up, runs commands on
 // node 0 from stdin, and stops them all.
 func TestClusterUp(t *testing.T) {
-	base := freePortRange(t, 6)
+	base := freePortRange(t, 9) // three ports a node
 	out, errOut, code := runCLI(t, "get nodes\ncluster down\n", "cluster", "up", "--nodes", "3", "--base-port", fmt.Sprint(base), "--data-dir", t.TempDir())
 	if code != 0 || strings.Count(out, "alive") != 2 || !strings.Contains(out, "node-2") || !strings.Contains(errOut, "stopping the cluster") {
 		t.Fatalf("cluster up: %d\n%s\n%s", code, out, errOut)

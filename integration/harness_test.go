@@ -121,7 +121,7 @@ func (p *nodeProc) start() {
 func (p *nodeProc) launch() {
 	t := p.t
 	t.Helper()
-	args := []string{"--serve", "--name", p.name, "--data-dir", p.dataDir, "--http", p.http, "--listen", p.listen, "--log-level", "info"}
+	args := []string{"--serve", "--name", p.name, "--data-dir", p.dataDir, "--http", p.http, "--listen", p.listen, "--pg", "127.0.0.1:0", "--log-level", "info"}
 	if p.script != "" {
 		args = append(args, "-f", p.script)
 	}

@@ -139,7 +139,7 @@ func TestShellInTerminal(t *testing.T) {
 // `get`), and a block typed after a Tab listing, Up and Ctrl-U is stored in
 // the history file whole, not as its last line.
 func TestShellCompletionAndBlockHistory(t *testing.T) {
-	s := startShell(t, "demo", "--kafka-embedded", freeAddr(t), "--http", freeAddr(t), "--data-dir", t.TempDir())
+	s := startShell(t, "demo", "--kafka-embedded", freeAddr(t), "--http", freeAddr(t), "--pg", "127.0.0.1:0", "--data-dir", t.TempDir())
 	s.expect("demo> ")
 	ver := binVersion(t)
 	s.send("get versi\t\r")

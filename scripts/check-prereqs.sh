@@ -23,6 +23,7 @@ if [ "$need_java" = java ]; then
 		fi
 	fi
 	command -v mvn >/dev/null 2>&1 || missing+=("Maven, to fetch the Apache Kafka jars; e.g. apt-get install maven")
+	command -v psql >/dev/null 2>&1 || missing+=("psql, which the PostgreSQL endpoint's tests run; e.g. apt-get install postgresql-client")
 	# The export test reads exports with kafka-python, installed by pip into
 	# a venv it creates.
 	if ! command -v python3 >/dev/null 2>&1; then

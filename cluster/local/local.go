@@ -31,9 +31,9 @@ type Config struct {
 
 // Node is one started node.
 type Node struct {
-	Name, Listen, HTTP string
-	cmd                *exec.Cmd
-	done               chan error
+	Name, Listen, HTTP, PG string
+	cmd                    *exec.Cmd
+	done                   chan error
 }
 
 // Cluster is a set of running node processes.
@@ -55,10 +55,10 @@ func Up(ctx context.Context, cfg Config) (*Cluster, error) {
 	c := &Cluster{}
 	var listens []string
 	for i := range cfg.Nodes {
-		listens = append(listens, "127.0.0.1:"+strconv.Itoa(cfg.BasePort+2*i))
+		listens = append(listens, "127.0.0.1:"+strconv.Itoa(cfg.BasePort+3*i))
 	}
 	for i := range cfg.Nodes {
-		n := &Node{Name: fmt.Sprintf("node-%d", i), Listen: listens[i], HTTP: "127.0.0.1:" + strconv.Itoa(cfg.BasePort+2*i+1)}
+		n := &Node{Name: fmt.Sprintf("node-%d", i), Listen: listens[i], HTTP: "127.0.0.1:" + strconv.Itoa(cfg.BasePort+3*i+1), PG: "127.0.0.1:" + strconv.Itoa(cfg.BasePort+3*i+2)}
 		var seeds []string
 		for j, l := range listens {
 			if j != i {
@@ -70,7 +70,7 @@ func Up(ctx context.Context, cfg Config) (*Cluster, error) {
 			c.Down()
 			return nil, err
 		}
-		args := []string{"--serve", "--name", n.Name, "--listen", n.Listen, "--http", n.HTTP, "--data-dir", dir,
+		args := []string{"--serve", "--name", n.Name, "--listen", n.Listen, "--http", n.HTTP, "--pg", n.PG, "--data-dir", dir,
 			"--log-level", "info", "--log-file", filepath.Join(cfg.DataDir, n.Name+".log")}
 		if len(seeds) > 0 {
 			args = append(args, "--seeds", strings.Join(seeds, ","))

@@ -30,7 +30,7 @@ func runCluster(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("lakenode cluster up", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	nodes := fs.Int("nodes", 0, "how many nodes to start (required)")
-	base := fs.Int("base-port", 32048, "node i listens on P+2i and serves HTTP on P+2i+1")
+	base := fs.Int("base-port", 32048, "node i listens on P+3i, serves HTTP on P+3i+1 and PostgreSQL on P+3i+2")
 	dir := fs.String("data-dir", "./lakenode-cluster", "node i keeps its data in DIR/node-i and its log in DIR/node-i.log")
 	embedded := fs.String("kafka-embedded", "", "run an embedded Kafka-protocol broker on node 0 at HOST:PORT")
 	if help, err := parse(fs, args[1:], stdout, stderr); help {

@@ -23,6 +23,7 @@ func runDemo(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	broker := fs.String("kafka-embedded", "127.0.0.1:9092", "address of the embedded broker (127.0.0.1 only)")
 	rate := fs.Int("rate", 200, "sample messages per second")
 	httpAddr := fs.String("http", node.DefaultHTTPAddr, "REST command port")
+	pgAddr := fs.String("pg", node.DefaultPGAddr, "PostgreSQL wire endpoint (psql -h 127.0.0.1 -p 32050 -d lsl_demo)")
 	dataDir := fs.String("data-dir", "", "data directory (default: a temporary one, removed at exit)")
 	if help, err := parse(fs, args, stdout, stderr); help {
 		return 0
@@ -41,7 +42,7 @@ func runDemo(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	events := sqlshell.NewEvents(stderr)
 	cfg := node.DefaultConfig()
-	cfg.DataDir, cfg.KafkaEmbedded, cfg.HTTPAddr, cfg.Version = dir, *broker, *httpAddr, version
+	cfg.DataDir, cfg.KafkaEmbedded, cfg.HTTPAddr, cfg.PGAddr, cfg.Version = dir, *broker, *httpAddr, *pgAddr, version
 	cfg.EmbeddedRetentionBytes = 64 << 20
 	cfg.Name = "demo"
 	cfg.Events = events.Print

@@ -27,6 +27,10 @@ func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
 type options struct {
 	dataDir, name, httpAddr, listen, embedded string
+	pgAddr                                    string
+	pgSet                                     bool
+	pgMaxConns                                int
+	pgIdleTimeout                             time.Duration
 	filesDir, secretsDir, backupDir           string
 	files                                     stringList
 	cmds                                      stringList
@@ -53,6 +57,9 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.name, "name", "", "node name, unique in a cluster (default <hostname>-<listen port>)")
 	fs.StringVar(&o.httpAddr, "http", node.DefaultHTTPAddr, "EdgeLake REST command port, /metrics and /healthz")
 	fs.StringVar(&o.listen, "listen", node.DefaultListenAddr, "the node's remote actor endpoint")
+	fs.StringVar(&o.pgAddr, "pg", node.DefaultPGAddr, "the PostgreSQL wire endpoint (psql, Grafana, drivers): the database is the dbms")
+	fs.IntVar(&o.pgMaxConns, "pg-max-conns", 100, "the most PostgreSQL sessions open at once")
+	fs.DurationVar(&o.pgIdleTimeout, "pg-idle-timeout", 30*time.Minute, "close a PostgreSQL session that sends nothing for this long")
 	fs.StringVar(&o.embedded, "kafka-embedded", "", "run a Kafka-protocol broker in the process on HOST:PORT (127.0.0.1 only)")
 	fs.Var(&o.files, "f", "run the commands of a script `FILE` (repeatable)")
 	fs.Var(&o.cmds, "c", "run a `COMMAND` (repeatable; after the -f scripts)")
@@ -85,6 +92,8 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
 			o.httpSet = true
 		case "listen":
 			o.listenSet = true
+		case "pg":
+			o.pgSet = true
 		}
 	})
 	return o, nil
@@ -179,6 +188,16 @@ func nodeConfig(o *options, logger *slog.Logger) (node.Config, error) {
 	if o.serve || o.listenSet {
 		cfg.ListenAddr = o.listen
 	}
+	if o.serve || o.pgSet {
+		cfg.PGAddr = o.pgAddr
+	}
+	if o.pgMaxConns < 1 {
+		return cfg, fmt.Errorf("--pg-max-conns %d: must be at least 1", o.pgMaxConns)
+	}
+	if o.pgIdleTimeout < time.Second {
+		return cfg, fmt.Errorf("--pg-idle-timeout %v: must be at least 1s", o.pgIdleTimeout)
+	}
+	cfg.PGMaxConns, cfg.PGIdleTimeout = o.pgMaxConns, o.pgIdleTimeout
 	if cfg.Name == "" {
 		cfg.Name = node.DefaultName(o.listen)
 	}
@@ -234,7 +253,7 @@ func runNode(cfg node.Config, o *options, stdin io.Reader, stdout, stderr io.Wri
 		s.Events = events
 		status = runSession(ctx, s, stderr)
 		if o.serve {
-			fmt.Fprintf(stderr, "lakenode %s serving (REST %s); SIGINT or SIGTERM stops it\n", n.Name(), n.HTTPAddr())
+			fmt.Fprintf(stderr, "lakenode %s serving (REST %s%s); SIGINT or SIGTERM stops it\n", n.Name(), n.HTTPAddr(), pgNote(n))
 			<-ctx.Done()
 		}
 	}
@@ -314,4 +333,12 @@ func isTerminal(f any) bool {
 		return term.IsTerminal(int(fd.Fd()))
 	}
 	return false
+}
+
+// pgNote names the PostgreSQL endpoint in the serving line, when open.
+func pgNote(n *node.Node) string {
+	if a := n.PGAddr(); a != "" {
+		return ", PostgreSQL " + a
+	}
+	return ""
 }
