@@ -38,71 +38,6 @@ type partInfo struct {
 	pid   *actor.PID
 	src   uint32
 	stats *PartitionStats
-	queue *deliveryQueue
-}
-
-// deliveryQueue counts a partition's deliveries sent to its actor and not
-// taken yet (its mailbox). When the actor falls behind the fetch — mapping
-// is the bottleneck — the bridge pauses the partition's fetching at
-// maxQueued, and the actor resumes it at half: the backlog stays in Kafka,
-// not in memory.
-type deliveryQueue struct {
-	mu     sync.Mutex
-	n      int
-	paused bool // the bridge paused fetching for this queue
-}
-
-// maxQueued is how many deliveries may wait in a partition's mailbox.
-const maxQueued = 4
-
-// sent counts a delivery and pauses fetching when the queue is full.
-func (q *deliveryQueue) sent(client *kafka.Consumer, tp kafka.TopicPartition) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	q.n++
-	if q.n >= maxQueued && !q.paused && client != nil {
-		q.paused = true
-		client.Pause(tp)
-	}
-}
-
-// taken counts a delivery the actor took. Once the queue has drained to
-// half after the bridge paused it, fetching resumes unless the actor
-// keeps it paused for reasons of its own (keep); it returns whether the
-// client is paused then (cur: what the actor last told it).
-func (q *deliveryQueue) taken(client *kafka.Consumer, tp kafka.TopicPartition, keep, cur bool) bool {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	q.n--
-	if !q.paused {
-		return cur
-	}
-	if q.n > maxQueued/2 {
-		return true
-	}
-	q.paused = false
-	if !keep && client != nil {
-		client.Resume(tp)
-	}
-	return keep
-}
-
-// sync pauses or resumes the client as the actor wants (want), unless
-// the bridge holds it paused; cur is what the client was last told, and
-// the result what it is told now. Every Pause and Resume of the partition
-// goes through q.mu, so the bridge and the actor cannot undo each other.
-func (q *deliveryQueue) sync(client *kafka.Consumer, tp kafka.TopicPartition, want, cur bool) bool {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	eff := want || q.paused
-	if eff != cur && client != nil {
-		if eff {
-			client.Pause(tp)
-		} else {
-			client.Resume(tp)
-		}
-	}
-	return eff
 }
 
 func (b *bridge) add(tp kafka.TopicPartition, pi *partInfo) {
@@ -312,9 +247,6 @@ func (b *bridge) Resolved(starts map[kafka.TopicPartition]int64) {
 
 func (b *bridge) Records(tp kafka.TopicPartition, recs []kafka.Record) {
 	if pi := b.get(tp); pi != nil {
-		if pi.queue != nil {
-			pi.queue.sent(b.client, tp)
-		}
 		b.sys.Root.Send(pi.pid, &deliver{recs: recs})
 		return
 	}

@@ -24,12 +24,6 @@ import (
 // it pauses fetching (backpressure); it resumes at half.
 const maxInFlight = 8
 
-// maxHeld is how many fetched deliveries a partition may hold unmapped
-// (waiting for a decode permit or for its own turn) before it pauses
-// fetching; it resumes at half. Without it a partition whose mapping is
-// slower than the fetch would buffer the topic's backlog in memory.
-const maxHeld = 4
-
 // sessionCounter numbers partition actor incarnations; it starts at a random
 // point so a restarted node never reuses a session a table still remembers.
 var sessionCounter atomic.Uint64
@@ -618,7 +612,7 @@ func (a *consumerActor) spawnPartition(ctx actor.Context, tp kafka.TopicPartitio
 			return &resolver{catalog: catalog, cols: mp.Columns(), cache: make(map[string]*tableTarget)}
 		},
 		client: a.client, store: a.cfg.Store, permits: ctx.Self(), dlqTopic: ts.Errors.DLQTopic,
-		hooks: a.hooks, stats: stats, queue: &deliveryQueue{},
+		hooks: a.hooks, stats: stats,
 	}
 	switch {
 	case a.hooks != nil && a.hooks.DLQ != nil:
@@ -633,7 +627,7 @@ func (a *consumerActor) spawnPartition(ctx actor.Context, tp kafka.TopicPartitio
 		a.cfg.Events("kafka", fmt.Sprintf("consumer %d: starting partition %s: %v", a.cfg.ID, tp, err))
 		return nil, false
 	}
-	a.bridge.add(tp, &partInfo{pid: pid, src: src, stats: stats, queue: pc.queue})
+	a.bridge.add(tp, &partInfo{pid: pid, src: src, stats: stats})
 	if a.cfg.Store.Space().Status().Full {
 		ctx.Send(pid, diskFull{})
 	}

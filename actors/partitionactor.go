@@ -29,7 +29,6 @@ type partitionConfig struct {
 	dlqTopic   string
 	hooks      *TestHooks
 	stats      *PartitionStats
-	queue      *deliveryQueue // shared with the bridge; nil in tests without one
 }
 
 // partitionActor wraps a partitionCore. Its supervisor is its consumer,
@@ -65,7 +64,6 @@ type partitionActor struct {
 	diskFull    bool
 	checking    bool // a spaceCheck is scheduled
 	fetchPaused bool // what the client was last told
-	heldFull    bool // maxHeld deliveries wait to be mapped: fetching paused
 }
 
 func newPartitionProps(cfg partitionConfig) *actor.Props {
@@ -116,7 +114,6 @@ func (p *partitionActor) Receive(ctx actor.Context) {
 	case *topicChanged:
 		p.topicChanged(m)
 	case *deliver:
-		p.taken()
 		if p.broken || p.changed {
 			// Not mapped and not marked: read again after a reset or a
 			// restart, if the operator's reset keeps them.
@@ -225,10 +222,6 @@ func (p *partitionActor) drain(m drain) {
 // pump maps held deliveries in order while nothing holds them back: a full
 // disk, a dead-letter produce in progress, or no decode permit.
 func (p *partitionActor) pump(ctx actor.Context) {
-	// Fetching stops while deliveries wait to be mapped (decoding is the
-	// bottleneck, or permits are scarce), so that they cannot pile up in
-	// memory faster than the partition maps them.
-	defer p.syncFetch()
 	for len(p.held) > 0 && !p.broken {
 		if p.diskFull || p.cfg.store.Space().Check() != nil {
 			p.pauseForDisk(ctx)
@@ -374,28 +367,8 @@ func (p *partitionActor) spaceCheck(ctx actor.Context) {
 
 // syncFetch pauses or resumes fetching the partition when the tables are
 // behind or the disk is full, and only then.
-// taken counts a delivery out of the mailbox; when that ends the bridge's
-// pause, the client's state is what syncFetch decides again.
-func (p *partitionActor) taken() {
-	if p.cfg.queue == nil {
-		return
-	}
-	keep := p.paused || p.diskFull || p.changed || p.heldFull
-	p.fetchPaused = p.cfg.queue.taken(p.cfg.client, p.core.tp, keep, p.fetchPaused)
-}
-
 func (p *partitionActor) syncFetch() {
-	switch {
-	case !p.heldFull && len(p.held) >= maxHeld:
-		p.heldFull = true
-	case p.heldFull && len(p.held) <= maxHeld/2:
-		p.heldFull = false
-	}
-	want := p.paused || p.diskFull || p.changed || p.heldFull
-	if p.cfg.queue != nil {
-		p.fetchPaused = p.cfg.queue.sync(p.cfg.client, p.core.tp, want, p.fetchPaused)
-		return
-	}
+	want := p.paused || p.diskFull || p.changed
 	if want == p.fetchPaused {
 		return
 	}
