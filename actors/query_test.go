@@ -31,11 +31,11 @@ func queriesFixture(t *testing.T, rows int, delay time.Duration) (*actor.ActorSy
 	t.Cleanup(func() { testScanDelays = prev })
 	sys := actor.NewActorSystem()
 	t.Cleanup(sys.Shutdown)
-	root, err := SpawnNodeRoot(sys)
+	tree, err := SpawnTree(sys, TreeConfig{Store: store, Thresholds: func() Thresholds { return Thresholds{} }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := sys.Root.RequestFuture(root, &SpawnChild{Props: QueriesProps(), Name: QueriesName}, 5*time.Second).Result()
+	res, err := sys.Root.RequestFuture(tree.Root, &SpawnChild{Props: QueriesProps(), Name: QueriesName}, 5*time.Second).Result()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,8 +41,10 @@ type StreamQuery struct {
 	Query   string
 	Options lsql.Options
 	// Prepared is called once the query is planned, before the first row,
-	// with its column names and notices.
+	// with its column names and notices; Typed, when set instead, also with
+	// the columns' types (lsql.Prepared.ColumnTypes).
 	Prepared func(columns, notices []string)
+	Typed    func(columns []string, types []schema.Type, notices []string)
 	// Emit takes each row; it must not keep it.
 	Emit func(schema.Row) error
 
@@ -56,7 +58,11 @@ func (q *StreamQuery) run(ctx context.Context, _ *queryEnv) error {
 	if err != nil {
 		return err
 	}
-	q.Prepared(prep.ColumnNames(), prep.Notices())
+	if q.Typed != nil {
+		q.Typed(prep.ColumnNames(), prep.ColumnTypes(), prep.Notices())
+	} else {
+		q.Prepared(prep.ColumnNames(), prep.Notices())
+	}
 	q.Rows, q.Scanned, err = prep.Stream(ctx, q.Store, q.Emit)
 	return err
 }
