@@ -60,6 +60,7 @@ unit: prereqs-go
 integration: prereqs kafka-jars build
 	LAKENODE_TEST_BROKER=kfake LAKENODE_BIN=$(CURDIR)/bin/lakenode $(GO) test -count=1 -timeout 30m -v ./integration/ 2>&1 | scripts/test-summary.sh kfake
 	LAKENODE_TEST_BROKER=apache LAKENODE_KAFKA_LIBS=$(KAFKA_LIBS) LAKENODE_BIN=$(CURDIR)/bin/lakenode $(GO) test -count=1 -timeout 30m -v ./integration/ 2>&1 | scripts/test-summary.sh apache
+	LAKENODE_TEST_BROKER=apache LAKENODE_KAFKA_LIBS=$(KAFKA_LIBS) $(GO) test -race -count=1 -timeout 20m -v ./actors/actortest/ 2>&1 | scripts/test-summary.sh actortest-apache
 	$(MAKE) --no-print-directory faults-short
 
 # The fault suite (integration/faults_test.go, build tag faults). Its short

@@ -1,5 +1,6 @@
 // Package actortest runs the real actor tree in a test: an in-process
-// Kafka-protocol broker (kfake), a store in a temporary directory, and
+// Kafka-protocol broker (kfake; with LAKENODE_TEST_BROKER=apache an Apache
+// Kafka broker of the test's own), a store in a temporary directory, and
 // actors.SpawnTree, with helpers to produce messages, start consumers, wait
 // for rows and stop everything in the node's order.
 package actortest
@@ -8,6 +9,7 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"os"
 	"slices"
 	"strconv"
 	"sync"
@@ -25,14 +27,19 @@ import (
 	"github.com/lakenode/lakenode/tables/schema"
 )
 
+// Broker is the harness's Kafka broker.
+type Broker interface{ Addr() string }
+
 // Harness is a running tree with its broker and store.
 type Harness struct {
 	t      testing.TB
-	Broker *kafka.EmbeddedBroker
+	Broker Broker
 	Store  *tables.Store
 	Sys    *actor.ActorSystem
 	Tree   *actors.Tree
 	Hooks  *actors.TestHooks
+
+	closeBroker func()
 
 	mu        sync.Mutex
 	events    []string
@@ -42,20 +49,32 @@ type Harness struct {
 	stopped   bool
 }
 
-// Start starts a broker, a store and the tree; everything is stopped at the
-// end of the test. hooks may be nil.
-func Start(t testing.TB, hooks *actors.TestHooks) *Harness {
+// startBroker starts the test's broker: kfake in the process, or Apache
+// Kafka when LAKENODE_TEST_BROKER=apache (its jars in LAKENODE_KAFKA_LIBS),
+// which the test's cleanup stops.
+func startBroker(t testing.TB) (Broker, func()) {
 	t.Helper()
+	if os.Getenv("LAKENODE_TEST_BROKER") == kafkatest.KindApache {
+		return kafkatest.StartApache(t), func() {}
+	}
 	b, err := kafka.StartEmbedded("127.0.0.1:0", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return b, b.Close
+}
+
+// Start starts a broker, a store and the tree; everything is stopped at the
+// end of the test. hooks may be nil.
+func Start(t testing.TB, hooks *actors.TestHooks) *Harness {
+	t.Helper()
+	b, closeBroker := startBroker(t)
 	st, err := tables.Open(t.TempDir())
 	if err != nil {
-		b.Close()
+		closeBroker()
 		t.Fatal(err)
 	}
-	h := &Harness{t: t, Broker: b, Store: st, Hooks: hooks}
+	h := &Harness{t: t, Broker: b, closeBroker: closeBroker, Store: st, Hooks: hooks}
 	h.Sys = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return slog.New(slog.DiscardHandler) }))
 	tree, err := actors.SpawnTree(h.Sys, actors.TreeConfig{
 		Store:      st,
@@ -66,7 +85,7 @@ func Start(t testing.TB, hooks *actors.TestHooks) *Harness {
 	})
 	if err != nil {
 		_ = st.Close()
-		b.Close()
+		closeBroker()
 		t.Fatal(err)
 	}
 	h.Tree = tree
@@ -254,6 +273,6 @@ func (h *Harness) Stop() error {
 		firstErr = err
 	}
 	h.traceStep("store closed")
-	h.Broker.Close()
+	h.closeBroker()
 	return firstErr
 }
