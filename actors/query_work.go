@@ -120,7 +120,7 @@ func (q *ShareQuery) run(ctx context.Context, env *queryEnv) error {
 	if err != nil {
 		rep.Error = err.Error()
 		if ctx.Err() != nil {
-			env.log.Info("query share canceled", "dbms", m.Dbms, "query", clipText(m.Query, 200), "why", context.Cause(ctx), "after", time.Since(start).Round(time.Millisecond), "err", err)
+			env.log.Info("query share canceled", "dbms", m.Dbms, "query", ClipText(m.Query, 200), "why", context.Cause(ctx), "after", time.Since(start).Round(time.Millisecond), "err", err)
 		}
 		return nil
 	}
@@ -143,8 +143,9 @@ func LocalCommits(store *tables.Store, dbms, table string, after uint64) *lsql.C
 	return &lsql.CommitRange{After: after, UpTo: upto}
 }
 
-// clipText shortens s to about limit bytes for a log line.
-func clipText(s string, limit int) string {
+// ClipText shortens s to about limit bytes (whole UTF-8 characters) for a
+// log line or a listing.
+func ClipText(s string, limit int) string {
 	if len(s) <= limit {
 		return s
 	}

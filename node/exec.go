@@ -9,7 +9,6 @@ import (
 	"maps"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/lakenode/lakenode/actors"
 	"github.com/lakenode/lakenode/kafka"
@@ -310,13 +309,4 @@ func (n *Node) ConsumersReady() bool {
 }
 
 // clip shortens s to about limit bytes for a log line.
-func clip(s string, limit int) string {
-	if len(s) <= limit {
-		return s
-	}
-	cut := limit
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
+func clip(s string, limit int) string { return actors.ClipText(s, limit) }

@@ -11,29 +11,11 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
-// startPGNode starts a node with its PostgreSQL endpoint on a free
-// loopback port.
-func startPGNode(t *testing.T) *Node {
-	t.Helper()
-	cfg := DefaultConfig()
-	cfg.DataDir = t.TempDir()
-	cfg.PGAddr = "127.0.0.1:0"
-	n, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = n.Stop(context.Background()) })
-	return n
-}
-
 // TestPGQueriesAreQueryActors: a query over the PostgreSQL endpoint runs
 // as a query actor: get queries lists it, and a PostgreSQL cancel request
 // stops it (SQLSTATE 57014) as cancel query would.
 func TestPGQueriesAreQueryActors(t *testing.T) {
-	n := startPGNode(t)
+	n := startNodeWith(t, func(c *Config) { c.PGAddr = "127.0.0.1:0" })
 	q := slowQuery(t, n, 300_000)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

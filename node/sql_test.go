@@ -35,8 +35,16 @@ func slowQuery(t *testing.T, n *Node, rows int) string {
 
 func startNode(t *testing.T) *Node {
 	t.Helper()
+	return startNodeWith(t, func(*Config) {})
+}
+
+// startNodeWith starts a node on a temporary data dir, its configuration
+// changed by set first.
+func startNodeWith(t *testing.T, set func(*Config)) *Node {
+	t.Helper()
 	cfg := DefaultConfig()
 	cfg.DataDir = t.TempDir()
+	set(&cfg)
 	n, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
