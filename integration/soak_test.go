@@ -82,10 +82,15 @@ type soakPoint struct {
 	// What the node's /metrics says of its memory, bytes: the Go heap in
 	// use, the store's block cache, memtables and open sstable readers.
 	Heap, Cache, MemT, Readers int64
+	// Cumulative: seconds of write stalls and of the node's CPU; and the
+	// store's L0 sublevels at the sample.
+	Stall, CPU float64
+	L0         int64
 }
 
 // soakMetrics are the /metrics gauges each soak sample reads.
-var soakMetrics = []string{"go_memstats_heap_inuse_bytes", "lakenode_store_block_cache_bytes", "lakenode_store_memtable_bytes", "lakenode_store_open_table_reader_bytes"}
+var soakMetrics = []string{"go_memstats_heap_inuse_bytes", "lakenode_store_block_cache_bytes", "lakenode_store_memtable_bytes", "lakenode_store_open_table_reader_bytes",
+	"lakenode_store_write_stall_seconds_total", "process_cpu_seconds_total", "lakenode_store_l0_sublevels"}
 
 func TestSoak(t *testing.T) {
 	rate, dur := soakRate(t), soakDuration(t)
@@ -170,6 +175,7 @@ func TestSoak(t *testing.T) {
 		p := soakPoint{At: now.Sub(start), RSS: procRSS(n.cmd.Process.Pid)}
 		if m := n.metrics(soakMetrics...); len(m) == len(soakMetrics) {
 			p.Heap, p.Cache, p.MemT, p.Readers = int64(m[soakMetrics[0]]), int64(m[soakMetrics[1]]), int64(m[soakMetrics[2]]), int64(m[soakMetrics[3]])
+			p.Stall, p.CPU, p.L0 = m[soakMetrics[4]], m[soakMetrics[5]], int64(m[soakMetrics[6]])
 		}
 		for _, c := range cs {
 			for _, pt := range c.Partitions {
@@ -196,7 +202,8 @@ func TestSoak(t *testing.T) {
 	type minute struct {
 		rss, p99, lag              int64
 		heap, cache, memt, readers int64
-		n                          int64
+		n, l0                      int64
+		stall, cpu                 float64 // cumulative at the minute's last sample
 	}
 	per := make([]minute, minutes)
 	for _, p := range points {
@@ -212,6 +219,8 @@ func TestSoak(t *testing.T) {
 		per[m].n++
 		per[m].p99 = max(per[m].p99, p.P99)
 		per[m].lag = max(per[m].lag, p.Lag)
+		per[m].l0 = max(per[m].l0, p.L0)
+		per[m].stall, per[m].cpu = p.Stall, p.CPU
 	}
 	for i := range per {
 		if per[i].n > 0 {
@@ -221,8 +230,12 @@ func TestSoak(t *testing.T) {
 			per[i].memt /= per[i].n
 			per[i].readers /= per[i].n
 		}
-		line := fmt.Sprintf("SOAK minute %2d: rss %4d MiB (go heap %d, block cache %d, memtables %d, sstable readers %d), p99 %4d ms, max lag %d",
-			i+1, per[i].rss>>20, per[i].heap>>20, per[i].cache>>20, per[i].memt>>20, per[i].readers>>20, per[i].p99, per[i].lag)
+		var stall, cpu float64 // this minute's
+		if i > 0 {
+			stall, cpu = per[i].stall-per[i-1].stall, per[i].cpu-per[i-1].cpu
+		}
+		line := fmt.Sprintf("SOAK minute %2d: rss %4d MiB (go heap %d, block cache %d, memtables %d, sstable readers %d), p99 %4d ms, max lag %d, write stalls %.1f s, node cpu %.2f cores, max L0 sublevels %d",
+			i+1, per[i].rss>>20, per[i].heap>>20, per[i].cache>>20, per[i].memt>>20, per[i].readers>>20, per[i].p99, per[i].lag, stall, cpu/60, per[i].l0)
 		t.Log(line)
 		fmt.Println(line)
 	}

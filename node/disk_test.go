@@ -44,7 +44,9 @@ func TestDiskFullStatus(t *testing.T) {
 	rec := httptest.NewRecorder()
 	promhttp.HandlerFor(n.metrics.reg, promhttp.HandlerOpts{}).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	body, _ := io.ReadAll(rec.Body)
-	for _, want := range []string{"lakenode_ingest_paused_disk_full 1", "lakenode_disk_min_free_bytes 4.611686018427388e+18", "lakenode_disk_free_bytes "} {
+	for _, want := range []string{"lakenode_ingest_paused_disk_full 1", "lakenode_disk_min_free_bytes 4.611686018427388e+18", "lakenode_disk_free_bytes ",
+		// The store's stall figures are there too, at zero on an idle store.
+		"lakenode_store_write_stalls_total 0", "lakenode_store_write_stall_seconds_total 0", "lakenode_store_l0_sublevels ", "lakenode_store_compaction_debt_bytes "} {
 		if !strings.Contains(string(body), want) {
 			t.Fatalf("/metrics lacks %q", want)
 		}

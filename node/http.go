@@ -149,6 +149,10 @@ var (
 	descMemT  = prometheus.NewDesc("lakenode_store_memtable_bytes", "Bytes allocated by the store's memtables, live and zombie (outside the Go heap).", nil, nil)
 	descOpenT = prometheus.NewDesc("lakenode_store_open_table_readers", "Sstables with an open reader.", nil, nil)
 	descOpenB = prometheus.NewDesc("lakenode_store_open_table_reader_bytes", "Pebble's estimate of the memory of the open sstable readers.", nil, nil)
+	descStall = prometheus.NewDesc("lakenode_store_write_stalls_total", "Times the store stalled every write (memtables waiting for a flush, or too many L0 sublevels).", nil, nil)
+	descStalT = prometheus.NewDesc("lakenode_store_write_stall_seconds_total", "Seconds writes were stalled, a running stall included.", nil, nil)
+	descL0Sub = prometheus.NewDesc("lakenode_store_l0_sublevels", "Sublevels of the store's L0 (reads and stalls grow with them).", nil, nil)
+	descDebt  = prometheus.NewDesc("lakenode_store_compaction_debt_bytes", "Pebble's estimate of the bytes compactions still have to rewrite.", nil, nil)
 )
 
 type nodeCollector struct{ n *Node }
@@ -167,6 +171,10 @@ func (c *nodeCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descMemT
 	ch <- descOpenT
 	ch <- descOpenB
+	ch <- descStall
+	ch <- descStalT
+	ch <- descL0Sub
+	ch <- descDebt
 }
 
 func (c *nodeCollector) Collect(ch chan<- prometheus.Metric) {
@@ -199,6 +207,11 @@ func (c *nodeCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descMemT, prometheus.GaugeValue, float64(mem.MemTableBytes+mem.MemTableZombie))
 	ch <- prometheus.MustNewConstMetric(descOpenT, prometheus.GaugeValue, float64(mem.OpenTables))
 	ch <- prometheus.MustNewConstMetric(descOpenB, prometheus.GaugeValue, float64(mem.OpenTableBytes))
+	stalls, lsm := c.n.store.WriteStalls(), c.n.store.LSM()
+	ch <- prometheus.MustNewConstMetric(descStall, prometheus.CounterValue, float64(stalls.Count))
+	ch <- prometheus.MustNewConstMetric(descStalT, prometheus.CounterValue, stalls.Time.Seconds())
+	ch <- prometheus.MustNewConstMetric(descL0Sub, prometheus.GaugeValue, float64(lsm.L0Sublevels))
+	ch <- prometheus.MustNewConstMetric(descDebt, prometheus.GaugeValue, float64(lsm.CompactionDebt))
 	for _, t := range c.n.store.Tables() {
 		st := c.n.store.Stats(t)
 		ch <- prometheus.MustNewConstMetric(descTRow, prometheus.GaugeValue, float64(st.Rows), t.DBMS, t.Name)

@@ -108,6 +108,7 @@ type Store struct {
 	closed   bool
 	applyMus map[uint32]*sync.Mutex
 	mem      *memBytes // per table, bytes not yet flushed (estimate)
+	stalls   *writeStalls
 
 	space     *Space        // the free space of the data dir's filesystem
 	stopSpace chan struct{} // stops its poller
@@ -178,13 +179,16 @@ func Open(dir string, opts ...Option) (*Store, error) {
 	popts.EventListener = mem.listener()
 	popts.EventListener.DataCorruption = corruptionLogger(o.logger)
 	popts.EventListener.BackgroundError = backgroundErrorLogger(o.logger)
+	stalls := newWriteStalls(o.logger, time.Now)
+	popts.EventListener.WriteStallBegin = stalls.begin
+	popts.EventListener.WriteStallEnd = stalls.end
 	db, err := pebble.Open(dir, popts)
 	if err != nil {
 		_ = lock.Close()
 		return nil, openError(dir, st, err)
 	}
 	s := &Store{
-		db: db, lock: lock, dir: dir, node: o.node, mem: mem, fs: fs, cacheSize: o.cacheSize,
+		db: db, lock: lock, dir: dir, node: o.node, mem: mem, stalls: stalls, fs: fs, cacheSize: o.cacheSize,
 		tables: map[string]*schema.Table{}, byID: map[uint32]*schema.Table{}, stats: map[uint32]*tableStats{},
 		offsets: map[offKey]int64{}, lwms: map[lwmK]int64{}, sources: map[string]uint32{},
 		nextID: 1, nextSrc: 1, applyMus: map[uint32]*sync.Mutex{},
