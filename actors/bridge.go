@@ -26,6 +26,9 @@ type bridge struct {
 	id       int
 	gen      int
 	trace    func(string)
+	// runCtx is the client's Run context: a poll waiting for the fetch
+	// budget gives up when it ends.
+	runCtx context.Context
 
 	mu     sync.Mutex
 	parts  map[kafka.TopicPartition]*partInfo
@@ -38,6 +41,15 @@ type partInfo struct {
 	pid   *actor.PID
 	src   uint32
 	stats *PartitionStats
+	flow  *fetchFlow // its share of the consumer's fetch budget
+}
+
+// closeFlow gives back what the partition's actor still held of the fetch
+// budget: it is going away, and what its mailbox holds is never mapped.
+func (pi *partInfo) closeFlow() {
+	if pi.flow != nil {
+		pi.flow.close()
+	}
 }
 
 func (b *bridge) add(tp kafka.TopicPartition, pi *partInfo) {
@@ -59,6 +71,7 @@ func (b *bridge) drop(pid *actor.PID) bool {
 	defer b.mu.Unlock()
 	for tp, pi := range b.parts {
 		if pi.pid.Equal(pid) {
+			pi.closeFlow()
 			delete(b.parts, tp)
 			return true
 		}
@@ -72,6 +85,7 @@ func (b *bridge) take(tps []kafka.TopicPartition) []*actor.PID {
 	var out []*actor.PID
 	for _, tp := range tps {
 		if pi := b.parts[tp]; pi != nil {
+			pi.closeFlow()
 			out = append(out, pi.pid)
 			delete(b.parts, tp)
 		}
@@ -95,6 +109,7 @@ func (b *bridge) takeAll() []*actor.PID {
 	defer b.mu.Unlock()
 	var out []*actor.PID
 	for tp, pi := range b.parts {
+		pi.closeFlow()
 		out = append(out, pi.pid)
 		delete(b.parts, tp)
 	}
@@ -247,7 +262,17 @@ func (b *bridge) Resolved(starts map[kafka.TopicPartition]int64) {
 
 func (b *bridge) Records(tp kafka.TopicPartition, recs []kafka.Record) {
 	if pi := b.get(tp); pi != nil {
-		b.sys.Root.Send(pi.pid, &deliver{recs: recs})
+		d := &deliver{recs: recs}
+		if pi.flow != nil && b.runCtx != nil {
+			// Wait while the consumer holds its budget unmapped. Not
+			// taken (the client stops, or the partition went away): the
+			// records are not marked, so they are fetched again.
+			d.size, d.flow = deliverySize(recs), pi.flow
+			if !pi.flow.take(b.runCtx, d.size) {
+				return
+			}
+		}
+		b.sys.Root.Send(pi.pid, d)
 		return
 	}
 	// Records of a partition without a partition actor cannot be stored:

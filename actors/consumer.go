@@ -48,6 +48,10 @@ type ConsumerConfig struct {
 	// Events receives lines for the error log and the shell (broker down,
 	// policy stops); it must not block.
 	Events func(kind, text string)
+	// FetchBudget bounds the bytes of records fetched and not yet mapped
+	// (0: DefaultFetchBudget); past it the consumer stops polling until
+	// mapping catches up.
+	FetchBudget int64
 }
 
 // ConsumerStatus is what `get processes` and `get msg client` show of a
@@ -60,6 +64,8 @@ type ConsumerStatus struct {
 	// Failures counts the consumer's restarts: of its Kafka client after a
 	// partition failed, and of its actor after a panic.
 	Failures FailureStatus
+	// Fetch is what the consumer holds fetched and not yet mapped.
+	Fetch FetchBudgetStatus
 }
 
 // consumerActor runs one `run kafka consumer`: it owns the franz-go client
@@ -100,6 +106,9 @@ type statusBox struct {
 	// counts shown.
 	fails    []time.Time
 	failures FailureStatus
+	// budget bounds what the consumer holds fetched and not yet mapped,
+	// across its clients' restarts.
+	budget *fetchBudget
 }
 
 func (s *statusBox) set(state, detail string) {
@@ -139,7 +148,7 @@ type ConsumerHandle struct {
 // "topic changed", its detail naming the partitions and their offsets.
 func (h *ConsumerHandle) Status() ConsumerStatus {
 	h.status.mu.Lock()
-	st := ConsumerStatus{State: h.status.state, Detail: h.status.detail, Since: h.status.since, Failures: h.status.failures}
+	st := ConsumerStatus{State: h.status.state, Detail: h.status.detail, Since: h.status.since, Failures: h.status.failures, Fetch: h.status.budget.status()}
 	b := h.status.bridge
 	h.status.mu.Unlock()
 	if h.tree != nil {
@@ -237,7 +246,7 @@ type partitionStopped struct {
 
 // spawnConsumer starts a consumer actor under the consumers supervisor.
 func spawnConsumer(parent actor.SpawnerContext, tree *Tree, cfg ConsumerConfig) (*ConsumerHandle, error) {
-	box := &statusBox{state: "starting", since: time.Now()}
+	box := &statusBox{state: "starting", since: time.Now(), budget: newFetchBudget(cfg.FetchBudget)}
 	props := actor.PropsFromProducer(func() actor.Actor {
 		return &consumerActor{cfg: cfg, tree: tree, hooks: tree.cfg.Hooks, status: box}
 	}, actor.WithSupervisor(&stopStrategy{log: tree.failures, what: "stopped; its consumer restarts from the durable offsets"}))
@@ -508,6 +517,7 @@ func (a *consumerActor) startClient(ctx actor.Context) {
 	a.status.set("running", "connecting to "+a.cfg.Spec.Broker())
 	runCtx, cancel := context.WithCancel(context.Background())
 	a.cancel = cancel
+	b.runCtx = runCtx
 	go func() { _ = client.Run(runCtx) }()
 }
 
@@ -627,7 +637,7 @@ func (a *consumerActor) spawnPartition(ctx actor.Context, tp kafka.TopicPartitio
 		a.cfg.Events("kafka", fmt.Sprintf("consumer %d: starting partition %s: %v", a.cfg.ID, tp, err))
 		return nil, false
 	}
-	a.bridge.add(tp, &partInfo{pid: pid, src: src, stats: stats})
+	a.bridge.add(tp, &partInfo{pid: pid, src: src, stats: stats, flow: a.status.budget.flow()})
 	if a.cfg.Store.Space().Status().Full {
 		ctx.Send(pid, diskFull{})
 	}

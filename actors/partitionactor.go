@@ -80,7 +80,20 @@ func newPartitionProps(cfg partitionConfig) *actor.Props {
 	})
 }
 
-type deliver struct{ recs []kafka.Record }
+type deliver struct {
+	recs []kafka.Record
+	// size is what the delivery took of its flow's fetch budget, given
+	// back once it is mapped or dropped.
+	size int64
+	flow *fetchFlow
+}
+
+func (d *deliver) done() {
+	if d.flow != nil {
+		d.flow.give(d.size)
+		d.flow = nil
+	}
+}
 
 // diskFull pauses a partition for a full disk; spaceCheck looks whether
 // there is room again.
@@ -109,6 +122,7 @@ func (p *partitionActor) Receive(ctx actor.Context) {
 		if p.dlqCancel != nil {
 			p.dlqCancel()
 		}
+		p.dropHeld()
 	case startAt:
 		p.startAt(ctx, m)
 	case *topicChanged:
@@ -117,6 +131,7 @@ func (p *partitionActor) Receive(ctx actor.Context) {
 		if p.broken || p.changed {
 			// Not mapped and not marked: read again after a reset or a
 			// restart, if the operator's reset keeps them.
+			m.done()
 			return
 		}
 		p.held = append(p.held, m)
@@ -211,12 +226,21 @@ func (p *partitionActor) drain(m drain) {
 		// stays before them, so they are consumed again; a table that
 		// commits them later skips them then by its own offsets.
 		p.broken = true
-		p.held = nil
+		p.dropHeld()
 		if p.dlqCancel != nil {
 			p.dlqCancel()
 		}
 	}
 	p.checkDrained()
+}
+
+// dropHeld gives up the deliveries not mapped yet (not marked: they are
+// fetched again) and their share of the fetch budget.
+func (p *partitionActor) dropHeld() {
+	for _, m := range p.held {
+		m.done()
+	}
+	p.held = nil
 }
 
 // pump maps held deliveries in order while nothing holds them back: a full
@@ -238,6 +262,7 @@ func (p *partitionActor) pump(ctx actor.Context) {
 		m := p.held[0]
 		p.held = p.held[1:]
 		p.handle(ctx, m)
+		m.done()
 		if p.hasPermit {
 			p.releasePermit(ctx)
 		}

@@ -345,6 +345,9 @@ func msgClientObject(c consumerStatus) *output.Object {
 	if f := c.Status.Failures; f.Restarts > 0 || f.Stopped {
 		o.Set("restarts", f.Restarts).Set("last_failure", f.LastAt).Set("last_failure_text", f.LastError)
 	}
+	if f := c.Status.Fetch; f.Waits > 0 {
+		o.Set("fetch_unmapped_bytes", f.Held).Set("fetch_budget_bytes", f.Max).Set("fetch_waits", f.Waits)
+	}
 	return o
 }
 
@@ -359,6 +362,10 @@ func writeMsgClient(b *strings.Builder, c consumerStatus, statistics, detailed b
 	fmt.Fprintf(b, "\nSubscription ID: %04d\nUser:         unused\nBroker:       %s\nConnection:   Kafka Consumer (%s%s)\n\n", c.ID, c.Spec.Broker(), c.Status.State, suffix(c.Status.Detail))
 	if f := c.Status.Failures; f.Restarts > 0 {
 		fmt.Fprintf(b, "Restarts:     %d, last at %s: %s\n\n", f.Restarts, clock(f.LastAt), f.LastError)
+	}
+	if f := c.Status.Fetch; f.Waits > 0 {
+		fmt.Fprintf(b, "Mapping behind: %.1f of %d MiB fetched and not yet mapped; fetching waited %d times for mapping to catch up\n\n",
+			float64(f.Held)/(1<<20), f.Max>>20, f.Waits)
 	}
 	if statistics {
 		st := output.Table{Indent: "     ", Header: [][]string{{"Topic", "Success", "Failure", "Last Error Time", "Last Error"}}}

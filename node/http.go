@@ -149,6 +149,8 @@ var (
 	descMemT  = prometheus.NewDesc("lakenode_store_memtable_bytes", "Bytes allocated by the store's memtables, live and zombie (outside the Go heap).", nil, nil)
 	descOpenT = prometheus.NewDesc("lakenode_store_open_table_readers", "Sstables with an open reader.", nil, nil)
 	descOpenB = prometheus.NewDesc("lakenode_store_open_table_reader_bytes", "Pebble's estimate of the memory of the open sstable readers.", nil, nil)
+	descFHeld = prometheus.NewDesc("lakenode_consumer_fetch_unmapped_bytes", "Bytes of records a consumer fetched and has not mapped yet (bounded by its fetch budget).", []string{"consumer"}, nil)
+	descFWait = prometheus.NewDesc("lakenode_consumer_fetch_waits_total", "Times a consumer's fetching waited for its mapping to catch up.", []string{"consumer"}, nil)
 	descStall = prometheus.NewDesc("lakenode_store_write_stalls_total", "Times the store stalled every write (memtables waiting for a flush, or too many L0 sublevels).", nil, nil)
 	descStalT = prometheus.NewDesc("lakenode_store_write_stall_seconds_total", "Seconds writes were stalled, a running stall included.", nil, nil)
 	descL0Sub = prometheus.NewDesc("lakenode_store_l0_sublevels", "Sublevels of the store's L0 (reads and stalls grow with them).", nil, nil)
@@ -171,6 +173,8 @@ func (c *nodeCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descMemT
 	ch <- descOpenT
 	ch <- descOpenB
+	ch <- descFHeld
+	ch <- descFWait
 	ch <- descStall
 	ch <- descStalT
 	ch <- descL0Sub
@@ -180,6 +184,8 @@ func (c *nodeCollector) Describe(ch chan<- *prometheus.Desc) {
 func (c *nodeCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, cs := range c.n.consumerStatuses() {
 		id := strconv.Itoa(cs.ID)
+		ch <- prometheus.MustNewConstMetric(descFHeld, prometheus.GaugeValue, float64(cs.Status.Fetch.Held), id)
+		ch <- prometheus.MustNewConstMetric(descFWait, prometheus.CounterValue, float64(cs.Status.Fetch.Waits), id)
 		for _, p := range cs.Status.Partitions {
 			part := strconv.Itoa(int(p.Partition))
 			ch <- prometheus.MustNewConstMetric(descRows, prometheus.CounterValue, float64(p.Rows), id, p.Topic, part)

@@ -56,6 +56,24 @@ func TestMsgClientShowsRestarts(t *testing.T) {
 	}
 }
 
+func TestMsgClientShowsMappingBehind(t *testing.T) {
+	c := consumerStatus{ID: 2, Status: actors.ConsumerStatus{State: "running"}}
+	var b strings.Builder
+	writeMsgClient(&b, c, false, false, "")
+	if strings.Contains(b.String(), "Mapping behind") || strings.Contains(output.JSON(msgClientObject(c), false), "fetch_") {
+		t.Fatalf("a consumer whose fetching never waited shows it:\n%s", b.String())
+	}
+	c.Status.Fetch = actors.FetchBudgetStatus{Held: 70 << 20, Max: 64 << 20, Waits: 3}
+	b.Reset()
+	writeMsgClient(&b, c, false, false, "")
+	if want := "Mapping behind: 70.0 of 64 MiB fetched and not yet mapped; fetching waited 3 times for mapping to catch up"; !strings.Contains(b.String(), want) {
+		t.Fatalf("text lacks %q:\n%s", want, b.String())
+	}
+	if js := output.JSON(msgClientObject(c), false); !strings.Contains(js, `"fetch_waits": 3`) || !strings.Contains(js, `"fetch_unmapped_bytes": 73400320`) {
+		t.Fatalf("json: %s", js)
+	}
+}
+
 // TestProcessesShowAStoppedTableWriter runs a writer that always fails: it
 // is restarted, then stopped, and get processes and get msg client say so.
 func TestProcessesShowAStoppedTableWriter(t *testing.T) {

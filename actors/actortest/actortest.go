@@ -38,6 +38,9 @@ type Harness struct {
 	Sys    *actor.ActorSystem
 	Tree   *actors.Tree
 	Hooks  *actors.TestHooks
+	// FetchBudget, when set before RunConsumer, is the consumers' fetch
+	// budget (ConsumerConfig.FetchBudget).
+	FetchBudget int64
 
 	closeBroker func()
 
@@ -187,6 +190,7 @@ func (h *Harness) RunConsumer(threads int, topics ...Topic) *actors.ConsumerHand
 	cfg := actors.ConsumerConfig{
 		ID: id, Spec: cs, Mappings: maps, Group: "actortest", InstanceID: "actortest-" + strconv.Itoa(id),
 		SessionTimeout: 6 * time.Second, Store: h.Store, Catalog: h.Tree.Catalog, Logger: slog.New(slog.DiscardHandler), Events: h.event,
+		FetchBudget: h.FetchBudget,
 	}
 	c, err := h.Tree.StartConsumer(cfg, 10*time.Second)
 	if err != nil {

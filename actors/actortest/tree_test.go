@@ -271,3 +271,47 @@ func TestExportWorkerPanicIsReportedNotFatal(t *testing.T) {
 		t.Fatalf("a later export: %+v, %v", done, err)
 	}
 }
+
+// A partition whose mapping cannot keep up holds at most the consumer's
+// fetch budget (and one delivery past it) in memory: the poll loop waits,
+// the backlog stays in Kafka, and once mapping resumes every message is
+// stored once and the budget is given back.
+func TestMappingBehindHoldsOnlyTheFetchBudget(t *testing.T) {
+	release := make(chan struct{})
+	var blocked atomic.Bool
+	hooks := &actors.TestHooks{Decode: func(topic string, partition int32) {
+		if blocked.CompareAndSwap(false, true) {
+			<-release // the first delivery's mapping waits; the rest queue behind it
+		}
+	}}
+	h := actortest.Start(t, hooks)
+	const budget = 64 << 10
+	h.FetchBudget = budget
+	pad := strings.Repeat("x", 200)
+	padded := func(from, n int) [][]byte {
+		out := make([][]byte, n)
+		for i := range out {
+			out[i] = fmt.Appendf(nil, `{"v":%d,"pad":"%s"}`, from+i, pad)
+		}
+		return out
+	}
+	c := h.RunConsumer(1, actortest.Topic{Name: "in", DBMS: "d", Table: "t"})
+	h.ProduceKeyed("in", []byte("k"), padded(0, 10)...)
+	h.WaitFor(30*time.Second, blocked.Load, "the first delivery's mapping to start")
+	// 20,000 messages of ~270 bytes (5.4 MB) while mapping is stuck.
+	const batches, per = 40, 500
+	for i := range batches {
+		h.ProduceKeyed("in", []byte("k"), padded(10+i*per, per)...)
+	}
+	h.WaitFor(30*time.Second, func() bool { return c.Status().Fetch.Waits > 0 }, "the poll loop to wait for the budget (%+v)", c.Status().Fetch)
+	// franz-go fetches at most 1 MiB of a partition at once: that is the
+	// most one delivery can overshoot the budget by.
+	held := c.Status().Fetch.Held
+	t.Logf("mapping stuck: %d bytes held unmapped (budget %d), %d produced", held, budget, batches*per*270)
+	if held > budget+1<<20 || held >= int64(batches*per*270) {
+		t.Fatalf("mapping stuck: %d bytes held unmapped, budget %d", held, budget)
+	}
+	close(release)
+	waitAllOnce(t, h, "d", "t", 10+batches*per)
+	h.WaitFor(30*time.Second, func() bool { return c.Status().Fetch.Held == 0 }, "the budget given back (%+v)", c.Status().Fetch)
+}
