@@ -52,12 +52,14 @@ var ErrWriterStopped = errors.New("table writer stopped after repeated failures"
 type ensureTable struct {
 	dbms, name string
 	cols       []schema.Column
+	seq        uint64 // copied into the answer
 }
 
 type ensured struct {
 	table *schema.Table
 	entry *TableEntry
 	err   error
+	seq   uint64
 }
 
 type listTables struct{}
@@ -76,7 +78,7 @@ func (a *catalogActor) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *ensureTable:
 		t, e, err := a.ensure(ctx, m)
-		ctx.Respond(&ensured{table: t, entry: e, err: err})
+		ctx.Respond(&ensured{table: t, entry: e, err: err, seq: m.seq})
 	case *listTables:
 		ctx.Respond(a.list())
 	case *forgetTable:
@@ -142,20 +144,6 @@ func (a *catalogActor) list() *tableList {
 // catalogTimeout bounds a request to the catalog actor, which never waits
 // on anything but the store's schema write.
 const catalogTimeout = 30 * time.Second
-
-// Target creates or extends table dbms.name with cols (user columns) and
-// returns its schema and actor.
-func (c *Catalog) Target(dbms, name string, cols []schema.Column) (*schema.Table, *TableEntry, error) {
-	res, err := c.sys.Root.RequestFuture(c.pid, &ensureTable{dbms: dbms, name: name, cols: cols}, catalogTimeout).Result()
-	if err != nil {
-		return nil, nil, fmt.Errorf("table %s.%s: asking the catalog: %w", dbms, name, err)
-	}
-	r, ok := res.(*ensured)
-	if !ok {
-		return nil, nil, fmt.Errorf("table %s.%s: unexpected reply %T", dbms, name, res)
-	}
-	return r.table, r.entry, r.err
-}
 
 func (c *Catalog) list() (*tableList, error) {
 	res, err := c.sys.Root.RequestFuture(c.pid, &listTables{}, catalogTimeout).Result()

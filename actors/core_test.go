@@ -316,3 +316,64 @@ func TestDeadLetterChunkHoldsTheLowWaterMarkUntilProduced(t *testing.T) {
 		t.Fatalf("after the produce: lwm %d, in flight %d", c.lwm, c.inFlight())
 	}
 }
+
+// A table the resolver has not resolved yet stops mapping before the record
+// that needs it (the actor asks the catalog meanwhile); mapping the same
+// delivery again goes on from that record, and nothing is counted or
+// batched twice. The error table is resolved the same way.
+func TestProcessStopsAtATableNotResolvedYet(t *testing.T) {
+	c := newTestCore(t, spec.ErrorPolicy{})
+	known := map[string]bool{"d.a": true}
+	plain := c.resolve
+	c.resolve = func(dbms, table string) (*tableTarget, error) {
+		if !known[dbms+"."+table] {
+			return nil, &needTable{dbms: dbms, table: table}
+		}
+		return plain(dbms, table)
+	}
+	errKnown := false
+	plainErr := c.errTarget
+	c.errTarget = func() (*tableTarget, error) {
+		if !errKnown {
+			return nil, &needTable{dbms: "lakenode", table: "kafka_errors", errTable: true}
+		}
+		return plainErr()
+	}
+	c.startAt(0)
+	d := recs(0, `{"t":"a","v":1}`, `{"t":"b","v":2}`, `{"t":"a","v":"x"}`, `{"t":"a","v":4}`)
+	var all []builtBatch
+	out, _ := c.process(d)
+	all = append(all, out...)
+	if c.need == nil || c.need.key() != "d.b" || len(out) != 1 || len(out[0].batch.Feed.Records) != 1 || out[0].batch.Feed.Next != 1 {
+		t.Fatalf("first pass: need %v, batches %+v", c.need, out)
+	}
+	c.need, known["d.b"] = nil, true
+	out, _ = c.process(d)
+	all = append(all, out...)
+	// Record 2 is rejected: the error table is needed first.
+	if c.need == nil || !c.need.errTable || len(out) != 1 || out[0].target.key != "d.b" || out[0].batch.Feed.Next != 2 {
+		t.Fatalf("second pass: need %v, batches %+v", c.need, out)
+	}
+	c.need, errKnown = nil, true
+	out, _ = c.process(d)
+	all = append(all, out...)
+	if c.need != nil || len(out) != 2 || out[0].batch.Feed.Next != 4 {
+		t.Fatalf("third pass: need %v, batches %+v", c.need, out)
+	}
+	if s := c.stats.Snapshot(); s.Messages != 4 || s.Errors != 1 || s.Rows != 3 {
+		t.Fatalf("counters %+v: a record was counted twice or not at all", s)
+	}
+	// One chunk per pass, each ending where its pass stopped; all acked,
+	// the mark is past the delivery.
+	if c.inFlight() != 3 {
+		t.Fatalf("%d chunks in flight, want 3", c.inFlight())
+	}
+	for _, b := range all {
+		if _, err := c.ack(ack(b)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c.inFlight() != 0 || c.lwm != 4 {
+		t.Fatalf("after every ack: %d chunks in flight, low-water mark %d", c.inFlight(), c.lwm)
+	}
+}

@@ -68,7 +68,11 @@ type partitionCore struct {
 	failed    *policyFailure
 	// halt is set when a table this partition feeds cannot take rows
 	// (its writer stopped for good): mapping stops before that record.
-	halt     error
+	halt error
+	// need is a table the resolver has not resolved yet: mapping stopped
+	// before the record that needs it, and resumes from that record once
+	// the partition actor has the catalog's answer.
+	need     *needTable
 	dlqChunk uint64 // the chunk whose dead-letter produce is pending
 	stats    *PartitionStats
 	rowsBuf  []mapping.Row
@@ -117,7 +121,6 @@ func (p *partitionCore) process(recs []kafka.Record) ([]builtBatch, []rejected) 
 			continue // already mapped (a fetch from before a seek)
 		}
 		stamp := rec.Timestamp.UnixMilli()
-		p.stats.message(now)
 		rows, rej := p.ev.Map(rec.Value, now, p.rowsBuf[:0])
 		p.rowsBuf = rows[:0]
 		var reason, detail string
@@ -126,16 +129,17 @@ func (p *partitionCore) process(recs []kafka.Record) ([]builtBatch, []rejected) 
 		} else {
 			targets, reason, detail = p.targetsOf(rec, rows, targets[:0])
 		}
-		if p.halt != nil {
+		if p.halt != nil || p.need != nil {
 			break
 		}
 		if reason != "" {
-			p.stats.reject(now, reason, detail)
 			if p.policy.Kind == spec.ErrorsDLQ {
 				dlq = append(dlq, rejected{rec, reason, detail})
-			} else {
-				p.reject(rec, reason, detail, now, add)
+			} else if p.reject(rec, reason, detail, now, add); p.need != nil {
+				break
 			}
+			p.stats.message(now)
+			p.stats.reject(now, reason, detail)
 			if p.failed != nil {
 				end = rec.Offset
 				break
@@ -151,6 +155,7 @@ func (p *partitionCore) process(recs []kafka.Record) ([]builtBatch, []rejected) 
 			}
 			add(t, tables.Record{Offset: rec.Offset, Elem: int32(row.Elem), Values: vals}, stamp)
 		}
+		p.stats.message(now)
 		p.stats.accept(len(rows))
 		if p.ev.Repaired() > 0 {
 			p.stats.repaired()
@@ -189,6 +194,10 @@ func (p *partitionCore) process(recs []kafka.Record) ([]builtBatch, []rejected) 
 func (p *partitionCore) targetsOf(rec kafka.Record, rows []mapping.Row, targets []*tableTarget) ([]*tableTarget, string, string) {
 	for _, row := range rows {
 		t, err := p.resolve(row.DBMS, row.Table)
+		if need, ok := errors.AsType[*needTable](err); ok {
+			p.need = need
+			return targets, "", ""
+		}
 		if errors.Is(err, ErrWriterStopped) {
 			p.halt = fmt.Errorf("partition %s at offset %d: %w", p.tp, rec.Offset, err)
 			return targets, "", ""
@@ -210,6 +219,10 @@ func (p *partitionCore) reject(rec kafka.Record, reason, detail string, now time
 		p.failed = &policyFailure{offset: rec.Offset, reason: reason, detail: detail}
 	default:
 		t, err := p.errTarget()
+		if need, ok := errors.AsType[*needTable](err); ok {
+			p.need = need
+			return
+		}
 		if err != nil {
 			// Without an error table the message would be lost: stop here
 			// instead.

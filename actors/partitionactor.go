@@ -51,6 +51,12 @@ type partitionActor struct {
 	wantPermit bool // a permitRequest is out
 	hasPermit  bool
 
+	// asking: a table the mapping needs is being asked of the catalog
+	// (resolver.ask); mapping waits for the answer, acks keep flowing.
+	asking   *needTable
+	askSeq   uint64
+	resolver *resolver
+
 	// dlqBusy: a chunk's rejected messages are being produced to the
 	// dead-letter topic by a worker; its batches (awaiting) go to the
 	// tables once that succeeds.
@@ -76,7 +82,7 @@ func newPartitionProps(cfg partitionConfig) *actor.Props {
 		res := cfg.resolver()
 		core.resolve = res.resolve
 		core.errTarget = res.errorTable
-		return &partitionActor{cfg: cfg, gen: cfg.gen, core: core}
+		return &partitionActor{cfg: cfg, gen: cfg.gen, core: core, resolver: res}
 	})
 }
 
@@ -136,6 +142,10 @@ func (p *partitionActor) Receive(ctx actor.Context) {
 		}
 		p.held = append(p.held, m)
 		p.pump(ctx)
+	case *ensured:
+		p.answered(ctx, m.seq, m)
+	case askExpired:
+		p.answered(ctx, m.seq, &ensured{err: fmt.Errorf("asking the catalog: no answer within %v", askTimeout)})
 	case *permitGrant:
 		p.wantPermit, p.hasPermit = false, true
 		p.pump(ctx)
@@ -251,7 +261,7 @@ func (p *partitionActor) pump(ctx actor.Context) {
 			p.pauseForDisk(ctx)
 			return
 		}
-		if p.dlqBusy || p.wantPermit {
+		if p.dlqBusy || p.wantPermit || p.asking != nil {
 			return
 		}
 		if p.cfg.permits != nil && !p.hasPermit {
@@ -261,8 +271,9 @@ func (p *partitionActor) pump(ctx actor.Context) {
 		}
 		m := p.held[0]
 		p.held = p.held[1:]
-		p.handle(ctx, m)
-		m.done()
+		if p.handle(ctx, m) {
+			m.done()
+		}
 		if p.hasPermit {
 			p.releasePermit(ctx)
 		}
@@ -275,8 +286,11 @@ func (p *partitionActor) releasePermit(ctx actor.Context) {
 }
 
 // handle maps a delivery and sends its batches to the tables, after its
-// rejected messages reached the dead-letter topic when there are any.
-func (p *partitionActor) handle(ctx actor.Context, m *deliver) {
+// rejected messages reached the dead-letter topic when there are any. It
+// reports false when mapping stopped at a record whose table must be asked
+// of the catalog first: the delivery is held again, at the front, and
+// mapped from that record on once the answer is in.
+func (p *partitionActor) handle(ctx actor.Context, m *deliver) bool {
 	p.cfg.hooks.beforeDecode(p.core.tp)
 	batches, dlq := p.core.process(m.recs)
 	if err := p.core.halt; err != nil {
@@ -284,13 +298,46 @@ func (p *partitionActor) handle(ctx actor.Context, m *deliver) {
 		// is marked; the consumer restarts here (and stops after repeated
 		// failures).
 		p.fail(ctx, err)
-		return
+		return true
+	}
+	need := p.core.need
+	if need != nil {
+		p.core.need = nil
+		p.held = append([]*deliver{m}, p.held...)
+		p.ask(ctx, need)
 	}
 	if len(dlq) > 0 {
 		p.startDLQ(ctx, dlq, batches)
-		return
+	} else {
+		p.send(ctx, batches)
 	}
-	p.send(ctx, batches)
+	return need == nil
+}
+
+// askTimeout is how long a partition waits for the catalog's answer; past
+// it the record is rejected as a table_error, as when the catalog refuses.
+const askTimeout = 30 * time.Second
+
+type askExpired struct{ seq uint64 }
+
+// ask sends a table the mapping needs to the catalog; ensured or
+// askExpired ends the wait.
+func (p *partitionActor) ask(ctx actor.Context, n *needTable) {
+	p.askSeq++
+	p.asking = n
+	seq, self, sys := p.askSeq, ctx.Self(), ctx.ActorSystem()
+	p.resolver.ask(ctx, n, seq)
+	time.AfterFunc(askTimeout, func() { sys.Root.Send(self, askExpired{seq: seq}) })
+}
+
+// answered installs the catalog's answer (or the expiry) and maps on.
+func (p *partitionActor) answered(ctx actor.Context, seq uint64, a *ensured) {
+	if p.asking == nil || seq != p.askSeq {
+		return // an answer after its expiry, or an expiry after its answer
+	}
+	p.resolver.install(p.asking, a)
+	p.asking = nil
+	p.pump(ctx)
 }
 
 func (p *partitionActor) send(ctx actor.Context, batches []builtBatch) {

@@ -3,7 +3,7 @@
 #
 # Runs the ingest, query, export and scatter-gather benchmarks of two
 # revisions of lakenode alternately on this machine — old, new, old, new,
-# old, new (ROUNDS=3), one after the other — and prints every run's figures
+# old, new (ROUNDS=3; BENCHES=ingest,query,... picks some), one after the other — and prints every run's figures
 # and, per figure, each side's median, new/old and the spread (min–max).
 # Each side runs its own tree: its binary and its own benchmark code.
 #
@@ -17,9 +17,13 @@ if [ $# -lt 1 ]; then
 	echo "usage: scripts/bench-compare.sh OLD_REV [NEW_REV]" >&2
 	exit 2
 fi
-old_rev=$1
-new_rev=${2:-HEAD}
+# Resolved now: a commit made while the comparison runs changes neither side.
+old_rev=$(git rev-parse --short "$1^{commit}")
+new_rev=$(git rev-parse --short "${2:-HEAD}^{commit}")
 rounds=${ROUNDS:-3}
+# BENCHES picks some of: ingest query export scatter (default all).
+benches=${BENCHES:-ingest query export scatter}
+benches=${benches//,/ }
 export LAKENODE_BENCH_MESSAGES=${LAKENODE_BENCH_MESSAGES:-1000000}
 export LAKENODE_BENCH_ROWS=${LAKENODE_BENCH_ROWS:-2000000}
 export LAKENODE_BENCH_EXPORT_ROWS=${LAKENODE_BENCH_EXPORT_ROWS:-1000000}
@@ -62,10 +66,15 @@ run() {
 for r in $(seq 1 "$rounds"); do
 	for side in old new; do
 		echo "### round $r, $side" >&2
-		run "$side" integration integration.test 'BenchmarkIngest/kfake'
-		run "$side" tables/sql sql.test 'BenchmarkQuery'
-		run "$side" integration integration.test 'BenchmarkExport'
-		run "$side" integration integration.test 'BenchmarkScatterGather'
+		for b in $benches; do
+			case $b in
+			query) run "$side" tables/sql sql.test 'BenchmarkQuery' ;;
+			ingest) run "$side" integration integration.test 'BenchmarkIngest/kfake' ;;
+			export) run "$side" integration integration.test 'BenchmarkExport' ;;
+			scatter) run "$side" integration integration.test 'BenchmarkScatterGather' ;;
+			*) echo "unknown benchmark $b (ingest, query, export, scatter)" >&2; exit 2 ;;
+			esac
+		done
 	done
 done
 
