@@ -21,19 +21,23 @@ import (
 // TIME(CURRENT) become the previous and the current run time, so that
 // `timestamp >= TIME(PREVIOUS) and timestamp < TIME(CURRENT)` selects each
 // window once; rows that arrive late for a window are missed, as in
-// EdgeLake.
+// EdgeLake. Each task is its own periodic job (an actor under the tree's
+// jobs supervisor), so a slow task never delays the others.
 type scheduler struct {
-	id  int
-	pid *actor.PID // its periodic job under the tree's jobs supervisor
-	// ticking is held while a tick runs its due tasks: exitScheduler takes
-	// it once the job stopped, so no task runs after it returns.
-	ticking chan struct{}
+	id int
 
-	mu    sync.Mutex
-	tasks map[string]*task
+	mu      sync.Mutex
+	tasks   map[string]*task
+	nextJob int  // numbers the tasks' job names
+	exited  bool // exit scheduler took it: no task is added
 }
 
 type task struct {
+	pid *actor.PID // its periodic job
+	// ticking is held while the job runs the task: stopping the task
+	// takes it once the job stopped, so the task never runs after that.
+	ticking chan struct{}
+
 	name     string
 	every    time.Duration
 	command  string
@@ -75,37 +79,42 @@ func (n *Node) runScheduler(id int) Result {
 	if _, ok := n.schedulers[id]; ok {
 		return notice(fmt.Sprintf("scheduler %d is already running", id))
 	}
-	s := &scheduler{id: id, ticking: make(chan struct{}, 1), tasks: map[string]*task{}}
-	pid, err := n.tree.StartPeriodic(actors.PeriodicSpec{Name: "scheduler-" + strconv.Itoa(id), Every: 200 * time.Millisecond,
-		Tick: func(ctx context.Context, now time.Time) {
-			s.ticking <- struct{}{}
-			defer func() { <-s.ticking }()
-			if ctx.Err() == nil {
-				n.runDue(ctx, s, now)
-			}
-		}})
-	if err != nil {
-		return internal(err)
-	}
-	s.pid = pid
-	n.schedulers[id] = s
+	n.schedulers[id] = &scheduler{id: id, tasks: map[string]*task{}}
 	return text(fmt.Sprintf("scheduler %d running", id))
 }
 
-// runDue runs the tasks whose time has come, one after the other.
-func (n *Node) runDue(ctx context.Context, s *scheduler, now time.Time) {
-	s.mu.Lock()
-	var due []*task
-	for _, t := range s.tasks {
-		if !t.stopped && !now.Before(t.next) {
-			due = append(due, t)
-		}
+// startTask starts t's periodic job, which looks every 200 ms whether t is
+// due and runs it then. Called with s.mu held.
+func (n *Node) startTask(s *scheduler, t *task) error {
+	s.nextJob++
+	t.ticking = make(chan struct{}, 1)
+	pid, err := n.tree.StartPeriodic(actors.PeriodicSpec{Name: fmt.Sprintf("scheduler-%d-task-%d", s.id, s.nextJob), Every: 200 * time.Millisecond,
+		Tick: func(ctx context.Context, now time.Time) {
+			t.ticking <- struct{}{}
+			defer func() { <-t.ticking }()
+			s.mu.Lock()
+			due := !t.stopped && !now.Before(t.next)
+			s.mu.Unlock()
+			if due && ctx.Err() == nil {
+				n.runTask(ctx, s, t, now)
+			}
+		}})
+	if err != nil {
+		return err
 	}
-	s.mu.Unlock()
-	slices.SortFunc(due, func(a, b *task) int { return strings.Compare(a.name, b.name) })
-	for _, t := range due {
-		n.runTask(ctx, s, t, now)
+	t.pid = pid
+	return nil
+}
+
+// stopTask stops t's job; a run under way ends before it returns, and none
+// starts after.
+func (n *Node) stopTask(t *task) {
+	if t.pid == nil {
+		return
 	}
+	n.tree.StopJob(t.pid)
+	t.ticking <- struct{}{}
+	<-t.ticking
 }
 
 func (n *Node) runTask(ctx context.Context, s *scheduler, t *task, now time.Time) {
@@ -150,6 +159,9 @@ func (n *Node) schedule(r *command.Schedule) Result {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.exited {
+		return failf("schedule %q: scheduler %d is not running: run `run scheduler %d` first", r.Name, r.Scheduler, r.Scheduler)
+	}
 	if _, dup := s.tasks[r.Name]; dup {
 		return failf("schedule: a task named %q already exists in scheduler %d", r.Name, r.Scheduler)
 	}
@@ -162,7 +174,11 @@ func (n *Node) schedule(r *command.Schedule) Result {
 		}
 		next = command.FirstRun(start, r.Every, now)
 	}
-	s.tasks[r.Name] = &task{name: r.Name, every: r.Every, command: r.Task, next: next}
+	t := &task{name: r.Name, every: r.Every, command: r.Task, next: next}
+	if err := n.startTask(s, t); err != nil {
+		return internal(err)
+	}
+	s.tasks[r.Name] = t
 	return text(fmt.Sprintf("task %q scheduled every %v in scheduler %d, first run at %s", r.Name, r.Every, r.Scheduler, next.UTC().Format(time.DateTime)))
 }
 
@@ -185,6 +201,9 @@ func (n *Node) taskControl(ctx context.Context, r *command.TaskControl) Result {
 		t.next = time.Now().Add(t.every)
 	case "remove":
 		delete(s.tasks, r.Name)
+		s.mu.Unlock()
+		n.stopTask(t)
+		return text(fmt.Sprintf("task %q: %s", r.Name, r.Op))
 	case "init":
 		start, err := command.ParseStart(r.Start, time.Now())
 		if err != nil {
@@ -220,11 +239,17 @@ func (n *Node) exitScheduler(id int) Result {
 		return failf("exit scheduler: scheduler %d is not running", id)
 	}
 	for _, s := range stop {
-		n.tree.StopJob(s.pid)
-		// A tick under way ends before this returns; one that starts
-		// later finds its context cancelled and runs nothing.
-		s.ticking <- struct{}{}
-		<-s.ticking
+		s.mu.Lock()
+		s.exited = true
+		tasks := make([]*task, 0, len(s.tasks))
+		for _, t := range s.tasks {
+			tasks = append(tasks, t)
+		}
+		s.mu.Unlock()
+		// A run under way ends before this returns; none starts later.
+		for _, t := range tasks {
+			n.stopTask(t)
+		}
 	}
 	return text(fmt.Sprintf("schedulers stopped: %d", len(stop)))
 }

@@ -71,3 +71,67 @@ func TestScheduleStart(t *testing.T) {
 		t.Fatal("task init of a missing task succeeded")
 	}
 }
+
+// Each task is its own job in the tree: tasks have their own actors,
+// removing a task stops its actor, and exit scheduler stops the rest.
+func TestEachTaskIsAJob(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.DataDir = t.TempDir()
+	n, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = n.Stop(context.Background()) }()
+	run := func(cmd string) string {
+		t.Helper()
+		res := n.Execute(context.Background(), cmd, ExecOptions{})
+		if res.Err != nil {
+			t.Fatalf("%s: %v", cmd, res.Err)
+		}
+		return res.Text
+	}
+	run("run scheduler 2")
+	run(`schedule time = 1 second and start = now() and scheduler = 2 and name = "a" task get version`)
+	run(`schedule time = 1 second and start = now() and scheduler = 2 and name = "b" task get processes`)
+	s, _ := n.scheduler(2)
+	lookup := func(name string) *task {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.tasks[name]
+	}
+	a, b := lookup("a"), lookup("b")
+	if a.pid == nil || b.pid == nil || a.pid.Equal(b.pid) {
+		t.Fatalf("tasks share a job or have none: %v %v", a.pid, b.pid)
+	}
+	alive := func(tk *task) bool {
+		_, ok := n.sys.ProcessRegistry.GetLocal(tk.pid.Id)
+		return ok
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		s.mu.Lock()
+		ran := a.runs > 0 && b.runs > 0
+		s.mu.Unlock()
+		if ran {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the tasks did not both run")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	run(`task remove where scheduler = 2 and name = "a"`)
+	if alive(a) || !alive(b) {
+		t.Fatalf("after removing a: a's job alive %v, b's job alive %v", alive(a), alive(b))
+	}
+	run("exit scheduler 2")
+	if alive(b) {
+		t.Fatal("b's job outlived exit scheduler")
+	}
+	if res := n.Execute(context.Background(), `schedule time = 1 second and scheduler = 2 and name = "c" task get version`, ExecOptions{}); res.Err == nil {
+		t.Fatal("a task was scheduled in an exited scheduler")
+	}
+}
