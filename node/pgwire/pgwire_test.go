@@ -29,6 +29,20 @@ func (e *storeEngine) Query(ctx context.Context, q Query, w RowWriter) error {
 		<-ctx.Done()
 		return ctx.Err()
 	}
+	if strings.Contains(q.SQL, "from endless") {
+		// Rows of 1 KiB until the writer fails (the client went) or the
+		// query is canceled.
+		if err := w.Columns([]Column{{Name: "s", Type: schema.TypeString}}); err != nil {
+			return err
+		}
+		row := schema.Row{schema.Str(strings.Repeat("x", 1024))}
+		for ctx.Err() == nil {
+			if err := w.Row(row); err != nil {
+				return err
+			}
+		}
+		return ctx.Err()
+	}
 	p, err := lsql.Prepare(ctx, e.store, q.DBMS, q.SQL, lsql.Options{})
 	if err != nil {
 		return err
@@ -101,6 +115,12 @@ var t0 = time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 // startServer serves a store with a table ping_sensor of three rows.
 func startServer(t *testing.T, cfg Config) string {
 	t.Helper()
+	addr, _ := startServerSrv(t, cfg)
+	return addr
+}
+
+func startServerSrv(t *testing.T, cfg Config) (string, *Server) {
+	t.Helper()
 	st := tablestest.Open(t)
 	cols := []schema.Column{{Name: "timestamp", Type: schema.TypeTimestamp}, {Name: "device_name", Type: schema.TypeString}, {Name: "value", Type: schema.TypeFloat}, {Name: "ok", Type: schema.TypeBool}}
 	var rows [][]schema.Value
@@ -126,7 +146,7 @@ func startServer(t *testing.T, cfg Config) string {
 			t.Errorf("serve: %v", err)
 		}
 	})
-	return ln.Addr().String()
+	return ln.Addr().String(), srv
 }
 
 func connect(t *testing.T, addr, extra string) *pgx.Conn {

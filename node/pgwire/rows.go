@@ -87,7 +87,7 @@ func (w *rowSink) Row(r schema.Row) error {
 	w.unsent += len(w.buf) + 4*len(r) + 7
 	if w.unsent >= flushEvery {
 		w.unsent = 0
-		return w.s.be.Flush()
+		return w.s.flush()
 	}
 	return nil
 }

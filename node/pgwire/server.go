@@ -33,6 +33,10 @@ type Config struct {
 	MaxMessageBytes int
 	// StartupTimeout bounds start-up and authentication (default 10 s).
 	StartupTimeout time.Duration
+	// WriteTimeout bounds each write to a client (default 1 minute): a
+	// client that stops reading its result is cut off after it, and its
+	// query stopped, instead of holding the session for ever.
+	WriteTimeout time.Duration
 	// Logger receives refusals and protocol errors (default: discard).
 	Logger *slog.Logger
 
@@ -47,6 +51,7 @@ const (
 	DefaultIdleTimeout     = 30 * time.Minute
 	DefaultMaxMessageBytes = 1 << 20
 	DefaultStartupTimeout  = 10 * time.Second
+	DefaultWriteTimeout    = time.Minute
 )
 
 // Server serves PostgreSQL sessions on listeners.
@@ -57,9 +62,15 @@ type Server struct {
 	mu       sync.Mutex
 	sessions map[uint32]*session // by process id, for cancel requests
 	nextPID  uint32
-	open     int
+	open     int // sessions past start-up
+	conns    int // connections, start-up and cancel requests included
 	wg       sync.WaitGroup
 }
+
+// connSlack is how many connections beyond MaxConns may be in start-up at
+// once (a cancel request needs one while every session is open); past
+// MaxConns + connSlack a connection is refused before it is read.
+func (s *Server) connSlack() int { return max(4, s.cfg.MaxConns/10) }
 
 // New returns a server for cfg.
 func New(cfg Config) (*Server, error) {
@@ -77,6 +88,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.StartupTimeout <= 0 {
 		cfg.StartupTimeout = DefaultStartupTimeout
+	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = DefaultWriteTimeout
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -114,7 +128,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			return fmt.Errorf("pgwire: accepting: %w", err)
 		}
 		delay = 0
+		if !s.admit() {
+			s.wg.Go(func() { s.refuse(c) })
+			continue
+		}
 		s.wg.Go(func() {
+			defer s.leave()
 			defer func() { _ = c.Close() }()
 			sctx, cancel := context.WithCancel(ctx)
 			defer cancel()
@@ -123,6 +142,37 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			s.serveConn(sctx, c)
 		})
 	}
+}
+
+// admit counts a new connection; false when there are too many already.
+func (s *Server) admit() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.conns >= s.cfg.MaxConns+s.connSlack() {
+		return false
+	}
+	s.conns++
+	return true
+}
+
+func (s *Server) leave() {
+	s.mu.Lock()
+	s.conns--
+	s.mu.Unlock()
+}
+
+// refuse answers a connection over the cap with SQLSTATE 53300, unread,
+// and closes it.
+func (s *Server) refuse(c net.Conn) {
+	defer func() { _ = c.Close() }()
+	_ = c.SetWriteDeadline(time.Now().Add(time.Second))
+	be := pgproto3.NewBackend(c, c)
+	fatal(be, s.tooMany())
+	s.cfg.Logger.Info("pgwire: connection refused: too many connections", "remote", c.RemoteAddr().String())
+}
+
+func (s *Server) tooMany() *pgError {
+	return &pgError{Code: codeTooManyConns, Msg: fmt.Sprintf("sorry, too many clients already: this node serves at most %d sessions (--pg-max-conns)", s.cfg.MaxConns)}
 }
 
 // serveConn runs one connection: start-up, then the session.
@@ -212,7 +262,7 @@ func (s *Server) open1(m *pgproto3.StartupMessage, c net.Conn, be *pgproto3.Back
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.open >= s.cfg.MaxConns {
-		return nil, &pgError{Code: codeTooManyConns, Msg: fmt.Sprintf("sorry, too many clients already: this node serves at most %d sessions (--pg-max-conns)", s.cfg.MaxConns)}
+		return nil, s.tooMany()
 	}
 	s.open++
 	s.nextPID++

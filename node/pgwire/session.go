@@ -23,6 +23,9 @@ type session struct {
 	tlsOn  bool
 	pid    uint32
 	secret []byte
+	// writeErr is the first failed write: the stream is broken and the
+	// session ends.
+	writeErr error
 
 	dbms     string
 	settings map[string]string
@@ -195,7 +198,9 @@ func (s *session) ready() error {
 func (s *session) loop(ctx context.Context) {
 	for {
 		_ = s.conn.SetReadDeadline(time.Now().Add(s.srv.cfg.IdleTimeout))
-		_ = s.conn.SetWriteDeadline(time.Time{})
+		// Bounds the writes that do not go through flush (a fatal
+		// error's); each flush sets its own.
+		_ = s.conn.SetWriteDeadline(time.Now().Add(s.srv.cfg.IdleTimeout + s.srv.cfg.WriteTimeout))
 		msg, err := s.be.Receive()
 		if err != nil {
 			var ne net.Error
@@ -210,10 +215,26 @@ func (s *session) loop(ctx context.Context) {
 		if _, ok := msg.(*pgproto3.Terminate); ok {
 			return
 		}
-		if err := s.handle(ctx, msg); err != nil {
+		if err := s.handle(ctx, msg); err != nil || s.writeErr != nil {
 			return
 		}
 	}
+}
+
+// flush sends what is buffered, within the write timeout: a client that
+// stops reading is cut off instead of holding the session.
+// After a failed write the stream is cut mid-message, so the session ends
+// (writeErr), whatever is written after.
+func (s *session) flush() error {
+	if s.writeErr != nil {
+		return s.writeErr
+	}
+	_ = s.conn.SetWriteDeadline(time.Now().Add(s.srv.cfg.WriteTimeout))
+	if err := s.be.Flush(); err != nil {
+		s.writeErr = err
+		return err
+	}
+	return nil
 }
 
 func isEOF(err error) bool {
@@ -229,13 +250,13 @@ func (s *session) handle(ctx context.Context, msg pgproto3.FrontendMessage) erro
 	case *pgproto3.Query:
 		s.simpleQuery(ctx, m.String)
 		s.be.Send(&pgproto3.ReadyForQuery{TxStatus: s.tx})
-		return s.be.Flush()
+		return s.flush()
 	case *pgproto3.Sync:
 		s.skipSync = false
 		s.be.Send(&pgproto3.ReadyForQuery{TxStatus: s.tx})
-		return s.be.Flush()
+		return s.flush()
 	case *pgproto3.Flush:
-		return s.be.Flush()
+		return s.flush()
 	case *pgproto3.Parse, *pgproto3.Bind, *pgproto3.Describe, *pgproto3.Execute, *pgproto3.Close:
 		if err := s.extended(ctx, msg); err != nil {
 			s.sendError(toPG(err, "", nil))
@@ -244,7 +265,7 @@ func (s *session) handle(ctx context.Context, msg pgproto3.FrontendMessage) erro
 		return nil
 	default:
 		s.sendError(&pgError{Code: codeProtocol, Msg: fmt.Sprintf("message %T is not supported", msg)})
-		return s.be.Flush()
+		return s.flush()
 	}
 }
 
