@@ -47,8 +47,9 @@ var intervalRE = regexp.MustCompile(`^\s*([+-]?\d+)\s*(microsecond|millisecond|s
 
 // translate turns PostgreSQL's dialect into lakenode's: "name" becomes
 // `name`, $n the n-th of params (a literal, already quoted), a string's
-// backslashes are doubled (PostgreSQL's strings have no escapes), and
-// interval '2 hours' becomes interval 2 hour. Comments are kept. params
+// backslashes are doubled (PostgreSQL's strings have no escapes), E'...'
+// escape strings and $$...$$ / $tag$...$tag$ dollar-quoted strings become
+// plain literals, and interval '2 hours' becomes interval 2 hour. Comments are kept. params
 // may be shorter than the statement's highest $n: that is an error.
 func translate(src string, params []string) (translated, error) {
 	var b strings.Builder
@@ -102,13 +103,17 @@ func translate(src string, params []string) (translated, error) {
 			}
 			b.WriteString(src[i : i+2+end+2])
 			i += 2 + end + 2
+		case c == '$' && !isDigit(byteAt(src, i+1)):
+			end, body, err := scanDollar(src, i)
+			if err != nil {
+				return translated{}, err
+			}
+			replace(i, end, quoteString(body))
+			i, lastWord = end, ""
 		case c == '$':
 			j := i + 1
-			for j < len(src) && src[j] >= '0' && src[j] <= '9' {
+			for j < len(src) && isDigit(src[j]) {
 				j++
-			}
-			if j == i+1 {
-				return translated{}, &dialectError{i, "dollar-quoted strings are not supported: use '...'"}
 			}
 			n, err := strconv.Atoi(src[i+1 : j])
 			if err != nil || n < 1 || n > len(params) {
@@ -117,7 +122,12 @@ func translate(src string, params []string) (translated, error) {
 			replace(i, j, params[n-1])
 			i, lastWord = j, ""
 		case (c == 'E' || c == 'e') && i+1 < len(src) && src[i+1] == '\'' && !wordByte(prevByte(src, i)):
-			return translated{}, &dialectError{i, "E'...' strings are not supported: use '...'"}
+			end, body, err := scanEscaped(src, i)
+			if err != nil {
+				return translated{}, err
+			}
+			replace(i, end, quoteString(body))
+			i, lastWord = end, ""
 		case wordByte(c):
 			j := i
 			for j < len(src) && wordByte(src[j]) {
@@ -135,6 +145,121 @@ func translate(src string, params []string) (translated, error) {
 		}
 	}
 	return translated{SQL: b.String(), spans: spans}, nil
+}
+
+func byteAt(s string, i int) byte {
+	if i >= len(s) {
+		return 0
+	}
+	return s[i]
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// scanDollar reads a dollar-quoted string at src[i] ($$...$$ or
+// $tag$...$tag$, the tag an identifier without $), returning the offset
+// after it and its body, taken as is.
+func scanDollar(src string, i int) (int, string, error) {
+	j := i + 1
+	for j < len(src) && src[j] != '$' && (wordByte(src[j]) && src[j] < 0x80) {
+		j++
+	}
+	if j >= len(src) || src[j] != '$' || (j > i+1 && isDigit(src[i+1])) {
+		return 0, "", &dialectError{i, "a $ that starts neither a parameter ($1) nor a dollar-quoted string ($$...$$)"}
+	}
+	delim := src[i : j+1]
+	k := strings.Index(src[j+1:], delim)
+	if k < 0 {
+		return 0, "", &dialectError{i, "unterminated dollar-quoted string: no closing " + delim}
+	}
+	return j + 1 + k + len(delim), src[j+1 : j+1+k], nil
+}
+
+// scanEscaped reads an escape string E'...' at src[i]: backslash escapes
+// (\b \f \n \r \t, \ooo octal, \xhh hex, \uXXXX, \UXXXXXXXX, and a
+// backslash before any other character stands for it) and doubled quotes.
+// It returns the offset after it and its value.
+func scanEscaped(src string, i int) (int, string, error) {
+	var b strings.Builder
+	for j := i + 2; j < len(src); j++ {
+		c := src[j]
+		switch {
+		case c == '\'' && byteAt(src, j+1) == '\'':
+			b.WriteByte('\'')
+			j++
+		case c == '\'':
+			return j + 1, b.String(), nil
+		case c == '\\':
+			n, err := unescape(&b, src, j)
+			if err != nil {
+				return 0, "", err
+			}
+			j += n - 1
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return 0, "", &dialectError{i, "unterminated E'...' string"}
+}
+
+// unescape decodes the escape at src[j] (a backslash) into b and returns
+// its length.
+func unescape(b *strings.Builder, src string, j int) (int, error) {
+	if j+1 >= len(src) {
+		return 0, &dialectError{j, "unterminated E'...' string"}
+	}
+	switch c := src[j+1]; c {
+	case 'b':
+		b.WriteByte('\b')
+	case 'f':
+		b.WriteByte('\f')
+	case 'n':
+		b.WriteByte('\n')
+	case 'r':
+		b.WriteByte('\r')
+	case 't':
+		b.WriteByte('\t')
+	case 'x', 'u', 'U':
+		digits := 2
+		switch c {
+		case 'u':
+			digits = 4
+		case 'U':
+			digits = 8
+		}
+		k := j + 2
+		for k < len(src) && k < j+2+digits && isHex(src[k]) {
+			k++
+		}
+		if k == j+2 || (c != 'x' && k != j+2+digits) {
+			return 0, &dialectError{j, fmt.Sprintf("invalid escape \\%c in E'...': want %d hex digits", c, digits)}
+		}
+		v, _ := strconv.ParseUint(src[j+2:k], 16, 32)
+		if c == 'x' {
+			b.WriteByte(byte(v))
+		} else {
+			if v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF) {
+				return 0, &dialectError{j, fmt.Sprintf("invalid Unicode escape \\%s in E'...'", src[j+1:k])}
+			}
+			b.WriteRune(rune(v))
+		}
+		return k - j, nil
+	case '0', '1', '2', '3', '4', '5', '6', '7':
+		k := j + 1
+		for k < len(src) && k < j+4 && src[k] >= '0' && src[k] <= '7' {
+			k++
+		}
+		v, _ := strconv.ParseUint(src[j+1:k], 8, 16)
+		b.WriteByte(byte(v))
+		return k - j, nil
+	default:
+		b.WriteByte(c)
+	}
+	return 2, nil
+}
+
+func isHex(c byte) bool {
+	return isDigit(c) || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
 }
 
 func prevByte(s string, i int) byte {
@@ -203,6 +328,20 @@ func splitStatements(src string) []string {
 	}
 	for i := 0; i < len(src); {
 		switch c := src[i]; {
+		case (c == 'E' || c == 'e') && byteAt(src, i+1) == '\'' && !wordByte(prevByte(src, i)):
+			end, _, err := scanEscaped(src, i)
+			if err != nil {
+				i = len(src)
+				continue
+			}
+			i = end
+		case c == '$' && !isDigit(byteAt(src, i+1)):
+			end, _, err := scanDollar(src, i)
+			if err != nil {
+				i++
+				continue
+			}
+			i = end
 		case c == '\'' || c == '"':
 			end, _, err := scanQuoted(src, i, c)
 			if err != nil {

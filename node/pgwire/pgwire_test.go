@@ -397,6 +397,14 @@ func TestTranslate(t *testing.T) {
 		{`select * from t where x = $1 and y = $2`, []string{"5", "'x'"}, `select * from t where x = 5 and y = 'x'`},
 		{`select now() - interval '2 hours'`, nil, `select now() - interval 2 hour`},
 		{`select '$1' -- $2`, nil, `select '$1' -- $2`},
+		// Escape strings: backslash escapes and doubled quotes, the value
+		// written as a plain literal.
+		{`select E'it\'s\n\t\\' from t`, nil, "select 'it''s\n\t\\\\' from t"},
+		{`select e'\x41\101\u00e9\U0001F600\q''' from t`, nil, "select 'AAé😀q''' from t"},
+		{`select name'x'`, nil, `select name'x'`}, // not an E string: E ends a word
+		// Dollar-quoted strings, taken as they are.
+		{`select $$it's \ "x"$$ from t`, nil, `select 'it''s \\ "x"' from t`},
+		{`select $tag$a $$ b$tag$, $1`, []string{"7"}, `select 'a $$ b', 7`},
 	} {
 		got, err := translate(tc.in, tc.params)
 		if err != nil || got.SQL != tc.want {
@@ -407,7 +415,7 @@ func TestTranslate(t *testing.T) {
 	if p := tr.sourcePos(strings.Index(tr.SQL, "nosuch")); p != strings.Index(`select "v" from t where x = $1 and nosuch`, "nosuch") {
 		t.Errorf("sourcePos maps nosuch to %d", p)
 	}
-	for _, bad := range []string{`select $3`, `select E'x'`, `select $$x$$`, `select "x`} {
+	for _, bad := range []string{`select $3`, `select E'x`, `select E'\u12'`, `select E'\ud800'`, `select $$x`, `select $a$x$b$`, `select $ x`, `select "x`} {
 		if _, err := translate(bad, []string{"1"}); err == nil {
 			t.Errorf("translate(%q): no error", bad)
 		}
