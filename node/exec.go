@@ -35,6 +35,7 @@ type ExecOptions struct {
 type Result struct {
 	Text     string   // the reply as the shell prints it
 	JSON     bool     // Text is JSON
+	CSV      bool     // Text is CSV (format = csv)
 	Notices  []string // lines for stderr (or X-Lakenode-Notice)
 	Err      error    // the command failed
 	Internal bool     // Err is a fault of the node, not of the command

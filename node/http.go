@@ -73,9 +73,12 @@ func (n *Node) httpHandler() http.Handler {
 			w.WriteHeader(http.StatusBadRequest)
 			_, _ = w.Write([]byte(res.ErrorText() + "\n"))
 		default:
-			if res.JSON {
+			switch {
+			case res.JSON:
 				w.Header().Set("Content-Type", "application/json")
-			} else {
+			case res.CSV:
+				w.Header().Set("Content-Type", "text/csv; charset=utf-8; header=present")
+			default:
 				w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 			}
 			_, _ = w.Write([]byte(res.Text))
@@ -89,8 +92,10 @@ func (n *Node) httpHandler() http.Handler {
 // the body with an {"Error" : "..."} line and sets the X-Lakenode-Error
 // trailer.
 type restStream struct {
-	w  http.ResponseWriter
-	rc *http.ResponseController
+	w       http.ResponseWriter
+	rc      *http.ResponseController
+	ctype   string // the body's content type (application/json unless set)
+	started bool
 }
 
 const errorTrailer = "X-Lakenode-Error"
@@ -99,16 +104,35 @@ func startRESTStream(w http.ResponseWriter, notices []string) *restStream {
 	for _, note := range notices {
 		w.Header().Add("X-Lakenode-Notice", sanitizeHeader(note))
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Trailer", errorTrailer)
-	w.WriteHeader(http.StatusOK)
-	return &restStream{w: w, rc: http.NewResponseController(w)}
+	return &restStream{w: w, rc: http.NewResponseController(w), ctype: "application/json"}
 }
 
-func (s *restStream) Write(b []byte) (int, error) { return s.w.Write(b) }
-func (s *restStream) Flush() error                { return s.rc.Flush() }
+// SetContentType sets the body's content type before its first byte.
+func (s *restStream) SetContentType(ct string) { s.ctype = ct }
+
+// begin sends the status and headers, once.
+func (s *restStream) begin() {
+	if s.started {
+		return
+	}
+	s.started = true
+	s.w.Header().Set("Content-Type", s.ctype)
+	s.w.Header().Set("Trailer", errorTrailer)
+	s.w.WriteHeader(http.StatusOK)
+}
+
+func (s *restStream) Write(b []byte) (int, error) {
+	s.begin()
+	return s.w.Write(b)
+}
+
+func (s *restStream) Flush() error {
+	s.begin()
+	return s.rc.Flush()
+}
 
 func (s *restStream) fail(text string) {
+	s.begin()
 	_, _ = s.w.Write(output.AppendJSON([]byte(`{"Error" : `), text))
 	_, _ = s.w.Write([]byte("}\n"))
 	s.w.Header().Set(errorTrailer, sanitizeHeader(text))

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -39,6 +40,9 @@ func (n *Node) runSQL(ctx context.Context, q *command.SQL, opts ExecOptions) Res
 	}
 	if streamable(o.Format, o.Dest, opts) {
 		return n.streamSQL(ctx, q, lopt, start, opts)
+	}
+	if o.Dest == "file" && streamedFormat(o.Format) && sx == nil {
+		return n.streamSQLToFile(ctx, q, lopt, start)
 	}
 	if !strings.HasPrefix(o.Dest, "kafka@") {
 		// A reply built whole is bounded; an export is not.
@@ -81,40 +85,82 @@ func (n *Node) streamSQL(ctx context.Context, q *command.SQL, lopt lsql.Options,
 	if err != nil {
 		return fail(err)
 	}
-	st := &rowStream{begin: opts.Stream}
-	var cols []string
+	enc := newRowEncoder(o.Format, loc)
+	st := &rowStream{begin: opts.Stream, ctype: enc.contentType()}
 	var buf []byte
 	w := &actors.StreamQuery{Store: n.store, DBMS: q.DBMS, Query: q.Query, Options: lopt,
-		Prepared: func(columns, notices []string) { cols, st.notices = columns, notices },
+		Prepared: func(columns, notices []string) { enc.cols, st.notices = columns, notices },
 		Emit: func(row schema.Row) error {
-			buf = output.RowJSON(buf[:0], cols, row, loc)
-			buf = append(buf, '\n')
+			buf = enc.row(buf[:0], row)
 			return st.write(buf)
 		}}
 	err = n.runQuery(ctx, sqlText(q), o.MaxTime, w)
-	return n.endStream(q, st, err, output.QueryStats{Count: w.Rows, Elapsed: time.Since(start), Nodes: 1, RowsScanned: w.Scanned, ShowScanned: o.Stat})
+	return n.endStream(q, st, enc, err, output.QueryStats{Count: w.Rows, Elapsed: time.Since(start), Nodes: 1, RowsScanned: w.Scanned, ShowScanned: o.Stat})
 }
 
-// streamRows writes a json:output reply of rows already computed to the
-// caller's stream.
+// streamSQLToFile runs a json:output or csv query on this node and writes
+// its rows to the file as the scan produces them, so a result of any size
+// goes to disk without being held whole (nor bounded by
+// --max-result-rows). The file appears, replaced whole, once the query
+// succeeded; a failed query leaves what the file held.
+func (n *Node) streamSQLToFile(ctx context.Context, q *command.SQL, lopt lsql.Options, start time.Time) Result {
+	o := q.Options
+	loc, err := location(o.Timezone)
+	if err != nil {
+		return fail(err)
+	}
+	enc := newRowEncoder(o.Format, loc)
+	var notices []string
+	var rows int64
+	var qerr error
+	werr := n.files.WriteStream(o.File, func(w io.Writer) error {
+		var buf []byte
+		sq := &actors.StreamQuery{Store: n.store, DBMS: q.DBMS, Query: q.Query, Options: lopt,
+			Prepared: func(columns, ns []string) { enc.cols, notices = columns, ns },
+			Emit: func(row schema.Row) error {
+				buf = enc.row(buf[:0], row)
+				_, err := w.Write(buf)
+				return err
+			}}
+		if qerr = n.runQuery(ctx, sqlText(q), o.MaxTime, sq); qerr != nil {
+			return qerr
+		}
+		rows = sq.Rows
+		stats := output.QueryStats{Count: sq.Rows, Elapsed: time.Since(start), Nodes: 1, RowsScanned: sq.Scanned, ShowScanned: o.Stat}
+		_, err := io.WriteString(w, enc.tail(o.Stat, stats))
+		return err
+	})
+	switch {
+	case qerr != nil:
+		return n.queryFailed(q, qerr)
+	case werr != nil:
+		return failf("dest = file: %v", werr)
+	}
+	return Result{Text: fmt.Sprintf("%d rows written to %s", rows, n.files.Display(o.File)), Notices: notices}
+}
+
+// streamRows writes a json:output or csv reply of rows already computed
+// to the caller's stream.
 func (n *Node) streamRows(q *command.SQL, opts ExecOptions, notices []string, loc *time.Location, rows []schema.Row, cols []string, stats output.QueryStats) Result {
-	st := &rowStream{begin: opts.Stream, notices: notices}
+	enc := newRowEncoder(q.Options.Format, loc)
+	enc.cols = cols
+	st := &rowStream{begin: opts.Stream, notices: notices, ctype: enc.contentType()}
 	var buf []byte
 	var err error
 	for _, row := range rows {
-		buf = output.RowJSON(buf[:0], cols, row, loc)
-		buf = append(buf, '\n')
+		buf = enc.row(buf[:0], row)
 		if err = st.write(buf); err != nil {
 			break
 		}
 	}
-	return n.endStream(q, st, err, stats)
+	return n.endStream(q, st, enc, err, stats)
 }
 
-// endStream ends a json:output reply: the error, the Statistics line or
-// the empty reply. A reply with no rows, or that failed before its first
-// row, comes back whole, as an unstreamed one does.
-func (n *Node) endStream(q *command.SQL, st *rowStream, err error, stats output.QueryStats) Result {
+// endStream ends a streamed reply: the error, or the encoder's tail (the
+// Statistics line or the empty reply; csv's header when no row came). A
+// reply with no rows, or that failed before its first row, comes back
+// whole, as an unstreamed one does.
+func (n *Node) endStream(q *command.SQL, st *rowStream, enc *rowEncoder, err error, stats output.QueryStats) Result {
 	if err != nil {
 		res := n.queryFailed(q, err)
 		if st.started {
@@ -125,18 +171,14 @@ func (n *Node) endStream(q *command.SQL, st *rowStream, err error, stats output.
 		}
 		return res
 	}
-	var tail string
-	switch {
-	case q.Options.Stat:
-		tail = stats.JSON() + "\n"
-	case stats.Count == 0:
-		tail = output.EmptyReply + "\n"
-	}
+	tail := enc.tail(q.Options.Stat, stats)
 	if !st.started {
-		return Result{Text: tail, JSON: true, Notices: st.notices}
+		return Result{Text: tail, JSON: !enc.csv, CSV: enc.csv, Notices: st.notices}
 	}
-	if err := st.write([]byte(tail)); err != nil {
-		return Result{Err: err, Streamed: true}
+	if tail != "" {
+		if err := st.write([]byte(tail)); err != nil {
+			return Result{Err: err, Streamed: true}
+		}
 	}
 	if err := st.flush(); err != nil {
 		return Result{Err: err, Streamed: true}
@@ -171,7 +213,7 @@ func (n *Node) renderSQL(ctx context.Context, q *command.SQL, res *lsql.Result, 
 	if err := output.RenderQuery(&buf, qr, f); err != nil {
 		return internal(err)
 	}
-	out := Result{Text: buf.String(), JSON: o.Format != "table", Notices: res.Notices}
+	out := Result{Text: buf.String(), JSON: o.Format != "table" && o.Format != "csv", CSV: o.Format == "csv", Notices: res.Notices}
 	if o.Dest == "file" {
 		if err := n.files.WriteFile(o.File, buf.Bytes()); err != nil {
 			return failf("dest = file: %v", err)

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"io"
 	"time"
+
+	"github.com/lakenode/lakenode/node/output"
+	"github.com/lakenode/lakenode/tables/schema"
 )
 
 // A streamed reply (format = json:output to stdout or REST) is written as
@@ -26,6 +29,9 @@ const streamFlushEvery = 100 * time.Millisecond
 type rowStream struct {
 	begin   func(notices []string) io.Writer
 	notices []string
+	// ctype, when set, is the reply's content type, for a writer that
+	// takes one (REST).
+	ctype string
 
 	w       io.Writer
 	bw      *bufio.Writer
@@ -43,6 +49,9 @@ func (s *rowStream) write(b []byte) error {
 	if !s.started {
 		s.started = true
 		s.w = s.begin(s.notices)
+		if ct, ok := s.w.(interface{ SetContentType(string) }); ok && s.ctype != "" {
+			ct.SetContentType(s.ctype)
+		}
 		s.bw = bufio.NewWriterSize(s.w, 64<<10)
 		s.last = time.Now()
 	}
@@ -73,10 +82,61 @@ func (s *rowStream) flush() error {
 	return nil
 }
 
-// streamable reports whether a query's reply may stream: json:output to
-// stdout (or REST), when the caller takes a stream.
+// streamable reports whether a query's reply may stream: json:output or
+// csv to stdout (or REST), when the caller takes a stream.
 func streamable(format, dest string, opts ExecOptions) bool {
-	return opts.Stream != nil && format == "json:output" && (dest == "" || dest == "stdout" || dest == "rest")
+	return opts.Stream != nil && streamedFormat(format) && (dest == "" || dest == "stdout" || dest == "rest")
+}
+
+// streamedFormat: the formats written a row at a time.
+func streamedFormat(format string) bool { return format == "json:output" || format == "csv" }
+
+// rowEncoder writes the rows of a streamed format: json:output's JSON
+// lines, or csv's lines after its header.
+type rowEncoder struct {
+	csv    bool
+	cols   []string
+	loc    *time.Location
+	header bool // written
+}
+
+func newRowEncoder(format string, loc *time.Location) *rowEncoder {
+	return &rowEncoder{csv: format == "csv", loc: loc}
+}
+
+func (e *rowEncoder) row(b []byte, row schema.Row) []byte {
+	if !e.csv {
+		b = output.RowJSON(b, e.cols, row, e.loc)
+		return append(b, '\n')
+	}
+	if !e.header {
+		e.header = true
+		b = output.CSVHeader(b, e.cols)
+	}
+	return output.CSVRow(b, len(e.cols), row, e.loc)
+}
+
+// tail is what follows the rows: json:output's Statistics line or its
+// empty reply; csv's header when no row came (never statistics).
+func (e *rowEncoder) tail(stat bool, stats output.QueryStats) string {
+	switch {
+	case e.csv && !e.header:
+		return string(output.CSVHeader(nil, e.cols))
+	case e.csv:
+		return ""
+	case stat:
+		return stats.JSON() + "\n"
+	case stats.Count == 0:
+		return output.EmptyReply + "\n"
+	}
+	return ""
+}
+
+func (e *rowEncoder) contentType() string {
+	if e.csv {
+		return "text/csv; charset=utf-8; header=present"
+	}
+	return "application/json"
 }
 
 func isStreamWrite(err error) bool {

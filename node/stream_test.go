@@ -139,7 +139,7 @@ func TestStreamErrorAfterRows(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		res := n.endStream(q.(*command.SQL), st, boom, output.QueryStats{Count: int64(before)})
+		res := n.endStream(q.(*command.SQL), st, newRowEncoder("json:output", time.UTC), boom, output.QueryStats{Count: int64(before)})
 		if res.Err == nil || res.Streamed != (before > 0) || strings.Count(cp.buf.String(), "\n") != before {
 			t.Fatalf("error after %d rows: %v, streamed %v, wrote %q", before, res.Err, res.Streamed, cp.buf.String())
 		}

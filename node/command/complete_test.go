@@ -63,7 +63,7 @@ func TestComplete(t *testing.T) {
 		{"sql |", []string{"litsanleandro", "lsl_demo"}},
 		{"sql li|", []string{"litsanleandro"}},
 		{"sql lsl_demo |", []string{"compression", "dest", "file", "format", "key", "max_time", "password", "sasl", "since", "stat", "timezone", "tls", "tls_ca", "tls_cert", "tls_key", "topic", "user"}},
-		{"sql lsl_demo format = |", []string{"json", "json:list", "json:output", "table"}},
+		{"sql lsl_demo format = |", []string{"csv", "json", "json:list", "json:output", "table"}},
 		{"sql lsl_demo format = json:o|", []string{"json:output"}},
 		{"sql lsl_demo format = table |", []string{"and"}},
 		{"sql lsl_demo format = table and |", []string{"compression", "dest", "file", "key", "max_time", "password", "sasl", "since", "stat", "timezone", "tls", "tls_ca", "tls_cert", "tls_key", "topic", "user"}},

@@ -21,7 +21,7 @@ type SQL struct {
 
 // SQLOptions are the options of a sql command (reference §4.1).
 type SQLOptions struct {
-	Format   string        // json (default), json:output, json:list or table
+	Format   string        // json (default), json:output, json:list, table or csv
 	Stat     bool          // the Statistics block; default true
 	Timezone string        // utc (default), local or a zone name as written
 	MaxTime  time.Duration // 0: none
@@ -63,7 +63,7 @@ func (*RunClient) request() {}
 
 var statementWords = map[string]bool{"select": true, "insert": true, "update": true, "delete": true, "create": true}
 
-const sqlUsage = `usage: sql DBMS [format = json|json:output|json:list|table and stat = true|false and ...] "SELECT ..."`
+const sqlUsage = `usage: sql DBMS [format = json|json:output|json:list|table|csv and stat = true|false and ...] "SELECT ..."`
 
 // MaxStatementBytes is the longest statement a sql command takes: the SQL
 // engine's limit (tables/sql.MaxStatementBytes). A sql command line longer
@@ -176,7 +176,7 @@ func applySQLOption(o *SQLOptions, k kv, line string) (known bool, err error) {
 	switch k.key {
 	case "format":
 		switch l := strings.ToLower(v); l {
-		case "json", "json:output", "json:list", "table":
+		case "json", "json:output", "json:list", "table", "csv":
 			o.Format = l
 		default:
 			return true, notAllowed(k, line)

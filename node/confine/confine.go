@@ -8,6 +8,7 @@
 package confine
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -130,6 +131,16 @@ func (d Dir) ReadFile(name string, limit int64) ([]byte, error) {
 // replacing what the file held. It writes to a temporary file and renames
 // it, so a reader never sees half a file.
 func (d Dir) WriteFile(name string, data []byte) error {
+	return d.WriteStream(name, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// WriteStream writes what fill writes to a file inside the directory, as
+// WriteFile does (a temporary file renamed once fill returned nil, so a
+// reader never sees half a file, and a failed fill leaves the old file).
+func (d Dir) WriteStream(name string, fill func(w io.Writer) error) error {
 	root, p, err := d.open(name)
 	if err != nil {
 		return err
@@ -145,7 +156,12 @@ func (d Dir) WriteFile(name string, data []byte) error {
 	if err != nil {
 		return d.translate(name, err)
 	}
-	if _, err := f.Write(data); err != nil {
+	bw := bufio.NewWriterSize(f, 256<<10)
+	err = fill(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err != nil {
 		_ = f.Close()
 		_ = root.Remove(tmp)
 		return fmt.Errorf("%s: %w", name, err)

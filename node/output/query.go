@@ -38,7 +38,7 @@ type QueryResult struct {
 
 // QueryFormat says how to render a query result.
 type QueryFormat struct {
-	Kind   string // json, json:output, json:list, table
+	Kind   string // json, json:output, json:list, table, csv
 	Pretty bool   // indent json (a terminal); compact otherwise (REST, pipes)
 	Stat   bool   // add the Statistics block
 	Loc    *time.Location
@@ -120,6 +120,11 @@ func RenderQuery(w io.Writer, r QueryResult, f QueryFormat) error {
 		if f.Stat {
 			b = append(b, r.Stats.json()...)
 			b = append(b, '\n')
+		}
+	case "csv":
+		b = CSVHeader(b, r.Columns)
+		for _, row := range r.Rows {
+			b = CSVRow(b, len(r.Columns), row, loc)
 		}
 	case "table":
 		t := Table{Header: [][]string{r.Columns}}
