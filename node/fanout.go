@@ -28,7 +28,11 @@ func (n *Node) clusterQuery(ctx context.Context, rc *command.RunClient, q *comma
 	if strings.HasPrefix(q.Options.Dest, "kafka@") && q.Options.Format != "json:output" {
 		return failf("dest = %s sends one message per row: use format = json:output", q.Options.Dest)
 	}
-	table, err := lsql.TableOf(q.Query)
+	query, explain := explainOf(q.Query)
+	if !explain {
+		query = q.Query
+	}
+	table, err := lsql.TableOf(query)
 	if err != nil {
 		var se *lsql.Error
 		if errors.As(err, &se) {
@@ -37,6 +41,12 @@ func (n *Node) clusterQuery(ctx context.Context, rc *command.RunClient, q *comma
 		return fail(err)
 	}
 	hosts, lost := n.members.Load().Hosts(q.DBMS, table)
+	if explain {
+		if _, local := n.store.Table(q.DBMS, table); !local {
+			return failf("explain: this node does not host %s.%s, so run client () would hand the query to a node that does; explain it there", q.DBMS, table)
+		}
+		return n.explainSQL(ctx, q, query, hosts, true, opts)
+	}
 	if _, local := n.store.Table(q.DBMS, table); !local {
 		return n.forwardClusterQuery(ctx, rc, q, table, hosts, lost, opts)
 	}

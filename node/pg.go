@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/lakenode/lakenode/actors"
+	"github.com/lakenode/lakenode/cluster"
 	"github.com/lakenode/lakenode/node/pgwire"
 	"github.com/lakenode/lakenode/tables/schema"
 	lsql "github.com/lakenode/lakenode/tables/sql"
@@ -69,6 +70,9 @@ type pgEngine struct{ n *Node }
 func (e pgEngine) Query(ctx context.Context, q pgwire.Query, w pgwire.RowWriter) error {
 	n := e.n
 	text := fmt.Sprintf("postgres: sql %s %q", q.DBMS, q.SQL)
+	if query, ok := explainOf(q.SQL); ok {
+		return e.explain(ctx, q, query, w)
+	}
 	if q.Cluster {
 		return e.cluster(ctx, q, w)
 	}
@@ -132,7 +136,36 @@ func pgColumns(names []string, types []schema.Type) []pgwire.Column {
 	return cols
 }
 
+// explain answers EXPLAIN SELECT ...: the plan's lines in one text column,
+// as PostgreSQL does; with lakenode.scope = cluster, the nodes asked too.
+func (e pgEngine) explain(ctx context.Context, q pgwire.Query, query string, w pgwire.RowWriter) error {
+	var peers []*cluster.Peer
+	if q.Cluster {
+		if table, err := lsql.TableOf(query); err == nil {
+			peers, _ = e.n.members.Load().Hosts(q.DBMS, table)
+		}
+	}
+	lines, err := e.n.explainPlan(ctx, q.DBMS, query, peers, q.Cluster)
+	if err != nil {
+		return err
+	}
+	if err := w.Columns(explainColumns); err != nil {
+		return err
+	}
+	for _, l := range lines {
+		if err := w.Row(schema.Row{schema.Str(l)}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+var explainColumns = []pgwire.Column{{Name: ExplainColumn, Type: schema.TypeString}}
+
 func (e pgEngine) Describe(ctx context.Context, q pgwire.Query) ([]pgwire.Column, error) {
+	if _, ok := explainOf(q.SQL); ok {
+		return explainColumns, nil
+	}
 	prep, err := lsql.Prepare(ctx, e.n.store, q.DBMS, q.SQL, lsql.Options{})
 	if err != nil {
 		return nil, err

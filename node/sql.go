@@ -19,6 +19,9 @@ import (
 // runSQL answers `sql DBMS [options] "SELECT ..."` on this node.
 func (n *Node) runSQL(ctx context.Context, q *command.SQL, opts ExecOptions) Result {
 	o := q.Options
+	if query, ok := explainOf(q.Query); ok {
+		return n.explainSQL(ctx, q, query, nil, false, opts)
+	}
 	if strings.HasPrefix(o.Dest, "kafka@") && o.Format != "json:output" {
 		return failf("dest = %s sends one message per row: use format = json:output", o.Dest)
 	}

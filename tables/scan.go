@@ -41,19 +41,25 @@ func WithScanHook(ctx context.Context, hook func() error) context.Context {
 
 // Scan returns an iterator over t's rows in r.
 func (s *Store) Scan(ctx context.Context, t *schema.Table, r TimeRange) (*Iter, error) {
-	lo, hi := tablePrefix(t.ID), tableEnd(t.ID)
-	if r.HasFrom {
-		lo = rowTimeBound(t.ID, r.From)
-	}
-	if r.HasTo {
-		hi = rowTimeBound(t.ID, r.To)
-	}
+	lo, hi := ScanBounds(t, r)
 	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: lo, UpperBound: hi})
 	if err != nil {
 		return nil, fmt.Errorf("scanning %s: %w", t.FullName(), err)
 	}
 	hook, _ := ctx.Value(scanHookKey{}).(func() error)
 	return &Iter{ctx: ctx, table: t.FullName(), it: it, row: make(schema.Row, len(t.Columns)), hook: hook}, nil
+}
+
+// ScanBounds are the store keys a scan of t over r reads: [lo, hi).
+func ScanBounds(t *schema.Table, r TimeRange) (lo, hi []byte) {
+	lo, hi = tablePrefix(t.ID), tableEnd(t.ID)
+	if r.HasFrom {
+		lo = rowTimeBound(t.ID, r.From)
+	}
+	if r.HasTo {
+		hi = rowTimeBound(t.ID, r.To)
+	}
+	return lo, hi
 }
 
 // Only limits decoding to the columns whose need entry is true; the others

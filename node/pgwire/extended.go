@@ -181,7 +181,7 @@ func (s *session) execute(ctx context.Context, m *pgproto3.Execute) error {
 		p.buffered = nil
 		return err
 	}
-	if kind, _ := classify(p.stmt.text); kind != kindQuery && kind != kindShow {
+	if kind, _ := classify(p.stmt.text); kind != kindQuery && kind != kindShow && kind != kindExplain {
 		s.be.Send(&pgproto3.CommandComplete{CommandTag: []byte(tag)})
 		return nil
 	}

@@ -25,6 +25,7 @@ const (
 	kindRollback
 	kindNoop // accepted, nothing to do: DISCARD, DEALLOCATE, CLOSE
 	kindWrite
+	kindExplain // EXPLAIN SELECT ...: the engine answers with the plan
 	kindUnsupported
 )
 
@@ -38,6 +39,8 @@ func classify(text string) (stmtKind, string) {
 	switch w[0] {
 	case "select", "with", "values", "table":
 		return kindQuery, "SELECT"
+	case "explain":
+		return kindExplain, "EXPLAIN"
 	case "set":
 		return kindSet, "SET"
 	case "reset":
@@ -113,6 +116,11 @@ func (s *session) statement(ctx context.Context, text string, params []string, w
 			return "", err
 		}
 		return "SELECT " + strconv.FormatInt(n, 10), nil
+	case kindExplain:
+		// The engine answers EXPLAIN SELECT ... with the plan's lines.
+		if _, err := s.query(ctx, text, params, w); err != nil {
+			return "", err
+		}
 	default:
 		return "", &pgError{Code: codeNotSupported, Msg: fmt.Sprintf("%s is not supported: lakenode answers SELECT, SET, SHOW, BEGIN and COMMIT", tag)}
 	}
@@ -255,7 +263,7 @@ func (s *session) describe(ctx context.Context, st *prepared) ([]Column, *pgErro
 			return nil, err
 		}
 		return b.cols, nil
-	case kindQuery:
+	case kindQuery, kindExplain:
 	default:
 		return nil, nil
 	}
