@@ -21,10 +21,17 @@ import (
 const kafkaPython = "kafka-python==2.3.3"
 
 // pythonWithKafka returns the python of a virtual environment with
-// kafka-python installed, made in a temporary directory of the test (pip's
-// own cache makes later runs quick). It fails the test, saying why, when
-// Python 3 with venv is missing or pip cannot install the package.
+// kafka-python installed.
 func pythonWithKafka(t *testing.T) string {
+	t.Helper()
+	return pythonWith(t, kafkaPython)
+}
+
+// pythonWith returns the python of a virtual environment with pkgs
+// installed, made in a temporary directory of the test (pip's own cache
+// makes later runs quick). It fails the test, saying why, when Python 3
+// with venv is missing or pip cannot install the packages.
+func pythonWith(t *testing.T, pkgs ...string) string {
 	t.Helper()
 	py, err := exec.LookPath("python3")
 	if err != nil {
@@ -37,8 +44,9 @@ func pythonWithKafka(t *testing.T) string {
 		t.Fatalf("python3 -m venv failed (on Debian install python3-venv): %v\n%s", err, out)
 	}
 	pip := filepath.Join(dir, "bin", "pip")
-	if out, err := exec.CommandContext(ctx, pip, "install", "--disable-pip-version-check", "-q", kafkaPython).CombinedOutput(); err != nil {
-		t.Fatalf("pip could not install %s into a venv (the test needs the Python package index, or pip configured for a mirror of it): %v\n%s", kafkaPython, err, out)
+	args := append([]string{"install", "--disable-pip-version-check", "-q"}, pkgs...)
+	if out, err := exec.CommandContext(ctx, pip, args...).CombinedOutput(); err != nil {
+		t.Fatalf("pip could not install %s into a venv (the test needs the Python package index, or pip configured for a mirror of it): %v\n%s", strings.Join(pkgs, " "), err, out)
 	}
 	return filepath.Join(dir, "bin", "python")
 }
