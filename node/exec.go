@@ -275,6 +275,7 @@ func (n *Node) CompleteNames(req string) []string {
 type consumerStatus struct {
 	ID     int
 	Spec   spec.ConsumerSpec
+	Group  string // the consumer group, as resolved
 	Status actors.ConsumerStatus
 }
 
@@ -284,7 +285,7 @@ func (n *Node) consumerStatuses() []consumerStatus {
 	n.mu.Unlock()
 	out := make([]consumerStatus, 0, len(cs))
 	for _, c := range cs {
-		out = append(out, consumerStatus{ID: c.Config.ID, Spec: c.Config.Spec, Status: c.Status()})
+		out = append(out, consumerStatus{ID: c.Config.ID, Spec: c.Config.Spec, Group: c.Config.Group, Status: c.Status()})
 	}
 	return out
 }

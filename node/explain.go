@@ -30,7 +30,12 @@ func explainOf(query string) (string, bool) {
 // explainPlan plans query (without running it) and returns its plan's
 // lines; with peers (run client ()), the nodes that would be asked.
 func (n *Node) explainPlan(ctx context.Context, dbms, query string, peers []*cluster.Peer, cluster bool) ([]string, error) {
-	p, err := lsql.Prepare(ctx, n.store, dbms, query, lsql.Options{Now: time.Now()})
+	store, done, err := n.queryStore(dbms, query)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	p, err := lsql.Prepare(ctx, store, dbms, query, lsql.Options{Now: time.Now()})
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/lakenode/lakenode/cluster"
 	"github.com/lakenode/lakenode/node/command"
 	"github.com/lakenode/lakenode/node/output"
+	"github.com/lakenode/lakenode/tables"
 	lsql "github.com/lakenode/lakenode/tables/sql"
 )
 
@@ -32,7 +33,9 @@ func (n *Node) clusterQuery(ctx context.Context, rc *command.RunClient, q *comma
 	if !explain {
 		query = q.Query
 	}
-	table, err := lsql.TableOf(query)
+	// The table's own dbms: a qualified name (lakenode.kafka_errors) reads
+	// that dbms's table.
+	tdbms, table, err := lsql.TableIn(q.DBMS, query)
 	if err != nil {
 		var se *lsql.Error
 		if errors.As(err, &se) {
@@ -40,14 +43,17 @@ func (n *Node) clusterQuery(ctx context.Context, rc *command.RunClient, q *comma
 		}
 		return fail(err)
 	}
-	hosts, lost := n.members.Load().Hosts(q.DBMS, table)
+	if tdbms == tables.ErrorsDBMS && table == PartitionsTable {
+		return n.runSQL(ctx, q, opts) // a system table of this node only
+	}
+	hosts, lost := n.members.Load().Hosts(tdbms, table)
 	if explain {
-		if _, local := n.store.Table(q.DBMS, table); !local {
-			return failf("explain: this node does not host %s.%s, so run client () would hand the query to a node that does; explain it there", q.DBMS, table)
+		if _, local := n.store.Table(tdbms, table); !local {
+			return failf("explain: this node does not host %s.%s, so run client () would hand the query to a node that does; explain it there", tdbms, table)
 		}
 		return n.explainSQL(ctx, q, query, hosts, true, opts)
 	}
-	if _, local := n.store.Table(q.DBMS, table); !local {
+	if _, local := n.store.Table(tdbms, table); !local {
 		return n.forwardClusterQuery(ctx, rc, q, table, hosts, lost, opts)
 	}
 	if len(hosts) == 0 && len(lost) == 0 {

@@ -412,25 +412,31 @@ func writeMsgClient(b *strings.Builder, c consumerStatus, statistics, detailed b
 		pt := output.Table{Title: "     \n     Partitions:", Indent: "     ",
 			Header: [][]string{{"Topic", "Partition", "Stored offset", "High watermark", "Lag", "Messages", "Rows", "Errors", "p50 ms", "p99 ms", "State"}}}
 		for _, p := range c.Status.Partitions {
-			state := "consuming"
-			switch {
-			case p.Changed != "":
-				state = "topic changed: " + p.Changed
-			case p.Stopped != "":
-				state = "stopped " + p.Stopped
-			case p.DiskFull && diskFull != "":
-				state = "paused: " + diskFull
-			case p.DiskFull:
-				state = "paused: disk full"
-			case p.Paused:
-				state = "paused (tables behind)"
-			}
+			state := partitionState(p, diskFull)
 			pt.Rows = append(pt.Rows, []string{p.Topic, strconv.Itoa(int(p.Partition)), offText(p.LowWater), offText(p.HighWatermark), lagText(p),
 				strconv.FormatInt(p.Messages, 10), strconv.FormatInt(p.Rows, 10), strconv.FormatInt(p.Errors, 10),
 				strconv.FormatInt(p.P50.Milliseconds(), 10), strconv.FormatInt(p.P99.Milliseconds(), 10), state})
 		}
 		b.WriteString(pt.String())
 	}
+}
+
+// partitionState is a partition's state as get msg client and
+// lakenode.partitions show it.
+func partitionState(p actors.PartitionCounters, diskFull string) string {
+	switch {
+	case p.Changed != "":
+		return "topic changed: " + p.Changed
+	case p.Stopped != "":
+		return "stopped " + p.Stopped
+	case p.DiskFull && diskFull != "":
+		return "paused: " + diskFull
+	case p.DiskFull:
+		return "paused: disk full"
+	case p.Paused:
+		return "paused (tables behind)"
+	}
+	return "consuming"
 }
 
 // rejectTable counts a consumer's rejected messages per topic and reason.

@@ -76,8 +76,13 @@ func (e pgEngine) Query(ctx context.Context, q pgwire.Query, w pgwire.RowWriter)
 	if q.Cluster {
 		return e.cluster(ctx, q, w)
 	}
+	store, done, err := n.queryStore(q.DBMS, q.SQL)
+	if err != nil {
+		return err
+	}
+	defer done()
 	var colErr error
-	sq := &actors.StreamQuery{Store: n.store, DBMS: q.DBMS, Query: q.SQL, Options: lsql.Options{},
+	sq := &actors.StreamQuery{Store: store, DBMS: q.DBMS, Query: q.SQL, Options: lsql.Options{},
 		Typed: func(cols []string, types []schema.Type, _ []string) { colErr = w.Columns(pgColumns(cols, types)) },
 		Emit: func(r schema.Row) error {
 			if colErr != nil {
@@ -85,7 +90,7 @@ func (e pgEngine) Query(ctx context.Context, q pgwire.Query, w pgwire.RowWriter)
 			}
 			return w.Row(r)
 		}}
-	err := n.runQuery(ctx, text, 0, sq)
+	err = n.runQuery(ctx, text, 0, sq)
 	if colErr != nil {
 		return colErr
 	}
@@ -166,7 +171,12 @@ func (e pgEngine) Describe(ctx context.Context, q pgwire.Query) ([]pgwire.Column
 	if _, ok := explainOf(q.SQL); ok {
 		return explainColumns, nil
 	}
-	prep, err := lsql.Prepare(ctx, e.n.store, q.DBMS, q.SQL, lsql.Options{})
+	store, done, err := e.n.queryStore(q.DBMS, q.SQL)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	prep, err := lsql.Prepare(ctx, store, q.DBMS, q.SQL, lsql.Options{})
 	if err != nil {
 		return nil, err
 	}

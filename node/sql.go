@@ -12,6 +12,7 @@ import (
 	"github.com/lakenode/lakenode/actors"
 	"github.com/lakenode/lakenode/node/command"
 	"github.com/lakenode/lakenode/node/output"
+	"github.com/lakenode/lakenode/tables"
 	"github.com/lakenode/lakenode/tables/schema"
 	lsql "github.com/lakenode/lakenode/tables/sql"
 )
@@ -41,17 +42,22 @@ func (n *Node) runSQL(ctx context.Context, q *command.SQL, opts ExecOptions) Res
 		lopt.Commits = actors.LocalCommits(n.store, q.DBMS, table, sx.last[n.cfg.Name])
 		sx.next[n.cfg.Name] = lopt.Commits.UpTo
 	}
+	store, done, err := n.queryStore(q.DBMS, q.Query)
+	if err != nil {
+		return fail(err)
+	}
+	defer done()
 	if streamable(o.Format, o.Dest, opts) {
-		return n.streamSQL(ctx, q, lopt, start, opts)
+		return n.streamSQL(ctx, store, q, lopt, start, opts)
 	}
 	if o.Dest == "file" && streamedFormat(o.Format) && sx == nil {
-		return n.streamSQLToFile(ctx, q, lopt, start)
+		return n.streamSQLToFile(ctx, store, q, lopt, start)
 	}
 	if !strings.HasPrefix(o.Dest, "kafka@") {
 		// A reply built whole is bounded; an export is not.
 		lopt.MaxRows = n.cfg.MaxResultRows
 	}
-	w := &actors.LocalQuery{Store: n.store, DBMS: q.DBMS, Query: q.Query, Options: lopt}
+	w := &actors.LocalQuery{Store: store, DBMS: q.DBMS, Query: q.Query, Options: lopt}
 	if err := n.runQuery(ctx, sqlText(q), o.MaxTime, w); err != nil {
 		return n.queryFailed(q, err)
 	}
@@ -82,7 +88,7 @@ func (n *Node) queryFailed(q *command.SQL, err error) Result {
 
 // streamSQL runs a json:output query on this node and streams its rows as
 // the scan produces them (see stream.go).
-func (n *Node) streamSQL(ctx context.Context, q *command.SQL, lopt lsql.Options, start time.Time, opts ExecOptions) Result {
+func (n *Node) streamSQL(ctx context.Context, store *tables.Store, q *command.SQL, lopt lsql.Options, start time.Time, opts ExecOptions) Result {
 	o := q.Options
 	loc, err := location(o.Timezone)
 	if err != nil {
@@ -91,7 +97,7 @@ func (n *Node) streamSQL(ctx context.Context, q *command.SQL, lopt lsql.Options,
 	enc := newRowEncoder(o.Format, loc)
 	st := &rowStream{begin: opts.Stream, ctype: enc.contentType()}
 	var buf []byte
-	w := &actors.StreamQuery{Store: n.store, DBMS: q.DBMS, Query: q.Query, Options: lopt,
+	w := &actors.StreamQuery{Store: store, DBMS: q.DBMS, Query: q.Query, Options: lopt,
 		Prepared: func(columns, notices []string) { enc.cols, st.notices = columns, notices },
 		Emit: func(row schema.Row) error {
 			buf = enc.row(buf[:0], row)
@@ -106,7 +112,7 @@ func (n *Node) streamSQL(ctx context.Context, q *command.SQL, lopt lsql.Options,
 // goes to disk without being held whole (nor bounded by
 // --max-result-rows). The file appears, replaced whole, once the query
 // succeeded; a failed query leaves what the file held.
-func (n *Node) streamSQLToFile(ctx context.Context, q *command.SQL, lopt lsql.Options, start time.Time) Result {
+func (n *Node) streamSQLToFile(ctx context.Context, store *tables.Store, q *command.SQL, lopt lsql.Options, start time.Time) Result {
 	o := q.Options
 	loc, err := location(o.Timezone)
 	if err != nil {
@@ -118,7 +124,7 @@ func (n *Node) streamSQLToFile(ctx context.Context, q *command.SQL, lopt lsql.Op
 	var qerr error
 	werr := n.files.WriteStream(o.File, func(w io.Writer) error {
 		var buf []byte
-		sq := &actors.StreamQuery{Store: n.store, DBMS: q.DBMS, Query: q.Query, Options: lopt,
+		sq := &actors.StreamQuery{Store: store, DBMS: q.DBMS, Query: q.Query, Options: lopt,
 			Prepared: func(columns, ns []string) { enc.cols, notices = columns, ns },
 			Emit: func(row schema.Row) error {
 				buf = enc.row(buf[:0], row)

@@ -377,3 +377,9 @@ func (p pebbleLogger) Fatalf(format string, args ...any) {
 	p.l.Error("pebble: " + msg)
 	panic(msg)
 }
+
+// OpenMem opens an empty store held in memory, for a snapshot answered
+// with the SQL engine (lakenode.partitions); Close frees it.
+func OpenMem(opts ...Option) (*Store, error) {
+	return Open("mem", append([]Option{WithFS(vfs.NewMem()), WithCacheSize(1 << 20)}, opts...)...)
+}

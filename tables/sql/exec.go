@@ -526,19 +526,36 @@ func (q *Prepared) Merge(ctx context.Context, parts []*Partial) (*Result, error)
 
 // TableOf returns the table a SELECT reads, without planning it.
 func TableOf(query string) (string, error) {
+	_, table, err := TableIn("", query)
+	return table, err
+}
+
+// TableIn returns the dbms and table a SELECT reads, without planning it:
+// the dbms is the table's qualifier (`from lakenode.kafka_errors`) when it
+// has one other than public, else dbms.
+func TableIn(dbms, query string) (string, string, error) {
 	sel, _, err := parseSelect(query, new(int))
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	if len(sel.From) != 1 {
-		return "", &Error{Query: query, Pos: 0, Msg: "a query reads exactly one table"}
+		return "", "", &Error{Query: query, Pos: 0, Msg: "a query reads exactly one table"}
 	}
 	if ate, ok := sel.From[0].(*sqlparser.AliasedTableExpr); ok {
 		if tn, ok := ate.Expr.(sqlparser.TableName); ok {
-			return strings.ToLower(tn.Name.String()), nil
+			return qualified(dbms, tn), strings.ToLower(tn.Name.String()), nil
 		}
 	}
-	return "", &Error{Query: query, Pos: 0, Msg: "a query reads one table by name"}
+	return "", "", &Error{Query: query, Pos: 0, Msg: "a query reads one table by name"}
+}
+
+// qualified is the dbms of a table name: its qualifier, unless none or
+// PostgreSQL's public schema.
+func qualified(dbms string, tn sqlparser.TableName) string {
+	if q := strings.ToLower(tn.Qualifier.String()); q != "" && q != "public" {
+		return q
+	}
+	return dbms
 }
 
 // Columns is the number of output columns of a prepared query.

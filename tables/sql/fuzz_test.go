@@ -277,10 +277,10 @@ func FuzzPlan(f *testing.F) {
 		default:
 			t.Fatalf("%q plans but Query fails: %v", q, qerr)
 		}
-		if tbl, err := TableOf(q); err != nil {
-			t.Fatalf("%q plans but TableOf fails: %v", q, err)
-		} else if _, ok := s.Table(dbms, tbl); !ok {
-			t.Fatalf("%q plans but TableOf names %q", q, tbl)
+		if d, tbl, err := TableIn(dbms, q); err != nil {
+			t.Fatalf("%q plans but TableIn fails: %v", q, err)
+		} else if _, ok := s.Table(d, tbl); !ok {
+			t.Fatalf("%q plans but TableIn names %s.%s", q, d, tbl)
 		}
 		part, err := prep.Partial(ctx, s)
 		if err != nil && !(opt.MaxRows > 0 && errors.As(err, &tooMany)) {

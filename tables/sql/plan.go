@@ -1056,6 +1056,7 @@ func planTable(store *tables.Store, dbms, query string, sel *sqlparser.Select) (
 		return nil, &Error{Query: query, Pos: findWord(query, "from"), Msg: "subqueries are not supported"}
 	}
 	name := strings.ToLower(tn.Name.String())
+	dbms = qualified(dbms, tn)
 	if t, ok := store.Table(dbms, name); ok {
 		return t, nil
 	}

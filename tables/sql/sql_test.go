@@ -225,3 +225,22 @@ func TestCommitRange(t *testing.T) {
 		t.Errorf("LIMIT with a commit range: %v", err)
 	}
 }
+
+// A qualified table name reads that dbms's table (public is PostgreSQL's
+// schema, not a dbms).
+func TestQualifiedTable(t *testing.T) {
+	s := pingStore(t)
+	for _, tc := range []struct{ dbms, q string }{
+		{"other", "select count(*) from lsl_demo.ping_sensor"},
+		{"lsl_demo", "select count(*) from public.ping_sensor"},
+		{"lsl_demo", "select count(*) from ping_sensor"},
+	} {
+		r, err := lsql.Query(context.Background(), s, tc.dbms, tc.q, lsql.Options{Now: now})
+		if err != nil || len(r.Rows) != 1 || r.Rows[0][0].I != 48 {
+			t.Fatalf("%s in %s: %v %v", tc.q, tc.dbms, err, r)
+		}
+		if d, tb, err := lsql.TableIn(tc.dbms, tc.q); err != nil || d != "lsl_demo" || tb != "ping_sensor" {
+			t.Fatalf("TableIn(%s, %s) = %s %s %v", tc.dbms, tc.q, d, tb, err)
+		}
+	}
+}
