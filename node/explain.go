@@ -29,13 +29,13 @@ func explainOf(query string) (string, bool) {
 
 // explainPlan plans query (without running it) and returns its plan's
 // lines; with peers (run client ()), the nodes that would be asked.
-func (n *Node) explainPlan(ctx context.Context, dbms, query string, peers []*cluster.Peer, cluster bool) ([]string, error) {
+func (n *Node) explainPlan(ctx context.Context, dbms, query string, peers []*cluster.Peer, cluster bool, now time.Time) ([]string, error) {
 	store, done, err := n.queryStore(dbms, query)
 	if err != nil {
 		return nil, err
 	}
 	defer done()
-	p, err := lsql.Prepare(ctx, store, dbms, query, lsql.Options{Now: time.Now()})
+	p, err := lsql.Prepare(ctx, store, dbms, query, lsql.Options{Now: now})
 	if err != nil {
 		return nil, err
 	}
@@ -54,7 +54,7 @@ func (n *Node) explainPlan(ctx context.Context, dbms, query string, peers []*clu
 // `run client () sql ...`): the plan as rows of one column, in the asked
 // format. Nothing is scanned.
 func (n *Node) explainSQL(ctx context.Context, q *command.SQL, query string, peers []*cluster.Peer, cluster bool, opts ExecOptions) Result {
-	lines, err := n.explainPlan(ctx, q.DBMS, query, peers, cluster)
+	lines, err := n.explainPlan(ctx, q.DBMS, query, peers, cluster, time.Now())
 	if err != nil {
 		var se *lsql.Error
 		if errors.As(err, &se) {

@@ -82,7 +82,7 @@ func (e pgEngine) Query(ctx context.Context, q pgwire.Query, w pgwire.RowWriter)
 	}
 	defer done()
 	var colErr error
-	sq := &actors.StreamQuery{Store: store, DBMS: q.DBMS, Query: q.SQL, Options: lsql.Options{},
+	sq := &actors.StreamQuery{Store: store, DBMS: q.DBMS, Query: q.SQL, Options: lsql.Options{Now: q.Now},
 		Typed: func(cols []string, types []schema.Type, _ []string) { colErr = w.Columns(pgColumns(cols, types)) },
 		Emit: func(r schema.Row) error {
 			if colErr != nil {
@@ -101,11 +101,15 @@ func (e pgEngine) Query(ctx context.Context, q pgwire.Query, w pgwire.RowWriter)
 // run client () does: on every node hosting the table, merged here.
 func (e pgEngine) cluster(ctx context.Context, q pgwire.Query, w pgwire.RowWriter) error {
 	n := e.n
-	prep, err := lsql.Prepare(ctx, n.store, q.DBMS, q.SQL, lsql.Options{})
+	prep, err := lsql.Prepare(ctx, n.store, q.DBMS, q.SQL, lsql.Options{Now: q.Now})
 	if err != nil {
 		return err
 	}
-	res, err := n.QueryCluster(ctx, q.DBMS, q.SQL, time.Now())
+	now := q.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	res, err := n.QueryCluster(ctx, q.DBMS, q.SQL, now)
 	if err != nil {
 		return unwrapStopped(err)
 	}
@@ -150,7 +154,7 @@ func (e pgEngine) explain(ctx context.Context, q pgwire.Query, query string, w p
 			peers, _ = e.n.members.Load().Hosts(q.DBMS, table)
 		}
 	}
-	lines, err := e.n.explainPlan(ctx, q.DBMS, query, peers, q.Cluster)
+	lines, err := e.n.explainPlan(ctx, q.DBMS, query, peers, q.Cluster, q.Now)
 	if err != nil {
 		return err
 	}
@@ -176,7 +180,7 @@ func (e pgEngine) Describe(ctx context.Context, q pgwire.Query) ([]pgwire.Column
 		return nil, err
 	}
 	defer done()
-	prep, err := lsql.Prepare(ctx, store, q.DBMS, q.SQL, lsql.Options{})
+	prep, err := lsql.Prepare(ctx, store, q.DBMS, q.SQL, lsql.Options{Now: q.Now})
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package pgwire
 
 import (
 	"context"
+	"time"
 
 	"github.com/lakenode/lakenode/tables/schema"
 )
@@ -21,6 +22,8 @@ type Query struct {
 	Cluster bool
 	// MaxRows bounds a buffered answer (0: the engine's default).
 	MaxRows int64
+	// Now, when set (the session's lakenode.now), is the value of now().
+	Now time.Time
 }
 
 // RowWriter receives an answer: Columns once, before any Row. A row is

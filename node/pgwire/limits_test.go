@@ -154,3 +154,32 @@ func TestClientThatStopsReadingIsCutOff(t *testing.T) {
 		t.Fatalf("another client after the cut-off: %d %v", n, err)
 	}
 }
+
+// SET lakenode.now fixes the session's now() (the engine gets it), checks
+// its value, and default gives the clock back.
+func TestSessionNow(t *testing.T) {
+	addr := startServer(t, Config{})
+	c := connect(t, addr, "")
+	ctx := context.Background()
+	if _, err := c.Exec(ctx, "set lakenode.now = 'yesterday-ish'"); err == nil {
+		t.Fatal("a bad lakenode.now was accepted")
+	}
+	if _, err := c.Exec(ctx, "set lakenode.now = '2026-12-01T10:00:30Z'"); err != nil {
+		t.Fatal(err)
+	}
+	var shown string
+	if err := c.QueryRow(ctx, "show lakenode.now").Scan(&shown); err != nil || shown != "2026-12-01T10:00:30Z" {
+		t.Fatalf("show lakenode.now = %q %v", shown, err)
+	}
+	// ping_sensor's rows are at 10:00, 10:01 and 10:02 on 2026-12-01.
+	var n int64
+	if err := c.QueryRow(ctx, "select count(*) from ping_sensor where timestamp < now()").Scan(&n); err != nil || n != 1 {
+		t.Fatalf("rows before the session's now(): %d %v", n, err)
+	}
+	if _, err := c.Exec(ctx, "set lakenode.now = default"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.QueryRow(ctx, "select count(*) from ping_sensor where timestamp < now()").Scan(&n); err != nil || n != 3 {
+		t.Fatalf("rows before the clock's now(): %d %v", n, err)
+	}
+}

@@ -43,7 +43,7 @@ func (e *storeEngine) Query(ctx context.Context, q Query, w RowWriter) error {
 		}
 		return ctx.Err()
 	}
-	p, err := lsql.Prepare(ctx, e.store, q.DBMS, q.SQL, lsql.Options{})
+	p, err := lsql.Prepare(ctx, e.store, q.DBMS, q.SQL, lsql.Options{Now: q.Now})
 	if err != nil {
 		return err
 	}

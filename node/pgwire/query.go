@@ -249,7 +249,7 @@ func (s *session) query(ctx context.Context, text string, params []string, w Row
 }
 
 func (s *session) engineQuery(sql string) Query {
-	return Query{DBMS: s.dbms, SQL: sql, Cluster: s.cluster}
+	return Query{DBMS: s.dbms, SQL: sql, Cluster: s.cluster, Now: s.now}
 }
 
 // describe returns the columns a statement answers with (none for a

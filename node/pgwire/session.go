@@ -30,7 +30,8 @@ type session struct {
 	dbms     string
 	settings map[string]string
 	loc      *time.Location
-	cluster  bool // lakenode.scope = cluster
+	cluster  bool      // lakenode.scope = cluster
+	now      time.Time // lakenode.now: the session's now(); zero: the clock
 	tx       byte // 'I' idle, 'T' in a (no-op) transaction block, 'E' failed
 	stmts    map[string]*prepared
 	portals  map[string]*portal

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/lakenode/lakenode/tables/schema"
 )
 
 // serverVersion is the PostgreSQL version lakenode answers as: clients
@@ -33,6 +35,7 @@ var defaultSettings = map[string]string{
 	"transaction_isolation":               "read committed",
 	"max_identifier_length":               "63",
 	"lakenode.scope":                      "node",
+	"lakenode.now":                        "",
 }
 
 // reportedSettings are sent in ParameterStatus at start-up, as PostgreSQL
@@ -64,6 +67,19 @@ func (s *session) set(name, value string) error {
 			return &pgError{Code: codeInvalidParam, Msg: fmt.Sprintf("invalid value for lakenode.scope: %q (node or cluster)", value)}
 		}
 		s.settings[name] = strings.ToLower(value)
+	case "lakenode.now":
+		// A fixed now() for the session (reproducible reports and tests);
+		// '' or default gives the clock back.
+		if value == "" || strings.EqualFold(value, "default") {
+			s.now, s.settings[name] = time.Time{}, ""
+			return nil
+		}
+		us, err := schema.ParseTimestamp(value)
+		if err != nil {
+			return &pgError{Code: codeInvalidParam, Msg: fmt.Sprintf("invalid value for lakenode.now: %q (a timestamp, e.g. '2026-11-25 12:00:00', or default)", value)}
+		}
+		s.now = time.UnixMicro(us).UTC()
+		s.settings[name] = s.now.Format(time.RFC3339Nano)
 	case "transaction_read_only", "default_transaction_read_only":
 		if v := strings.ToLower(value); v != "on" && v != "true" && v != "1" {
 			return &pgError{Code: codeReadOnly, Msg: "lakenode sessions are read-only"}
