@@ -32,7 +32,7 @@ type session struct {
 	loc      *time.Location
 	cluster  bool      // lakenode.scope = cluster
 	now      time.Time // lakenode.now: the session's now(); zero: the clock
-	tx       byte // 'I' idle, 'T' in a (no-op) transaction block, 'E' failed
+	tx       byte      // 'I' idle, 'T' in a (no-op) transaction block, 'E' failed
 	stmts    map[string]*prepared
 	portals  map[string]*portal
 	skipSync bool // an extended-protocol error: discard until Sync
