@@ -59,6 +59,9 @@ type QuerySpec struct {
 	// Work is what the query does: a *LocalQuery, *StreamQuery,
 	// *ShareQuery or *ScatterQuery, which hold its answer when it is done.
 	Work QueryWork
+	// Progress, when set, counts the rows the query's scans read on this
+	// node, for the caller's progress line.
+	Progress *atomic.Int64
 }
 
 // QueryWork is one of the works a query actor runs.
@@ -245,8 +248,12 @@ func (q *queryActor) start(ctx actor.Context) {
 		qctx, q.stopT = context.WithTimeout(qctx, q.spec.MaxTime)
 	}
 	delay := testScanDelay(q.spec.Work.target())
+	progress := q.spec.Progress
 	qctx = tables.WithScanHook(qctx, func() error {
 		q.scanned.Add(1)
+		if progress != nil {
+			progress.Add(1)
+		}
 		if delay > 0 {
 			return sleepCtx(qctx, delay)
 		}

@@ -170,6 +170,7 @@ func (n *Node) QueryCluster(ctx context.Context, dbms, query string, now time.Ti
 func (n *Node) runQuery(ctx context.Context, text string, maxTime time.Duration, work actors.QueryWork) error {
 	return actors.RunQuery(n.sys, n.queries, actors.QuerySpec{
 		Text: clip(command.Redact(text), caretContext), Origin: n.cfg.Name, Parent: ctx, MaxTime: maxTime, Logger: n.log, Work: work,
+		Progress: output.ProgressFrom(ctx),
 	})
 }
 

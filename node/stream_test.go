@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -199,5 +200,22 @@ func TestRESTStream(t *testing.T) {
 	want := "{\"value\": 0}\n{\"Error\" : \"query stopped: it ran longer than max_time = 1s\"}\n"
 	if string(b) != want || r2.StatusCode != 200 || r2.Trailer.Get(errorTrailer) != "query stopped: it ran longer than max_time = 1s" {
 		t.Fatalf("mid-stream error: %d %q trailer %q", r2.StatusCode, b, r2.Trailer.Get(errorTrailer))
+	}
+}
+
+// A command run under output.WithProgress counts the rows its query scans
+// (the shell's progress line); explain scans none.
+func TestProgressCounts(t *testing.T) {
+	n := streamNode(t) // 20 rows in d.t
+	rows := &atomic.Int64{}
+	ctx := output.WithProgress(context.Background(), rows)
+	if res := n.Execute(ctx, `sql d format = json "select count(*) from t where value >= 0"`, ExecOptions{}); res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	if got := rows.Load(); got != 20 {
+		t.Fatalf("progress counted %d rows, want 20", got)
+	}
+	if res := n.Execute(ctx, `sql d "explain select count(*) from t"`, ExecOptions{}); res.Err != nil || rows.Load() != 20 {
+		t.Fatalf("explain counted rows: %d %v", rows.Load(), res.Err)
 	}
 }

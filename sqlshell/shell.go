@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ergochat/readline"
@@ -55,6 +56,11 @@ type Config struct {
 	Stderr io.Writer
 	// HistoryFile defaults to ~/.lakenode_history; "-" disables history.
 	HistoryFile string
+	// Progress shows a progress line on Stderr (a terminal) for a command
+	// that runs longer than a second: the rows its queries scan on this
+	// node (an in-process node: a node reached with --connect reports
+	// none).
+	Progress bool
 }
 
 // Shell is one interactive session.
@@ -209,7 +215,22 @@ func (s *Shell) runOne(ctx context.Context, rl *readline.Instance, line string) 
 		}
 	}()
 	start := time.Now()
-	runAndPrint(cctx, s.cfg.Conn, line, rl.Stdout(), rl.Stderr())
+	stdout, stderr := rl.Stdout(), rl.Stderr()
+	stopProgress := func() {}
+	if s.cfg.Progress {
+		rows := &atomic.Int64{}
+		cctx = output.WithProgress(cctx, rows)
+		p := newProgress(stderr, rows, time.Now)
+		tick := time.NewTicker(progressEvery)
+		done := make(chan struct{})
+		go p.run(tick.C, done)
+		defer func() { tick.Stop(); close(done) }()
+		stdout = &stopOnWrite{w: stdout, stop: p.stop}
+		stderr = &stopOnWrite{w: stderr, stop: p.stop}
+		stopProgress = p.stop
+	}
+	runAndPrint(cctx, s.cfg.Conn, line, stdout, stderr)
+	stopProgress()
 	fmt.Fprintf(rl.Stderr(), "(%s)\n", formatElapsed(time.Since(start)))
 }
 

@@ -72,7 +72,8 @@ func runDemo(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	defer stopProducer()
 	s := sqlshell.Session{
-		Config:      sqlshell.Config{Conn: n.ShellConn(interactive || isTerminal(stdout)), Prompt: n.Name(), Stdin: stdin, Stdout: stdout, Stderr: stderr},
+		Config: sqlshell.Config{Conn: n.ShellConn(interactive || isTerminal(stdout)), Prompt: n.Name(), Stdin: stdin, Stdout: stdout, Stderr: stderr,
+			Progress: interactive && isTerminal(stderr)},
 		Interactive: interactive,
 		Events:      events,
 	}

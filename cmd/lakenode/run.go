@@ -269,8 +269,12 @@ func runNode(cfg node.Config, o *options, stdin io.Reader, stdout, stderr io.Wri
 // session is what the flags ask to run against a node: the -f scripts,
 // the -c commands, else the shell or stdin.
 func session(o *options, conn sqlshell.Conn, prompt string, interactive bool, stdin io.Reader, stdout, stderr io.Writer) *sqlshell.Session {
+	// The progress line counts the rows of an in-process node's scans; a
+	// node reached with --connect does not report them.
+	_, local := conn.(node.ShellConn)
 	return &sqlshell.Session{
-		Config:      sqlshell.Config{Conn: conn, Prompt: prompt, Stdin: stdin, Stdout: stdout, Stderr: stderr},
+		Config: sqlshell.Config{Conn: conn, Prompt: prompt, Stdin: stdin, Stdout: stdout, Stderr: stderr,
+			Progress: local && interactive && isTerminal(stderr)},
 		Files:       o.files,
 		Commands:    o.cmds,
 		Interactive: interactive,
