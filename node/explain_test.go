@@ -5,26 +5,17 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/lakenode/lakenode/tables"
-	"github.com/lakenode/lakenode/tables/schema"
-	"github.com/lakenode/lakenode/tables/tablestest"
 )
 
 // explain answers with the plan and scans nothing: through sql, run
 // client () (with the nodes asked) and the PostgreSQL wire.
 func TestExplain(t *testing.T) {
 	n := startNodeWith(t, func(c *Config) { c.PGAddr = "127.0.0.1:0" })
-	cols := []schema.Column{{Name: "timestamp", Type: schema.TypeTimestamp}, {Name: "value", Type: schema.TypeInt}}
-	var rows [][]schema.Value
-	base := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
-	for i := range 20 {
-		rows = append(rows, []schema.Value{schema.Timestamp(base.Add(time.Duration(i) * time.Minute)), schema.Int(int64(i))})
-	}
-	tablestest.Load(t, n.Store(), "d", "t", cols, rows)
+	loadMinuteRows(t, n)
 	var scanned atomic.Int64
 	ctx := tables.WithScanHook(context.Background(), func() error { scanned.Add(1); return nil })
 	res := n.Execute(ctx, `sql d format = table "explain select count(*), max(value) from t where timestamp >= '2026-11-25 00:05:00' and value > 3"`, ExecOptions{})

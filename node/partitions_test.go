@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-
-	"github.com/lakenode/lakenode/kafka"
 )
 
 // lakenode.partitions answers with the consumers' partitions as get msg
@@ -30,19 +28,7 @@ func TestPartitionsTable(t *testing.T) {
 	if res := n.Execute(ctx, cmd, ExecOptions{}); res.Err != nil {
 		t.Fatal(res.Err)
 	}
-	p, err := kafka.NewProducer([]string{broker}, kafka.Security{}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	for i := range 30 {
-		pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		err := p.ProduceSync(pctx, kafka.Message{Topic: "in", Value: fmt.Appendf(nil, `{"v":%d}`, i)})
-		cancel()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	produceValues(t, broker, 30)
 	type part struct {
 		Topic     string
 		Partition int64

@@ -17,27 +17,21 @@ func TestExpandWindow(t *testing.T) {
 	}
 }
 
+// mustRun runs a command and fails the test when it fails.
+func mustRun(t *testing.T, n *Node, cmd string) string {
+	t.Helper()
+	res := n.Execute(context.Background(), cmd, ExecOptions{})
+	if res.Err != nil {
+		t.Fatalf("%s: %v", cmd, res.Err)
+	}
+	return res.Text
+}
+
 // TestScheduleStart checks start = now() (runs at once), a start in the
 // future (waits) and task init (moves the next run).
 func TestScheduleStart(t *testing.T) {
-	cfg := DefaultConfig()
-	cfg.DataDir = t.TempDir()
-	n, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = n.Stop(context.Background()) }()
-	run := func(cmd string) string {
-		t.Helper()
-		res := n.Execute(context.Background(), cmd, ExecOptions{})
-		if res.Err != nil {
-			t.Fatalf("%s: %v", cmd, res.Err)
-		}
-		return res.Text
-	}
+	n := startNode(t)
+	run := func(cmd string) string { t.Helper(); return mustRun(t, n, cmd) }
 	run("run scheduler 1")
 	run(`schedule time = 1 hour and start = now() and name = "now" task get version`)
 	out := run(`schedule time = 1 hour and start = +1d and name = "later" task get version`)
@@ -75,24 +69,8 @@ func TestScheduleStart(t *testing.T) {
 // Each task is its own job in the tree: tasks have their own actors,
 // removing a task stops its actor, and exit scheduler stops the rest.
 func TestEachTaskIsAJob(t *testing.T) {
-	cfg := DefaultConfig()
-	cfg.DataDir = t.TempDir()
-	n, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = n.Stop(context.Background()) }()
-	run := func(cmd string) string {
-		t.Helper()
-		res := n.Execute(context.Background(), cmd, ExecOptions{})
-		if res.Err != nil {
-			t.Fatalf("%s: %v", cmd, res.Err)
-		}
-		return res.Text
-	}
+	n := startNode(t)
+	run := func(cmd string) string { t.Helper(); return mustRun(t, n, cmd) }
 	run("run scheduler 2")
 	run(`schedule time = 1 second and start = now() and scheduler = 2 and name = "a" task get version`)
 	run(`schedule time = 1 second and start = now() and scheduler = 2 and name = "b" task get processes`)

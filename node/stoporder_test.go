@@ -67,18 +67,25 @@ func startIngestNode(t *testing.T, cfg Config, table string, msgs int) *Node {
 	if res := n.Execute(ctx, cmd, ExecOptions{}); res.Err != nil {
 		t.Fatal(res.Err)
 	}
+	produceValues(t, broker, msgs)
+	return n
+}
+
+// produceValues produces {"v":0} .. {"v":msgs-1} to topic in, one at a
+// time, each acknowledged.
+func produceValues(t *testing.T, broker string, msgs int) {
+	t.Helper()
 	p, err := kafka.NewProducer([]string{broker}, kafka.Security{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer p.Close()
 	for i := range msgs {
-		pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		pctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		err := p.ProduceSync(pctx, kafka.Message{Topic: "in", Value: fmt.Appendf(nil, `{"v":%d}`, i)})
 		cancel()
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	return n
 }

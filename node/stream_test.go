@@ -32,6 +32,14 @@ func streamNode(t *testing.T) *Node {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = n.Stop(context.Background()) })
+	loadMinuteRows(t, n)
+	return n
+}
+
+// loadMinuteRows loads d.t: 20 rows a minute apart from 2026-11-25 00:00,
+// value 0..19.
+func loadMinuteRows(t *testing.T, n *Node) {
+	t.Helper()
 	cols := []schema.Column{{Name: "timestamp", Type: schema.TypeTimestamp}, {Name: "value", Type: schema.TypeInt}}
 	var rows [][]schema.Value
 	base := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
@@ -39,7 +47,6 @@ func streamNode(t *testing.T) *Node {
 		rows = append(rows, []schema.Value{schema.Timestamp(base.Add(time.Duration(i) * time.Minute)), schema.Int(int64(i))})
 	}
 	tablestest.Load(t, n.Store(), "d", "t", cols, rows)
-	return n
 }
 
 // capture is an ExecOptions.Stream that records what it is given.
