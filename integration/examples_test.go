@@ -34,6 +34,7 @@ var readmeSkipped = map[string]string{
 	"<run kafka consumer where ip = kafka.example.com and port = 9094 and reset = earliest and":                                                        "a consumer and an export on a remote SASL_SSL broker; TestSecuredKafka runs the same keys against the suite's SASL_SSL listener",
 	"reset offsets where topic = TOPIC [and group = NAME] and to = earliest|latest|OFFSET":                                                             "the reset offsets synopsis, with placeholders; help's example runs the command",
 	"psql -h 127.0.0.1 -p 32050 -d lsl_demo -c 'select device_name, count(*) from ping_sensor group by device_name'":                                   "psql to the default PostgreSQL port; TestPostgresEndpoint runs psql against a node's endpoint",
+	"QUERY PLAN": "the answer of the explain example above it, not a command",
 	"exit kafka": "operator sequences with an elided consumer (topic = (...)); TestTopicRecreated runs both on kfake and Apache Kafka",
 }
 
