@@ -314,6 +314,9 @@ func faultDiskFull(f *faultRun) {
 	stopTook := f.stop()
 	waiting := func() {
 		t.Helper()
+		// The stopped node's store may have released files on close
+		// (obsolete WAL and tables): fill what it freed before starting.
+		fill()
 		n.launch()
 		f.waitState(30*time.Second, func() (bool, string) {
 			select {
