@@ -37,12 +37,25 @@ type ApplyResult struct {
 	CommitTime time.Time
 }
 
-func (s *Store) applyMutex(id uint32) *sync.Mutex {
+// tableLock serialises what writes one table's rows: Apply, Seal's
+// commits, Expire, drop and reset. Its fields are guarded by it.
+type tableLock struct {
+	sync.Mutex
+	// gen counts the commits that remove rows (a seal, an expiry): a seal
+	// built from a snapshot of an older gen is abandoned.
+	gen uint64
+	// While watching (a seal is building from a snapshot), lowest is the
+	// lowest row time Apply wrote since: rows the seal never saw.
+	watching bool
+	lowest   int64
+}
+
+func (s *Store) applyMutex(id uint32) *tableLock {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m := s.applyMus[id]
 	if m == nil {
-		m = &sync.Mutex{}
+		m = &tableLock{}
 		s.applyMus[id] = m
 	}
 	return m
@@ -104,6 +117,9 @@ func (s *Store) Apply(t *schema.Table, feeds []Feed) (ApplyResult, error) {
 		return ApplyResult{}, fmt.Errorf("committing %d rows to %s: %w", w.res.Rows, t.FullName(), err)
 	}
 	s.mem.add(t.ID, uint64(b.Len()))
+	if mu.watching && w.res.Rows > 0 {
+		mu.lowest = min(mu.lowest, w.minTime)
+	}
 	s.applied(t.ID, &st, newOffsets)
 	return w.res, nil
 }
@@ -153,6 +169,7 @@ type rowWriter struct {
 	nowUs    int64
 	vals     []schema.Value
 	key, val []byte
+	minTime  int64 // the lowest row time written, once res.Rows > 0
 }
 
 // feed writes the records of f at or past start (the others are skipped:
@@ -202,6 +219,9 @@ func (w *rowWriter) record(f Feed, r Record) error {
 		st.maxTime = tm
 	}
 	st.hasTime = true
+	if w.res.Rows == 0 || tm < w.minTime {
+		w.minTime = tm
+	}
 	w.res.Rows++
 	return nil
 }

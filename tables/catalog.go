@@ -218,6 +218,11 @@ func (s *Store) DropTable(dbms, name string) error {
 	b := s.db.NewBatch()
 	defer func() { _ = b.Close() }()
 	_ = b.DeleteRange(tablePrefix(t.ID), tableEnd(t.ID), nil)
+	for _, p := range []byte{prefixHeader, prefixBody} {
+		lo, hi := tableRange(p, t.ID)
+		_ = b.DeleteRange(lo, hi, nil)
+	}
+	mu.gen++ // a seal under way must not write a block of the dropped table
 	_ = b.DeleteRange(binary.BigEndian.AppendUint32([]byte{prefixOffset, '/'}, t.ID), binary.BigEndian.AppendUint32([]byte{prefixOffset, '/'}, t.ID+1), nil)
 	_ = b.Delete(statsKey(t.ID), nil)
 	_ = b.Delete(catalogKey(dbms, name), nil)
@@ -308,15 +313,25 @@ func (s *Store) SetRetention(dbms, name string, keep time.Duration) (*schema.Tab
 	return &nt, nil
 }
 
-// Expire deletes t's rows whose time is before cutoff (µs), with one range
-// delete, and returns how many there were.
+// Expire deletes t's rows whose time is before cutoff (µs) — unsealed rows
+// with one range delete, sealed blocks wholly before it deleted and those
+// it cuts rewritten — and returns how many rows there were.
 func (s *Store) Expire(ctx context.Context, t *schema.Table, cutoff int64) (int64, error) {
 	mu := s.applyMutex(t.ID)
 	mu.Lock()
 	defer mu.Unlock()
 	n, err := s.CountKeys(ctx, t, TimeRange{To: cutoff, HasTo: true})
-	if err != nil || n == 0 {
+	if err != nil {
 		return 0, err
+	}
+	b := s.db.NewBatch()
+	defer func() { _ = b.Close() }()
+	nb, err := s.expireBlocks(b, t, cutoff)
+	if err != nil {
+		return 0, err
+	}
+	if n += nb; n == 0 {
+		return 0, nil
 	}
 	s.mu.RLock()
 	var st tableStats
@@ -330,8 +345,6 @@ func (s *Store) Expire(ctx context.Context, t *schema.Table, cutoff int64) (int6
 	} else if st.minTime < cutoff {
 		st.minTime = cutoff
 	}
-	b := s.db.NewBatch()
-	defer func() { _ = b.Close() }()
 	if err := b.DeleteRange(tablePrefix(t.ID), rowTimeBound(t.ID, cutoff), nil); err != nil {
 		return 0, err
 	}
@@ -341,6 +354,7 @@ func (s *Store) Expire(ctx context.Context, t *schema.Table, cutoff int64) (int6
 	if err := b.Commit(pebble.Sync); err != nil {
 		return 0, fmt.Errorf("expiring rows of %s: %w", t.FullName(), err)
 	}
+	mu.gen++ // a seal under way built on rows this removed
 	s.mu.Lock()
 	if _, live := s.byID[t.ID]; live {
 		s.stats[t.ID] = &st

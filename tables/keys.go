@@ -14,6 +14,8 @@ const (
 	prefixOffset  = 'o' // o/<table id><src><partition> -> next offset the table applied
 	prefixLWM     = 'p' // p/<src><partition> -> partition low-water mark
 	prefixRow     = 'r' // r/<table id><time><src><partition><offset><elem> -> row
+	prefixHeader  = 'h' // h/<table id><max time><block id> -> sealed block header
+	prefixBody    = 'b' // b/<table id><block id> -> sealed block columns
 )
 
 var formatKey = []byte("m/format")
@@ -105,4 +107,29 @@ func tablePrefix(table uint32) []byte {
 
 func tableEnd(table uint32) []byte {
 	return binary.BigEndian.AppendUint32([]byte{prefixRow, '/'}, table+1)
+}
+
+// headerKey is h/<table><max time><block id>: a table's headers in order of
+// their blocks' last row time, so that a scan from time t seeks to the
+// first block that can hold a row at or after t.
+func headerKey(table uint32, maxTime int64, id uint64) []byte {
+	k := binary.BigEndian.AppendUint32([]byte{prefixHeader, '/'}, table)
+	k = binary.BigEndian.AppendUint64(k, uint64(maxTime)^(1<<63))
+	return binary.BigEndian.AppendUint64(k, id)
+}
+
+// headerTimeBound bounds the headers of blocks whose max time is >= t.
+func headerTimeBound(table uint32, t int64) []byte {
+	k := binary.BigEndian.AppendUint32([]byte{prefixHeader, '/'}, table)
+	return binary.BigEndian.AppendUint64(k, uint64(t)^(1<<63))
+}
+
+func bodyKey(table uint32, id uint64) []byte {
+	k := binary.BigEndian.AppendUint32([]byte{prefixBody, '/'}, table)
+	return binary.BigEndian.AppendUint64(k, id)
+}
+
+// tableRange is [p/<table>, p/<table+1>) for a per-table prefix p.
+func tableRange(p byte, table uint32) (lo, hi []byte) {
+	return binary.BigEndian.AppendUint32([]byte{p, '/'}, table), binary.BigEndian.AppendUint32([]byte{p, '/'}, table+1)
 }

@@ -19,6 +19,8 @@ type TimeRange struct {
 // taken when the scan started; it never blocks writers.
 type Iter struct {
 	ctx     context.Context
+	t       *schema.Table
+	tr      TimeRange
 	table   string
 	it      *pebble.Iterator
 	row     schema.Row
@@ -27,6 +29,16 @@ type Iter struct {
 	started bool
 	need    []bool // columns to decode; nil: all
 	hook    func() error
+
+	// A scan of rows and sealed blocks (View.Scan) merges them in key
+	// order: view is nil for a scan of rows only.
+	view      *View
+	ownView   bool           // Close closes view
+	blocks    []*BlockHeader // not yet opened, by first row
+	open      []*blockCursor
+	from      int // the source of the current row: -1 rows, else open[from]
+	rowsValid bool
+	fk        []byte
 }
 
 type scanHookKey struct{}
@@ -39,15 +51,17 @@ func WithScanHook(ctx context.Context, hook func() error) context.Context {
 	return context.WithValue(ctx, scanHookKey{}, hook)
 }
 
-// Scan returns an iterator over t's rows in r.
+// Scan returns an iterator over t's rows in r, sealed or not, in key
+// order, over a view it takes (and Close releases).
 func (s *Store) Scan(ctx context.Context, t *schema.Table, r TimeRange) (*Iter, error) {
-	lo, hi := ScanBounds(t, r)
-	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	v := s.View()
+	it, err := v.Scan(ctx, t, r)
 	if err != nil {
-		return nil, fmt.Errorf("scanning %s: %w", t.FullName(), err)
+		_ = v.Close()
+		return nil, err
 	}
-	hook, _ := ctx.Value(scanHookKey{}).(func() error)
-	return &Iter{ctx: ctx, table: t.FullName(), it: it, row: make(schema.Row, len(t.Columns)), hook: hook}, nil
+	it.ownView = true
+	return it, nil
 }
 
 // ScanBounds are the store keys a scan of t over r reads: [lo, hi).
@@ -71,6 +85,14 @@ func (i *Iter) Next() bool {
 	if i.err != nil {
 		return false
 	}
+	if i.view != nil {
+		ok, err := i.nextMerged()
+		if err != nil || !ok {
+			i.err = err
+			return false
+		}
+		return i.counted()
+	}
 	var ok bool
 	if !i.started {
 		i.started = true
@@ -82,6 +104,19 @@ func (i *Iter) Next() bool {
 		i.err = readError(i.table, i.it.Error())
 		return false
 	}
+	if !i.counted() {
+		return false
+	}
+	if err := decodeRowMask(i.it.Value(), i.row, i.need); err != nil {
+		i.err = err
+		return false
+	}
+	return true
+}
+
+// counted counts a row read, calls the scan hook and looks at the
+// context every 4096 rows.
+func (i *Iter) counted() bool {
 	i.scanned++
 	if i.hook != nil {
 		if err := i.hook(); err != nil {
@@ -94,10 +129,6 @@ func (i *Iter) Next() bool {
 			i.err = err
 			return false
 		}
-	}
-	if err := decodeRowMask(i.it.Value(), i.row, i.need); err != nil {
-		i.err = err
-		return false
 	}
 	return true
 }
@@ -112,39 +143,84 @@ func (i *Iter) Err() error { return i.err }
 // Scanned counts the rows read.
 func (i *Iter) Scanned() int64 { return i.scanned }
 
-// Close releases the iterator.
-func (i *Iter) Close() error { return i.it.Close() }
+// Close releases the iterator (and the view Store.Scan took).
+func (i *Iter) Close() error {
+	err := i.it.Close()
+	if i.ownView {
+		if verr := i.view.Close(); err == nil {
+			err = verr
+		}
+	}
+	return err
+}
 
 // CountKeys iterates t's row keys in r without decoding the rows: the
 // ceiling of any scan, for benchmarks.
 func (s *Store) CountKeys(ctx context.Context, t *schema.Table, r TimeRange) (int64, error) {
-	it, err := s.Scan(ctx, t, r)
+	lo, hi := ScanBounds(t, r)
+	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: lo, UpperBound: hi})
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("scanning %s: %w", t.FullName(), err)
 	}
 	defer func() { _ = it.Close() }()
 	var n int64
-	for ok := it.it.First(); ok; ok = it.it.Next() {
-		_ = it.it.Value()
+	for ok := it.First(); ok; ok = it.Next() {
+		_ = it.Value()
 		n++
 	}
-	return n, readError(t.FullName(), it.it.Error())
+	return n, readError(t.FullName(), it.Error())
 }
 
 // LastTime returns the time column value of t's last row before `before`
-// (µs), if any: one seek, not a scan.
+// (µs), if any: one seek among the rows, and the headers of the blocks
+// that may hold a later one.
 func (s *Store) LastTime(ctx context.Context, t *schema.Table, before int64) (int64, bool, error) {
-	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: tablePrefix(t.ID), UpperBound: rowTimeBound(t.ID, before)})
+	v := s.View()
+	defer func() { _ = v.Close() }()
+	it, err := v.snap.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: tablePrefix(t.ID), UpperBound: rowTimeBound(t.ID, before)})
 	if err != nil {
 		return 0, false, err
 	}
-	defer func() { _ = it.Close() }()
-	if !it.Last() {
-		return 0, false, readError(t.FullName(), it.Error())
+	var last int64
+	found := it.Last()
+	if found {
+		k, err := decodeRowKey(it.Key())
+		if err != nil {
+			_ = it.Close()
+			return 0, false, err
+		}
+		last = k.time
+	} else if err := readError(t.FullName(), it.Error()); err != nil {
+		_ = it.Close()
+		return 0, false, err
 	}
-	k, err := decodeRowKey(it.Key())
+	_ = it.Close()
+	r := TimeRange{To: before, HasTo: true}
+	if found {
+		r.From, r.HasFrom = last+1, true
+	}
+	hs, err := v.Blocks(ctx, t, r)
 	if err != nil {
 		return 0, false, err
 	}
-	return k.time, true, nil
+	for _, h := range hs {
+		if h.MaxTime < before {
+			last, found = max(last, h.MaxTime), true
+			continue
+		}
+		b, err := v.Block(t, h)
+		if err != nil {
+			return 0, false, err
+		}
+		times, err := b.Times()
+		if err != nil {
+			return 0, false, err
+		}
+		for _, tm := range times {
+			if tm < before && (!found || tm > last) {
+				last, found = tm, true
+			}
+		}
+	}
+	return last, found, nil
 }

@@ -82,6 +82,12 @@ func (s *Store) Stats(t *schema.Table) TableStats {
 	if n, err := s.db.EstimateDiskUsage(tablePrefix(t.ID), tableEnd(t.ID)); err == nil {
 		out.DiskBytes = n
 	}
+	for _, p := range []byte{prefixHeader, prefixBody} {
+		lo, hi := tableRange(p, t.ID)
+		if n, err := s.db.EstimateDiskUsage(lo, hi); err == nil {
+			out.DiskBytes += n
+		}
+	}
 	out.DiskBytes += s.mem.unflushed(t.ID)
 	return out
 }

@@ -21,8 +21,10 @@ import (
 	"github.com/lakenode/lakenode/tables/schema"
 )
 
-// FormatVersion is the on-disk format this build writes and reads.
-const FormatVersion = 1
+// FormatVersion is the on-disk format this build writes and reads: 2 added
+// sealed blocks (h/ and b/ keys). A version 1 dir is opened and marked 2;
+// its rows are sealed like new ones.
+const FormatVersion = 2
 
 // The error table: rejected messages are kept as rows of this ordinary table.
 const (
@@ -95,6 +97,8 @@ type Store struct {
 
 	// catalogMu serialises schema changes (create, extend, drop).
 	catalogMu sync.Mutex
+	// sealMu serialises seal passes.
+	sealMu sync.Mutex
 
 	mu       sync.RWMutex // guards the maps below
 	tables   map[string]*schema.Table
@@ -103,10 +107,11 @@ type Store struct {
 	offsets  map[offKey]int64
 	lwms     map[lwmK]int64
 	sources  map[string]uint32
-	nextID   uint32
-	nextSrc  uint32
+	nextID    uint32
+	nextSrc   uint32
+	nextBlock uint64 // the last block id given
 	closed   bool
-	applyMus map[uint32]*sync.Mutex
+	applyMus map[uint32]*tableLock
 	mem      *memBytes // per table, bytes not yet flushed (estimate)
 	stalls   *writeStalls
 
@@ -191,7 +196,7 @@ func Open(dir string, opts ...Option) (*Store, error) {
 		db: db, lock: lock, dir: dir, node: o.node, mem: mem, stalls: stalls, fs: fs, cacheSize: o.cacheSize,
 		tables: map[string]*schema.Table{}, byID: map[uint32]*schema.Table{}, stats: map[uint32]*tableStats{},
 		offsets: map[offKey]int64{}, lwms: map[lwmK]int64{}, sources: map[string]uint32{},
-		nextID: 1, nextSrc: 1, applyMus: map[uint32]*sync.Mutex{},
+		nextID: 1, nextSrc: 1, applyMus: map[uint32]*tableLock{},
 		space: NewSpace(dir, o.minFree), stopSpace: make(chan struct{}),
 	}
 	if o.freeSpace != nil {
@@ -240,6 +245,16 @@ func (s *Store) load() error {
 		if ver > FormatVersion {
 			return fmt.Errorf("data dir %s was written by a newer lakenode (format %d, this build reads %d)", s.dir, ver, FormatVersion)
 		}
+		// An older version is converted in place: its rows are sealed
+		// like new ones, and from then on an older build must not open it.
+		if ver < FormatVersion && !s.readOnly {
+			if err := s.db.Set(formatKey, binary.BigEndian.AppendUint32(nil, FormatVersion), pebble.Sync); err != nil {
+				return fmt.Errorf("writing the format version: %w", err)
+			}
+		}
+	}
+	if err := s.loadBlocks(); err != nil {
+		return err
 	}
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixCatalog, '/'}, UpperBound: []byte{prefixCatalog, '/' + 1}})
 	if err != nil {

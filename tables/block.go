@@ -1,0 +1,756 @@
+package tables
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"math/bits"
+	"strings"
+
+	"github.com/lakenode/lakenode/tables/schema"
+)
+
+// A sealed block holds up to BlockRows rows of one table, column by column
+// (FORMAT.md, "Sealed blocks"). Its header — time range, row count, commit
+// range, the first row's key and per column the NULL count, min, max and
+// sum — is a small value of its own, so that a query decides from headers
+// which blocks to read, skip or answer without decoding.
+
+// BlockRows is the most rows a block holds.
+const BlockRows = 1 << 16
+
+// keyCols are the row-key columns every block body starts with, in this
+// order: the row's time (µs), source, partition, offset and element.
+const keyCols = 5
+
+// Vector is one column of a block, decoded.
+type Vector struct {
+	Type   schema.Type    // the column's type; TypeInvalid: every value NULL, or mixed types (Raw)
+	Ints   []int64        // int, timestamp, bool (0/1)
+	Floats []float64      // float
+	Dict   []string       // string: the block's distinct values
+	Codes  []uint32       // string: each row's index into Dict
+	Nulls  []bool         // nil: no NULLs
+	Raw    []schema.Value // a column whose values have more than one type
+}
+
+// Value is row i's value.
+func (v *Vector) Value(i int) schema.Value {
+	if v.Nulls != nil && v.Nulls[i] {
+		return schema.Null
+	}
+	switch v.Type {
+	case schema.TypeInt, schema.TypeTimestamp, schema.TypeBool:
+		return schema.Value{Type: v.Type, I: v.Ints[i]}
+	case schema.TypeFloat:
+		return schema.Value{Type: schema.TypeFloat, F: v.Floats[i]}
+	case schema.TypeString:
+		return schema.Value{Type: schema.TypeString, S: v.Dict[v.Codes[i]]}
+	}
+	if v.Raw != nil {
+		return v.Raw[i]
+	}
+	return schema.Null
+}
+
+// ColumnStats is what a block's header says of one column.
+type ColumnStats struct {
+	Nulls int
+	// Min and Max are the extremes of the column's non-NULL values, when
+	// HasMinMax: the column has one type and no NaN.
+	Min, Max  schema.Value
+	HasMinMax bool
+	// Sums of a numeric column, as the SQL sum and avg add them: SumI of
+	// the integers, SumF of every value as a float. HasSum for a column of
+	// int or float values only.
+	SumI    int64
+	SumF    float64
+	IsFloat bool
+	HasSum  bool
+}
+
+// BlockHeader describes one sealed block.
+type BlockHeader struct {
+	ID               uint64
+	Rows             int
+	MinTime, MaxTime int64  // of the rows' keys (µs)
+	MinSeq, MaxSeq   uint64 // tsd_id range
+	first            rowKey // the first row's key: blocks merge with rows by it
+	Cols             []ColumnStats
+}
+
+// column encodings
+const (
+	colNull   = 0
+	colInt    = 1
+	colFloat  = 2
+	colString = 3
+	colRaw    = 4
+)
+
+// integer encodings
+const (
+	intConst = 0
+	intFOR   = 1 // frame of reference: min, then v-min bit-packed
+	intDoD   = 2 // delta of delta: first, first delta, min, then dd-min bit-packed
+)
+
+// float encodings
+const (
+	floatConst = 0
+	floatPlain = 1 // 8 bytes little-endian each
+	floatInts  = 2 // every value a whole number of |v| < 2^53: as integers
+)
+
+var errCorruptBlock = errors.New("tables: corrupt block")
+
+// appendPacked bit-packs vals at width w (each < 2^w), little-endian.
+func appendPacked(dst []byte, vals []uint64, w uint) []byte {
+	if w == 0 {
+		return dst
+	}
+	var acc uint64
+	var n uint
+	for _, v := range vals {
+		acc |= v << n
+		if n+w >= 64 {
+			dst = binary.LittleEndian.AppendUint64(dst, acc)
+			spill := 64 - n
+			acc = 0
+			if spill < w {
+				acc = v >> spill
+			}
+			n = n + w - 64
+		} else {
+			n += w
+		}
+	}
+	for ; n > 0; n -= min(n, 8) {
+		dst = append(dst, byte(acc))
+		acc >>= 8
+	}
+	return dst
+}
+
+// packedLen is the bytes appendPacked writes for n values of width w.
+func packedLen(n int, w uint) int { return (n*int(w) + 7) / 8 }
+
+// unpack reads n values of width w from b into dst.
+func unpack(dst []uint64, b []byte, w uint) {
+	if w == 0 {
+		clear(dst)
+		return
+	}
+	mask := uint64(math.MaxUint64)
+	if w < 64 {
+		mask = 1<<w - 1
+	}
+	for i := range dst {
+		p := uint(i) * w
+		idx, shift := p>>3, p&7
+		var word uint64
+		if int(idx)+8 <= len(b) {
+			word = binary.LittleEndian.Uint64(b[idx:])
+		} else {
+			for j := 0; int(idx)+j < len(b); j++ {
+				word |= uint64(b[int(idx)+j]) << (8 * j)
+			}
+		}
+		v := word >> shift
+		if shift+w > 64 && int(idx)+8 < len(b) {
+			v |= uint64(b[idx+8]) << (64 - shift)
+		}
+		dst[i] = v & mask
+	}
+}
+
+func width(x uint64) uint { return uint(bits.Len64(x)) }
+
+// appendInts encodes vals with the smallest of constant, frame of
+// reference and delta of delta.
+func appendInts(dst []byte, vals []int64) []byte {
+	if len(vals) == 0 {
+		return append(dst, intConst, 0)
+	}
+	lo, hi := vals[0], vals[0]
+	for _, v := range vals {
+		lo, hi = min(lo, v), max(hi, v)
+	}
+	if lo == hi {
+		return binary.AppendVarint(append(dst, intConst), lo)
+	}
+	wFOR := width(uint64(hi) - uint64(lo))
+	if len(vals) > 2 {
+		prev := vals[1] - vals[0]
+		ddLo, ddHi := int64(math.MaxInt64), int64(math.MinInt64)
+		for i := 2; i < len(vals); i++ {
+			d := vals[i] - vals[i-1]
+			dd := d - prev
+			prev = d
+			ddLo, ddHi = min(ddLo, dd), max(ddHi, dd)
+		}
+		wDoD := width(uint64(ddHi) - uint64(ddLo))
+		if packedLen(len(vals)-2, wDoD)+20 < packedLen(len(vals), wFOR) {
+			dst = append(dst, intDoD)
+			dst = binary.AppendVarint(dst, vals[0])
+			dst = binary.AppendVarint(dst, vals[1]-vals[0])
+			dst = binary.AppendVarint(dst, ddLo)
+			dst = append(dst, byte(wDoD))
+			u := make([]uint64, 0, len(vals)-2)
+			prev = vals[1] - vals[0]
+			for i := 2; i < len(vals); i++ {
+				d := vals[i] - vals[i-1]
+				u = append(u, uint64(d-prev)-uint64(ddLo))
+				prev = d
+			}
+			return appendPacked(dst, u, wDoD)
+		}
+	}
+	dst = append(dst, intFOR)
+	dst = binary.AppendVarint(dst, lo)
+	dst = append(dst, byte(wFOR))
+	u := make([]uint64, len(vals))
+	for i, v := range vals {
+		u[i] = uint64(v) - uint64(lo)
+	}
+	return appendPacked(dst, u, wFOR)
+}
+
+// blockReader reads a block's encodings, failing with errCorruptBlock.
+type blockReader struct {
+	b   []byte
+	err error
+}
+
+func (r *blockReader) byte() byte {
+	if r.err != nil || len(r.b) == 0 {
+		r.err = errCorruptBlock
+		return 0
+	}
+	c := r.b[0]
+	r.b = r.b[1:]
+	return c
+}
+
+func (r *blockReader) varint() int64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Varint(r.b)
+	if n <= 0 {
+		r.err = errCorruptBlock
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *blockReader) uvarint() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.err = errCorruptBlock
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *blockReader) bytes(n int) []byte {
+	if r.err != nil || n < 0 || n > len(r.b) {
+		r.err = errCorruptBlock
+		return nil
+	}
+	b := r.b[:n]
+	r.b = r.b[n:]
+	return b
+}
+
+func (r *blockReader) packed(n int, w uint) []uint64 {
+	if w > 64 {
+		r.err = errCorruptBlock
+		return nil
+	}
+	b := r.bytes(packedLen(n, w))
+	if r.err != nil {
+		return nil
+	}
+	u := make([]uint64, n)
+	unpack(u, b, w)
+	return u
+}
+
+// ints decodes n integers written by appendInts.
+func (r *blockReader) ints(n int) []int64 {
+	out := make([]int64, n)
+	switch r.byte() {
+	case intConst:
+		v := r.varint()
+		for i := range out {
+			out[i] = v
+		}
+	case intFOR:
+		lo := r.varint()
+		u := r.packed(n, uint(r.byte()))
+		if r.err != nil {
+			return nil
+		}
+		for i, x := range u {
+			out[i] = int64(x + uint64(lo))
+		}
+	case intDoD:
+		if n < 3 {
+			r.err = errCorruptBlock
+			return nil
+		}
+		first, d, lo := r.varint(), r.varint(), r.varint()
+		u := r.packed(n-2, uint(r.byte()))
+		if r.err != nil {
+			return nil
+		}
+		out[0], out[1] = first, first+d
+		prev := out[1]
+		for i, x := range u {
+			d += int64(x + uint64(lo))
+			prev += d
+			out[i+2] = prev
+		}
+	default:
+		r.err = errCorruptBlock
+	}
+	return out
+}
+
+// encodeColumn appends one column's encoding: its kind, its NULLs, its
+// values.
+func encodeColumn(dst []byte, vals []schema.Value) []byte {
+	typ, mixed, nulls := schema.TypeInvalid, false, 0
+	for _, v := range vals {
+		switch {
+		case v.IsNull():
+			nulls++
+		case typ == schema.TypeInvalid:
+			typ = v.Type
+		case v.Type != typ:
+			mixed = true
+		}
+	}
+	switch {
+	case nulls == len(vals):
+		return append(dst, colNull)
+	case mixed:
+		dst = append(dst, colRaw)
+		return appendRow(dst, vals)
+	}
+	appendNulls := func(dst []byte) []byte {
+		if nulls == 0 {
+			return append(dst, 0)
+		}
+		u := make([]uint64, len(vals))
+		for i, v := range vals {
+			if v.IsNull() {
+				u[i] = 1
+			}
+		}
+		return appendPacked(append(dst, 1), u, 1)
+	}
+	switch typ {
+	case schema.TypeInt, schema.TypeTimestamp, schema.TypeBool:
+		dst = appendNulls(append(dst, colInt, byte(typ)))
+		ints := make([]int64, len(vals))
+		var last int64
+		for i, v := range vals {
+			if !v.IsNull() {
+				last = v.I
+			}
+			ints[i] = last // a NULL repeats the value before it: a zero delta
+		}
+		return appendInts(dst, ints)
+	case schema.TypeFloat:
+		dst = appendNulls(append(dst, colFloat))
+		return appendFloats(dst, vals)
+	default: // string
+		dst = appendNulls(append(dst, colString))
+		codes := make(map[string]uint32)
+		var dict []string
+		u := make([]uint64, len(vals))
+		for i, v := range vals {
+			if v.IsNull() {
+				continue
+			}
+			c, ok := codes[v.S]
+			if !ok {
+				c = uint32(len(dict))
+				codes[v.S] = c
+				dict = append(dict, v.S)
+			}
+			u[i] = uint64(c)
+		}
+		dst = binary.AppendUvarint(dst, uint64(len(dict)))
+		for _, s := range dict {
+			dst = binary.AppendUvarint(dst, uint64(len(s)))
+			dst = append(dst, s...)
+		}
+		w := width(uint64(len(dict) - 1))
+		return appendPacked(append(dst, byte(w)), u, w)
+	}
+}
+
+func appendFloats(dst []byte, vals []schema.Value) []byte {
+	allSame, whole := true, true
+	var first float64
+	seen := false
+	for _, v := range vals {
+		if v.IsNull() {
+			continue
+		}
+		if !seen {
+			first, seen = v.F, true
+		}
+		if math.Float64bits(v.F) != math.Float64bits(first) {
+			allSame = false
+		}
+		if v.F != math.Trunc(v.F) || math.Abs(v.F) >= 1<<53 || (v.F == 0 && math.Signbit(v.F)) {
+			whole = false
+		}
+	}
+	switch {
+	case allSame:
+		return binary.LittleEndian.AppendUint64(append(dst, floatConst), math.Float64bits(first))
+	case whole:
+		ints := make([]int64, len(vals))
+		var last int64
+		for i, v := range vals {
+			if !v.IsNull() {
+				last = int64(v.F)
+			}
+			ints[i] = last
+		}
+		return appendInts(append(dst, floatInts), ints)
+	}
+	dst = append(dst, floatPlain)
+	for _, v := range vals {
+		dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(v.F))
+	}
+	return dst
+}
+
+// decodeColumn decodes a column of n rows written by encodeColumn.
+func decodeColumn(b []byte, n int) (*Vector, error) {
+	r := &blockReader{b: b}
+	v := &Vector{}
+	kind := r.byte()
+	switch kind {
+	case colNull:
+		return v, r.err
+	case colRaw:
+		row := make(schema.Row, n)
+		if err := decodeRowMask(r.b, row, nil); err != nil {
+			return nil, errCorruptBlock
+		}
+		v.Raw = row
+		return v, nil
+	case colInt:
+		v.Type = schema.Type(r.byte())
+		if v.Type != schema.TypeInt && v.Type != schema.TypeTimestamp && v.Type != schema.TypeBool {
+			return nil, errCorruptBlock
+		}
+	case colFloat:
+		v.Type = schema.TypeFloat
+	case colString:
+		v.Type = schema.TypeString
+	default:
+		return nil, errCorruptBlock
+	}
+	if r.byte() == 1 {
+		u := r.packed(n, 1)
+		if r.err == nil {
+			v.Nulls = make([]bool, n)
+			for i, x := range u {
+				v.Nulls[i] = x == 1
+			}
+		}
+	}
+	switch kind {
+	case colInt:
+		v.Ints = r.ints(n)
+	case colFloat:
+		v.Floats = r.floats(n)
+	case colString:
+		d := r.uvarint()
+		if d > uint64(n) {
+			return nil, errCorruptBlock
+		}
+		v.Dict = make([]string, d)
+		for i := range v.Dict {
+			v.Dict[i] = string(r.bytes(int(r.uvarint())))
+		}
+		u := r.packed(n, uint(r.byte()))
+		if r.err != nil {
+			return nil, r.err
+		}
+		v.Codes = make([]uint32, n)
+		for i, x := range u {
+			if x >= d && (v.Nulls == nil || !v.Nulls[i]) {
+				return nil, errCorruptBlock
+			}
+			v.Codes[i] = uint32(x)
+		}
+	}
+	if r.err != nil {
+		return nil, r.err
+	}
+	return v, nil
+}
+
+func (r *blockReader) floats(n int) []float64 {
+	out := make([]float64, n)
+	switch r.byte() {
+	case floatConst:
+		b := r.bytes(8)
+		if r.err != nil {
+			return nil
+		}
+		f := math.Float64frombits(binary.LittleEndian.Uint64(b))
+		for i := range out {
+			out[i] = f
+		}
+	case floatInts:
+		for i, x := range r.ints(n) {
+			out[i] = float64(x)
+		}
+	case floatPlain:
+		b := r.bytes(8 * n)
+		if r.err != nil {
+			return nil
+		}
+		for i := range out {
+			out[i] = math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:]))
+		}
+	default:
+		r.err = errCorruptBlock
+	}
+	return out
+}
+
+// columnStats computes a column's header entry.
+func columnStats(vals []schema.Value) ColumnStats {
+	var cs ColumnStats
+	typ, mixed, nan := schema.TypeInvalid, false, false
+	for _, v := range vals {
+		switch {
+		case v.IsNull():
+			cs.Nulls++
+			continue
+		case typ == schema.TypeInvalid:
+			typ = v.Type
+			cs.Min, cs.Max = v, v
+		case v.Type != typ:
+			mixed = true
+		}
+		if mixed {
+			continue
+		}
+		switch v.Type {
+		case schema.TypeFloat:
+			if math.IsNaN(v.F) {
+				nan = true
+			}
+			cs.Min.F, cs.Max.F = min(cs.Min.F, v.F), max(cs.Max.F, v.F)
+			cs.SumF += v.F
+			cs.IsFloat = true
+		case schema.TypeString:
+			if strings.Compare(v.S, cs.Min.S) < 0 {
+				cs.Min.S = v.S
+			}
+			if strings.Compare(v.S, cs.Max.S) > 0 {
+				cs.Max.S = v.S
+			}
+		default:
+			cs.Min.I, cs.Max.I = min(cs.Min.I, v.I), max(cs.Max.I, v.I)
+			if v.Type == schema.TypeInt {
+				cs.SumI += v.I
+				cs.SumF += float64(v.I)
+			}
+		}
+	}
+	cs.HasMinMax = typ != schema.TypeInvalid && !mixed && !nan
+	cs.HasSum = !mixed && (typ == schema.TypeInt || typ == schema.TypeFloat)
+	if !cs.HasMinMax {
+		cs.Min, cs.Max = schema.Null, schema.Null
+	}
+	if !cs.HasSum {
+		cs.SumI, cs.SumF, cs.IsFloat = 0, 0, false
+	}
+	return cs
+}
+
+const headerVersion = 1
+
+func (h *BlockHeader) encode() []byte {
+	b := []byte{headerVersion}
+	b = binary.AppendUvarint(b, h.ID)
+	b = binary.AppendUvarint(b, uint64(h.Rows))
+	b = binary.AppendVarint(b, h.MinTime)
+	b = binary.AppendVarint(b, h.MaxTime)
+	b = binary.AppendUvarint(b, h.MinSeq)
+	b = binary.AppendUvarint(b, h.MaxSeq)
+	b = binary.AppendUvarint(b, uint64(h.first.src))
+	b = binary.AppendVarint(b, int64(h.first.partition))
+	b = binary.AppendVarint(b, h.first.offset)
+	b = binary.AppendVarint(b, int64(h.first.elem))
+	b = binary.AppendUvarint(b, uint64(len(h.Cols)))
+	for _, c := range h.Cols {
+		b = binary.AppendUvarint(b, uint64(c.Nulls))
+		var flags byte
+		if c.HasMinMax {
+			flags |= 1
+		}
+		if c.HasSum {
+			flags |= 2
+		}
+		if c.IsFloat {
+			flags |= 4
+		}
+		b = append(b, flags)
+		if c.HasMinMax {
+			b = appendRow(b, []schema.Value{c.Min, c.Max})
+		}
+		if c.HasSum {
+			b = binary.AppendVarint(b, c.SumI)
+			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(c.SumF))
+		}
+	}
+	return b
+}
+
+func decodeHeader(b []byte) (*BlockHeader, error) {
+	r := &blockReader{b: b}
+	if r.byte() != headerVersion {
+		return nil, fmt.Errorf("%w: unknown header version", errCorruptBlock)
+	}
+	h := &BlockHeader{ID: r.uvarint(), Rows: int(r.uvarint()), MinTime: r.varint(), MaxTime: r.varint(), MinSeq: r.uvarint(), MaxSeq: r.uvarint()}
+	h.first = rowKey{time: h.MinTime, src: uint32(r.uvarint()), partition: int32(r.varint()), offset: r.varint(), elem: int32(r.varint())}
+	n := r.uvarint()
+	if r.err != nil || n > 1<<16 || h.Rows <= 0 || h.Rows > BlockRows {
+		return nil, errCorruptBlock
+	}
+	h.Cols = make([]ColumnStats, n)
+	for i := range h.Cols {
+		c := &h.Cols[i]
+		c.Nulls = int(r.uvarint())
+		flags := r.byte()
+		c.HasMinMax, c.HasSum, c.IsFloat = flags&1 != 0, flags&2 != 0, flags&4 != 0
+		if c.HasMinMax && r.err == nil {
+			// min and max: two values of the row codec
+			mm := make(schema.Row, 2)
+			rest, err := decodeValues(r.b, mm)
+			if err != nil {
+				return nil, errCorruptBlock
+			}
+			r.b = rest
+			c.Min, c.Max = mm[0], mm[1]
+		}
+		if c.HasSum {
+			c.SumI = r.varint()
+			if b := r.bytes(8); r.err == nil {
+				c.SumF = math.Float64frombits(binary.LittleEndian.Uint64(b))
+			}
+		}
+	}
+	if r.err != nil {
+		return nil, r.err
+	}
+	return h, nil
+}
+
+// decodeValues decodes len(dst) values of the row codec from b and returns
+// what follows them.
+func decodeValues(b []byte, dst schema.Row) ([]byte, error) {
+	for i := range dst {
+		if len(b) == 0 {
+			return nil, errCorruptRow
+		}
+		n := valueLen(b)
+		if n <= 0 || n > len(b) {
+			return nil, errCorruptRow
+		}
+		if err := decodeRowMask(b[:n], dst[i:i+1], nil); err != nil {
+			return nil, err
+		}
+		b = b[n:]
+	}
+	return b, nil
+}
+
+// valueLen is the length of the row-codec value at the start of b (0 when
+// it is malformed).
+func valueLen(b []byte) int {
+	switch b[0] {
+	case tagNull, tagFalse, tagTrue:
+		return 1
+	case tagInt, tagTS:
+		_, n := binary.Varint(b[1:])
+		if n <= 0 {
+			return 0
+		}
+		return 1 + n
+	case tagFloat:
+		return 9
+	case tagStr:
+		l, n := binary.Uvarint(b[1:])
+		if n <= 0 || l > uint64(len(b)) {
+			return 0
+		}
+		return 1 + n + int(l)
+	}
+	return 0
+}
+
+// blockBody is a block's encoded columns: the key columns, then the
+// table's columns at seal time.
+type blockBody struct {
+	rows int
+	cols [][]byte
+}
+
+// encodeBody writes the body: the column count, each column's length,
+// then the columns.
+func encodeBody(cols [][]byte) []byte {
+	n := binary.MaxVarintLen64 * (len(cols) + 1)
+	for _, c := range cols {
+		n += len(c)
+	}
+	b := make([]byte, 0, n)
+	b = binary.AppendUvarint(b, uint64(len(cols)))
+	for _, c := range cols {
+		b = binary.AppendUvarint(b, uint64(len(c)))
+	}
+	for _, c := range cols {
+		b = append(b, c...)
+	}
+	return b
+}
+
+func decodeBody(b []byte, rows int) (*blockBody, error) {
+	r := &blockReader{b: b}
+	n := r.uvarint()
+	if r.err != nil || n < keyCols || n > 1<<16 {
+		return nil, errCorruptBlock
+	}
+	lens := make([]int, n)
+	for i := range lens {
+		lens[i] = int(r.uvarint())
+	}
+	body := &blockBody{rows: rows, cols: make([][]byte, n)}
+	for i, l := range lens {
+		body.cols[i] = r.bytes(l)
+	}
+	if r.err != nil {
+		return nil, r.err
+	}
+	return body, nil
+}
