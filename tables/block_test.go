@@ -26,22 +26,26 @@ func TestColumnEncodingsRoundTrip(t *testing.T) {
 		return out
 	}
 	cases := map[string][]schema.Value{
-		"all NULL":        gen(func(int) schema.Value { return schema.Null }),
-		"constant int":    gen(func(int) schema.Value { return schema.Int(7) }),
-		"counter":         gen(func(i int) schema.Value { return schema.Int(int64(i) + 1) }),
-		"random ints":     gen(func(int) schema.Value { return schema.Int(r.Int64N(1000) - 500) }),
-		"extreme ints":    gen(func(i int) schema.Value { return schema.Int([]int64{math.MinInt64, math.MaxInt64, 0, -1}[i%4]) }),
-		"1 Hz timestamps": gen(func(i int) schema.Value { return schema.TimestampMicros(1_800_000_000_000_000 + int64(i)*1_000_000 + r.Int64N(3)) }),
+		"all NULL":     gen(func(int) schema.Value { return schema.Null }),
+		"constant int": gen(func(int) schema.Value { return schema.Int(7) }),
+		"counter":      gen(func(i int) schema.Value { return schema.Int(int64(i) + 1) }),
+		"random ints":  gen(func(int) schema.Value { return schema.Int(r.Int64N(1000) - 500) }),
+		"extreme ints": gen(func(i int) schema.Value { return schema.Int([]int64{math.MinInt64, math.MaxInt64, 0, -1}[i%4]) }),
+		"1 Hz timestamps": gen(func(i int) schema.Value {
+			return schema.TimestampMicros(1_800_000_000_000_000 + int64(i)*1_000_000 + r.Int64N(3))
+		}),
 		"ints with NULLs": gen(func(i int) schema.Value {
 			if i%7 == 0 {
 				return schema.Null
 			}
 			return schema.Int(int64(i * i))
 		}),
-		"bools":          gen(func(i int) schema.Value { return schema.Bool(i%3 == 0) }),
-		"random floats":  gen(func(int) schema.Value { return schema.Float(r.Float64() * 1000) }),
-		"whole floats":   gen(func(i int) schema.Value { return schema.Float(float64(i % 100)) }),
-		"special floats": gen(func(i int) schema.Value { return schema.Float([]float64{math.NaN(), math.Inf(1), math.Inf(-1), math.Copysign(0, -1), 0, 1e300}[i%6]) }),
+		"bools":         gen(func(i int) schema.Value { return schema.Bool(i%3 == 0) }),
+		"random floats": gen(func(int) schema.Value { return schema.Float(r.Float64() * 1000) }),
+		"whole floats":  gen(func(i int) schema.Value { return schema.Float(float64(i % 100)) }),
+		"special floats": gen(func(i int) schema.Value {
+			return schema.Float([]float64{math.NaN(), math.Inf(1), math.Inf(-1), math.Copysign(0, -1), 0, 1e300}[i%6])
+		}),
 		"constant float": gen(func(int) schema.Value { return schema.Float(2.5) }),
 		"devices": gen(func(int) schema.Value {
 			return schema.Str([]string{"", "dev-1", "dev-2", "ünïcode", "a\x00b"}[r.IntN(5)])

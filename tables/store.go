@@ -100,20 +100,20 @@ type Store struct {
 	// sealMu serialises seal passes.
 	sealMu sync.Mutex
 
-	mu       sync.RWMutex // guards the maps below
-	tables   map[string]*schema.Table
-	byID     map[uint32]*schema.Table
-	stats    map[uint32]*tableStats
-	offsets  map[offKey]int64
-	lwms     map[lwmK]int64
-	sources  map[string]uint32
+	mu        sync.RWMutex // guards the maps below
+	tables    map[string]*schema.Table
+	byID      map[uint32]*schema.Table
+	stats     map[uint32]*tableStats
+	offsets   map[offKey]int64
+	lwms      map[lwmK]int64
+	sources   map[string]uint32
 	nextID    uint32
 	nextSrc   uint32
 	nextBlock uint64 // the last block id given
-	closed   bool
-	applyMus map[uint32]*tableLock
-	mem      *memBytes // per table, bytes not yet flushed (estimate)
-	stalls   *writeStalls
+	closed    bool
+	applyMus  map[uint32]*tableLock
+	mem       *memBytes // per table, bytes not yet flushed (estimate)
+	stalls    *writeStalls
 
 	space     *Space        // the free space of the data dir's filesystem
 	stopSpace chan struct{} // stops its poller
