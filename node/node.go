@@ -103,6 +103,10 @@ type Config struct {
 	// heap; it fills as queries read and stays at this size. 0: the
 	// default, DefaultCacheSize.
 	CacheSize int64
+	// SealAfter is how long after their commit rows are sealed into
+	// column blocks (checked every quarter of it). 0: the default,
+	// DefaultSealAfter; negative: never.
+	SealAfter time.Duration
 
 	// stopTrace, set by tests, is told each step of Stop in order.
 	stopTrace func(step string)
@@ -121,6 +125,8 @@ const (
 	MaxRESTHeaderBytes = 256 << 10
 	// DefaultMaxResultRows is Config.MaxResultRows's default.
 	DefaultMaxResultRows = 1_000_000
+	// DefaultSealAfter is Config.SealAfter's default: 60 s.
+	DefaultSealAfter = 60 * time.Second
 	// DefaultMinFree is Config.MinFree's default: 1 GiB.
 	DefaultMinFree = 1 << 30
 	// DefaultCacheSize is Config.CacheSize's default: 256 MiB.
@@ -338,6 +344,7 @@ func (n *Node) Start(ctx context.Context) error {
 		defer close(expired)
 		n.expireLoop(bg, 30*time.Second)
 	}()
+	n.startSealing(bg)
 	if n.cfg.ListenAddr != "" {
 		host, portS, err := net.SplitHostPort(n.cfg.ListenAddr)
 		if err != nil {

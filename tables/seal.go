@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 
@@ -81,6 +82,17 @@ type SealResult struct {
 	Blocks, Rows int
 }
 
+// SealCounters are the store's seal totals since it opened.
+type SealCounters struct {
+	Rows, Blocks, Passes int64
+	Time                 time.Duration
+}
+
+// Sealed returns the seal totals.
+func (s *Store) Sealed() SealCounters {
+	return SealCounters{Rows: s.sealRows.Load(), Blocks: s.sealBlocks.Load(), Passes: s.sealPasses.Load(), Time: time.Duration(s.sealNanos.Load())}
+}
+
 // errSealStale ends a seal pass whose snapshot an expiry or drop outdated.
 var errSealStale = errors.New("tables: the table changed during the seal")
 
@@ -129,6 +141,8 @@ func (s *Store) Seal(ctx context.Context, t *schema.Table, cutoff int64) (SealRe
 		}
 		res.Blocks++
 		res.Rows += b.len()
+		s.sealBlocks.Add(1)
+		s.sealRows.Add(int64(b.len()))
 		b = newBlockBuilder(len(cur.Columns))
 		return nil
 	}
@@ -210,6 +224,11 @@ func (s *Store) commitBlock(t *schema.Table, mu *tableLock, gen *uint64, b *bloc
 // changed under its seal is left for the next pass.
 func (s *Store) SealAll(ctx context.Context, cutoff int64) (SealResult, error) {
 	var total SealResult
+	start := time.Now()
+	defer func() {
+		s.sealPasses.Add(1)
+		s.sealNanos.Add(int64(time.Since(start)))
+	}()
 	for _, t := range s.Tables() {
 		r, err := s.Seal(ctx, t, cutoff)
 		total.Blocks += r.Blocks

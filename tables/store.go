@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -97,8 +98,9 @@ type Store struct {
 
 	// catalogMu serialises schema changes (create, extend, drop).
 	catalogMu sync.Mutex
-	// sealMu serialises seal passes.
-	sealMu sync.Mutex
+	// sealMu serialises seal passes; the counters are Sealed's.
+	sealMu                                      sync.Mutex
+	sealRows, sealBlocks, sealPasses, sealNanos atomic.Int64
 
 	mu        sync.RWMutex // guards the maps below
 	tables    map[string]*schema.Table

@@ -44,10 +44,11 @@ type options struct {
 	maxResultRows                             int64
 	minFree                                   uint64
 	cacheSize                                 uint64
+	sealAfter                                 time.Duration
 }
 
 func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
-	o := &options{minFree: node.DefaultMinFree, cacheSize: node.DefaultCacheSize}
+	o := &options{minFree: node.DefaultMinFree, cacheSize: node.DefaultCacheSize, sealAfter: node.DefaultSealAfter}
 	fs := flag.NewFlagSet("lakenode", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.dataDir, "data-dir", node.DefaultDataDir, "directory of the node's tables")
@@ -73,6 +74,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
 	fs.Int64Var(&o.maxResultRows, "max-result-rows", node.DefaultMaxResultRows, "the most rows of a query reply built whole (format = table, json, json:list); streamed json:output replies and exports are not limited")
 	fs.Var(sizeFlag{&o.cacheSize}, "cache-size", "the store's block cache (`SIZE`), held outside the Go heap: it fills as queries read and then stays at this size")
 	fs.Var(sizeFlag{&o.minFree}, "min-free", "free space to keep on the data dir's filesystem (`SIZE`: 512MiB, 1GiB, ...; 0 turns the check off): below it ingest pauses until space returns")
+	fs.DurationVar(&o.sealAfter, "seal-after", node.DefaultSealAfter, "seal rows into column blocks this long after their commit (0 never seals): queries read blocks faster than rows")
 	fs.StringVar(&o.connect, "connect", "", "run the shell, -c and -f against the running node whose --listen address is `HOST:PORT`")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage:\n  lakenode [flags]          run a node (a shell at a terminal, else commands from stdin)\n  lakenode demo [flags]     the demo: embedded broker, the seed's producer and consumer, the shell\n  lakenode cluster up --nodes N [--base-port P] [--data-dir DIR] [--kafka-embedded HOST:PORT]\n                            N node processes that know each other, and the shell on node 0\n  lakenode check [--data-dir DIR]\n                            check a stopped node's data dir (read only): exit 0 sound, 1 damaged\n  lakenode --version\n\nFlags:\n")
@@ -182,6 +184,14 @@ func nodeConfig(o *options, logger *slog.Logger) (node.Config, error) {
 		return cfg, fmt.Errorf("--cache-size %s: must be between 1MiB and 1TiB", sizeText(o.cacheSize))
 	}
 	cfg.CacheSize = int64(o.cacheSize)
+	switch {
+	case o.sealAfter < 0:
+		return cfg, fmt.Errorf("--seal-after %v: must be 0 (never) or positive", o.sealAfter)
+	case o.sealAfter == 0:
+		cfg.SealAfter = -1
+	default:
+		cfg.SealAfter = o.sealAfter
+	}
 	if o.serve || o.httpSet {
 		cfg.HTTPAddr = o.httpAddr
 	}

@@ -58,7 +58,8 @@ func TestDifferentialSQLite(t *testing.T) {
 		t.Fatal(err)
 	}
 	tablestest.Load(t, s, "d", "t", cols, rows)
-	// The same rows split over three stores, as over three nodes.
+	// The same rows split over three stores, as over three nodes: one
+	// sealed into column blocks, one half sealed, one of rows.
 	var shards [3]*tables.Store
 	for i := range shards {
 		shards[i] = tablestest.Open(t)
@@ -66,7 +67,7 @@ func TestDifferentialSQLite(t *testing.T) {
 		for j := i; j < len(rows); j += 3 {
 			part = append(part, rows[j])
 		}
-		tablestest.Load(t, shards[i], "d", "t", cols, part)
+		tablestest.LoadSealed(t, shards[i], "d", "t", cols, part, []tablestest.Sealing{tablestest.SealAll, tablestest.SealHalf, tablestest.SealNone}[i])
 	}
 
 	aggs := []string{"count(*)", "count(v)", "sum(v)", "min(v)", "max(v)", "avg(v)", "count(distinct dev)", "sum(f)", "min(f)", "max(f)", "count(distinct v)"}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/lakenode/lakenode/tables"
 	"github.com/lakenode/lakenode/tables/schema"
@@ -76,4 +77,57 @@ func Dump(t testing.TB, s *tables.Store, dbms, table string) []schema.Row {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// Sealing says how much of a loaded table LoadSealed seals into column
+// blocks.
+type Sealing int
+
+const (
+	// SealNone leaves every row as a row.
+	SealNone Sealing = iota
+	// SealHalf seals the first half of the rows and leaves the second
+	// (whose times may fall among the first's): scans merge the two.
+	SealHalf
+	// SealAll seals every row.
+	SealAll
+)
+
+func (s Sealing) String() string { return [...]string{"rows", "half sealed", "sealed"}[s] }
+
+// LoadSealed is Load, then seals as seal says.
+func LoadSealed(t testing.TB, s *tables.Store, dbms, table string, cols []schema.Column, rows [][]schema.Value, seal Sealing) *schema.Table {
+	t.Helper()
+	tbl, err := s.EnsureTable(dbms, table, cols)
+	if err != nil {
+		t.Fatal(err)
+	}
+	apply := func(from, to int) time.Time {
+		recs := make([]tables.Record, 0, to-from)
+		for i := from; i < to; i++ {
+			recs = append(recs, tables.Record{Offset: int64(i), Values: rows[i]})
+		}
+		r, err := s.Apply(tbl, []tables.Feed{{Src: 1, Partition: 0, Records: recs, Next: int64(to)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.CommitTime
+	}
+	sealBefore := func(before int64) {
+		if _, err := s.Seal(context.Background(), tbl, before); err != nil {
+			t.Fatal(err)
+		}
+	}
+	switch seal {
+	case SealNone:
+		apply(0, len(rows))
+	case SealHalf:
+		apply(0, len(rows)/2)
+		at := apply(len(rows)/2, len(rows))
+		sealBefore(at.UnixMicro())
+	default:
+		apply(0, len(rows))
+		sealBefore(time.Now().Add(time.Hour).UnixMicro())
+	}
+	return tbl
 }

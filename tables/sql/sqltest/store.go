@@ -11,15 +11,29 @@ import (
 	"github.com/lakenode/lakenode/tables/tablestest"
 )
 
+// Sealing says how much of a loaded table a Store seals (tablestest).
+type Sealing = tablestest.Sealing
+
+// The sealings of tablestest.
+const (
+	SealNone = tablestest.SealNone
+	SealHalf = tablestest.SealHalf
+	SealAll  = tablestest.SealAll
+)
+
 // Store runs scripts on one store.
-type Store struct{ S *tables.Store }
+type Store struct {
+	S    *tables.Store
+	Seal Sealing
+}
 
 // NewStore opens a store for a test.
 func NewStore(t testing.TB) *Store { return &Store{S: tablestest.Open(t)} }
 
 // Load implements Engine.
 func (s *Store) Load(t testing.TB, dbms, table string, cols []schema.Column, rows [][]schema.Value) {
-	tablestest.Load(t, s.S, dbms, table, cols, rows)
+	t.Helper()
+	tablestest.LoadSealed(t, s.S, dbms, table, cols, rows, s.Seal)
 }
 
 // Query implements Engine.

@@ -1,0 +1,56 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// startSealing runs the seal loop until bg ends (Stop waits for it).
+func (n *Node) startSealing(bg context.Context) {
+	after := n.cfg.SealAfter
+	if after == 0 {
+		after = DefaultSealAfter
+	}
+	if after < 0 {
+		return
+	}
+	done := make(chan struct{})
+	prev := n.bgDone
+	go func() {
+		n.sealLoop(bg, after)
+		<-prev
+		close(done)
+	}()
+	n.bgDone = done
+}
+
+// sealLoop seals the rows committed more than after ago into column
+// blocks, every quarter of after. It writes nothing while the disk is
+// below --min-free, and reports a failing seal once a minute at most.
+func (n *Node) sealLoop(ctx context.Context, after time.Duration) {
+	tick := time.NewTicker(max(after/4, 50*time.Millisecond))
+	defer tick.Stop()
+	var lastReport time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if n.store.Space().Status().Full {
+			continue
+		}
+		res, err := n.store.SealAll(ctx, time.Now().Add(-after).UnixMicro())
+		switch {
+		case err != nil && ctx.Err() == nil && !errors.Is(err, context.Canceled):
+			if time.Since(lastReport) >= time.Minute {
+				lastReport = time.Now()
+				n.event("seal", fmt.Sprintf("sealing rows into column blocks: %v (rows stay readable as they are; retried every %v)", err, max(after/4, 50*time.Millisecond)))
+			}
+		case res.Rows > 0:
+			n.log.Debug("rows sealed", "rows", res.Rows, "blocks", res.Blocks)
+		}
+	}
+}
