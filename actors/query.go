@@ -249,13 +249,13 @@ func (q *queryActor) start(ctx actor.Context) {
 	}
 	delay := testScanDelay(q.spec.Work.target())
 	progress := q.spec.Progress
-	qctx = tables.WithScanHook(qctx, func() error {
-		q.scanned.Add(1)
+	qctx = tables.WithScanHook(qctx, func(n int) error {
+		q.scanned.Add(int64(n))
 		if progress != nil {
-			progress.Add(1)
+			progress.Add(int64(n))
 		}
 		if delay > 0 {
-			return sleepCtx(qctx, delay)
+			return sleepCtx(qctx, delay*time.Duration(n))
 		}
 		return nil
 	})

@@ -17,7 +17,7 @@ func TestExplain(t *testing.T) {
 	n := startNodeWith(t, func(c *Config) { c.PGAddr = "127.0.0.1:0" })
 	loadMinuteRows(t, n)
 	var scanned atomic.Int64
-	ctx := tables.WithScanHook(context.Background(), func() error { scanned.Add(1); return nil })
+	ctx := tables.WithScanHook(context.Background(), func(n int) error { scanned.Add(int64(n)); return nil })
 	res := n.Execute(ctx, `sql d format = table "explain select count(*), max(value) from t where timestamp >= '2026-11-25 00:05:00' and value > 3"`, ExecOptions{})
 	if res.Err != nil {
 		t.Fatal(res.ErrorText())

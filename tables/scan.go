@@ -28,7 +28,7 @@ type Iter struct {
 	scanned int64
 	started bool
 	need    []bool // columns to decode; nil: all
-	hook    func() error
+	hook    func(n int) error
 
 	// A scan of rows and sealed blocks (View.Scan) merges them in key
 	// order: view is nil for a scan of rows only.
@@ -41,14 +41,21 @@ type Iter struct {
 	fk        []byte
 }
 
+// WithScanHook returns a context under which every scan calls hook with
+// the rows it read since the last call — after each row of a row scan, or
+// after each block of a vectorised one — on the scan's goroutine; an error
+// from hook ends the scan with that error (Iter.Err). The query actors
+// count the rows their scans read with it, for `get queries`.
+func WithScanHook(ctx context.Context, hook func(n int) error) context.Context {
+	return context.WithValue(ctx, scanHookKey{}, hook)
+}
+
 type scanHookKey struct{}
 
-// WithScanHook returns a context under which every scan calls hook after
-// each row it reads (on the scan's goroutine); an error from hook ends the
-// scan with that error (Iter.Err). The query actors count the rows their
-// scans read with it, for `get queries`.
-func WithScanHook(ctx context.Context, hook func() error) context.Context {
-	return context.WithValue(ctx, scanHookKey{}, hook)
+// ScanHook is the hook of WithScanHook under ctx, or nil.
+func ScanHook(ctx context.Context) func(n int) error {
+	h, _ := ctx.Value(scanHookKey{}).(func(n int) error)
+	return h
 }
 
 // Scan returns an iterator over t's rows in r, sealed or not, in key
@@ -119,7 +126,7 @@ func (i *Iter) Next() bool {
 func (i *Iter) counted() bool {
 	i.scanned++
 	if i.hook != nil {
-		if err := i.hook(); err != nil {
+		if err := i.hook(1); err != nil {
 			i.err = err
 			return false
 		}

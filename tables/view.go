@@ -163,7 +163,7 @@ func (v *View) Rows(ctx context.Context, t *schema.Table, r TimeRange) (*Iter, e
 	if err != nil {
 		return nil, fmt.Errorf("scanning %s: %w", t.FullName(), err)
 	}
-	hook, _ := ctx.Value(scanHookKey{}).(func() error)
+	hook := ScanHook(ctx)
 	return &Iter{ctx: ctx, t: t, table: t.FullName(), it: it, row: make(schema.Row, len(t.Columns)), hook: hook, tr: r}, nil
 }
 
