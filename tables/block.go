@@ -136,32 +136,42 @@ func appendPacked(dst []byte, vals []uint64, w uint) []byte {
 // packedLen is the bytes appendPacked writes for n values of width w.
 func packedLen(n int, w uint) int { return (n*int(w) + 7) / 8 }
 
-// unpack reads n values of width w from b into dst.
-func unpack(dst []uint64, b []byte, w uint) {
+// unpack reads len(dst) values of width w from b into dst, each plus base
+// (wrapping).
+func unpack(dst []int64, b []byte, w uint, base uint64) {
 	if w == 0 {
-		clear(dst)
+		for i := range dst {
+			dst[i] = int64(base)
+		}
 		return
 	}
 	mask := uint64(math.MaxUint64)
 	if w < 64 {
 		mask = 1<<w - 1
 	}
-	for i := range dst {
-		p := uint(i) * w
+	i, p := 0, uint(0)
+	// While 9 bytes remain from the value's first byte, read words.
+	for ; i < len(dst) && int(p>>3)+9 <= len(b); i++ {
+		idx, shift := p>>3, p&7
+		v := binary.LittleEndian.Uint64(b[idx:]) >> shift
+		if shift+w > 64 {
+			v |= uint64(b[idx+8]) << (64 - shift)
+		}
+		dst[i] = int64(v&mask + base)
+		p += w
+	}
+	for ; i < len(dst); i++ {
 		idx, shift := p>>3, p&7
 		var word uint64
-		if int(idx)+8 <= len(b) {
-			word = binary.LittleEndian.Uint64(b[idx:])
-		} else {
-			for j := 0; int(idx)+j < len(b); j++ {
-				word |= uint64(b[int(idx)+j]) << (8 * j)
-			}
+		for j := 0; int(idx)+j < len(b) && j < 8; j++ {
+			word |= uint64(b[int(idx)+j]) << (8 * j)
 		}
 		v := word >> shift
 		if shift+w > 64 && int(idx)+8 < len(b) {
 			v |= uint64(b[idx+8]) << (64 - shift)
 		}
-		dst[i] = v & mask
+		dst[i] = int64(v&mask + base)
+		p += w
 	}
 }
 
@@ -269,18 +279,17 @@ func (r *blockReader) bytes(n int) []byte {
 	return b
 }
 
-func (r *blockReader) packed(n int, w uint) []uint64 {
+// packed reads n values of width w into dst (len n), each plus base.
+func (r *blockReader) packed(dst []int64, w uint, base uint64) {
 	if w > 64 {
 		r.err = errCorruptBlock
-		return nil
+		return
 	}
-	b := r.bytes(packedLen(n, w))
+	b := r.bytes(packedLen(len(dst), w))
 	if r.err != nil {
-		return nil
+		return
 	}
-	u := make([]uint64, n)
-	unpack(u, b, w)
-	return u
+	unpack(dst, b, w, base)
 }
 
 // ints decodes n integers written by appendInts.
@@ -294,29 +303,23 @@ func (r *blockReader) ints(n int) []int64 {
 		}
 	case intFOR:
 		lo := r.varint()
-		u := r.packed(n, uint(r.byte()))
-		if r.err != nil {
-			return nil
-		}
-		for i, x := range u {
-			out[i] = int64(x + uint64(lo))
-		}
+		r.packed(out, uint(r.byte()), uint64(lo))
 	case intDoD:
 		if n < 3 {
 			r.err = errCorruptBlock
 			return nil
 		}
 		first, d, lo := r.varint(), r.varint(), r.varint()
-		u := r.packed(n-2, uint(r.byte()))
+		r.packed(out[2:], uint(r.byte()), uint64(lo))
 		if r.err != nil {
 			return nil
 		}
 		out[0], out[1] = first, first+d
 		prev := out[1]
-		for i, x := range u {
-			d += int64(x + uint64(lo))
+		for i := 2; i < n; i++ {
+			d += out[i]
 			prev += d
-			out[i+2] = prev
+			out[i] = prev
 		}
 	default:
 		r.err = errCorruptBlock
@@ -466,7 +469,8 @@ func decodeColumn(b []byte, n int) (*Vector, error) {
 		return nil, errCorruptBlock
 	}
 	if r.byte() == 1 {
-		u := r.packed(n, 1)
+		u := make([]int64, n)
+		r.packed(u, 1, 0)
 		if r.err == nil {
 			v.Nulls = make([]bool, n)
 			for i, x := range u {
@@ -488,13 +492,14 @@ func decodeColumn(b []byte, n int) (*Vector, error) {
 		for i := range v.Dict {
 			v.Dict[i] = string(r.bytes(int(r.uvarint())))
 		}
-		u := r.packed(n, uint(r.byte()))
+		u := make([]int64, n)
+		r.packed(u, uint(r.byte()), 0)
 		if r.err != nil {
 			return nil, r.err
 		}
 		v.Codes = make([]uint32, n)
 		for i, x := range u {
-			if x >= d && (v.Nulls == nil || !v.Nulls[i]) {
+			if uint64(x) >= d && (v.Nulls == nil || !v.Nulls[i]) {
 				return nil, errCorruptBlock
 			}
 			v.Codes[i] = uint32(x)

@@ -89,6 +89,9 @@ func (s *AggState) result(k aggKind) schema.Value {
 
 // partial scans this node's rows.
 func (p *queryPlan) partial(ctx context.Context, store *tables.Store) (*Partial, error) {
+	if p.vec != nil {
+		return p.partialVector(ctx, store)
+	}
 	it, err := store.Scan(ctx, p.table, p.tr)
 	if err != nil {
 		return nil, err

@@ -42,6 +42,10 @@ const (
 type aggSpec struct {
 	kind aggKind
 	arg  evalFn
+	// col is the table column the argument is, -1 for count(*), -2 for
+	// an argument that is not a bare column (the vectorised path needs
+	// a column).
+	col int
 }
 
 type aggState struct {
@@ -164,6 +168,12 @@ type queryPlan struct {
 	proj    []evalFn
 	agg     bool
 	groupBy []evalFn
+	// groupCols is, for each groupBy term, the table column it is, or -1.
+	groupCols []int
+	// bare are the columns read outside aggregates and WHERE.
+	bare []bool
+	// vec is the vectorised form of an aggregate query, or nil.
+	vec     *vecPlan
 	aggs    []aggSpec
 	having  evalFn
 	order   []orderKey
@@ -198,8 +208,10 @@ type compiler struct {
 	// aggAliases are those that aggregate (not allowed in GROUP BY).
 	aliases    map[string]evalFn
 	aggAliases map[string]bool
-	// used marks the table columns the query reads.
-	used []bool
+	// used marks the table columns the query reads; bare, when not nil,
+	// those read outside aggregates (the select list, GROUP BY, HAVING and
+	// ORDER BY, not WHERE).
+	used, bare []bool
 	// cols counts the column (or alias) references compiled so far: an
 	// expression that adds none is a constant.
 	cols int
@@ -323,6 +335,9 @@ func (c *compiler) column(x *sqlparser.ColName) (evalFn, error) {
 	}
 	if c.used != nil {
 		c.used[idx] = true
+	}
+	if c.bare != nil && !c.inAgg {
+		c.bare[idx] = true
 	}
 	return func(e *ectx) schema.Value {
 		if idx < len(e.row) {
@@ -563,8 +578,14 @@ func (c *compiler) aggregate(k aggKind, arg sqlparser.Expr, name string) (evalFn
 	if !c.allow || c.inAgg {
 		return nil, c.errf(name, "aggregate %s is not allowed here", name)
 	}
-	spec := aggSpec{kind: k}
+	spec := aggSpec{kind: k, col: -1}
 	if arg != nil {
+		spec.col = -2
+		if cn, ok := arg.(*sqlparser.ColName); ok && cn.Qualifier.IsEmpty() {
+			if idx := c.t.ColumnIndex(cn.Name.Lowered()); idx >= 0 {
+				spec.col = idx
+			}
+		}
 		c.inAgg = true
 		f, err := c.compile(arg)
 		c.inAgg = false
@@ -1020,6 +1041,7 @@ func plan(ctx context.Context, store *tables.Store, dbms, query string, rw rewri
 			return nil, err
 		}
 	}
+	c.bare = make([]bool, len(t.Columns))
 	sp := &selectPlan{p: p, c: c}
 	if err := sp.selectList(sel); err != nil {
 		return nil, err
@@ -1033,11 +1055,16 @@ func plan(ctx context.Context, store *tables.Store, dbms, query string, rw rewri
 		return nil, err
 	}
 	p.agg = c.hasAgg || sel.GroupBy != nil || p.buckets
-	p.used = c.used
+	p.used, p.bare = c.used, c.bare
 	if err := p.planLimit(sel.Limit, opt); err != nil {
 		return nil, err
 	}
 	p.visits = *opt.visits
+	if sel.Where != nil {
+		p.vec = p.vectorize(sel.Where.Expr, c)
+	} else {
+		p.vec = p.vectorize(nil, c)
+	}
 	return p, nil
 }
 
@@ -1108,6 +1135,8 @@ type selectPlan struct {
 	items     []int
 	aggOut    []bool
 	incrTexts []string // the select list's increments(), lower case
+	// projCols is, for each output column, the table column it is, or -1.
+	projCols []int
 }
 
 // selectList compiles the select list into output columns.
@@ -1144,6 +1173,7 @@ func (sp *selectPlan) star() {
 	p := sp.p
 	for i := range sp.c.used {
 		sp.c.used[i] = true
+		sp.c.bare[i] = true
 	}
 	for i, col := range p.table.Columns {
 		idx := i
@@ -1152,6 +1182,7 @@ func (sp *selectPlan) star() {
 		p.columns = append(p.columns, col.Name)
 		p.types = append(p.types, col.Type)
 		p.proj = append(p.proj, func(e *ectx) schema.Value { return e.row[idx] })
+		sp.projCols = append(sp.projCols, idx)
 	}
 }
 
@@ -1167,6 +1198,7 @@ func (sp *selectPlan) aliased(x *sqlparser.AliasedExpr, text string, written boo
 			return err
 		}
 		p.groupBy = append(p.groupBy, g)
+		p.groupCols = append(p.groupCols, -1)
 		p.buckets = true
 		sp.items = append(sp.items, -1)
 		sp.incrTexts = append(sp.incrTexts, strings.ToLower(sqlparser.String(fe)))
@@ -1193,6 +1225,7 @@ func (sp *selectPlan) aliased(x *sqlparser.AliasedExpr, text string, written boo
 	p.columns = append(p.columns, label)
 	p.types = append(p.types, c.typeOf(x.Expr))
 	p.proj = append(p.proj, f)
+	sp.projCols = append(sp.projCols, columnOf(c.t, x.Expr))
 	if !x.As.IsEmpty() {
 		c.aliases[x.As.Lowered()] = f
 		c.aggAliases[x.As.Lowered()] = sp.aggOut[len(sp.aggOut)-1]
@@ -1222,6 +1255,7 @@ func (sp *selectPlan) groupBy(exprs []sqlparser.Expr) error {
 			}
 			// Buckets come first: groups come out in bucket order.
 			p.groupBy = append([]evalFn{b}, p.groupBy...)
+			p.groupCols = append([]int{-1}, p.groupCols...)
 			p.buckets = true
 			continue
 		}
@@ -1230,6 +1264,7 @@ func (sp *selectPlan) groupBy(exprs []sqlparser.Expr) error {
 				return &Error{Query: p.query, Pos: findWord(p.query, p.columns[out]), Msg: fmt.Sprintf("GROUP BY %s names an aggregate; group by a column or an expression", p.columns[out])}
 			}
 			p.groupBy = append(p.groupBy, p.proj[out])
+			p.groupCols = append(p.groupCols, sp.projCols[out])
 			continue
 		}
 		f, err := c.compile(g)
@@ -1237,6 +1272,7 @@ func (sp *selectPlan) groupBy(exprs []sqlparser.Expr) error {
 			return err
 		}
 		p.groupBy = append(p.groupBy, f)
+		p.groupCols = append(p.groupCols, columnOf(c.t, g))
 	}
 	c.allow = true
 	return nil
@@ -1256,6 +1292,7 @@ func (sp *selectPlan) groupByPosition(l *sqlparser.Literal) error {
 		return &Error{Query: p.query, Pos: -1, Msg: fmt.Sprintf("GROUP BY %d names an aggregate (%s); group by a column or an expression", n, p.columns[out])}
 	default:
 		p.groupBy = append(p.groupBy, p.proj[out])
+		p.groupCols = append(p.groupCols, sp.projCols[out])
 	}
 	return nil
 }
@@ -1463,4 +1500,12 @@ func expandPeriod(ctx context.Context, store *tables.Store, query string, t *sch
 		}, nil
 	}
 	return e, nil
+}
+
+// columnOf is the table column e is (an unqualified column name), or -1.
+func columnOf(t *schema.Table, e sqlparser.Expr) int {
+	if cn, ok := e.(*sqlparser.ColName); ok && cn.Qualifier.IsEmpty() {
+		return t.ColumnIndex(cn.Name.Lowered())
+	}
+	return -1
 }
