@@ -3,6 +3,7 @@ package tables
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/cockroachdb/pebble/v2"
 
@@ -81,6 +82,12 @@ func ScanBounds(t *schema.Table, r TimeRange) (lo, hi []byte) {
 		hi = rowTimeBound(t.ID, r.To)
 	}
 	return lo, hi
+}
+
+// SkipBlocks leaves out the sealed blocks skip accepts (by their header),
+// before the first Next.
+func (i *Iter) SkipBlocks(skip func(*BlockHeader) bool) {
+	i.blocks = slices.DeleteFunc(i.blocks, skip)
 }
 
 // Only limits decoding to the columns whose need entry is true; the others

@@ -92,12 +92,11 @@ func (p *queryPlan) partial(ctx context.Context, store *tables.Store) (*Partial,
 	if p.vec != nil {
 		return p.partialVector(ctx, store)
 	}
-	it, err := store.Scan(ctx, p.table, p.tr)
+	it, err := p.scan(ctx, store)
 	if err != nil {
 		return nil, err
 	}
 	defer func() { _ = it.Close() }()
-	it.Only(p.used)
 	out := &Partial{}
 	e := &ectx{}
 	// A plain query keeps at most offset+limit rows when it can tell which
@@ -428,12 +427,11 @@ func (p *queryPlan) stream(ctx context.Context, store *tables.Store, emit func(s
 		}
 		return rows, res.Scanned, nil
 	}
-	it, err := store.Scan(ctx, p.table, p.tr)
+	it, err := p.scan(ctx, store)
 	if err != nil {
 		return 0, 0, err
 	}
 	defer func() { _ = it.Close() }()
-	it.Only(p.used)
 	e := &ectx{}
 	vals := make(schema.Row, len(p.proj))
 	var skipped int64
@@ -566,3 +564,17 @@ func (q *Prepared) Columns() int { return len(q.p.columns) }
 
 // TableColumns is the number of columns of the prepared query's table.
 func (q *Prepared) TableColumns() int { return len(q.p.table.Columns) }
+
+// scan opens the plan's scan: the columns it uses, and for since = last
+// only the blocks that can hold rows of its commits.
+func (p *queryPlan) scan(ctx context.Context, store *tables.Store) (*tables.Iter, error) {
+	it, err := store.Scan(ctx, p.table, p.tr)
+	if err != nil {
+		return nil, err
+	}
+	it.Only(p.used)
+	if cr := p.commits; cr != nil {
+		it.SkipBlocks(func(h *tables.BlockHeader) bool { return h.MaxSeq <= cr.After || h.MinSeq > cr.UpTo })
+	}
+	return it, nil
+}

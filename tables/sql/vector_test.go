@@ -104,3 +104,49 @@ func TestVectorisedAnswersAsRows(t *testing.T) {
 		}
 	}
 }
+
+// TestSinceLastAcrossSealing: the rows of a commit range are read once
+// whether their commits are sealed, partly sealed or rows, and blocks of
+// older commits are left out.
+func TestSinceLastAcrossSealing(t *testing.T) {
+	s := tablestest.Open(t)
+	cols := []schema.Column{{Name: "ts", Type: schema.TypeTimestamp}, {Name: "v", Type: schema.TypeInt}}
+	tbl, err := s.EnsureTable("d", "t", cols)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var commits []time.Time
+	for c := range 4 {
+		f := tables.Feed{Src: 1, Next: int64(c+1) * 100}
+		for i := range 100 {
+			off := int64(c*100 + i)
+			f.Records = append(f.Records, tables.Record{Offset: off, Values: []schema.Value{schema.TimestampMicros(off * 7 % 400), schema.Int(off)}})
+		}
+		r, err := s.Apply(tbl, []tables.Feed{f})
+		if err != nil {
+			t.Fatal(err)
+		}
+		commits = append(commits, r.CommitTime)
+	}
+	// Commits 1 and 2 sealed, 3 and 4 rows.
+	if _, err := s.Seal(context.Background(), tbl, commits[2].UnixMicro()); err != nil {
+		t.Fatal(err)
+	}
+	for _, cr := range []CommitRange{{After: 0, UpTo: 4}, {After: 1, UpTo: 3}, {After: 2, UpTo: 4}, {After: 3, UpTo: 3}} {
+		res, err := Query(context.Background(), s, "d", "select v from t", Options{Commits: &cr})
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[int64]bool{}
+		for _, r := range res.Rows {
+			v := r[0].I
+			if seen[v] || uint64(v/100+1) <= cr.After || uint64(v/100+1) > cr.UpTo {
+				t.Fatalf("commits %+v: row %d (commit %d) read twice or out of range", cr, v, v/100+1)
+			}
+			seen[v] = true
+		}
+		if want := int(cr.UpTo-cr.After) * 100; len(seen) != want {
+			t.Fatalf("commits %+v: %d rows, want %d", cr, len(seen), want)
+		}
+	}
+}
