@@ -21,6 +21,7 @@ func (q *Prepared) Explain() []string {
 	lo, hi := tables.ScanBounds(t, p.tr)
 	add("Scan %s (table id %d), in time order", t.FullName(), t.ID)
 	add("  key range: [%x, %x)", lo, hi)
+	add("  %s", sealedText(p))
 	add("  time bounds: %s", timeBounds(t, p.tr))
 	add("  columns decoded: %s", strings.Join(usedColumns(t, p.used), ", "))
 	switch {
@@ -152,4 +153,19 @@ func (k aggKind) String() string {
 		return "range (as min and max)"
 	}
 	return "?"
+}
+
+// sealedText says how the scan reads sealed column blocks.
+func sealedText(p *queryPlan) string {
+	switch v := p.vec; {
+	case v == nil && p.commits != nil:
+		return "sealed blocks: those holding commits of the run, decoded into rows and merged with the unsealed rows in key order"
+	case v == nil:
+		return "sealed blocks: decoded into rows and merged with the unsealed rows in key order"
+	case v.rowWhere:
+		return "sealed blocks: vectorised — the filter evaluated on rows made from each block's columns, the aggregates run column by column"
+	case len(v.filters) > 0:
+		return fmt.Sprintf("sealed blocks: vectorised — a block whose min/max decide the %d column filter(s) is skipped or taken whole, the others filtered and aggregated column by column", len(v.filters))
+	}
+	return "sealed blocks: vectorised — a block wholly in the time bounds is answered from its header where it can, the others aggregated column by column"
 }
