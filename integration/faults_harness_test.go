@@ -107,9 +107,12 @@ func (f *faultRun) startNode(script string, args ...string) *nodeProc {
 	return f.startNodeIn(f.t.TempDir(), script, args...)
 }
 
-// startNodeIn is startNode on a given data dir.
+// startNodeIn is startNode on a given data dir. Every case's node seals
+// its rows a second after their commit, so that kills, full disks and
+// restarts also meet seals under way.
 func (f *faultRun) startNodeIn(dataDir, script string, args ...string) *nodeProc {
 	f.t.Helper()
+	args = append([]string{"--seal-after", "1s"}, args...)
 	if script == "" {
 		script = faultConsumer(f.b.Addr(), f.topic, f.table)
 	}

@@ -68,8 +68,9 @@ func TestFaults(t *testing.T) {
 
 // faultKill: the node is SIGKILLed 10 times in a row at random moments
 // while messages keep arriving, and restarted each time on the same data
-// dir; every message is stored exactly once. Recovery: from the last
-// kill to every message stored (the restart included).
+// dir; every message is stored exactly once. The node seals rows a second
+// after their commit, so kills also land during seals. Recovery: from the
+// last kill to every message stored (the restart included).
 func faultKill(f *faultRun) {
 	t := f.t
 	f.startNode("")
@@ -87,6 +88,9 @@ func faultKill(f *faultRun) {
 	}
 	f.fig.Messages = fd.stop(t)
 	f.waitAccounted(f.fig.Messages, 0, 3*time.Minute)
+	// The node seals a second after each commit: the count above and the
+	// check below read sealed blocks beside rows.
+	waitFor(t, 30*time.Second, func() bool { return f.node.metric("lakenode_store_sealed_rows_total") > 0 }, "the last node to seal rows")
 	f.checkSeqOnce(f.fig.Messages)
 	f.stop()
 }

@@ -28,6 +28,9 @@ import (
 type Cluster struct {
 	Node  *node.Node
 	procs []*nodeProc
+	// Seal says how Load seals each node's share (node i: Seal[i mod
+	// len]); none when empty.
+	Seal []tablestest.Sealing
 }
 
 func freeAddr(t testing.TB) string {
@@ -125,10 +128,14 @@ func (c *Cluster) Load(t testing.TB, dbms, table string, cols []schema.Column, r
 		if len(p) == 0 {
 			continue
 		}
+		seal := tablestest.SealNone
+		if len(c.Seal) > 0 {
+			seal = c.Seal[i%len(c.Seal)]
+		}
 		if i == 0 {
-			tablestest.Load(t, c.Node.Store(), dbms, table, cols, p)
+			tablestest.LoadSealed(t, c.Node.Store(), dbms, table, cols, p, seal)
 		} else {
-			c.procs[i-1].load(dbms, table, cols, p)
+			c.procs[i-1].load(dbms, table, cols, p, seal)
 		}
 		hosting++
 	}

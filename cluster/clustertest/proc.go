@@ -42,6 +42,7 @@ type loadFile struct {
 	DBMS, Table string
 	Columns     []schema.Column
 	Rows        [][]schema.Value
+	Seal        tablestest.Sealing
 }
 
 // Main is the TestMain of a package whose tests start clusters: in a node
@@ -96,7 +97,7 @@ func serveNode(cfgJSON string, in io.Reader, out io.Writer) error {
 	return sc.Err()
 }
 
-// loadRows loads a loadFile as tablestest.Load does.
+// loadRows loads a loadFile as tablestest.LoadSealed does.
 func loadRows(s *tables.Store, path string) error {
 	f, err := os.Open(path)
 	if err != nil {
@@ -107,7 +108,7 @@ func loadRows(s *tables.Store, path string) error {
 	if err := gob.NewDecoder(f).Decode(&lf); err != nil {
 		return fmt.Errorf("reading %s: %w", path, err)
 	}
-	_, err = tablestest.Write(s, lf.DBMS, lf.Table, lf.Columns, lf.Rows)
+	_, err = tablestest.WriteSealed(s, lf.DBMS, lf.Table, lf.Columns, lf.Rows, lf.Seal)
 	return err
 }
 
@@ -161,13 +162,13 @@ func (p *nodeProc) do(cmd string) {
 }
 
 // load loads rows into the node process's store.
-func (p *nodeProc) load(dbms, table string, cols []schema.Column, rows [][]schema.Value) {
+func (p *nodeProc) load(dbms, table string, cols []schema.Column, rows [][]schema.Value, seal tablestest.Sealing) {
 	p.t.Helper()
 	f, err := os.CreateTemp(p.t.TempDir(), "rows-*.gob")
 	if err != nil {
 		p.t.Fatal(err)
 	}
-	if err := gob.NewEncoder(f).Encode(loadFile{DBMS: dbms, Table: table, Columns: cols, Rows: rows}); err != nil {
+	if err := gob.NewEncoder(f).Encode(loadFile{DBMS: dbms, Table: table, Columns: cols, Rows: rows, Seal: seal}); err != nil {
 		p.t.Fatal(err)
 	}
 	if err := f.Close(); err != nil {

@@ -98,36 +98,50 @@ func (s Sealing) String() string { return [...]string{"rows", "half sealed", "se
 // LoadSealed is Load, then seals as seal says.
 func LoadSealed(t testing.TB, s *tables.Store, dbms, table string, cols []schema.Column, rows [][]schema.Value, seal Sealing) *schema.Table {
 	t.Helper()
-	tbl, err := s.EnsureTable(dbms, table, cols)
+	tbl, err := WriteSealed(s, dbms, table, cols, rows, seal)
 	if err != nil {
 		t.Fatal(err)
 	}
-	apply := func(from, to int) time.Time {
+	return tbl
+}
+
+// WriteSealed is LoadSealed for a caller without a testing.TB.
+func WriteSealed(s *tables.Store, dbms, table string, cols []schema.Column, rows [][]schema.Value, seal Sealing) (*schema.Table, error) {
+	tbl, err := s.EnsureTable(dbms, table, cols)
+	if err != nil {
+		return nil, fmt.Errorf("creating %s.%s: %w", dbms, table, err)
+	}
+	apply := func(from, to int) (time.Time, error) {
 		recs := make([]tables.Record, 0, to-from)
 		for i := from; i < to; i++ {
 			recs = append(recs, tables.Record{Offset: int64(i), Values: rows[i]})
 		}
 		r, err := s.Apply(tbl, []tables.Feed{{Src: 1, Partition: 0, Records: recs, Next: int64(to)}})
 		if err != nil {
-			t.Fatal(err)
+			return time.Time{}, fmt.Errorf("loading %s.%s: %w", dbms, table, err)
 		}
-		return r.CommitTime
+		return r.CommitTime, nil
 	}
-	sealBefore := func(before int64) {
-		if _, err := s.Seal(context.Background(), tbl, before); err != nil {
-			t.Fatal(err)
-		}
-	}
+	var before time.Time
 	switch seal {
 	case SealNone:
-		apply(0, len(rows))
+		_, err := apply(0, len(rows))
+		return tbl, err
 	case SealHalf:
-		apply(0, len(rows)/2)
-		at := apply(len(rows)/2, len(rows))
-		sealBefore(at.UnixMicro())
+		if _, err := apply(0, len(rows)/2); err != nil {
+			return nil, err
+		}
+		if before, err = apply(len(rows)/2, len(rows)); err != nil {
+			return nil, err
+		}
 	default:
-		apply(0, len(rows))
-		sealBefore(time.Now().Add(time.Hour).UnixMicro())
+		if _, err := apply(0, len(rows)); err != nil {
+			return nil, err
+		}
+		before = time.Now().Add(time.Hour)
 	}
-	return tbl
+	if _, err := s.Seal(context.Background(), tbl, before.UnixMicro()); err != nil {
+		return nil, fmt.Errorf("sealing %s.%s: %w", dbms, table, err)
+	}
+	return tbl, nil
 }
