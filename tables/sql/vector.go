@@ -283,7 +283,7 @@ func filterInts(vals []int64, nulls []bool, sel []int32, op sqlparser.Comparison
 	switch {
 	case nulls == nil && !neg:
 		// Branch-free: each row is written, and kept by counting it.
-		out = sel[:len(sel)]
+		out = sel
 		n, span := 0, uint64(hi)-uint64(lo)
 		for _, i := range sel {
 			out[n] = i
