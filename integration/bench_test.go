@@ -130,10 +130,19 @@ func ingest(tb testing.TB, b *kafkatest.Broker, name, topic string, want int64) 
 
 // ingestCPU also returns the node's CPU time per message handled, a
 // measure far less sensitive than wall time to what else runs on the cores.
-func ingestCPU(tb testing.TB, b *kafkatest.Broker, name, topic string, want int64) (float64, time.Duration, *nodeProc) {
+func ingestCPU(tb testing.TB, b *kafkatest.Broker, name, topic string, want int64, args ...string) (float64, time.Duration, *nodeProc) {
+	tb.Helper()
+	r, cpu, n := ingestUntil(tb, b, name, topic, want, nil, args...)
+	return r, cpu, n
+}
+
+// ingestUntil is ingestCPU whose CPU time runs until done (nil: nothing
+// more) holds after the rows are in: the rate is the rows', the CPU time
+// also covers what done waits for.
+func ingestUntil(tb testing.TB, b *kafkatest.Broker, name, topic string, want int64, done func(*nodeProc) bool, args ...string) (float64, time.Duration, *nodeProc) {
 	tb.Helper()
 	host, port, _ := net.SplitHostPort(b.Addr())
-	n := startNode(tb, name, tb.TempDir(), "")
+	n := startNode(tb, name, tb.TempDir(), "", args...)
 	pid := n.cmd.Process.Pid
 	cpu0 := cpuTime(pid)
 	n.mustExec(fmt.Sprintf(benchConsumer, host, port, topic, topic))
@@ -153,7 +162,75 @@ func ingestCPU(tb testing.TB, b *kafkatest.Broker, name, topic string, want int6
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return float64(want-first) / time.Since(t1).Seconds(), (cpuTime(pid) - cpu0) / time.Duration(want), n
+	rate := float64(want-first) / time.Since(t1).Seconds()
+	if done != nil {
+		waitFor(tb, 5*time.Minute, func() bool { return done(n) }, "%s to finish after its rows", name)
+	}
+	return rate, (cpuTime(pid) - cpu0) / time.Duration(want), n
+}
+
+// BenchmarkIngestSealing (`make bench`): the durable ingest of N messages
+// (5 M; LAKENODE_BENCH_MESSAGES) from Apache Kafka by a node that never
+// seals and by one that seals a second after each commit, alternating,
+// three times each. The sealing node's CPU time runs until at least 90% of
+// the rows are sealed, so it pays for that sealing; the share sealed when
+// the rows were all in is reported too. Then produce-to-visible latency at
+// half the rate on a sealing node.
+func BenchmarkIngestSealing(b *testing.B) {
+	total := 5_000_000
+	if v := os.Getenv("LAKENODE_BENCH_MESSAGES"); v != "" {
+		total, _ = strconv.Atoi(v)
+	}
+	br := kafkatest.StartApache(b)
+	for range b.N {
+		kafkatest.CreateTopic(b, br, "clean", 4)
+		produceN(b, br.Addr(), "clean", total, 0)
+		sealed := func(n *nodeProc) float64 { return n.metric("lakenode_store_sealed_rows_total") / float64(total) }
+		var offCPU, onCPU []time.Duration
+		var offRate, onRate, atEnd []float64
+		for r := range 3 {
+			rate, cpu, n := ingestCPU(b, br, fmt.Sprintf("bench-noseal-%d", r), "clean", int64(total), "--seal-after", "0")
+			n.stop()
+			offCPU, offRate = append(offCPU, cpu), append(offRate, rate)
+			var share float64
+			rate, cpu, n = ingestUntil(b, br, fmt.Sprintf("bench-seal-%d", r), "clean", int64(total), func(n *nodeProc) bool {
+				if share == 0 {
+					share = max(sealed(n), 1e-9) // the share when the rows were all in
+				}
+				return sealed(n) >= 0.9
+			}, "--seal-after", "1s")
+			n.stop()
+			onCPU, onRate, atEnd = append(onCPU, cpu), append(onRate, rate), append(atEnd, share)
+		}
+		n := startNode(b, "bench-seal-latency", b.TempDir(), "", "--seal-after", "1s")
+		lat := latency(b, br, n, "live", int(median(onRate)/2), 20*time.Second)
+		sealedLive := n.metric("lakenode_store_sealed_rows_total")
+		n.stop()
+		us := func(d []time.Duration) float64 {
+			f := make([]float64, len(d))
+			for i, x := range d {
+				f[i] = float64(x.Nanoseconds()) / 1000
+			}
+			return median(f)
+		}
+		b.ReportMetric(us(offCPU), "no_seal_cpu_us/msg")
+		b.ReportMetric(us(onCPU), "seal_cpu_us/msg")
+		b.ReportMetric(us(onCPU)/us(offCPU), "seal/no_seal_cpu")
+		b.ReportMetric(float64(lat.p99.Milliseconds()), "seal_p99_ms@half")
+		fmt.Printf("\nApache broker, %d messages, medians of 3 alternating runs: without sealing %.0f rows/s, CPU %.2f µs/msg %v; "+
+			"sealing 1 s after commit %.0f rows/s, CPU %.2f µs/msg %v (%.2fx) until >= 90%% sealed (sealed when the rows were in: %v); "+
+			"produce-to-visible at %d msgs/s while sealing (%.0f rows sealed): p50 %v p99 %v\n",
+			total, median(offRate), us(offCPU), offCPU, median(onRate), us(onCPU), onCPU, us(onCPU)/us(offCPU), shares(atEnd),
+			int(median(onRate)/2), sealedLive, lat.p50, lat.p99)
+	}
+}
+
+func shares(x []float64) string {
+	out := make([]string, len(x))
+	for i, v := range x {
+		out[i] = fmt.Sprintf("%.0f%%", 100*v)
+	}
+	return strings.Join(out, ", ")
 }
 
 type latencyResult struct{ p50, p99 time.Duration }

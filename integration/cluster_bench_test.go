@@ -1,6 +1,8 @@
 package integration
 
 import (
+	"cmp"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -63,7 +65,8 @@ func slowestNode(tb testing.TB, body string) time.Duration {
 	return time.Duration(ms * float64(time.Millisecond))
 }
 
-func median(ds []time.Duration) time.Duration {
+// median is the middle value (the upper one of an even count).
+func median[T cmp.Ordered](ds []T) T {
 	s := slices.Clone(ds)
 	slices.Sort(s)
 	return s[len(s)/2]
@@ -76,7 +79,8 @@ func median(ds []time.Duration) time.Duration {
 // share (its own "Node ms" in the same answer), the overhead (the first
 // minus the second: planning, messages, merge, rendering) and the single
 // node's time. The three nodes share the machine's cores, so the slowest
-// node's share runs slower than it would alone.
+// node's share runs slower than it would alone. It runs twice: on the rows
+// as written, then on the same data dirs sealed into column blocks.
 func BenchmarkScatterGather(b *testing.B) {
 	n := 10_000_000
 	if v := os.Getenv("LAKENODE_BENCH_ROWS"); v != "" {
@@ -95,12 +99,17 @@ func BenchmarkScatterGather(b *testing.B) {
 	fmt.Printf("scatter-gather: %d rows written to 3 + 1 data dirs in %v\n", n, time.Since(t0).Round(time.Second))
 
 	addrs := []string{freeAddr(b), freeAddr(b), freeAddr(b)}
-	var nodes []*nodeProc
-	for i, a := range addrs {
-		nodes = append(nodes, startNodeWith(b, fmt.Sprintf("sg-%d", i), dirs[i], a, "", "--seeds", otherAddrs(addrs, i)))
+	// The nodes never seal by themselves: the first phase reads rows, the
+	// second the same rows sealed offline between the two.
+	start := func() ([]*nodeProc, *nodeProc) {
+		var nodes []*nodeProc
+		for i, a := range addrs {
+			nodes = append(nodes, startNodeWith(b, fmt.Sprintf("sg-%d", i), dirs[i], a, "", "--seeds", otherAddrs(addrs, i), "--seal-after", "0"))
+		}
+		one := startNode(b, "sg-single", single, "", "--seal-after", "0")
+		waitFor(b, 60*time.Second, func() bool { return strings.Count(nodes[0].mustExec("get nodes"), "bench.ping_sensor") == 3 }, "the three nodes to know each other's tables")
+		return nodes, one
 	}
-	one := startNode(b, "sg-single", single, "")
-	waitFor(b, 60*time.Second, func() bool { return strings.Count(nodes[0].mustExec("get nodes"), "bench.ping_sensor") == 3 }, "the three nodes to know each other's tables")
 
 	// A fixed cut-off rather than now(), so that both sides see the same rows.
 	cut := now.Add(-24 * time.Hour).UTC().Format("2006-01-02 15:04:05")
@@ -110,38 +119,70 @@ func BenchmarkScatterGather(b *testing.B) {
 	}
 	const runs = 5
 	for range b.N {
-		for _, q := range queries {
-			var sg, slow, over, alone []time.Duration
-			var want string
-			for r := 0; r <= runs; r++ { // run 0 warms the caches
+		rowsMedian := map[string]time.Duration{}
+		for _, phase := range []string{"rows", "sealed"} {
+			if phase == "sealed" {
 				t1 := time.Now()
-				body := nodes[0].mustExec(`run client () sql bench "` + q.sql + `"`)
-				d := time.Since(t1)
-				s := slowestNode(b, body)
-				t2 := time.Now()
-				ob := one.mustExec(`sql bench "` + q.sql + `"`)
-				d1 := time.Since(t2)
-				got, wantRows := body[:strings.Index(body, "Statistics")], ob[:strings.Index(ob, "Statistics")]
-				if r == 0 {
-					if got != wantRows {
-						b.Fatalf("%s: the cluster answers\n%s\nthe single node\n%s", q.name, got, wantRows)
-					}
-					want = got
-					continue
+				for _, d := range append(slices.Clone(dirs), single) {
+					sealDir(b, d, now)
 				}
-				if got != want {
-					b.Fatalf("%s: answers differ between runs", q.name)
-				}
-				sg, slow, over, alone = append(sg, d), append(slow, s), append(over, d-s), append(alone, d1)
+				fmt.Printf("scatter-gather: 3 + 1 data dirs sealed in %v\n", time.Since(t1).Round(time.Second))
 			}
-			m, ms, mo, m1 := median(sg), median(slow), median(over), median(alone)
-			b.ReportMetric(float64(m.Microseconds())/1000, "sg_ms/"+strings.Fields(q.name)[0])
-			b.ReportMetric(float64(mo.Microseconds())/1000, "overhead_ms/"+strings.Fields(q.name)[0])
-			fmt.Printf("%s over %d rows, median of %d: 3-node scatter-gather %v, slowest node's share %v, overhead %v; one node with all rows %v (%.2fx the scatter-gather)\n",
-				q.name, n, runs, m.Round(100*time.Microsecond), ms.Round(100*time.Microsecond), mo.Round(100*time.Microsecond), m1.Round(100*time.Microsecond), float64(m1)/float64(m))
+			nodes, one := start()
+			for _, q := range queries {
+				var sg, slow, over, alone []time.Duration
+				var want string
+				for r := 0; r <= runs; r++ { // run 0 warms the caches
+					t1 := time.Now()
+					body := nodes[0].mustExec(`run client () sql bench "` + q.sql + `"`)
+					d := time.Since(t1)
+					s := slowestNode(b, body)
+					t2 := time.Now()
+					ob := one.mustExec(`sql bench "` + q.sql + `"`)
+					d1 := time.Since(t2)
+					got, wantRows := body[:strings.Index(body, "Statistics")], ob[:strings.Index(ob, "Statistics")]
+					if r == 0 {
+						if got != wantRows {
+							b.Fatalf("%s: the cluster answers\n%s\nthe single node\n%s", q.name, got, wantRows)
+						}
+						want = got
+						continue
+					}
+					if got != want {
+						b.Fatalf("%s: answers differ between runs", q.name)
+					}
+					sg, slow, over, alone = append(sg, d), append(slow, s), append(over, d-s), append(alone, d1)
+				}
+				m, ms, mo, m1 := median(sg), median(slow), median(over), median(alone)
+				key := strings.Fields(q.name)[0]
+				b.ReportMetric(float64(m.Microseconds())/1000, phase+"_sg_ms/"+key)
+				b.ReportMetric(float64(mo.Microseconds())/1000, phase+"_overhead_ms/"+key)
+				speedup := ""
+				if phase == "rows" {
+					rowsMedian[q.name] = m
+				} else {
+					speedup = fmt.Sprintf("; %.1fx faster than on rows", float64(rowsMedian[q.name])/float64(m))
+				}
+				fmt.Printf("%s over %d %s, median of %d: 3-node scatter-gather %v, slowest node's share %v, overhead %v; one node with all rows %v (%.2fx the scatter-gather)%s\n",
+					q.name, n, phase, runs, m.Round(100*time.Microsecond), ms.Round(100*time.Microsecond), mo.Round(100*time.Microsecond), m1.Round(100*time.Microsecond), float64(m1)/float64(m), speedup)
+			}
+			for _, p := range append(nodes, one) {
+				p.stop()
+			}
 		}
 	}
-	for _, p := range append(nodes, one) {
-		p.stop()
+}
+
+// sealDir seals every row of a stopped node's data dir.
+func sealDir(tb testing.TB, dir string, now time.Time) {
+	s, err := tables.Open(dir)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := s.SealAll(context.Background(), now.Add(time.Hour).UnixMicro()); err != nil {
+		tb.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		tb.Fatal(err)
 	}
 }

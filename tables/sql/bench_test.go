@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -163,6 +164,89 @@ func BenchmarkQuery(b *testing.B) {
 			b.ReportMetric(ms(lakeDur), "lakenode_ms/query")
 			fmt.Printf("%s over %d rows (%d in range): lakenode %.0f rows/s (%.1f ms; %.1f ms on rows before sealing), SQLite %.0f rows/s (%.1f ms); %.1fx SQLite\n",
 				q.name, n, inRange, per(lakeDur), ms(lakeDur), rowsMs[q.name], per(sqliteDur), ms(sqliteDur), per(lakeDur)/per(sqliteDur))
+		})
+	}
+}
+
+// BenchmarkQueryScale (`make bench`): how the 1-day aggregate (with and
+// without a value filter that must decode) grows with the table: 1 M, 10 M
+// and 100 M rows of the ingest workload over the last two days, generated
+// straight into the store (not through Kafka) and sealed as the node's
+// seal loop would, every 5 M rows. LAKENODE_BENCH_SCALE=1000000,10000000
+// picks other sizes.
+func BenchmarkQueryScale(b *testing.B) {
+	sizes := []int{1_000_000, 10_000_000, 100_000_000}
+	if v := os.Getenv("LAKENODE_BENCH_SCALE"); v != "" {
+		sizes = nil
+		for _, f := range strings.Split(v, ",") {
+			n, err := strconv.Atoi(f)
+			if err != nil {
+				b.Fatalf("LAKENODE_BENCH_SCALE: %v", err)
+			}
+			sizes = append(sizes, n)
+		}
+	}
+	ctx := context.Background()
+	for _, n := range sizes {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			s, err := tables.Open(filepath.Join(b.TempDir(), "lakenode"), tables.WithCacheSize(256<<20))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer func() { _ = s.Close() }()
+			t, err := s.EnsureTable("bench", "ping_sensor", []schema.Column{{Name: "device_name", Type: schema.TypeString}, {Name: "timestamp", Type: schema.TypeTimestamp}, {Name: "value", Type: schema.TypeInt}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			now := time.Now()
+			span := int64(48 * time.Hour / time.Microsecond)
+			start := now.UnixMicro() - span
+			rng := rand.New(rand.NewPCG(1, 1))
+			t0 := time.Now()
+			const batch = 50_000
+			for base := 0; base < n; base += batch {
+				f := tables.Feed{Src: 1, Partition: 0, Next: int64(min(base+batch, n))}
+				for i := base; i < min(base+batch, n); i++ {
+					f.Records = append(f.Records, tables.Record{Offset: int64(i), Values: []schema.Value{
+						schema.Str("device-" + strconv.Itoa(int(rng.Int64N(1000)))), schema.TimestampMicros(start + int64(i)*span/int64(n)), schema.Int(rng.Int64N(1000)),
+					}})
+				}
+				if _, err := s.Apply(t, []tables.Feed{f}); err != nil {
+					b.Fatal(err)
+				}
+				if (base+batch)%5_000_000 == 0 || base+batch >= n {
+					if _, err := s.Seal(ctx, t, time.Now().Add(time.Hour).UnixMicro()); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			if err := s.Compact(ctx); err != nil {
+				b.Fatal(err)
+			}
+			fmt.Printf("scale: %d rows generated, sealed and compacted in %v, %.1f bytes/row\n", n, time.Since(t0).Round(time.Second), float64(s.Stats(t).DiskBytes)/float64(n))
+			cut := time.UnixMicro(now.Add(-6*time.Hour - 17*time.Second).UnixMicro()).UTC().Format("2006-01-02 15:04:05.000000")
+			for _, q := range []struct{ name, sql string }{
+				{"aggregate_1day", "select count(*), avg(value), min(value), max(value) from ping_sensor where timestamp > now() - 1 day"},
+				{"aggregate_1day_value", "select count(*), avg(value), min(value), max(value) from ping_sensor where timestamp > now() - 1 day and timestamp < '" + cut + "' and value > 500"},
+			} {
+				var durs []time.Duration
+				var inRange int64
+				for r := 0; r <= 5; r++ { // run 0 warms the cache
+					t1 := time.Now()
+					res, err := lsql.Query(ctx, s, "bench", q.sql, lsql.Options{Now: now})
+					if err != nil {
+						b.Fatal(err)
+					}
+					if r > 0 {
+						durs = append(durs, time.Since(t1))
+					}
+					inRange = res.Rows[0][0].I
+				}
+				slices.Sort(durs)
+				m := durs[len(durs)/2]
+				b.ReportMetric(float64(m.Microseconds())/1000, q.name+"_ms")
+				fmt.Printf("scale: %s over %d rows (%d matching): median of 5 %.1f ms\n", q.name, n, inRange, float64(m.Microseconds())/1000)
+			}
 		})
 	}
 }
