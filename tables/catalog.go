@@ -364,7 +364,8 @@ func (s *Store) Expire(ctx context.Context, t *schema.Table, cutoff int64) (int6
 }
 
 // deleteRows adds to b the deletion of every row of table id whose key
-// match accepts, and returns how many there are.
+// match accepts, sealed or not, and returns how many there are. The
+// caller holds the table's lock; a seal under way is abandoned.
 func (s *Store) deleteRows(b *pebble.Batch, id uint32, match func(rowKey) bool) (int64, error) {
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: tablePrefix(id), UpperBound: tableEnd(id)})
 	if err != nil {
@@ -384,5 +385,19 @@ func (s *Store) deleteRows(b *pebble.Batch, id uint32, match func(rowKey) bool) 
 			n++
 		}
 	}
-	return n, it.Error()
+	if err := it.Error(); err != nil {
+		return n, err
+	}
+	s.mu.RLock()
+	t := s.byID[id]
+	lock := s.applyMus[id]
+	s.mu.RUnlock()
+	if t == nil {
+		return n, nil
+	}
+	nb, err := s.deleteBlockRows(b, t, match)
+	if lock != nil {
+		lock.gen++ // guarded by the lock the caller holds
+	}
+	return n + nb, err
 }

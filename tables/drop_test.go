@@ -1,7 +1,9 @@
 package tables_test
 
 import (
+	"context"
 	"testing"
+	"time"
 
 	"github.com/lakenode/lakenode/tables"
 	"github.com/lakenode/lakenode/tables/schema"
@@ -12,7 +14,14 @@ import (
 // marks of the partitions that fed only it, and their rejected messages in
 // the error table, so consuming them again re-creates the table; a partition
 // that also fed another table keeps its position.
+// With the rows sealed or not: the error rows go from blocks too.
 func TestDropTableForgetsItsPartitions(t *testing.T) {
+	for _, sealed := range []bool{false, true} {
+		t.Run(map[bool]string{false: "rows", true: "sealed"}[sealed], func(t *testing.T) { testDropTableForgetsItsPartitions(t, sealed) })
+	}
+}
+
+func testDropTableForgetsItsPartitions(t *testing.T, sealed bool) {
 	dir := t.TempDir()
 	s := tablestest.OpenDir(t, dir)
 	a, err := s.EnsureTable("d", "a", pingCols)
@@ -49,6 +58,11 @@ func TestDropTableForgetsItsPartitions(t *testing.T) {
 	feed(b, 1, ping(4, 4))
 	feed(errT, 0, bad(0), bad(0))
 	feed(errT, 1, bad(1))
+	if sealed {
+		if res, err := s.SealAll(context.Background(), time.Now().Add(time.Hour).UnixMicro()); err != nil || res.Rows != 7 {
+			t.Fatalf("sealed %d rows (%v), want 7", res.Rows, err)
+		}
+	}
 
 	if err := s.DropTable("d", "a"); err != nil {
 		t.Fatal(err)

@@ -1,7 +1,9 @@
 package tables_test
 
 import (
+	"context"
 	"testing"
+	"time"
 
 	"github.com/lakenode/lakenode/tables"
 	"github.com/lakenode/lakenode/tables/tablestest"
@@ -10,7 +12,15 @@ import (
 // TestResetPositions: a reset below what a table holds takes back the
 // table's rows from the new offset on, durably, so the re-read stores each
 // record once; the marks move back and forth and survive a reopen.
+// The rows are sealed into blocks or not: a reset takes rows back from
+// blocks (rewriting them) as from rows.
 func TestResetPositions(t *testing.T) {
+	for _, sealed := range []bool{false, true} {
+		t.Run(map[bool]string{false: "rows", true: "sealed"}[sealed], func(t *testing.T) { testResetPositions(t, sealed) })
+	}
+}
+
+func testResetPositions(t *testing.T, sealed bool) {
 	dir := t.TempDir()
 	s, err := tables.Open(dir)
 	if err != nil {
@@ -31,6 +41,11 @@ func TestResetPositions(t *testing.T) {
 	// Rows of another source are not touched.
 	if _, err := s.Apply(other, []tables.Feed{feed(3, 0, 4)}); err != nil {
 		t.Fatal(err)
+	}
+	if sealed {
+		if res, err := s.SealAll(context.Background(), time.Now().Add(time.Hour).UnixMicro()); err != nil || res.Rows != 14 {
+			t.Fatalf("sealed %d rows (%v), want 14", res.Rows, err)
+		}
 	}
 	for _, p := range []int32{0, 1} {
 		if err := s.SetLowWater(2, p, 10); err != nil {

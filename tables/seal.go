@@ -285,7 +285,7 @@ func (s *Store) expireBlocks(b *pebble.Batch, t *schema.Table, cutoff int64) (in
 			n += int64(h.Rows)
 			continue
 		}
-		kept, err := s.rewriteFrom(b, t, h, cutoff)
+		kept, err := s.rewriteBlock(b, t, h, func(k rowKey) bool { return k.time >= cutoff })
 		if err != nil {
 			return n, err
 		}
@@ -294,9 +294,67 @@ func (s *Store) expireBlocks(b *pebble.Batch, t *schema.Table, cutoff int64) (in
 	return n, readError(t.FullName(), it.Error())
 }
 
-// rewriteFrom adds to b a new block of h's rows whose time is >= cutoff
-// and returns how many there are.
-func (s *Store) rewriteFrom(b *pebble.Batch, t *schema.Table, h *BlockHeader, cutoff int64) (int, error) {
+// deleteBlockRows adds to b the deletion of the rows of t's blocks that
+// match accepts: a block with none is left, one with only those deleted,
+// any other rewritten without them. It returns the rows deleted.
+func (s *Store) deleteBlockRows(b *pebble.Batch, t *schema.Table, match func(rowKey) bool) (int64, error) {
+	lo, hi := tableRange(prefixHeader, t.ID)
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	if err != nil {
+		return 0, err
+	}
+	defer func() { _ = it.Close() }()
+	var n int64
+	for it.First(); it.Valid(); it.Next() {
+		h, err := decodeHeader(it.Value())
+		if err != nil {
+			return n, fmt.Errorf("%s: block header %x: %w", t.FullName(), it.Key(), err)
+		}
+		blk, err := readBlock(s.db, t, h)
+		if err != nil {
+			return n, err
+		}
+		hits := 0
+		for r := range h.Rows {
+			k, err := blk.rowKey(r)
+			if err != nil {
+				return n, err
+			}
+			if match(k) {
+				hits++
+			}
+		}
+		if hits == 0 {
+			continue
+		}
+		_ = b.Delete(it.Key(), nil)
+		_ = b.Delete(bodyKey(t.ID, h.ID), nil)
+		if hits < h.Rows {
+			if _, err := s.rewriteBlock(b, t, h, func(k rowKey) bool { return !match(k) }); err != nil {
+				return n, err
+			}
+		}
+		n += int64(hits)
+	}
+	return n, readError(t.FullName(), it.Error())
+}
+
+// rowKey is the key of the block's row r.
+func (b *Block) rowKey(r int) (rowKey, error) {
+	var k [keyCols]int64
+	for i := range k {
+		v, err := b.keyColumn(i)
+		if err != nil {
+			return rowKey{}, err
+		}
+		k[i] = v.Ints[r]
+	}
+	return rowKey{time: k[0], src: uint32(k[1]), partition: int32(k[2]), offset: k[3], elem: int32(k[4])}, nil
+}
+
+// rewriteBlock adds to b a new block of h's rows that keep accepts and
+// returns how many there are (the caller deletes h's keys).
+func (s *Store) rewriteBlock(b *pebble.Batch, t *schema.Table, h *BlockHeader, keep func(rowKey) bool) (int, error) {
 	blk, err := readBlock(s.db, t, h)
 	if err != nil {
 		return 0, err
@@ -318,13 +376,13 @@ func (s *Store) rewriteFrom(b *pebble.Batch, t *schema.Table, h *BlockHeader, cu
 	row := make(schema.Row, ncols)
 	var key []byte
 	for r := 0; r < h.Rows; r++ {
-		if keys[0].Ints[r] < cutoff {
+		k := rowKey{time: keys[0].Ints[r], src: uint32(keys[1].Ints[r]), partition: int32(keys[2].Ints[r]), offset: keys[3].Ints[r], elem: int32(keys[4].Ints[r])}
+		if !keep(k) {
 			continue
 		}
 		for i, v := range vecs {
 			row[i] = v.Value(r)
 		}
-		k := rowKey{time: keys[0].Ints[r], src: uint32(keys[1].Ints[r]), partition: int32(keys[2].Ints[r]), offset: keys[3].Ints[r], elem: int32(keys[4].Ints[r])}
 		key = appendRowKey(key[:0], t.ID, k.time, k.src, k.partition, k.offset, k.elem)
 		nb.add(k, key, row)
 	}
