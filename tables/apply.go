@@ -48,6 +48,38 @@ type tableLock struct {
 	// lowest row time Apply wrote since: rows the seal never saw.
 	watching bool
 	lowest   int64
+	// pending are the commits since the store opened whose rows are not
+	// sealed yet; until sawAll (a first seal pass over the whole table),
+	// rows of earlier runs may be unsealed anywhere.
+	pending []commitSpan
+	sawAll  bool
+}
+
+// commitSpan is one commit's time (µs) and the range of its rows' times:
+// a seal pass reads only the key range of the commits old enough.
+type commitSpan struct{ at, minTime, maxTime int64 }
+
+// maxSpans bounds the pending commits of a table (sealing off, or far
+// behind): past it, neighbours merge in pairs, each pair as old as its
+// newer commit and as wide as both.
+const maxSpans = 4096
+
+func appendSpan(spans []commitSpan, c commitSpan) []commitSpan {
+	spans = append(spans, c)
+	if len(spans) <= maxSpans {
+		return spans
+	}
+	n := 0
+	for i := 0; i < len(spans); i += 2 {
+		m := spans[i]
+		if i+1 < len(spans) {
+			o := spans[i+1]
+			m = commitSpan{at: max(m.at, o.at), minTime: min(m.minTime, o.minTime), maxTime: max(m.maxTime, o.maxTime)}
+		}
+		spans[n] = m
+		n++
+	}
+	return spans[:n]
 }
 
 func (s *Store) applyMutex(id uint32) *tableLock {
@@ -117,8 +149,11 @@ func (s *Store) Apply(t *schema.Table, feeds []Feed) (ApplyResult, error) {
 		return ApplyResult{}, fmt.Errorf("committing %d rows to %s: %w", w.res.Rows, t.FullName(), err)
 	}
 	s.mem.add(t.ID, uint64(b.Len()))
-	if mu.watching && w.res.Rows > 0 {
-		mu.lowest = min(mu.lowest, w.minTime)
+	if w.res.Rows > 0 {
+		if mu.watching {
+			mu.lowest = min(mu.lowest, w.minTime)
+		}
+		mu.pending = appendSpan(mu.pending, commitSpan{at: w.nowUs, minTime: w.minTime, maxTime: w.maxTime})
 	}
 	s.applied(t.ID, &st, newOffsets)
 	return w.res, nil
@@ -169,7 +204,8 @@ type rowWriter struct {
 	nowUs    int64
 	vals     []schema.Value
 	key, val []byte
-	minTime  int64 // the lowest row time written, once res.Rows > 0
+	minTime  int64 // the lowest and highest row times written, once res.Rows > 0
+	maxTime  int64
 }
 
 // feed writes the records of f at or past start (the others are skipped:
@@ -221,6 +257,9 @@ func (w *rowWriter) record(f Feed, r Record) error {
 	st.hasTime = true
 	if w.res.Rows == 0 || tm < w.minTime {
 		w.minTime = tm
+	}
+	if w.res.Rows == 0 || tm > w.maxTime {
+		w.maxTime = tm
 	}
 	w.res.Rows++
 	return nil

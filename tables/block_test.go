@@ -161,3 +161,23 @@ func TestHeaderRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+func TestPendingCommitsStayBounded(t *testing.T) {
+	var spans []commitSpan
+	for i := range int64(100_000) {
+		spans = appendSpan(spans, commitSpan{at: i, minTime: i * 10, maxTime: i*10 + 5})
+	}
+	if len(spans) > maxSpans {
+		t.Fatalf("%d spans kept, at most %d", len(spans), maxSpans)
+	}
+	// Together they still cover every commit, none made older.
+	lo, hi := spans[0].minTime, spans[len(spans)-1].maxTime
+	if lo != 0 || hi != 999_995 || spans[len(spans)-1].at != 99_999 {
+		t.Fatalf("spans cover [%d, %d], newest at %d", lo, hi, spans[len(spans)-1].at)
+	}
+	for i := 1; i < len(spans); i++ {
+		if spans[i].minTime != spans[i-1].maxTime+5 || spans[i].at <= spans[i-1].at {
+			t.Fatalf("span %d %+v after %+v: a gap or an overlap", i, spans[i], spans[i-1])
+		}
+	}
+}

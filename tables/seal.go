@@ -115,16 +115,47 @@ func (s *Store) Seal(ctx context.Context, t *schema.Table, cutoff int64) (SealRe
 		return res, nil
 	}
 	gen := mu.gen
+	// The rows to read: every row on the first pass since the store
+	// opened, then only the key range of the commits old enough.
+	lo, hi := tablePrefix(t.ID), tableEnd(t.ID)
+	full, np := !mu.sawAll, len(mu.pending)
+	if !full {
+		first, last, any := int64(math.MaxInt64), int64(math.MinInt64), false
+		for _, c := range mu.pending {
+			if c.at < cutoff {
+				first, last, any = min(first, c.minTime), max(last, c.maxTime), true
+			}
+		}
+		if !any {
+			mu.Unlock()
+			return res, nil
+		}
+		lo, hi = rowTimeBound(t.ID, first), rowTimeBound(t.ID, last+1)
+		if last == math.MaxInt64 {
+			hi = tableEnd(t.ID)
+		}
+	}
 	snap := s.db.NewSnapshot()
 	mu.watching, mu.lowest = true, math.MaxInt64
 	mu.Unlock()
+	sealed := false
 	defer func() {
 		mu.Lock()
 		mu.watching = false
+		if sealed {
+			// The commits old enough are sealed: forget them (those
+			// after the snapshot stay).
+			keep := mu.pending[:0:0]
+			for i, c := range mu.pending {
+				if i >= np || c.at >= cutoff {
+					keep = append(keep, c)
+				}
+			}
+			mu.pending, mu.sawAll = keep, true
+		}
 		mu.Unlock()
 		_ = snap.Close()
 	}()
-	lo, hi := tablePrefix(t.ID), tableEnd(t.ID)
 	it, err := snap.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: lo, UpperBound: hi})
 	if err != nil {
 		return res, err
@@ -153,18 +184,18 @@ func (s *Store) Seal(ctx context.Context, t *schema.Table, cutoff int64) (SealRe
 				return res, err
 			}
 		}
+		if at, ok := commitTime(it.Value()); !ok || at >= cutoff {
+			if b.len() > 0 {
+				b.contiguous = false
+			}
+			continue
+		}
 		k, err := decodeRowKey(it.Key())
 		if err != nil {
 			return res, err
 		}
 		if err := decodeRowMask(it.Value(), row, nil); err != nil {
 			return res, fmt.Errorf("sealing %s: %w", t.FullName(), err)
-		}
-		if ins := row[1]; ins.IsNull() || ins.I >= cutoff {
-			if b.len() > 0 {
-				b.contiguous = false
-			}
-			continue
 		}
 		b.add(k, it.Key(), row)
 		if b.len() == BlockRows {
@@ -176,7 +207,25 @@ func (s *Store) Seal(ctx context.Context, t *schema.Table, cutoff int64) (SealRe
 	if err := readError(t.FullName(), it.Error()); err != nil {
 		return res, err
 	}
-	return res, commit()
+	if err := commit(); err != nil {
+		return res, err
+	}
+	sealed = true
+	return res, nil
+}
+
+// commitTime reads a row's insert_timestamp (its second value, after
+// row_id) without decoding the rest; false when it is not there.
+func commitTime(v []byte) (int64, bool) {
+	if len(v) == 0 || v[0] != tagInt {
+		return 0, false
+	}
+	_, n := binary.Varint(v[1:])
+	if n <= 0 || len(v) < 2+n || v[1+n] != tagTS {
+		return 0, false
+	}
+	at, m := binary.Varint(v[2+n:])
+	return at, m > 0
 }
 
 // commitBlock writes b's block and deletes its rows in one synced batch,
