@@ -541,6 +541,7 @@ func (c *compiler) comparison(x *sqlparser.ComparisonExpr) (evalFn, error) {
 	if err != nil {
 		return nil, err
 	}
+	l, r = c.timeConstant(x.Left, x.Right, l, r)
 	op := x.Operator
 	return func(e *ectx) schema.Value {
 		a, b := l(e), r(e)
@@ -1508,4 +1509,23 @@ func columnOf(t *schema.Table, e sqlparser.Expr) int {
 		return t.ColumnIndex(cn.Name.Lowered())
 	}
 	return -1
+}
+
+// timeConstant reads, once, a string constant compared with a timestamp
+// column as the time compare would read it on every row.
+func (c *compiler) timeConstant(le, re sqlparser.Expr, l, r evalFn) (evalFn, evalFn) {
+	fold := func(col sqlparser.Expr, k evalFn, kx sqlparser.Expr) evalFn {
+		if i := columnOf(c.t, col); i < 0 || c.t.Columns[i].Type != schema.TypeTimestamp {
+			return k
+		}
+		v, ok := c.constant(kx)
+		if !ok || v.Type != schema.TypeString {
+			return k
+		}
+		if tv, ok := coerceTime(v); ok {
+			return constFn(tv)
+		}
+		return k
+	}
+	return fold(re, l, le), fold(le, r, re)
 }
