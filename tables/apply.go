@@ -44,24 +44,25 @@ type tableLock struct {
 	// gen counts the commits that remove rows (a seal, an expiry): a seal
 	// built from a snapshot of an older gen is abandoned.
 	gen uint64
-	// While watching (a seal is building from a snapshot), lowest is the
-	// lowest row time Apply wrote since: rows the seal never saw.
-	watching bool
-	lowest   int64
 	// pending are the commits since the store opened whose rows are not
 	// sealed yet; until sawAll (a first seal pass over the whole table),
-	// rows of earlier runs may be unsealed anywhere.
+	// rows of earlier runs may be unsealed anywhere. A seal also reads in
+	// them which rows were written after its snapshot.
 	pending []commitSpan
 	sawAll  bool
 }
 
-// commitSpan is one commit's time (µs) and the range of its rows' times:
-// a seal pass reads only the key range of the commits old enough.
-type commitSpan struct{ at, minTime, maxTime int64 }
+// commitSpan is one commit's sequence number, time (µs) and the range of
+// its rows' times: a seal pass reads only the key ranges of the commits
+// old enough.
+type commitSpan struct {
+	seq                  uint64
+	at, minTime, maxTime int64
+}
 
 // maxSpans bounds the pending commits of a table (sealing off, or far
-// behind): past it, neighbours merge in pairs, each pair as old as its
-// newer commit and as wide as both.
+// behind): past it, neighbours merge in pairs, each pair as old and as
+// late as its newer commit and as wide as both.
 const maxSpans = 4096
 
 func appendSpan(spans []commitSpan, c commitSpan) []commitSpan {
@@ -74,7 +75,7 @@ func appendSpan(spans []commitSpan, c commitSpan) []commitSpan {
 		m := spans[i]
 		if i+1 < len(spans) {
 			o := spans[i+1]
-			m = commitSpan{at: max(m.at, o.at), minTime: min(m.minTime, o.minTime), maxTime: max(m.maxTime, o.maxTime)}
+			m = commitSpan{seq: max(m.seq, o.seq), at: max(m.at, o.at), minTime: min(m.minTime, o.minTime), maxTime: max(m.maxTime, o.maxTime)}
 		}
 		spans[n] = m
 		n++
@@ -150,10 +151,7 @@ func (s *Store) Apply(t *schema.Table, feeds []Feed) (ApplyResult, error) {
 	}
 	s.mem.add(t.ID, uint64(b.Len()))
 	if w.res.Rows > 0 {
-		if mu.watching {
-			mu.lowest = min(mu.lowest, w.minTime)
-		}
-		mu.pending = appendSpan(mu.pending, commitSpan{at: w.nowUs, minTime: w.minTime, maxTime: w.maxTime})
+		mu.pending = appendSpan(mu.pending, commitSpan{seq: st.seq, at: w.nowUs, minTime: w.minTime, maxTime: w.maxTime})
 	}
 	s.applied(t.ID, &st, newOffsets)
 	return w.res, nil

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -18,22 +19,42 @@ type blockBuilder struct {
 	ncols   int
 	keys    [keyCols][]int64
 	cols    [][]schema.Value
-	rowKeys [][]byte // to delete when the block commits
-	// contiguous: no row of the snapshot between the first and the last
-	// row was left out, so one range delete removes exactly these rows.
-	contiguous bool
-	minSeq     uint64
-	maxSeq     uint64
+	keyBuf  []byte // the rows' keys, rowKeyLen bytes each: deleted when the block commits
+	n       int
+	// runs are the [first, last] indices of rows between which the
+	// snapshot had no other row: one range delete can remove each.
+	runs    [][2]int
+	runOpen bool
+	minSeq  uint64
+	maxSeq  uint64
 }
 
 func newBlockBuilder(ncols int) *blockBuilder {
-	b := &blockBuilder{ncols: ncols, cols: make([][]schema.Value, ncols), contiguous: true}
-	return b
+	return &blockBuilder{ncols: ncols, cols: make([][]schema.Value, ncols)}
 }
 
-func (b *blockBuilder) len() int { return len(b.rowKeys) }
+// reset empties b for the next block, keeping its memory.
+func (b *blockBuilder) reset() {
+	for i := range b.keys {
+		b.keys[i] = b.keys[i][:0]
+	}
+	for i := range b.cols {
+		clear(b.cols[i]) // drop the strings
+		b.cols[i] = b.cols[i][:0]
+	}
+	b.keyBuf, b.runs, b.runOpen, b.n, b.minSeq, b.maxSeq = b.keyBuf[:0], b.runs[:0], false, 0, 0, 0
+}
 
-// add appends a row with its key (both copied).
+// breakRun ends the current run: a row of the snapshot lies between it
+// and the next row added.
+func (b *blockBuilder) breakRun() { b.runOpen = false }
+
+func (b *blockBuilder) len() int { return b.n }
+
+// rowKey is the stored key of row i.
+func (b *blockBuilder) rowKey(i int) []byte { return b.keyBuf[i*rowKeyLen : (i+1)*rowKeyLen] }
+
+// add appends a row with its stored key (rowKeyLen bytes; both copied).
 func (b *blockBuilder) add(k rowKey, raw []byte, row schema.Row) {
 	b.keys[0] = append(b.keys[0], k.time)
 	b.keys[1] = append(b.keys[1], int64(k.src))
@@ -48,18 +69,25 @@ func (b *blockBuilder) add(k rowKey, raw []byte, row schema.Row) {
 		b.cols[i] = append(b.cols[i], v)
 	}
 	seq := uint64(row[schema.NumSystemColumns-1].I)
-	if len(b.rowKeys) == 0 || seq < b.minSeq {
+	if b.n == 0 || seq < b.minSeq {
 		b.minSeq = seq
 	}
-	if len(b.rowKeys) == 0 || seq > b.maxSeq {
+	if b.n == 0 || seq > b.maxSeq {
 		b.maxSeq = seq
 	}
-	b.rowKeys = append(b.rowKeys, append([]byte(nil), raw...))
+	if b.runOpen {
+		b.runs[len(b.runs)-1][1] = b.n
+	} else {
+		b.runs = append(b.runs, [2]int{b.n, b.n})
+		b.runOpen = true
+	}
+	b.keyBuf = append(b.keyBuf, raw...)
+	b.n++
 }
 
 // finish encodes the block: its header and its body.
 func (b *blockBuilder) finish(id uint64) (*BlockHeader, []byte) {
-	n := len(b.rowKeys)
+	n := b.n
 	h := &BlockHeader{ID: id, Rows: n, MinSeq: b.minSeq, MaxSeq: b.maxSeq, Cols: make([]ColumnStats, b.ncols)}
 	h.MinTime, h.MaxTime = b.keys[0][0], b.keys[0][0]
 	for _, t := range b.keys[0] {
@@ -115,97 +143,91 @@ func (s *Store) Seal(ctx context.Context, t *schema.Table, cutoff int64) (SealRe
 		return res, nil
 	}
 	gen := mu.gen
+	s.mu.RLock()
+	var snapSeq uint64
+	if st := s.stats[t.ID]; st != nil {
+		snapSeq = st.seq
+	}
+	s.mu.RUnlock()
 	// The rows to read: every row on the first pass since the store
-	// opened, then only the key range of the commits old enough.
-	lo, hi := tablePrefix(t.ID), tableEnd(t.ID)
-	full, np := !mu.sawAll, len(mu.pending)
-	if !full {
-		first, last, any := int64(math.MaxInt64), int64(math.MinInt64), false
-		for _, c := range mu.pending {
-			if c.at < cutoff {
-				first, last, any = min(first, c.minTime), max(last, c.maxTime), true
-			}
-		}
-		if !any {
+	// opened, then only the key ranges of the commits old enough.
+	ranges := [][2][]byte{{tablePrefix(t.ID), tableEnd(t.ID)}}
+	if mu.sawAll {
+		ranges = commitRanges(t.ID, mu.pending, cutoff)
+		if len(ranges) == 0 {
 			mu.Unlock()
 			return res, nil
 		}
-		lo, hi = rowTimeBound(t.ID, first), rowTimeBound(t.ID, last+1)
-		if last == math.MaxInt64 {
-			hi = tableEnd(t.ID)
-		}
 	}
 	snap := s.db.NewSnapshot()
-	mu.watching, mu.lowest = true, math.MaxInt64
 	mu.Unlock()
 	sealed := false
 	defer func() {
-		mu.Lock()
-		mu.watching = false
 		if sealed {
-			// The commits old enough are sealed: forget them (those
-			// after the snapshot stay).
-			keep := mu.pending[:0:0]
-			for i, c := range mu.pending {
-				if i >= np || c.at >= cutoff {
-					keep = append(keep, c)
-				}
-			}
-			mu.pending, mu.sawAll = keep, true
+			// The commits old enough are sealed: forget them (not those
+			// after the snapshot).
+			mu.Lock()
+			mu.pending = slices.DeleteFunc(mu.pending, func(c commitSpan) bool { return c.at < cutoff && c.seq <= snapSeq })
+			mu.sawAll = true
+			mu.Unlock()
 		}
-		mu.Unlock()
 		_ = snap.Close()
 	}()
-	it, err := snap.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: lo, UpperBound: hi})
-	if err != nil {
-		return res, err
-	}
-	defer func() { _ = it.Close() }()
 	row := make(schema.Row, len(cur.Columns))
 	b := newBlockBuilder(len(cur.Columns))
 	commit := func() error {
 		if b.len() == 0 {
 			return nil
 		}
-		if err := s.commitBlock(cur, mu, &gen, b); err != nil {
+		if err := s.commitBlock(cur, mu, &gen, snapSeq, b); err != nil {
 			return err
 		}
 		res.Blocks++
 		res.Rows += b.len()
 		s.sealBlocks.Add(1)
 		s.sealRows.Add(int64(b.len()))
-		b = newBlockBuilder(len(cur.Columns))
+		b.reset()
 		return nil
 	}
 	n := 0
-	for it.First(); it.Valid(); it.Next() {
-		if n++; n%4096 == 0 {
-			if err := ctx.Err(); err != nil {
-				return res, err
-			}
-		}
-		if at, ok := commitTime(it.Value()); !ok || at >= cutoff {
-			if b.len() > 0 {
-				b.contiguous = false
-			}
-			continue
-		}
-		k, err := decodeRowKey(it.Key())
+	for _, r := range ranges {
+		it, err := snap.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: r[0], UpperBound: r[1]})
 		if err != nil {
 			return res, err
 		}
-		if err := decodeRowMask(it.Value(), row, nil); err != nil {
-			return res, fmt.Errorf("sealing %s: %w", t.FullName(), err)
-		}
-		b.add(k, it.Key(), row)
-		if b.len() == BlockRows {
-			if err := commit(); err != nil {
-				return res, err
+		b.breakRun() // rows outside the ranges were not read
+		for it.First(); it.Valid(); it.Next() {
+			if n++; n%4096 == 0 {
+				if err := ctx.Err(); err != nil {
+					_ = it.Close()
+					return res, err
+				}
+			}
+			if at, ok := commitTime(it.Value()); !ok || at >= cutoff {
+				b.breakRun()
+				continue
+			}
+			k, err := decodeRowKey(it.Key())
+			if err == nil {
+				err = decodeRowMask(it.Value(), row, nil)
+			}
+			if err != nil {
+				_ = it.Close()
+				return res, fmt.Errorf("sealing %s: %w", t.FullName(), err)
+			}
+			b.add(k, it.Key(), row)
+			if b.len() == BlockRows {
+				if err := commit(); err != nil {
+					_ = it.Close()
+					return res, err
+				}
 			}
 		}
-	}
-	if err := readError(t.FullName(), it.Error()); err != nil {
-		return res, err
+		err = readError(t.FullName(), it.Error())
+		_ = it.Close()
+		if err != nil {
+			return res, err
+		}
 	}
 	if err := commit(); err != nil {
 		return res, err
@@ -229,8 +251,9 @@ func commitTime(v []byte) (int64, bool) {
 }
 
 // commitBlock writes b's block and deletes its rows in one synced batch,
-// unless the table was dropped or an expiry changed it since the snapshot.
-func (s *Store) commitBlock(t *schema.Table, mu *tableLock, gen *uint64, b *blockBuilder) error {
+// unless the table was dropped or an expiry changed it since the snapshot
+// (of commit snapSeq).
+func (s *Store) commitBlock(t *schema.Table, mu *tableLock, gen *uint64, snapSeq uint64, b *blockBuilder) error {
 	s.mu.Lock()
 	s.nextBlock++
 	id := s.nextBlock
@@ -251,14 +274,16 @@ func (s *Store) commitBlock(t *schema.Table, mu *tableLock, gen *uint64, b *bloc
 	defer func() { _ = batch.Close() }()
 	_ = batch.Set(headerKey(t.ID, h.MaxTime, id), h.encode(), nil)
 	_ = batch.Set(bodyKey(t.ID, id), body, nil)
-	last := b.rowKeys[len(b.rowKeys)-1]
-	// A range delete is safe when the snapshot had no other row between
-	// the first and the last, and no row written since can fall there.
-	if b.contiguous && (!mu.watching || mu.lowest > h.MaxTime) && len(b.rowKeys) > 1 {
-		_ = batch.DeleteRange(b.rowKeys[0], append(append([]byte(nil), last...), 0), nil)
-	} else {
-		for _, k := range b.rowKeys {
-			_ = batch.Delete(k, nil)
+	// A run goes with one range delete when no commit after the snapshot
+	// wrote a row in its time range (a row the snapshot did not hold).
+	for _, r := range b.runs {
+		from, to := b.keys[0][r[0]], b.keys[0][r[1]]
+		if r[1] > r[0] && !writtenSince(mu.pending, snapSeq, from, to) {
+			_ = batch.DeleteRange(b.rowKey(r[0]), append(append([]byte(nil), b.rowKey(r[1])...), 0), nil)
+			continue
+		}
+		for i := r[0]; i <= r[1]; i++ {
+			_ = batch.Delete(b.rowKey(i), nil)
 		}
 	}
 	if err := batch.Commit(pebble.Sync); err != nil {
@@ -267,6 +292,47 @@ func (s *Store) commitBlock(t *schema.Table, mu *tableLock, gen *uint64, b *bloc
 	mu.gen++
 	*gen = mu.gen
 	return nil
+}
+
+// writtenSince says whether a commit after snapSeq may have written a row
+// whose time is in [from, to].
+func writtenSince(pending []commitSpan, snapSeq uint64, from, to int64) bool {
+	for _, c := range pending {
+		if c.seq > snapSeq && c.minTime <= to && c.maxTime >= from {
+			return true
+		}
+	}
+	return false
+}
+
+// commitRanges are the key ranges of table's rows that the pending commits
+// older than cutoff wrote: their row-time ranges, merged where they
+// overlap, in order.
+func commitRanges(table uint32, pending []commitSpan, cutoff int64) [][2][]byte {
+	var spans [][2]int64
+	for _, c := range pending {
+		if c.at < cutoff {
+			spans = append(spans, [2]int64{c.minTime, c.maxTime})
+		}
+	}
+	slices.SortFunc(spans, func(a, b [2]int64) int { return cmp3(a[0], b[0]) })
+	var merged [][2]int64
+	for _, sp := range spans {
+		if n := len(merged); n > 0 && sp[0] <= merged[n-1][1] {
+			merged[n-1][1] = max(merged[n-1][1], sp[1])
+			continue
+		}
+		merged = append(merged, sp)
+	}
+	out := make([][2][]byte, len(merged))
+	for i, m := range merged {
+		hi := tableEnd(table)
+		if m[1] < math.MaxInt64 {
+			hi = rowTimeBound(table, m[1]+1)
+		}
+		out[i] = [2][]byte{rowTimeBound(table, m[0]), hi}
+	}
+	return out
 }
 
 // SealAll seals every table's rows committed before cutoff; a table that
