@@ -16,11 +16,11 @@ import (
 
 // blockBuilder gathers rows, in key order, into one block.
 type blockBuilder struct {
-	ncols   int
-	keys    [keyCols][]int64
-	cols    [][]schema.Value
-	keyBuf  []byte // the rows' keys, rowKeyLen bytes each: deleted when the block commits
-	n       int
+	ncols  int
+	keys   [keyCols][]int64
+	cols   [][]schema.Value
+	keyBuf []byte // the rows' keys, rowKeyLen bytes each: deleted when the block commits
+	n      int
 	// runs are the [first, last] indices of rows between which the
 	// snapshot had no other row: one range delete can remove each.
 	runs    [][2]int
