@@ -173,7 +173,8 @@ func BenchmarkQuery(b *testing.B) {
 // and 100 M rows of the ingest workload over the last two days, generated
 // straight into the store (not through Kafka) and sealed as the node's
 // seal loop would, every 5 M rows. LAKENODE_BENCH_SCALE=1000000,10000000
-// picks other sizes.
+// picks other sizes. (Times are spread in floating point: i·span overflows
+// an int64 at 100 M rows.)
 func BenchmarkQueryScale(b *testing.B) {
 	sizes := []int{1_000_000, 10_000_000, 100_000_000}
 	if v := os.Getenv("LAKENODE_BENCH_SCALE"); v != "" {
@@ -208,7 +209,7 @@ func BenchmarkQueryScale(b *testing.B) {
 				f := tables.Feed{Src: 1, Partition: 0, Next: int64(min(base+batch, n))}
 				for i := base; i < min(base+batch, n); i++ {
 					f.Records = append(f.Records, tables.Record{Offset: int64(i), Values: []schema.Value{
-						schema.Str("device-" + strconv.Itoa(int(rng.Int64N(1000)))), schema.TimestampMicros(start + int64(i)*span/int64(n)), schema.Int(rng.Int64N(1000)),
+						schema.Str("device-" + strconv.Itoa(int(rng.Int64N(1000)))), schema.TimestampMicros(start + int64(float64(i)*float64(span)/float64(n))), schema.Int(rng.Int64N(1000)),
 					}})
 				}
 				if _, err := s.Apply(t, []tables.Feed{f}); err != nil {
