@@ -274,11 +274,13 @@ func (s *Store) commitBlock(t *schema.Table, mu *tableLock, gen *uint64, snapSeq
 	defer func() { _ = batch.Close() }()
 	_ = batch.Set(headerKey(t.ID, h.MaxTime, id), h.encode(), nil)
 	_ = batch.Set(bodyKey(t.ID, id), body, nil)
-	// A run goes with one range delete when no commit after the snapshot
-	// wrote a row in its time range (a row the snapshot did not hold).
+	// A long run goes with one range delete when no commit after the
+	// snapshot wrote a row in its time range (a row the snapshot did not
+	// hold); short runs with point deletes, as many range tombstones slow
+	// every read of the memtable that holds them.
 	for _, r := range b.runs {
 		from, to := b.keys[0][r[0]], b.keys[0][r[1]]
-		if r[1] > r[0] && !writtenSince(mu.pending, snapSeq, from, to) {
+		if r[1]-r[0]+1 >= minRangeRun && !writtenSince(mu.pending, snapSeq, from, to) {
 			_ = batch.DeleteRange(b.rowKey(r[0]), append(append([]byte(nil), b.rowKey(r[1])...), 0), nil)
 			continue
 		}
@@ -293,6 +295,10 @@ func (s *Store) commitBlock(t *schema.Table, mu *tableLock, gen *uint64, snapSeq
 	*gen = mu.gen
 	return nil
 }
+
+// minRangeRun is the shortest run of rows a seal deletes with one range
+// delete (tests lower it).
+var minRangeRun = 1024
 
 // writtenSince says whether a commit after snapSeq may have written a row
 // whose time is in [from, to].

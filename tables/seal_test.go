@@ -221,6 +221,15 @@ func TestViewIsOneInstant(t *testing.T) {
 // random times, late ones inside sealed blocks' ranges included: every row
 // is there once.
 func TestSealWhileApplying(t *testing.T) {
+	for _, run := range []int{1024, 2} {
+		t.Run(fmt.Sprintf("range deletes from %d rows", run), func(t *testing.T) {
+			defer tables.SetMinRangeRun(run)()
+			testSealWhileApplying(t)
+		})
+	}
+}
+
+func testSealWhileApplying(t *testing.T) {
 	s := tablestest.Open(t)
 	tbl, err := s.EnsureTable("d", "sensor", sensorCols)
 	if err != nil {
