@@ -41,9 +41,13 @@ type ApplyResult struct {
 // commits, Expire, drop and reset. Its fields are guarded by it.
 type tableLock struct {
 	sync.Mutex
-	// gen counts the commits that remove rows (a seal, an expiry): a seal
-	// built from a snapshot of an older gen is abandoned.
-	gen uint64
+	// maint serialises the commits that remove rows (a seal's block, an
+	// expiry, a drop, a reset), taken after the lock itself; a seal whose
+	// block deletes only rows its snapshot held commits under maint alone,
+	// so that Apply does not wait for it. gen, guarded by maint, counts
+	// them: a seal built from a snapshot of an older gen is abandoned.
+	maint sync.Mutex
+	gen   uint64
 	// pending are the commits since the store opened whose rows are not
 	// sealed yet; until sawAll (a first seal pass over the whole table),
 	// rows of earlier runs may be unsealed anywhere. A seal also reads in

@@ -215,6 +215,8 @@ func (s *Store) DropTable(dbms, name string) error {
 	mu := s.applyMutex(t.ID)
 	mu.Lock()
 	defer mu.Unlock()
+	mu.maint.Lock()
+	defer mu.maint.Unlock()
 	b := s.db.NewBatch()
 	defer func() { _ = b.Close() }()
 	_ = b.DeleteRange(tablePrefix(t.ID), tableEnd(t.ID), nil)
@@ -241,6 +243,8 @@ func (s *Store) DropTable(dbms, name string) error {
 		emu := s.applyMutex(errT.ID)
 		emu.Lock()
 		defer emu.Unlock()
+		emu.maint.Lock()
+		defer emu.maint.Unlock()
 		n, err := s.deleteRows(b, errT.ID, func(k rowKey) bool {
 			_, ok := only[lwmK{k.src, k.partition}]
 			return ok
@@ -320,6 +324,8 @@ func (s *Store) Expire(ctx context.Context, t *schema.Table, cutoff int64) (int6
 	mu := s.applyMutex(t.ID)
 	mu.Lock()
 	defer mu.Unlock()
+	mu.maint.Lock()
+	defer mu.maint.Unlock()
 	n, err := s.CountKeys(ctx, t, TimeRange{To: cutoff, HasTo: true})
 	if err != nil {
 		return 0, err
@@ -397,7 +403,7 @@ func (s *Store) deleteRows(b *pebble.Batch, id uint32, match func(rowKey) bool) 
 	}
 	nb, err := s.deleteBlockRows(b, t, match)
 	if lock != nil {
-		lock.gen++ // guarded by the lock the caller holds
+		lock.gen++ // the caller holds the lock and maint
 	}
 	return n + nb, err
 }

@@ -58,6 +58,8 @@ func (s *Store) ResetPositions(src uint32, next map[int32]int64) ([]Rewound, err
 		mu := s.applyMutex(id)
 		mu.Lock()
 		defer mu.Unlock()
+		mu.maint.Lock()
+		defer mu.maint.Unlock()
 		s.mu.RLock()
 		t := s.byID[id]
 		var st tableStats

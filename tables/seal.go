@@ -142,7 +142,9 @@ func (s *Store) Seal(ctx context.Context, t *schema.Table, cutoff int64) (SealRe
 		mu.Unlock()
 		return res, nil
 	}
+	mu.maint.Lock()
 	gen := mu.gen
+	mu.maint.Unlock()
 	s.mu.RLock()
 	var snapSeq uint64
 	if st := s.stats[t.ID]; st != nil {
@@ -259,8 +261,25 @@ func (s *Store) commitBlock(t *schema.Table, mu *tableLock, gen *uint64, snapSeq
 	id := s.nextBlock
 	s.mu.Unlock()
 	h, body := b.finish(id)
+	// Which runs go with a range delete is read under the table's lock
+	// (the commits since the snapshot); a block with one commits under it,
+	// so that no commit can write into the range before the delete. One
+	// without commits under maint alone: Apply goes on meanwhile.
 	mu.Lock()
-	defer mu.Unlock()
+	ranged := make([]bool, len(b.runs))
+	anyRange := false
+	for i, r := range b.runs {
+		from, to := b.keys[0][r[0]], b.keys[0][r[1]]
+		ranged[i] = r[1]-r[0]+1 >= minRangeRun && !writtenSince(mu.pending, snapSeq, from, to)
+		anyRange = anyRange || ranged[i]
+	}
+	mu.maint.Lock()
+	defer mu.maint.Unlock()
+	if anyRange {
+		defer mu.Unlock()
+	} else {
+		mu.Unlock()
+	}
 	s.mu.RLock()
 	_, live := s.byID[t.ID]
 	s.mu.RUnlock()
@@ -278,14 +297,13 @@ func (s *Store) commitBlock(t *schema.Table, mu *tableLock, gen *uint64, snapSeq
 	// snapshot wrote a row in its time range (a row the snapshot did not
 	// hold); short runs with point deletes, as many range tombstones slow
 	// every read of the memtable that holds them.
-	for _, r := range b.runs {
-		from, to := b.keys[0][r[0]], b.keys[0][r[1]]
-		if r[1]-r[0]+1 >= minRangeRun && !writtenSince(mu.pending, snapSeq, from, to) {
+	for i, r := range b.runs {
+		if ranged[i] {
 			_ = batch.DeleteRange(b.rowKey(r[0]), append(append([]byte(nil), b.rowKey(r[1])...), 0), nil)
 			continue
 		}
-		for i := r[0]; i <= r[1]; i++ {
-			_ = batch.Delete(b.rowKey(i), nil)
+		for j := r[0]; j <= r[1]; j++ {
+			_ = batch.Delete(b.rowKey(j), nil)
 		}
 	}
 	if err := batch.Commit(pebble.Sync); err != nil {
