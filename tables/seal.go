@@ -1,6 +1,7 @@
 package tables
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -339,7 +340,7 @@ func commitRanges(table uint32, pending []commitSpan, cutoff int64) [][2][]byte 
 			spans = append(spans, [2]int64{c.minTime, c.maxTime})
 		}
 	}
-	slices.SortFunc(spans, func(a, b [2]int64) int { return cmp3(a[0], b[0]) })
+	slices.SortFunc(spans, func(a, b [2]int64) int { return cmp.Compare(a[0], b[0]) })
 	var merged [][2]int64
 	for _, sp := range spans {
 		if n := len(merged); n > 0 && sp[0] <= merged[n-1][1] {
@@ -399,83 +400,80 @@ func (s *Store) loadBlocks() error {
 	return it.Error()
 }
 
+// eachHeader calls fn with each header of t's blocks and its key.
+func (s *Store) eachHeader(t *schema.Table, fn func(key []byte, h *BlockHeader) error) error {
+	lo, hi := tableRange(prefixHeader, t.ID)
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	if err != nil {
+		return err
+	}
+	defer func() { _ = it.Close() }()
+	for it.First(); it.Valid(); it.Next() {
+		h, err := decodeHeader(it.Value())
+		if err != nil {
+			return fmt.Errorf("%s: block header %x: %w", t.FullName(), it.Key(), err)
+		}
+		if err := fn(it.Key(), h); err != nil {
+			return err
+		}
+	}
+	return readError(t.FullName(), it.Error())
+}
+
 // expireBlocks adds to b what an expiry at cutoff does to t's blocks:
 // those wholly before it are deleted, those it cuts are rewritten with
 // their rows at or after it. It returns the rows removed.
 func (s *Store) expireBlocks(b *pebble.Batch, t *schema.Table, cutoff int64) (int64, error) {
-	lo, hi := tableRange(prefixHeader, t.ID)
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
-	if err != nil {
-		return 0, err
-	}
-	defer func() { _ = it.Close() }()
 	var n int64
-	for it.First(); it.Valid(); it.Next() {
-		h, err := decodeHeader(it.Value())
-		if err != nil {
-			return n, fmt.Errorf("expiring rows of %s: block header %x: %w", t.FullName(), it.Key(), err)
-		}
+	err := s.eachHeader(t, func(key []byte, h *BlockHeader) error {
 		if h.MinTime >= cutoff {
-			continue
+			return nil
 		}
-		_ = b.Delete(it.Key(), nil)
+		_ = b.Delete(key, nil)
 		_ = b.Delete(bodyKey(t.ID, h.ID), nil)
 		if h.MaxTime < cutoff {
 			n += int64(h.Rows)
-			continue
+			return nil
 		}
 		kept, err := s.rewriteBlock(b, t, h, func(k rowKey) bool { return k.time >= cutoff })
-		if err != nil {
-			return n, err
-		}
 		n += int64(h.Rows - kept)
-	}
-	return n, readError(t.FullName(), it.Error())
+		return err
+	})
+	return n, err
 }
 
 // deleteBlockRows adds to b the deletion of the rows of t's blocks that
 // match accepts: a block with none is left, one with only those deleted,
 // any other rewritten without them. It returns the rows deleted.
 func (s *Store) deleteBlockRows(b *pebble.Batch, t *schema.Table, match func(rowKey) bool) (int64, error) {
-	lo, hi := tableRange(prefixHeader, t.ID)
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
-	if err != nil {
-		return 0, err
-	}
-	defer func() { _ = it.Close() }()
 	var n int64
-	for it.First(); it.Valid(); it.Next() {
-		h, err := decodeHeader(it.Value())
-		if err != nil {
-			return n, fmt.Errorf("%s: block header %x: %w", t.FullName(), it.Key(), err)
-		}
+	err := s.eachHeader(t, func(key []byte, h *BlockHeader) error {
 		blk, err := readBlock(s.db, t, h)
 		if err != nil {
-			return n, err
+			return err
 		}
 		hits := 0
 		for r := range h.Rows {
 			k, err := blk.rowKey(r)
 			if err != nil {
-				return n, err
+				return err
 			}
 			if match(k) {
 				hits++
 			}
 		}
 		if hits == 0 {
-			continue
+			return nil
 		}
-		_ = b.Delete(it.Key(), nil)
+		_ = b.Delete(key, nil)
 		_ = b.Delete(bodyKey(t.ID, h.ID), nil)
-		if hits < h.Rows {
-			if _, err := s.rewriteBlock(b, t, h, func(k rowKey) bool { return !match(k) }); err != nil {
-				return n, err
-			}
-		}
 		n += int64(hits)
-	}
-	return n, readError(t.FullName(), it.Error())
+		if hits < h.Rows {
+			_, err = s.rewriteBlock(b, t, h, func(k rowKey) bool { return !match(k) })
+		}
+		return err
+	})
+	return n, err
 }
 
 // rowKey is the key of the block's row r.

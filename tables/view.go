@@ -2,6 +2,7 @@ package tables
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -60,25 +61,15 @@ func (v *View) Blocks(ctx context.Context, t *schema.Table, r TimeRange) ([]*Blo
 func compareRowKeys(a, b rowKey) int {
 	switch {
 	case a.time != b.time:
-		return cmp3(a.time, b.time)
+		return cmp.Compare(a.time, b.time)
 	case a.src != b.src:
-		return cmp3(a.src, b.src)
+		return cmp.Compare(a.src, b.src)
 	case a.partition != b.partition:
-		return cmp3(a.partition, b.partition)
+		return cmp.Compare(a.partition, b.partition)
 	case a.offset != b.offset:
-		return cmp3(a.offset, b.offset)
+		return cmp.Compare(a.offset, b.offset)
 	}
-	return cmp3(a.elem, b.elem)
-}
-
-func cmp3[T int64 | uint32 | int32](a, b T) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
+	return cmp.Compare(a.elem, b.elem)
 }
 
 // Block is a sealed block read from a view: its header and its columns,

@@ -307,6 +307,8 @@ func filterInts(vals []int64, nulls []bool, sel []int32, op sqlparser.Comparison
 	return out
 }
 
+// cmpFloat orders as compare does: NaN is neither less nor greater
+// (cmp.Compare would put it first).
 func cmpFloat(a, b float64) int {
 	switch {
 	case a < b:
