@@ -192,43 +192,9 @@ func (s *Store) Seal(ctx context.Context, t *schema.Table, cutoff int64) (SealRe
 		b.reset()
 		return nil
 	}
-	n := 0
+	var n int
 	for _, r := range ranges {
-		it, err := snap.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: r[0], UpperBound: r[1]})
-		if err != nil {
-			return res, err
-		}
-		b.breakRun() // rows outside the ranges were not read
-		for it.First(); it.Valid(); it.Next() {
-			if n++; n%4096 == 0 {
-				if err := ctx.Err(); err != nil {
-					_ = it.Close()
-					return res, err
-				}
-			}
-			if at, ok := commitTime(it.Value()); !ok || at >= cutoff {
-				b.breakRun()
-				continue
-			}
-			k, err := decodeRowKey(it.Key())
-			if err == nil {
-				err = decodeRowMask(it.Value(), row, nil)
-			}
-			if err != nil {
-				_ = it.Close()
-				return res, fmt.Errorf("sealing %s: %w", t.FullName(), err)
-			}
-			b.add(k, it.Key(), row)
-			if b.len() == BlockRows {
-				if err := commit(); err != nil {
-					_ = it.Close()
-					return res, err
-				}
-			}
-		}
-		err = readError(t.FullName(), it.Error())
-		_ = it.Close()
-		if err != nil {
+		if err := sealRange(ctx, snap, r, cutoff, t, row, b, commit, &n); err != nil {
 			return res, err
 		}
 	}
@@ -237,6 +203,42 @@ func (s *Store) Seal(ctx context.Context, t *schema.Table, cutoff int64) (SealRe
 	}
 	sealed = true
 	return res, nil
+}
+
+// sealRange adds the rows of one key range of the snapshot committed
+// before cutoff to b, committing (and emptying) it whenever it is full.
+func sealRange(ctx context.Context, snap *pebble.Snapshot, r [2][]byte, cutoff int64, t *schema.Table, row schema.Row, b *blockBuilder, commit func() error, n *int) error {
+	it, err := snap.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: r[0], UpperBound: r[1]})
+	if err != nil {
+		return err
+	}
+	defer func() { _ = it.Close() }()
+	b.breakRun() // rows outside the ranges were not read
+	for it.First(); it.Valid(); it.Next() {
+		if *n++; *n%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		if at, ok := commitTime(it.Value()); !ok || at >= cutoff {
+			b.breakRun()
+			continue
+		}
+		k, err := decodeRowKey(it.Key())
+		if err == nil {
+			err = decodeRowMask(it.Value(), row, nil)
+		}
+		if err != nil {
+			return fmt.Errorf("sealing %s: %w", t.FullName(), err)
+		}
+		b.add(k, it.Key(), row)
+		if b.len() == BlockRows {
+			if err := commit(); err != nil {
+				return err
+			}
+		}
+	}
+	return readError(t.FullName(), it.Error())
 }
 
 // commitTime reads a row's insert_timestamp (its second value, after
