@@ -385,19 +385,22 @@ func (s *Store) SealAll(ctx context.Context, cutoff int64) (SealResult, error) {
 	return total, nil
 }
 
-// loadBlocks finds the highest block id, for the next one.
+// loadBlocks finds the highest block id, for the next one, from the header
+// keys (small: iterating the body keys would read every sealed block at
+// start-up). An id whose block was deleted may be given again: none of its
+// keys is left.
 func (s *Store) loadBlocks() error {
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixBody, '/'}, UpperBound: []byte{prefixBody, '/' + 1}})
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixHeader, '/'}, UpperBound: []byte{prefixHeader, '/' + 1}})
 	if err != nil {
 		return err
 	}
 	defer func() { _ = it.Close() }()
 	for it.First(); it.Valid(); it.Next() {
 		k := it.Key()
-		if len(k) != 14 {
-			return fmt.Errorf("data dir %s: corrupt block key %q", s.dir, k)
+		if len(k) != 22 {
+			return fmt.Errorf("data dir %s: corrupt block header key %q", s.dir, k)
 		}
-		s.nextBlock = max(s.nextBlock, binary.BigEndian.Uint64(k[6:]))
+		s.nextBlock = max(s.nextBlock, binary.BigEndian.Uint64(k[14:]))
 	}
 	return it.Error()
 }
