@@ -180,6 +180,7 @@ var (
 	descL0Sub = prometheus.NewDesc("lakenode_store_l0_sublevels", "Sublevels of the store's L0 (reads and stalls grow with them).", nil, nil)
 	descDebt  = prometheus.NewDesc("lakenode_store_compaction_debt_bytes", "Pebble's estimate of the bytes compactions still have to rewrite.", nil, nil)
 	descSealR = prometheus.NewDesc("lakenode_store_sealed_rows_total", "Rows sealed into column blocks (--seal-after after their commit).", nil, nil)
+	descSealD = prometheus.NewDesc("lakenode_store_sealed_rows_range_deleted_total", "Of the rows sealed, those removed with range deletes (the others with point deletes, whose tombstones compactions carry).", nil, nil)
 	descSealB = prometheus.NewDesc("lakenode_store_sealed_blocks_total", "Column blocks written by sealing.", nil, nil)
 	descSealT = prometheus.NewDesc("lakenode_store_seal_seconds_total", "Seconds spent in seal passes.", nil, nil)
 )
@@ -207,6 +208,7 @@ func (c *nodeCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descL0Sub
 	ch <- descDebt
 	ch <- descSealR
+	ch <- descSealD
 	ch <- descSealB
 	ch <- descSealT
 }
@@ -250,6 +252,7 @@ func (c *nodeCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descDebt, prometheus.GaugeValue, float64(lsm.CompactionDebt))
 	sealed := c.n.store.Sealed()
 	ch <- prometheus.MustNewConstMetric(descSealR, prometheus.CounterValue, float64(sealed.Rows))
+	ch <- prometheus.MustNewConstMetric(descSealD, prometheus.CounterValue, float64(sealed.RangeDeleted))
 	ch <- prometheus.MustNewConstMetric(descSealB, prometheus.CounterValue, float64(sealed.Blocks))
 	ch <- prometheus.MustNewConstMetric(descSealT, prometheus.CounterValue, sealed.Time.Seconds())
 	for _, t := range c.n.store.Tables() {

@@ -1,8 +1,11 @@
 package tables
 
 import (
+	"bytes"
+	"cmp"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -56,17 +59,36 @@ type tableLock struct {
 	sawAll  bool
 }
 
-// commitSpan is one commit's sequence number, time (µs) and the range of
-// its rows' times: a seal pass reads only the key ranges of the commits
-// old enough.
+// commitSpan is one feed of one commit: the commit's sequence number and
+// time (µs), and the lowest and highest row keys the feed wrote. A seal
+// pass reads only the key ranges of the commits old enough, and deletes a
+// run of sealed rows with one range delete only where no other commit's
+// span lies.
 type commitSpan struct {
-	seq                  uint64
-	at, minTime, maxTime int64
+	seq    uint64
+	at     int64
+	lo, hi [rowKeyLen]byte
 }
 
-// maxSpans bounds the pending commits of a table (sealing off, or far
-// behind): past it, neighbours merge in pairs, each pair as old and as
-// late as its newer commit and as wide as both.
+// feedID is the source and partition a span's rows came from (its low
+// key's, after the time).
+func (c *commitSpan) feedID() []byte { return c.lo[14:22] }
+
+// merge widens c to cover o too, as old and as late as the newer of both.
+func (c *commitSpan) merge(o *commitSpan) {
+	c.seq, c.at = max(c.seq, o.seq), max(c.at, o.at)
+	if bytes.Compare(o.lo[:], c.lo[:]) < 0 {
+		c.lo = o.lo
+	}
+	if bytes.Compare(o.hi[:], c.hi[:]) > 0 {
+		c.hi = o.hi
+	}
+}
+
+// maxSpans bounds the pending spans of a table (sealing off, or far
+// behind): past it, the spans of each source partition merge in pairs of
+// consecutive commits, so that a merged span stays as narrow as the rows
+// of that partition allow.
 const maxSpans = 4096
 
 func appendSpan(spans []commitSpan, c commitSpan) []commitSpan {
@@ -74,12 +96,18 @@ func appendSpan(spans []commitSpan, c commitSpan) []commitSpan {
 	if len(spans) <= maxSpans {
 		return spans
 	}
+	slices.SortStableFunc(spans, func(a, b commitSpan) int {
+		if c := bytes.Compare(a.feedID(), b.feedID()); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.seq, b.seq)
+	})
 	n := 0
-	for i := 0; i < len(spans); i += 2 {
+	for i := 0; i < len(spans); i++ {
 		m := spans[i]
-		if i+1 < len(spans) {
-			o := spans[i+1]
-			m = commitSpan{seq: max(m.seq, o.seq), at: max(m.at, o.at), minTime: min(m.minTime, o.minTime), maxTime: max(m.maxTime, o.maxTime)}
+		if i+1 < len(spans) && bytes.Equal(spans[i+1].feedID(), m.feedID()) {
+			i++
+			m.merge(&spans[i])
 		}
 		spans[n] = m
 		n++
@@ -154,8 +182,9 @@ func (s *Store) Apply(t *schema.Table, feeds []Feed) (ApplyResult, error) {
 		return ApplyResult{}, fmt.Errorf("committing %d rows to %s: %w", w.res.Rows, t.FullName(), err)
 	}
 	s.mem.add(t.ID, uint64(b.Len()))
-	if w.res.Rows > 0 {
-		mu.pending = appendSpan(mu.pending, commitSpan{seq: st.seq, at: w.nowUs, minTime: w.minTime, maxTime: w.maxTime})
+	for _, sp := range w.spans {
+		sp.seq, sp.at = st.seq, w.nowUs
+		mu.pending = appendSpan(mu.pending, sp)
 	}
 	s.applied(t.ID, &st, newOffsets)
 	return w.res, nil
@@ -206,14 +235,15 @@ type rowWriter struct {
 	nowUs    int64
 	vals     []schema.Value
 	key, val []byte
-	minTime  int64 // the lowest and highest row times written, once res.Rows > 0
-	maxTime  int64
+	spans    []commitSpan // per feed with rows: its lowest and highest key
+	feedRows int
 }
 
 // feed writes the records of f at or past start (the others are skipped:
 // a replay).
 func (w *rowWriter) feed(f Feed, start int64) error {
 	ncols := len(w.t.Columns)
+	w.feedRows = 0
 	for _, r := range f.Records {
 		if start >= 0 && r.Offset < start {
 			w.res.Skipped++
@@ -257,12 +287,17 @@ func (w *rowWriter) record(f Feed, r Record) error {
 		st.maxTime = tm
 	}
 	st.hasTime = true
-	if w.res.Rows == 0 || tm < w.minTime {
-		w.minTime = tm
+	if w.feedRows == 0 {
+		w.spans = append(w.spans, commitSpan{})
+		sp := &w.spans[len(w.spans)-1]
+		copy(sp.lo[:], w.key)
+		copy(sp.hi[:], w.key)
+	} else if sp := &w.spans[len(w.spans)-1]; bytes.Compare(w.key, sp.lo[:]) < 0 {
+		copy(sp.lo[:], w.key)
+	} else if bytes.Compare(w.key, sp.hi[:]) > 0 {
+		copy(sp.hi[:], w.key)
 	}
-	if w.res.Rows == 0 || tm > w.maxTime {
-		w.maxTime = tm
-	}
+	w.feedRows++
 	w.res.Rows++
 	return nil
 }

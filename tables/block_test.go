@@ -3,6 +3,7 @@ package tables
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/lakenode/lakenode/tables/schema"
@@ -162,22 +163,93 @@ func TestHeaderRoundTrip(t *testing.T) {
 	}
 }
 
+// spanOf is the span of rows of one partition at time tm, offsets [from, to].
+func spanOf(seq uint64, at int64, partition int32, tm, from, to int64) commitSpan {
+	c := commitSpan{seq: seq, at: at}
+	copy(c.lo[:], appendRowKey(nil, 1, tm, 1, partition, from, 0))
+	copy(c.hi[:], appendRowKey(nil, 1, tm, 1, partition, to, 0))
+	return c
+}
+
 func TestPendingCommitsStayBounded(t *testing.T) {
+	// 25,000 commits of four partitions each, every row at one time (the
+	// ingest benchmark's shape): merged spans stay within a partition.
 	var spans []commitSpan
-	for i := range int64(100_000) {
-		spans = appendSpan(spans, commitSpan{at: i, minTime: i * 10, maxTime: i*10 + 5})
+	for i := range int64(25_000) {
+		for p := range int32(4) {
+			spans = appendSpan(spans, spanOf(uint64(i+1), i, p, 7, i*10, i*10+9))
+		}
 	}
 	if len(spans) > maxSpans {
 		t.Fatalf("%d spans kept, at most %d", len(spans), maxSpans)
 	}
-	// Together they still cover every commit, none made older.
-	lo, hi := spans[0].minTime, spans[len(spans)-1].maxTime
-	if lo != 0 || hi != 999_995 || spans[len(spans)-1].at != 99_999 {
-		t.Fatalf("spans cover [%d, %d], newest at %d", lo, hi, spans[len(spans)-1].at)
-	}
-	for i := 1; i < len(spans); i++ {
-		if spans[i].minTime != spans[i-1].maxTime+5 || spans[i].at <= spans[i-1].at {
-			t.Fatalf("span %d %+v after %+v: a gap or an overlap", i, spans[i], spans[i-1])
+	byPart := map[int32][]commitSpan{}
+	for _, c := range spans {
+		lo, _ := decodeRowKey(c.lo[:])
+		hi, _ := decodeRowKey(c.hi[:])
+		if lo.partition != hi.partition {
+			t.Fatalf("span %+v..%+v crosses partitions", lo, hi)
 		}
+		byPart[lo.partition] = append(byPart[lo.partition], c)
+	}
+	for p, ps := range byPart {
+		// Together they still cover every commit, none made older.
+		next := int64(0)
+		for _, c := range ps {
+			lo, _ := decodeRowKey(c.lo[:])
+			hi, _ := decodeRowKey(c.hi[:])
+			if lo.offset != next {
+				t.Fatalf("partition %d: span from %d, want %d (a gap or an overlap)", p, lo.offset, next)
+			}
+			if c.at != hi.offset/10 || c.seq != uint64(c.at+1) {
+				t.Fatalf("partition %d: span to %d at %d seq %d: not as late as its newest commit", p, hi.offset, c.at, c.seq)
+			}
+			next = hi.offset + 1
+		}
+		if next != 250_000 {
+			t.Fatalf("partition %d: spans end at %d", p, next)
+		}
+	}
+}
+
+func TestPlanDeletes(t *testing.T) {
+	// A block of rows at offsets 0..99 of partition 0 and 0..99 of
+	// partition 1, all at one time, in one run unless the case cuts it.
+	key := func(p int32, off int64) []byte { return appendRowKey(nil, 1, 7, 1, p, off, 0) }
+	iv := func(p int32, from, to int64) [2][]byte { return [2][]byte{key(p, from), key(p, to)} }
+	newBlock := func(cuts ...int) *blockBuilder {
+		b := newBlockBuilder(0)
+		row := make(schema.Row, schema.NumSystemColumns)
+		for p := range int32(2) {
+			for off := range int64(100) {
+				if slices.Contains(cuts, int(p)*100+int(off)) {
+					b.breakRun()
+				}
+				k := key(p, off)
+				rk, _ := decodeRowKey(k)
+				b.add(rk, k, row)
+			}
+		}
+		return b
+	}
+	for _, c := range []struct {
+		name    string
+		cuts    []int
+		foreign [][2][]byte
+		want    []deleteRun
+	}{
+		{"nothing else", nil, nil, []deleteRun{{0, 199, true}}},
+		{"others before and after", nil, [][2][]byte{iv(0, -10, -1), iv(2, 0, 5)}, []deleteRun{{0, 199, true}}},
+		{"a later commit of partition 0", nil, [][2][]byte{iv(0, 100, 150)}, []deleteRun{{0, 99, true}, {100, 199, true}}},
+		{"rows inside", nil, [][2][]byte{iv(0, 40, 44)}, []deleteRun{{0, 39, true}, {40, 44, false}, {45, 199, true}}},
+		{"a short stretch", nil, [][2][]byte{iv(0, 5, 5), iv(1, 0, 98)}, []deleteRun{{0, 4, false}, {5, 5, false}, {6, 99, true}, {100, 198, false}, {199, 199, false}}},
+		{"an interval over two runs", []int{150}, [][2][]byte{iv(1, 40, 60)}, []deleteRun{{0, 139, true}, {140, 149, false}, {150, 160, false}, {161, 199, true}}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got := planDeletes(newBlock(c.cuts...), mergeIntervals(c.foreign), 20)
+			if !slices.Equal(got, c.want) {
+				t.Fatalf("plan %v, want %v", got, c.want)
+			}
+		})
 	}
 }

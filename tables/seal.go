@@ -1,13 +1,13 @@
 package tables
 
 import (
-	"cmp"
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
+	"sort"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -114,12 +114,15 @@ type SealResult struct {
 // SealCounters are the store's seal totals since it opened.
 type SealCounters struct {
 	Rows, Blocks, Passes int64
-	Time                 time.Duration
+	// RangeDeleted are the sealed rows removed by range deletes (the
+	// others by point deletes, each a tombstone compactions carry).
+	RangeDeleted int64
+	Time         time.Duration
 }
 
 // Sealed returns the seal totals.
 func (s *Store) Sealed() SealCounters {
-	return SealCounters{Rows: s.sealRows.Load(), Blocks: s.sealBlocks.Load(), Passes: s.sealPasses.Load(), Time: time.Duration(s.sealNanos.Load())}
+	return SealCounters{Rows: s.sealRows.Load(), Blocks: s.sealBlocks.Load(), Passes: s.sealPasses.Load(), RangeDeleted: s.sealRangeRows.Load(), Time: time.Duration(s.sealNanos.Load())}
 }
 
 // errSealStale ends a seal pass whose snapshot an expiry or drop outdated.
@@ -127,7 +130,7 @@ var errSealStale = errors.New("tables: the table changed during the seal")
 
 // Seal moves t's rows committed before cutoff (µs, by insert_timestamp)
 // into sealed blocks of at most BlockRows rows. Each block is written and
-// the rows it holds deleted in one synced batch, so a crash leaves either
+// the rows it holds deleted in one batch, so a crash leaves either
 // the rows or the block. Ingest goes on meanwhile: Seal reads a snapshot
 // and holds the table's lock only to commit each block.
 func (s *Store) Seal(ctx context.Context, t *schema.Table, cutoff int64) (SealResult, error) {
@@ -152,11 +155,12 @@ func (s *Store) Seal(ctx context.Context, t *schema.Table, cutoff int64) (SealRe
 		snapSeq = st.seq
 	}
 	s.mu.RUnlock()
-	// The rows to read: every row on the first pass since the store
-	// opened, then only the key ranges of the commits old enough.
+	// The rows to read: every row until a pass has seen every row
+	// committed before the store opened old enough to seal, then only the
+	// key ranges of the commits old enough.
 	ranges := [][2][]byte{{tablePrefix(t.ID), tableEnd(t.ID)}}
 	if mu.sawAll {
-		ranges = commitRanges(t.ID, mu.pending, cutoff)
+		ranges = commitRanges(mu.pending, cutoff)
 		if len(ranges) == 0 {
 			mu.Unlock()
 			return res, nil
@@ -171,7 +175,7 @@ func (s *Store) Seal(ctx context.Context, t *schema.Table, cutoff int64) (SealRe
 			// after the snapshot).
 			mu.Lock()
 			mu.pending = slices.DeleteFunc(mu.pending, func(c commitSpan) bool { return c.at < cutoff && c.seq <= snapSeq })
-			mu.sawAll = true
+			mu.sawAll = mu.sawAll || cutoff > s.openedUs
 			mu.Unlock()
 		}
 		_ = snap.Close()
@@ -182,7 +186,7 @@ func (s *Store) Seal(ctx context.Context, t *schema.Table, cutoff int64) (SealRe
 		if b.len() == 0 {
 			return nil
 		}
-		if err := s.commitBlock(cur, mu, &gen, snapSeq, b); err != nil {
+		if err := s.commitBlock(cur, mu, &gen, snapCut{snapSeq, cutoff}, b); err != nil {
 			return err
 		}
 		res.Blocks++
@@ -213,7 +217,8 @@ func sealRange(ctx context.Context, snap *pebble.Snapshot, r [2][]byte, cutoff i
 		return err
 	}
 	defer func() { _ = it.Close() }()
-	b.breakRun() // rows outside the ranges were not read
+	// Rows between the ranges were not read: they belong to pending
+	// commits too new for this pass, whose spans break runs at commit.
 	for it.First(); it.Valid(); it.Next() {
 		if *n++; *n%4096 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -255,27 +260,29 @@ func commitTime(v []byte) (int64, bool) {
 	return at, m > 0
 }
 
-// commitBlock writes b's block and deletes its rows in one synced batch,
-// unless the table was dropped or an expiry changed it since the snapshot
-// (of commit snapSeq).
-func (s *Store) commitBlock(t *schema.Table, mu *tableLock, gen *uint64, snapSeq uint64, b *blockBuilder) error {
+// snapCut is what a seal pass read: the snapshot's commit sequence number
+// and the commit-time cutoff of the rows it seals.
+type snapCut struct {
+	seq    uint64
+	cutoff int64
+}
+
+// commitBlock writes b's block and deletes its rows in one batch,
+// unless the table was dropped or an expiry changed it since the snapshot.
+func (s *Store) commitBlock(t *schema.Table, mu *tableLock, gen *uint64, sc snapCut, b *blockBuilder) error {
 	s.mu.Lock()
 	s.nextBlock++
 	id := s.nextBlock
 	s.mu.Unlock()
 	h, body := b.finish(id)
-	// Which runs go with a range delete is read under the table's lock
-	// (the commits since the snapshot); a block with one commits under it,
-	// so that no commit can write into the range before the delete. One
-	// without commits under maint alone: Apply goes on meanwhile.
+	// How the rows go is planned under the table's lock (the spans of the
+	// commits since the snapshot); a block with a range delete commits
+	// under it, so that no commit can write into the range before the
+	// delete. One without commits under maint alone: Apply goes on
+	// meanwhile.
 	mu.Lock()
-	ranged := make([]bool, len(b.runs))
-	anyRange := false
-	for i, r := range b.runs {
-		from, to := b.keys[0][r[0]], b.keys[0][r[1]]
-		ranged[i] = r[1]-r[0]+1 >= minRangeRun && !writtenSince(mu.pending, snapSeq, from, to)
-		anyRange = anyRange || ranged[i]
-	}
+	plan := planDeletes(b, foreignSpans(mu.pending, sc), minRangeRun)
+	anyRange := slices.ContainsFunc(plan, func(d deleteRun) bool { return d.ranged })
 	mu.maint.Lock()
 	defer mu.maint.Unlock()
 	if anyRange {
@@ -296,68 +303,118 @@ func (s *Store) commitBlock(t *schema.Table, mu *tableLock, gen *uint64, snapSeq
 	defer func() { _ = batch.Close() }()
 	_ = batch.Set(headerKey(t.ID, h.MaxTime, id), h.encode(), nil)
 	_ = batch.Set(bodyKey(t.ID, id), body, nil)
-	// A long run goes with one range delete when no commit after the
-	// snapshot wrote a row in its time range (a row the snapshot did not
-	// hold); short runs with point deletes, as many range tombstones slow
-	// every read of the memtable that holds them.
-	for i, r := range b.runs {
-		if ranged[i] {
-			_ = batch.DeleteRange(b.rowKey(r[0]), append(append([]byte(nil), b.rowKey(r[1])...), 0), nil)
+	var ranged int
+	for _, d := range plan {
+		if d.ranged {
+			_ = batch.DeleteRange(b.rowKey(d.from), append(append([]byte(nil), b.rowKey(d.to)...), 0), nil)
+			ranged += d.to - d.from + 1
 			continue
 		}
-		for j := r[0]; j <= r[1]; j++ {
+		for j := d.from; j <= d.to; j++ {
 			_ = batch.Delete(b.rowKey(j), nil)
 		}
 	}
-	if err := batch.Commit(pebble.Sync); err != nil {
+	// Not synced: the rows it replaces are durable already, and a crash
+	// that loses this batch from the write-ahead log loses every later one
+	// with it, leaving the rows as they were. The next synced commit (an
+	// Apply's) makes it durable; the table's lock is held the shorter.
+	if err := batch.Commit(pebble.NoSync); err != nil {
 		return fmt.Errorf("sealing %d rows of %s: %w", b.len(), t.FullName(), err)
 	}
+	s.sealRangeRows.Add(int64(ranged))
 	mu.gen++
 	*gen = mu.gen
 	return nil
 }
 
 // minRangeRun is the shortest run of rows a seal deletes with one range
-// delete (tests lower it).
+// delete (tests lower it): many short range tombstones slow every read of
+// the memtable that holds them.
 var minRangeRun = 1024
 
-// writtenSince says whether a commit after snapSeq may have written a row
-// whose time is in [from, to].
-func writtenSince(pending []commitSpan, snapSeq uint64, from, to int64) bool {
-	for _, c := range pending {
-		if c.seq > snapSeq && c.minTime <= to && c.maxTime >= from {
-			return true
+// foreignSpans are the key intervals where rows a seal pass does not seal
+// may lie: the spans of the commits after its snapshot and of those too
+// new for it. In key order, overlapping ones merged; each [lo, hi] holds
+// both ends.
+func foreignSpans(pending []commitSpan, sc snapCut) [][2][]byte {
+	var out [][2][]byte
+	for i := range pending {
+		if c := &pending[i]; c.seq > sc.seq || c.at >= sc.cutoff {
+			out = append(out, [2][]byte{c.lo[:], c.hi[:]})
 		}
 	}
-	return false
+	return mergeIntervals(out)
 }
 
-// commitRanges are the key ranges of table's rows that the pending commits
-// older than cutoff wrote: their row-time ranges, merged where they
-// overlap, in order.
-func commitRanges(table uint32, pending []commitSpan, cutoff int64) [][2][]byte {
-	var spans [][2]int64
-	for _, c := range pending {
-		if c.at < cutoff {
-			spans = append(spans, [2]int64{c.minTime, c.maxTime})
-		}
-	}
-	slices.SortFunc(spans, func(a, b [2]int64) int { return cmp.Compare(a[0], b[0]) })
-	var merged [][2]int64
-	for _, sp := range spans {
-		if n := len(merged); n > 0 && sp[0] <= merged[n-1][1] {
-			merged[n-1][1] = max(merged[n-1][1], sp[1])
+// mergeIntervals sorts closed key intervals and merges the overlapping.
+func mergeIntervals(iv [][2][]byte) [][2][]byte {
+	slices.SortFunc(iv, func(a, b [2][]byte) int { return bytes.Compare(a[0], b[0]) })
+	var out [][2][]byte
+	for _, x := range iv {
+		if n := len(out); n > 0 && bytes.Compare(x[0], out[n-1][1]) <= 0 {
+			if bytes.Compare(x[1], out[n-1][1]) > 0 {
+				out[n-1][1] = x[1]
+			}
 			continue
 		}
-		merged = append(merged, sp)
+		out = append(out, x)
 	}
-	out := make([][2][]byte, len(merged))
-	for i, m := range merged {
-		hi := tableEnd(table)
-		if m[1] < math.MaxInt64 {
-			hi = rowTimeBound(table, m[1]+1)
+	return out
+}
+
+// deleteRun is a stretch of a block's rows [from, to] (indices) deleted
+// together: with one range delete, or each with its own point delete.
+type deleteRun struct {
+	from, to int
+	ranged   bool
+}
+
+// planDeletes says how b's rows go. A range delete may cover no row but
+// the block's: each run of b (rows between which the snapshot held no
+// other row) is cut wherever a foreign interval lies in it; the rows
+// inside one are deleted one by one, and each stretch between them with a
+// range delete when it holds at least minRun rows.
+func planDeletes(b *blockBuilder, foreign [][2][]byte, minRun int) []deleteRun {
+	var plan []deleteRun
+	stretch := func(from, to int) {
+		if to < from {
+			return
 		}
-		out[i] = [2][]byte{rowTimeBound(table, m[0]), hi}
+		plan = append(plan, deleteRun{from: from, to: to, ranged: to-from+1 >= minRun})
+	}
+	for _, r := range b.runs {
+		first, last := b.rowKey(r[0]), b.rowKey(r[1])
+		// The first interval that ends at or after the run's first row.
+		f := sort.Search(len(foreign), func(i int) bool { return bytes.Compare(foreign[i][1], first) >= 0 })
+		start := r[0]
+		for ; f < len(foreign) && bytes.Compare(foreign[f][0], last) <= 0; f++ {
+			lo, hi := foreign[f][0], foreign[f][1]
+			j := start + sort.Search(r[1]+1-start, func(i int) bool { return bytes.Compare(b.rowKey(start+i), lo) >= 0 })
+			m := j + sort.Search(r[1]+1-j, func(i int) bool { return bytes.Compare(b.rowKey(j+i), hi) > 0 })
+			stretch(start, j-1)
+			if m > j {
+				plan = append(plan, deleteRun{from: j, to: m - 1})
+			}
+			start = m
+		}
+		stretch(start, r[1])
+	}
+	return plan
+}
+
+// commitRanges are the key ranges of the rows that the pending commits
+// older than cutoff wrote: their spans, merged where they overlap, in
+// order, each as [lo, hi) for an iterator's bounds.
+func commitRanges(pending []commitSpan, cutoff int64) [][2][]byte {
+	var iv [][2][]byte
+	for i := range pending {
+		if c := &pending[i]; c.at < cutoff {
+			iv = append(iv, [2][]byte{c.lo[:], c.hi[:]})
+		}
+	}
+	out := mergeIntervals(iv)
+	for i := range out { // copied: pending changes once the lock is let go
+		out[i] = [2][]byte{bytes.Clone(out[i][0]), append(bytes.Clone(out[i][1]), 0)}
 	}
 	return out
 }

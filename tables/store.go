@@ -101,6 +101,8 @@ type Store struct {
 	// sealMu serialises seal passes; the counters are Sealed's.
 	sealMu                                      sync.Mutex
 	sealRows, sealBlocks, sealPasses, sealNanos atomic.Int64
+	sealRangeRows                               atomic.Int64 // of sealRows, those removed by range deletes
+	openedUs                                    int64        // when the store opened (µs): rows committed before it are not in any table's pending spans
 
 	mu        sync.RWMutex // guards the maps below
 	tables    map[string]*schema.Table
@@ -199,7 +201,7 @@ func Open(dir string, opts ...Option) (*Store, error) {
 		tables: map[string]*schema.Table{}, byID: map[uint32]*schema.Table{}, stats: map[uint32]*tableStats{},
 		offsets: map[offKey]int64{}, lwms: map[lwmK]int64{}, sources: map[string]uint32{},
 		nextID: 1, nextSrc: 1, applyMus: map[uint32]*tableLock{},
-		space: NewSpace(dir, o.minFree), stopSpace: make(chan struct{}),
+		space: NewSpace(dir, o.minFree), stopSpace: make(chan struct{}), openedUs: time.Now().UnixMicro(),
 	}
 	if o.freeSpace != nil {
 		s.space = newSpace(dir, o.minFree, o.freeSpace, time.Now)
