@@ -1,10 +1,14 @@
 package integration
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -146,6 +150,7 @@ func ingestUntil(tb testing.TB, b *kafkatest.Broker, name, topic string, want in
 	pid := n.cmd.Process.Pid
 	cpu0 := cpuTime(pid)
 	n.mustExec(fmt.Sprintf(benchConsumer, host, port, topic, topic))
+	profiled := profileNode(tb, n, name)
 	deadline := time.Now().Add(15 * time.Minute)
 	var first int64
 	var t1 time.Time
@@ -166,20 +171,60 @@ func ingestUntil(tb testing.TB, b *kafkatest.Broker, name, topic string, want in
 	if done != nil {
 		waitFor(tb, 5*time.Minute, func() bool { return done(n) }, "%s to finish after its rows", name)
 	}
-	return rate, (cpuTime(pid) - cpu0) / time.Duration(want), n
+	cpu := (cpuTime(pid) - cpu0) / time.Duration(want)
+	<-profiled
+	return rate, cpu, n
+}
+
+// profileNode saves a CPU profile of the node's next 20 seconds
+// (LAKENODE_BENCH_PPROF_SECONDS) as NAME.prof in the directory
+// LAKENODE_BENCH_PPROF names, when it is set; the channel closes when it is
+// saved (at once when not profiling)
+// (what a benchmark's CPU goes to; `go tool pprof bin/lakenode NAME.prof`).
+func profileNode(tb testing.TB, n *nodeProc, name string) <-chan struct{} {
+	done := make(chan struct{})
+	dir := os.Getenv("LAKENODE_BENCH_PPROF")
+	if dir == "" {
+		close(done)
+		return done
+	}
+	go func() {
+		defer close(done)
+		secs := cmp.Or(os.Getenv("LAKENODE_BENCH_PPROF_SECONDS"), "20")
+		resp, err := http.Get("http://" + n.http + "/debug/pprof/profile?seconds=" + secs)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "profile of %s: %v\n", name, err)
+			return
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err == nil {
+			err = os.WriteFile(filepath.Join(dir, name+".prof"), b, 0o644)
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "profile of %s: %v\n", name, err)
+		}
+	}()
+	return done
 }
 
 // BenchmarkIngestSealing (`make bench`): the durable ingest of N messages
 // (5 M; LAKENODE_BENCH_MESSAGES) from Apache Kafka by a node that never
 // seals and by one that seals a second after each commit, alternating,
-// three times each. The sealing node's CPU time runs until at least 90% of
-// the rows are sealed, so it pays for that sealing; the share sealed when
-// the rows were all in is reported too. Then produce-to-visible latency at
-// half the rate on a sealing node.
+// three times each (LAKENODE_BENCH_ROUNDS). Each node's CPU time runs until
+// it has settled after the rows are in: idle for a second (its compactions
+// done), and for the sealing node at least 90% of the rows sealed — so each
+// pays for the compactions its ingest caused, and the sealing one for its
+// sealing. The share sealed when the rows were all
+// in, and the share of sealed rows removed by range deletes, are reported
+// too. Then produce-to-visible latency at half the rate on a sealing node.
 func BenchmarkIngestSealing(b *testing.B) {
-	total := 5_000_000
+	total, rounds := 5_000_000, 3
 	if v := os.Getenv("LAKENODE_BENCH_MESSAGES"); v != "" {
 		total, _ = strconv.Atoi(v)
+	}
+	if v := os.Getenv("LAKENODE_BENCH_ROUNDS"); v != "" {
+		rounds, _ = strconv.Atoi(v)
 	}
 	br := kafkatest.StartApache(b)
 	for range b.N {
@@ -187,20 +232,23 @@ func BenchmarkIngestSealing(b *testing.B) {
 		produceN(b, br.Addr(), "clean", total, 0)
 		sealed := func(n *nodeProc) float64 { return n.metric("lakenode_store_sealed_rows_total") / float64(total) }
 		var offCPU, onCPU []time.Duration
-		var offRate, onRate, atEnd []float64
-		for r := range 3 {
-			rate, cpu, n := ingestCPU(b, br, fmt.Sprintf("bench-noseal-%d", r), "clean", int64(total), "--seal-after", "0")
-			n.stop()
-			offCPU, offRate = append(offCPU, cpu), append(offRate, rate)
+		var offRate, onRate, atEnd, ranged []float64
+		var offSettle, onSettle []string
+		for r := range rounds {
 			var share float64
-			rate, cpu, n = ingestUntil(b, br, fmt.Sprintf("bench-seal-%d", r), "clean", int64(total), func(n *nodeProc) bool {
+			var settle time.Duration
+			rate, cpu, n := ingestUntil(b, br, fmt.Sprintf("bench-noseal-%d", r), "clean", int64(total), settled(&settle, nil), "--seal-after", "0")
+			n.stop()
+			offCPU, offRate, offSettle = append(offCPU, cpu), append(offRate, rate), append(offSettle, settle.Round(100*time.Millisecond).String())
+			rate, cpu, n = ingestUntil(b, br, fmt.Sprintf("bench-seal-%d", r), "clean", int64(total), settled(&settle, func(n *nodeProc) bool {
 				if share == 0 {
 					share = max(sealed(n), 1e-9) // the share when the rows were all in
 				}
 				return sealed(n) >= 0.9
-			}, "--seal-after", "1s")
+			}), "--seal-after", "1s")
+			ranged = append(ranged, n.metric("lakenode_store_sealed_rows_range_deleted_total")/n.metric("lakenode_store_sealed_rows_total"))
 			n.stop()
-			onCPU, onRate, atEnd = append(onCPU, cpu), append(onRate, rate), append(atEnd, share)
+			onCPU, onRate, atEnd, onSettle = append(onCPU, cpu), append(onRate, rate), append(atEnd, share), append(onSettle, settle.Round(100*time.Millisecond).String())
 		}
 		n := startNode(b, "bench-seal-latency", b.TempDir(), "", "--seal-after", "1s")
 		lat := latency(b, br, n, "live", int(median(onRate)/2), 20*time.Second)
@@ -217,11 +265,40 @@ func BenchmarkIngestSealing(b *testing.B) {
 		b.ReportMetric(us(onCPU), "seal_cpu_us/msg")
 		b.ReportMetric(us(onCPU)/us(offCPU), "seal/no_seal_cpu")
 		b.ReportMetric(float64(lat.p99.Milliseconds()), "seal_p99_ms@half")
-		fmt.Printf("\nApache broker, %d messages, medians of 3 alternating runs: without sealing %.0f rows/s, CPU %.2f µs/msg %v; "+
-			"sealing 1 s after commit %.0f rows/s, CPU %.2f µs/msg %v (%.2fx) until >= 90%% sealed (sealed when the rows were in: %v); "+
+		fmt.Printf("\nApache broker, %d messages, medians of %d alternating runs: without sealing %.0f rows/s, CPU %.2f µs/msg %v (settled %v after the rows were in); "+
+			"sealing 1 s after commit %.0f rows/s, CPU %.2f µs/msg %v (%.2fx) until settled and >= 90%% sealed (%v after; sealed when the rows were in: %v; by range deletes: %v); "+
 			"produce-to-visible at %d msgs/s while sealing (%.0f rows sealed): p50 %v p99 %v\n",
-			total, median(offRate), us(offCPU), offCPU, median(onRate), us(onCPU), onCPU, us(onCPU)/us(offCPU), shares(atEnd),
+			total, rounds, median(offRate), us(offCPU), offCPU, offSettle, median(onRate), us(onCPU), onCPU, us(onCPU)/us(offCPU), onSettle, shares(atEnd), shares(ranged),
 			int(median(onRate)/2), sealedLive, lat.p50, lat.p99)
+	}
+}
+
+// settled is a condition for ingestUntil: the node has gone idle (less
+// than 5% of a core over the last second: its compactions are done; at
+// most two minutes after the rows were in) and more holds (nil: nothing
+// more). It sets *took to the time it waited.
+func settled(took *time.Duration, more func(*nodeProc) bool) func(*nodeProc) bool {
+	var start, at time.Time
+	var cpu time.Duration
+	return func(n *nodeProc) bool {
+		now, c := time.Now(), cpuTime(n.cmd.Process.Pid)
+		if start.IsZero() {
+			start, at, cpu = now, now, c
+		}
+		*took = now.Sub(start)
+		if more != nil && !more(n) {
+			at, cpu = now, c
+			return false
+		}
+		if *took >= 2*time.Minute {
+			return true
+		}
+		if now.Sub(at) < time.Second {
+			return false
+		}
+		idle := c-cpu < now.Sub(at)/20
+		at, cpu = now, c
+		return idle
 	}
 }
 
