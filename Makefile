@@ -108,6 +108,7 @@ bench: prereqs kafka-jars build
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./kafka/mapping/
 	$(GO) test -run '^$$' -bench 'BenchmarkQuery$$' -benchtime 3x -timeout 60m ./tables/sql/
 	$(GO) test -run '^$$' -bench BenchmarkQueryScale -benchtime 1x -timeout 60m ./tables/sql/
+	$(GO) test -run '^$$' -bench BenchmarkEncodingChoice -benchtime 1x -timeout 60m ./tables/sql/
 	$(GO) test -run '^$$' -bench BenchmarkPlan -benchtime 1s ./tables/sql/
 	LAKENODE_KAFKA_LIBS=$(KAFKA_LIBS) LAKENODE_BIN=$(CURDIR)/bin/lakenode $(GO) test -run '^$$' -bench 'BenchmarkIngest|BenchmarkIngestSealing|BenchmarkExport|BenchmarkScatterGather|BenchmarkPostgres' -benchtime 1x -timeout 90m ./integration/
 
