@@ -104,8 +104,9 @@ type Config struct {
 	// default, DefaultCacheSize.
 	CacheSize int64
 	// SealAfter is how long after their commit rows are sealed into
-	// column blocks (checked every quarter of it). 0: the default,
-	// DefaultSealAfter; negative: never.
+	// column blocks (checked every quarter of it; a table with fewer than
+	// tables.MinSealRows such rows waits until they are ten times as old).
+	// 0: the default, DefaultSealAfter; negative: never.
 	SealAfter time.Duration
 
 	// stopTrace, set by tests, is told each step of Stop in order.

@@ -26,8 +26,14 @@ func (n *Node) startSealing(bg context.Context) {
 	n.bgDone = done
 }
 
+// sealHold is how many times --seal-after a table with fewer rows old
+// enough than a block is worth sealing (tables.MinSealRows) keeps them as
+// rows, so that a slow table does not seal a tiny block every pass.
+const sealHold = 10
+
 // sealLoop seals the rows committed more than after ago into column
-// blocks, every quarter of after. It writes nothing while the disk is
+// blocks, every quarter of after (a table with few such rows waits until
+// they are sealHold times after old). It writes nothing while the disk is
 // below --min-free, and reports a failing seal once a minute at most.
 func (n *Node) sealLoop(ctx context.Context, after time.Duration) {
 	tick := time.NewTicker(max(after/4, 50*time.Millisecond))
@@ -42,7 +48,8 @@ func (n *Node) sealLoop(ctx context.Context, after time.Duration) {
 		if n.store.Space().Status().Full {
 			continue
 		}
-		res, err := n.store.SealAll(ctx, time.Now().Add(-after).UnixMicro())
+		now := time.Now()
+		res, err := n.store.SealDue(ctx, now.Add(-after).UnixMicro(), now.Add(-sealHold*after).UnixMicro())
 		switch {
 		case err != nil && ctx.Err() == nil && !errors.Is(err, context.Canceled):
 			if time.Since(lastReport) >= time.Minute {

@@ -67,6 +67,7 @@ type tableLock struct {
 type commitSpan struct {
 	seq    uint64
 	at     int64
+	rows   int64
 	lo, hi [rowKeyLen]byte
 }
 
@@ -76,7 +77,7 @@ func (c *commitSpan) feedID() []byte { return c.lo[14:22] }
 
 // merge widens c to cover o too, as old and as late as the newer of both.
 func (c *commitSpan) merge(o *commitSpan) {
-	c.seq, c.at = max(c.seq, o.seq), max(c.at, o.at)
+	c.seq, c.at, c.rows = max(c.seq, o.seq), max(c.at, o.at), c.rows+o.rows
 	if bytes.Compare(o.lo[:], c.lo[:]) < 0 {
 		c.lo = o.lo
 	}
@@ -297,6 +298,7 @@ func (w *rowWriter) record(f Feed, r Record) error {
 	} else if bytes.Compare(w.key, sp.hi[:]) > 0 {
 		copy(sp.hi[:], w.key)
 	}
+	w.spans[len(w.spans)-1].rows++
 	w.feedRows++
 	w.res.Rows++
 	return nil

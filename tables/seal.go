@@ -17,9 +17,8 @@ import (
 
 // blockBuilder gathers rows, in key order, into one block.
 type blockBuilder struct {
-	ncols  int
 	keys   [keyCols][]int64
-	cols   [][]schema.Value
+	cols   []colBuilder
 	keyBuf []byte // the rows' keys, rowKeyLen bytes each: deleted when the block commits
 	n      int
 	// runs are the [first, last] indices of rows between which the
@@ -31,7 +30,7 @@ type blockBuilder struct {
 }
 
 func newBlockBuilder(ncols int) *blockBuilder {
-	return &blockBuilder{ncols: ncols, cols: make([][]schema.Value, ncols)}
+	return &blockBuilder{cols: make([]colBuilder, ncols)}
 }
 
 // reset empties b for the next block, keeping its memory.
@@ -40,8 +39,7 @@ func (b *blockBuilder) reset() {
 		b.keys[i] = b.keys[i][:0]
 	}
 	for i := range b.cols {
-		clear(b.cols[i]) // drop the strings
-		b.cols[i] = b.cols[i][:0]
+		b.cols[i].reset()
 	}
 	b.keyBuf, b.runs, b.runOpen, b.n, b.minSeq, b.maxSeq = b.keyBuf[:0], b.runs[:0], false, 0, 0, 0
 }
@@ -57,19 +55,35 @@ func (b *blockBuilder) rowKey(i int) []byte { return b.keyBuf[i*rowKeyLen : (i+1
 
 // add appends a row with its stored key (rowKeyLen bytes; both copied).
 func (b *blockBuilder) add(k rowKey, raw []byte, row schema.Row) {
+	for i := range b.cols {
+		v := schema.Null
+		if i < len(row) {
+			v = row[i]
+		}
+		b.cols[i].addValue(v)
+	}
+	b.added(k, raw)
+}
+
+// addStored appends a row as stored (the row codec) with its key.
+func (b *blockBuilder) addStored(k rowKey, raw, val []byte) error {
+	if err := addRow(b.cols, val); err != nil {
+		// The columns may hold part of the row: the block is not
+		// finished, the seal fails.
+		return err
+	}
+	b.added(k, raw)
+	return nil
+}
+
+// added records the key of the row whose values were just added.
+func (b *blockBuilder) added(k rowKey, raw []byte) {
 	b.keys[0] = append(b.keys[0], k.time)
 	b.keys[1] = append(b.keys[1], int64(k.src))
 	b.keys[2] = append(b.keys[2], int64(k.partition))
 	b.keys[3] = append(b.keys[3], k.offset)
 	b.keys[4] = append(b.keys[4], int64(k.elem))
-	for i := range b.cols {
-		var v schema.Value
-		if i < len(row) {
-			v = row[i]
-		}
-		b.cols[i] = append(b.cols[i], v)
-	}
-	seq := uint64(row[schema.NumSystemColumns-1].I)
+	seq := uint64(b.cols[schema.NumSystemColumns-1].value(b.n).I)
 	if b.n == 0 || seq < b.minSeq {
 		b.minSeq = seq
 	}
@@ -89,19 +103,19 @@ func (b *blockBuilder) add(k rowKey, raw []byte, row schema.Row) {
 // finish encodes the block: its header and its body.
 func (b *blockBuilder) finish(id uint64) (*BlockHeader, []byte) {
 	n := b.n
-	h := &BlockHeader{ID: id, Rows: n, MinSeq: b.minSeq, MaxSeq: b.maxSeq, Cols: make([]ColumnStats, b.ncols)}
+	h := &BlockHeader{ID: id, Rows: n, MinSeq: b.minSeq, MaxSeq: b.maxSeq, Cols: make([]ColumnStats, len(b.cols))}
 	h.MinTime, h.MaxTime = b.keys[0][0], b.keys[0][0]
 	for _, t := range b.keys[0] {
 		h.MinTime, h.MaxTime = min(h.MinTime, t), max(h.MaxTime, t)
 	}
 	h.first = rowKey{time: b.keys[0][0], src: uint32(b.keys[1][0]), partition: int32(b.keys[2][0]), offset: b.keys[3][0], elem: int32(b.keys[4][0])}
-	cols := make([][]byte, 0, keyCols+b.ncols)
+	cols := make([][]byte, 0, keyCols+len(b.cols))
 	for _, k := range b.keys {
 		cols = append(cols, appendInts(nil, k))
 	}
-	for i, c := range b.cols {
-		h.Cols[i] = columnStats(c)
-		cols = append(cols, encodeColumn(nil, c))
+	for i := range b.cols {
+		h.Cols[i] = b.cols[i].stats()
+		cols = append(cols, b.cols[i].encode(nil))
 	}
 	return h, encodeBody(cols)
 }
@@ -180,7 +194,6 @@ func (s *Store) Seal(ctx context.Context, t *schema.Table, cutoff int64) (SealRe
 		}
 		_ = snap.Close()
 	}()
-	row := make(schema.Row, len(cur.Columns))
 	b := newBlockBuilder(len(cur.Columns))
 	commit := func() error {
 		if b.len() == 0 {
@@ -198,7 +211,7 @@ func (s *Store) Seal(ctx context.Context, t *schema.Table, cutoff int64) (SealRe
 	}
 	var n int
 	for _, r := range ranges {
-		if err := sealRange(ctx, snap, r, cutoff, t, row, b, commit, &n); err != nil {
+		if err := sealRange(ctx, snap, r, cutoff, t, b, commit, &n); err != nil {
 			return res, err
 		}
 	}
@@ -211,7 +224,7 @@ func (s *Store) Seal(ctx context.Context, t *schema.Table, cutoff int64) (SealRe
 
 // sealRange adds the rows of one key range of the snapshot committed
 // before cutoff to b, committing (and emptying) it whenever it is full.
-func sealRange(ctx context.Context, snap *pebble.Snapshot, r [2][]byte, cutoff int64, t *schema.Table, row schema.Row, b *blockBuilder, commit func() error, n *int) error {
+func sealRange(ctx context.Context, snap *pebble.Snapshot, r [2][]byte, cutoff int64, t *schema.Table, b *blockBuilder, commit func() error, n *int) error {
 	it, err := snap.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: r[0], UpperBound: r[1]})
 	if err != nil {
 		return err
@@ -231,12 +244,11 @@ func sealRange(ctx context.Context, snap *pebble.Snapshot, r [2][]byte, cutoff i
 		}
 		k, err := decodeRowKey(it.Key())
 		if err == nil {
-			err = decodeRowMask(it.Value(), row, nil)
+			err = b.addStored(k, it.Key(), it.Value())
 		}
 		if err != nil {
 			return fmt.Errorf("sealing %s: %w", t.FullName(), err)
 		}
-		b.add(k, it.Key(), row)
 		if b.len() == BlockRows {
 			if err := commit(); err != nil {
 				return err
@@ -422,6 +434,18 @@ func commitRanges(pending []commitSpan, cutoff int64) [][2][]byte {
 // SealAll seals every table's rows committed before cutoff; a table that
 // changed under its seal is left for the next pass.
 func (s *Store) SealAll(ctx context.Context, cutoff int64) (SealResult, error) {
+	return s.SealDue(ctx, cutoff, cutoff)
+}
+
+// MinSealRows is the fewest rows old enough to seal for which SealDue seals
+// a table before they are older than its hold cutoff: a table that
+// receives a few rows a second would otherwise seal a tiny block each pass.
+var MinSealRows int64 = 4096
+
+// SealDue is SealAll for the tables that are due: those with at least
+// MinSealRows rows committed before cutoff, or any committed before
+// holdCutoff (<= cutoff), or not yet fully seen since the store opened.
+func (s *Store) SealDue(ctx context.Context, cutoff, holdCutoff int64) (SealResult, error) {
 	var total SealResult
 	start := time.Now()
 	defer func() {
@@ -429,6 +453,9 @@ func (s *Store) SealAll(ctx context.Context, cutoff int64) (SealResult, error) {
 		s.sealNanos.Add(int64(time.Since(start)))
 	}()
 	for _, t := range s.Tables() {
+		if !s.sealDue(t.ID, cutoff, holdCutoff) {
+			continue
+		}
 		r, err := s.Seal(ctx, t, cutoff)
 		total.Blocks += r.Blocks
 		total.Rows += r.Rows
@@ -440,6 +467,25 @@ func (s *Store) SealAll(ctx context.Context, cutoff int64) (SealResult, error) {
 		}
 	}
 	return total, nil
+}
+
+func (s *Store) sealDue(id uint32, cutoff, holdCutoff int64) bool {
+	mu := s.applyMutex(id)
+	mu.Lock()
+	defer mu.Unlock()
+	if !mu.sawAll {
+		return true
+	}
+	var rows int64
+	for i := range mu.pending {
+		if c := &mu.pending[i]; c.at < cutoff {
+			if c.at < holdCutoff {
+				return true
+			}
+			rows += c.rows
+		}
+	}
+	return rows >= MinSealRows
 }
 
 // loadBlocks finds the highest block id, for the next one, from the header

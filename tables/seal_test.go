@@ -359,3 +359,47 @@ func TestRowsFromBeforeOpenAreSealedLater(t *testing.T) {
 		t.Fatalf("%d rows after sealing, want 200", got)
 	}
 }
+
+// SealDue leaves a table with fewer rows old enough than MinSealRows as
+// rows until they are older than the hold cutoff; more rows, or older
+// ones, are sealed.
+func TestSealDueWaitsForABlockWorth(t *testing.T) {
+	s := tablestest.Open(t)
+	tbl, err := s.EnsureTable("d", "sensor", sensorCols)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	next := int64(0)
+	apply := func(n int64) {
+		f := tables.Feed{Src: 1, Partition: 0, Next: next + n}
+		for i := range n {
+			f.Records = append(f.Records, tables.Record{Offset: next + i, Values: []schema.Value{schema.TimestampMicros(next + i), schema.Str("d"), schema.Float(1)}})
+		}
+		next += n
+		if _, err := s.Apply(tbl, []tables.Feed{f}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The first pass after opening reads the whole table, due or not.
+	apply(10)
+	future, past := time.Now().Add(time.Hour).UnixMicro(), time.Now().Add(-time.Hour).UnixMicro()
+	if res, err := s.SealDue(ctx, future, past); err != nil || res.Rows != 10 {
+		t.Fatalf("first pass sealed %d rows (%v), want 10", res.Rows, err)
+	}
+	apply(100)
+	if res, err := s.SealDue(ctx, future, past); err != nil || res.Rows != 0 {
+		t.Fatalf("sealed %d rows (%v) of 100 old enough but not held long", res.Rows, err)
+	}
+	apply(tables.MinSealRows - 100)
+	if res, err := s.SealDue(ctx, future, past); err != nil || int64(res.Rows) != tables.MinSealRows {
+		t.Fatalf("sealed %d rows (%v), want %d: a block's worth", res.Rows, err, tables.MinSealRows)
+	}
+	apply(5)
+	if res, err := s.SealDue(ctx, future, future); err != nil || res.Rows != 5 {
+		t.Fatalf("sealed %d rows (%v), want the 5 held past the hold cutoff", res.Rows, err)
+	}
+	if n := len(tablestest.Dump(t, s, "d", "sensor")); int64(n) != next {
+		t.Fatalf("%d rows, want %d", n, next)
+	}
+}
