@@ -210,7 +210,8 @@ func profileNode(tb testing.TB, n *nodeProc, name string) <-chan struct{} {
 
 // BenchmarkIngestSealing (`make bench`): the durable ingest of N messages
 // (5 M; LAKENODE_BENCH_MESSAGES) from Apache Kafka by a node that never
-// seals and by one that seals a second after each commit, alternating,
+// seals and by one that seals a second after each commit
+// (LAKENODE_BENCH_SEAL_AFTER), alternating,
 // three times each (LAKENODE_BENCH_ROUNDS). Each node's CPU time runs until
 // it has settled after the rows are in: idle for a second (its compactions
 // done), and for the sealing node at least 90% of the rows sealed — so each
@@ -226,6 +227,7 @@ func BenchmarkIngestSealing(b *testing.B) {
 	if v := os.Getenv("LAKENODE_BENCH_ROUNDS"); v != "" {
 		rounds, _ = strconv.Atoi(v)
 	}
+	sealAfter := cmp.Or(os.Getenv("LAKENODE_BENCH_SEAL_AFTER"), "1s")
 	br := kafkatest.StartApache(b)
 	for range b.N {
 		kafkatest.CreateTopic(b, br, "clean", 4)
@@ -245,12 +247,12 @@ func BenchmarkIngestSealing(b *testing.B) {
 					share = max(sealed(n), 1e-9) // the share when the rows were all in
 				}
 				return sealed(n) >= 0.9
-			}), "--seal-after", "1s")
+			}), "--seal-after", sealAfter)
 			ranged = append(ranged, n.metric("lakenode_store_sealed_rows_range_deleted_total")/n.metric("lakenode_store_sealed_rows_total"))
 			n.stop()
 			onCPU, onRate, atEnd, onSettle = append(onCPU, cpu), append(onRate, rate), append(atEnd, share), append(onSettle, settle.Round(100*time.Millisecond).String())
 		}
-		n := startNode(b, "bench-seal-latency", b.TempDir(), "", "--seal-after", "1s")
+		n := startNode(b, "bench-seal-latency", b.TempDir(), "", "--seal-after", sealAfter)
 		lat := latency(b, br, n, "live", int(median(onRate)/2), 20*time.Second)
 		sealedLive := n.metric("lakenode_store_sealed_rows_total")
 		n.stop()
@@ -266,9 +268,9 @@ func BenchmarkIngestSealing(b *testing.B) {
 		b.ReportMetric(us(onCPU)/us(offCPU), "seal/no_seal_cpu")
 		b.ReportMetric(float64(lat.p99.Milliseconds()), "seal_p99_ms@half")
 		fmt.Printf("\nApache broker, %d messages, medians of %d alternating runs: without sealing %.0f rows/s, CPU %.2f µs/msg %v (settled %v after the rows were in); "+
-			"sealing 1 s after commit %.0f rows/s, CPU %.2f µs/msg %v (%.2fx) until settled and >= 90%% sealed (%v after; sealed when the rows were in: %v; by range deletes: %v); "+
+			"sealing %s after commit %.0f rows/s, CPU %.2f µs/msg %v (%.2fx) until settled and >= 90%% sealed (%v after; sealed when the rows were in: %v; by range deletes: %v); "+
 			"produce-to-visible at %d msgs/s while sealing (%.0f rows sealed): p50 %v p99 %v\n",
-			total, rounds, median(offRate), us(offCPU), offCPU, offSettle, median(onRate), us(onCPU), onCPU, us(onCPU)/us(offCPU), onSettle, shares(atEnd), shares(ranged),
+			total, rounds, median(offRate), us(offCPU), offCPU, offSettle, sealAfter, median(onRate), us(onCPU), onCPU, us(onCPU)/us(offCPU), onSettle, shares(atEnd), shares(ranged),
 			int(median(onRate)/2), sealedLive, lat.p50, lat.p99)
 	}
 }

@@ -120,12 +120,17 @@ func (c *colBuilder) addString(raw []byte) {
 		c.addMixed(schema.Str(string(raw)))
 		return
 	}
-	code, ok := c.index[string(raw)]
-	if !ok {
-		code = uint32(len(c.dict))
-		s := string(raw)
-		c.index[s] = code
-		c.dict = append(c.dict, s)
+	var code uint32
+	if k := len(c.codes); k > 0 && !c.null[k-1] && c.dict[c.codes[k-1]] == string(raw) {
+		code = c.codes[k-1] // the previous row's value: no lookup
+	} else {
+		var ok bool
+		if code, ok = c.index[string(raw)]; !ok {
+			code = uint32(len(c.dict))
+			s := string(raw)
+			c.index[s] = code
+			c.dict = append(c.dict, s)
+		}
 	}
 	c.n++
 	c.null = append(c.null, false)
