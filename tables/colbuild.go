@@ -27,6 +27,17 @@ type colBuilder struct {
 	// mixed holds every value once two types met in the column (rare:
 	// the column is then stored raw).
 	mixed []schema.Value
+	u     []uint64 // encode's scratch
+}
+
+// scratch is c.u sized n and zeroed.
+func (c *colBuilder) scratch(n int) []uint64 {
+	if cap(c.u) < n {
+		c.u = make([]uint64, n)
+	}
+	c.u = c.u[:n]
+	clear(c.u)
+	return c.u
 }
 
 func (c *colBuilder) reset() {
@@ -266,7 +277,7 @@ func (c *colBuilder) encode(dst []byte) []byte {
 	if c.nulls == 0 {
 		dst = append(dst, 0)
 	} else {
-		u := make([]uint64, c.n)
+		u := c.scratch(c.n)
 		for i, isNull := range c.null {
 			if isNull {
 				u[i] = 1
@@ -285,7 +296,7 @@ func (c *colBuilder) encode(dst []byte) []byte {
 		dst = binary.AppendUvarint(dst, uint64(len(s)))
 		dst = append(dst, s...)
 	}
-	u := make([]uint64, c.n)
+	u := c.scratch(c.n)
 	for i, code := range c.codes {
 		u[i] = uint64(code)
 	}

@@ -33,6 +33,14 @@ func newBlockBuilder(ncols int) *blockBuilder {
 	return &blockBuilder{cols: make([]colBuilder, ncols)}
 }
 
+// resize makes b build blocks of ncols table columns.
+func (b *blockBuilder) resize(ncols int) {
+	if ncols > cap(b.cols) {
+		b.cols = append(b.cols[:cap(b.cols)], make([]colBuilder, ncols-cap(b.cols))...)
+	}
+	b.cols = b.cols[:ncols]
+}
+
 // reset empties b for the next block, keeping its memory.
 func (b *blockBuilder) reset() {
 	for i := range b.keys {
@@ -194,7 +202,15 @@ func (s *Store) Seal(ctx context.Context, t *schema.Table, cutoff int64) (SealRe
 		}
 		_ = snap.Close()
 	}()
-	b := newBlockBuilder(len(cur.Columns))
+	// One builder for every pass, kept (sealMu guards it): a block's
+	// columns are megabytes, and allocating them each pass made the heap
+	// swing.
+	if s.sealB == nil {
+		s.sealB = newBlockBuilder(0)
+	}
+	b := s.sealB
+	b.resize(len(cur.Columns))
+	b.reset()
 	commit := func() error {
 		if b.len() == 0 {
 			return nil

@@ -101,8 +101,9 @@ type Store struct {
 	// sealMu serialises seal passes; the counters are Sealed's.
 	sealMu                                      sync.Mutex
 	sealRows, sealBlocks, sealPasses, sealNanos atomic.Int64
-	sealRangeRows                               atomic.Int64 // of sealRows, those removed by range deletes
-	openedUs                                    int64        // when the store opened (µs): rows committed before it are not in any table's pending spans
+	sealRangeRows                               atomic.Int64  // of sealRows, those removed by range deletes
+	sealB                                       *blockBuilder // the seal passes' builder, reused
+	openedUs                                    int64         // when the store opened (µs): rows committed before it are not in any table's pending spans
 
 	mu        sync.RWMutex // guards the maps below
 	tables    map[string]*schema.Table
