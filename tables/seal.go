@@ -177,11 +177,15 @@ func (s *Store) Seal(ctx context.Context, t *schema.Table, cutoff int64) (SealRe
 		snapSeq = st.seq
 	}
 	s.mu.RUnlock()
-	// The rows to read: every row until a pass has seen every row
-	// committed before the store opened old enough to seal, then only the
-	// key ranges of the commits old enough.
+	// The rows to read: every row on the first pass since the store
+	// opened, then only the key ranges of the commits old enough. The
+	// first pass keeps a span of the rows committed before the store
+	// opened that it finds too new, so that a later pass reads them.
 	ranges := [][2][]byte{{tablePrefix(t.ID), tableEnd(t.ID)}}
-	if mu.sawAll {
+	var pre *preOpen
+	if !mu.sawAll {
+		pre = &preOpen{before: s.openedUs}
+	} else {
 		ranges = commitRanges(mu.pending, cutoff)
 		if len(ranges) == 0 {
 			mu.Unlock()
@@ -197,7 +201,10 @@ func (s *Store) Seal(ctx context.Context, t *schema.Table, cutoff int64) (SealRe
 			// after the snapshot).
 			mu.Lock()
 			mu.pending = slices.DeleteFunc(mu.pending, func(c commitSpan) bool { return c.at < cutoff && c.seq <= snapSeq })
-			mu.sawAll = mu.sawAll || cutoff > s.openedUs
+			if pre != nil && pre.span.rows > 0 {
+				mu.pending = appendSpan(mu.pending, pre.span)
+			}
+			mu.sawAll = true
 			mu.Unlock()
 		}
 		_ = snap.Close()
@@ -227,7 +234,7 @@ func (s *Store) Seal(ctx context.Context, t *schema.Table, cutoff int64) (SealRe
 	}
 	var n int
 	for _, r := range ranges {
-		if err := sealRange(ctx, snap, r, cutoff, t, b, commit, &n); err != nil {
+		if err := sealRange(ctx, snap, r, cutoff, t, b, commit, pre, &n); err != nil {
 			return res, err
 		}
 	}
@@ -238,9 +245,33 @@ func (s *Store) Seal(ctx context.Context, t *schema.Table, cutoff int64) (SealRe
 	return res, nil
 }
 
+// preOpen gathers, on a table's first seal pass since the store opened,
+// the span of the rows committed before it opened (before) that are too
+// new for the pass: no commit span of this run holds them. Its seq is 0:
+// they are older than any snapshot.
+type preOpen struct {
+	before int64
+	span   commitSpan
+}
+
+func (p *preOpen) add(key []byte, at int64) {
+	if p.span.rows == 0 {
+		copy(p.span.lo[:], key)
+		copy(p.span.hi[:], key)
+	} else if bytes.Compare(key, p.span.lo[:]) < 0 {
+		copy(p.span.lo[:], key)
+	} else if bytes.Compare(key, p.span.hi[:]) > 0 {
+		copy(p.span.hi[:], key)
+	}
+	p.span.at = max(p.span.at, at)
+	p.span.rows++
+}
+
 // sealRange adds the rows of one key range of the snapshot committed
-// before cutoff to b, committing (and emptying) it whenever it is full.
-func sealRange(ctx context.Context, snap *pebble.Snapshot, r [2][]byte, cutoff int64, t *schema.Table, b *blockBuilder, commit func() error, n *int) error {
+// before cutoff to b, committing (and emptying) it whenever it is full;
+// pre (nil but on a first pass) gathers the rows from before the store
+// opened that are too new.
+func sealRange(ctx context.Context, snap *pebble.Snapshot, r [2][]byte, cutoff int64, t *schema.Table, b *blockBuilder, commit func() error, pre *preOpen, n *int) error {
 	it, err := snap.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: r[0], UpperBound: r[1]})
 	if err != nil {
 		return err
@@ -256,6 +287,9 @@ func sealRange(ctx context.Context, snap *pebble.Snapshot, r [2][]byte, cutoff i
 		}
 		if at, ok := commitTime(it.Value()); !ok || at >= cutoff {
 			b.breakRun()
+			if pre != nil && ok && at < pre.before && len(it.Key()) == rowKeyLen {
+				pre.add(it.Key(), at)
+			}
 			continue
 		}
 		k, err := decodeRowKey(it.Key())
