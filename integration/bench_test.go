@@ -275,6 +275,65 @@ func BenchmarkIngestSealing(b *testing.B) {
 	}
 }
 
+// BenchmarkSteadySealing (`make bench`): the steady state the catch-up
+// benchmark above cannot show. A node consumes a live topic at a fixed
+// rate (100,000 msgs/s; LAKENODE_BENCH_RATE) for two minutes
+// (LAKENODE_BENCH_DURATION), without sealing and sealing 10 s after each
+// commit (LAKENODE_BENCH_SEAL_AFTER), alternating, twice each
+// (LAKENODE_BENCH_ROUNDS). Node CPU per message over the window (from the
+// first message produced until the last is stored), the share sealed at
+// its end, and produce-to-visible percentiles. Rows that stay rows are
+// compacted down the LSM as the table grows; sealed rows leave it as
+// blocks a few bytes each: over minutes that is the cost that differs.
+func BenchmarkSteadySealing(b *testing.B) {
+	rate, dur, rounds := 100_000, 2*time.Minute, 2
+	if v := os.Getenv("LAKENODE_BENCH_RATE"); v != "" {
+		rate, _ = strconv.Atoi(v)
+	}
+	if v := os.Getenv("LAKENODE_BENCH_DURATION"); v != "" {
+		dur, _ = time.ParseDuration(v)
+	}
+	if v := os.Getenv("LAKENODE_BENCH_ROUNDS"); v != "" {
+		rounds, _ = strconv.Atoi(v)
+	}
+	sealAfter := cmp.Or(os.Getenv("LAKENODE_BENCH_SEAL_AFTER"), "10s")
+	br := kafkatest.StartApache(b)
+	for range b.N {
+		cpus := map[bool][]time.Duration{}
+		var lines []string
+		for r := range rounds {
+			for _, seal := range []bool{false, true} {
+				args, name := []string{"--seal-after", "0"}, fmt.Sprintf("steady_noseal_%d", r)
+				if seal {
+					args, name = []string{"--seal-after", sealAfter}, fmt.Sprintf("steady_seal_%d", r)
+				}
+				n := startNode(b, name, b.TempDir(), "", args...)
+				pid := n.cmd.Process.Pid
+				cpu0 := cpuTime(pid)
+				lat := latency(b, br, n, name, rate, dur)
+				msgs := n.rowCount("bench", name)
+				cpu := (cpuTime(pid) - cpu0) / time.Duration(max(msgs, 1))
+				sealed := n.metric("lakenode_store_sealed_rows_total") / float64(max(msgs, 1))
+				n.stop()
+				cpus[seal] = append(cpus[seal], cpu)
+				lines = append(lines, fmt.Sprintf("%s: %d msgs, CPU %.2f µs/msg, %.0f%% sealed at the end, p50 %v p99 %v", name, msgs, float64(cpu.Nanoseconds())/1000, 100*sealed, lat.p50, lat.p99))
+			}
+		}
+		us := func(d []time.Duration) float64 {
+			f := make([]float64, len(d))
+			for i, x := range d {
+				f[i] = float64(x.Nanoseconds()) / 1000
+			}
+			return median(f)
+		}
+		b.ReportMetric(us(cpus[false]), "no_seal_cpu_us/msg")
+		b.ReportMetric(us(cpus[true]), "seal_cpu_us/msg")
+		b.ReportMetric(us(cpus[true])/us(cpus[false]), "seal/no_seal_cpu")
+		fmt.Printf("\nsteady ingest at %d msgs/s for %v on Apache, sealing %s after commit against never, medians of %d alternating runs: CPU %.2f -> %.2f µs/msg (%.2fx)\n  %s\n",
+			rate, dur, sealAfter, rounds, us(cpus[false]), us(cpus[true]), us(cpus[true])/us(cpus[false]), strings.Join(lines, "\n  "))
+	}
+}
+
 // settled is a condition for ingestUntil: the node has gone idle (less
 // than 5% of a core over the last second: its compactions are done; at
 // most two minutes after the rows were in) and more holds (nil: nothing
