@@ -256,21 +256,14 @@ func BenchmarkIngestSealing(b *testing.B) {
 		lat := latency(b, br, n, "live", int(median(onRate)/2), 20*time.Second)
 		sealedLive := n.metric("lakenode_store_sealed_rows_total")
 		n.stop()
-		us := func(d []time.Duration) float64 {
-			f := make([]float64, len(d))
-			for i, x := range d {
-				f[i] = float64(x.Nanoseconds()) / 1000
-			}
-			return median(f)
-		}
-		b.ReportMetric(us(offCPU), "no_seal_cpu_us/msg")
-		b.ReportMetric(us(onCPU), "seal_cpu_us/msg")
-		b.ReportMetric(us(onCPU)/us(offCPU), "seal/no_seal_cpu")
+		b.ReportMetric(medianMicros(offCPU), "no_seal_cpu_us/msg")
+		b.ReportMetric(medianMicros(onCPU), "seal_cpu_us/msg")
+		b.ReportMetric(medianMicros(onCPU)/medianMicros(offCPU), "seal/no_seal_cpu")
 		b.ReportMetric(float64(lat.p99.Milliseconds()), "seal_p99_ms@half")
 		fmt.Printf("\nApache broker, %d messages, medians of %d alternating runs: without sealing %.0f rows/s, CPU %.2f µs/msg %v (settled %v after the rows were in); "+
 			"sealing %s after commit %.0f rows/s, CPU %.2f µs/msg %v (%.2fx) until settled and >= 90%% sealed (%v after; sealed when the rows were in: %v; by range deletes: %v); "+
 			"produce-to-visible at %d msgs/s while sealing (%.0f rows sealed): p50 %v p99 %v\n",
-			total, rounds, median(offRate), us(offCPU), offCPU, offSettle, sealAfter, median(onRate), us(onCPU), onCPU, us(onCPU)/us(offCPU), onSettle, shares(atEnd), shares(ranged),
+			total, rounds, median(offRate), medianMicros(offCPU), offCPU, offSettle, sealAfter, median(onRate), medianMicros(onCPU), onCPU, medianMicros(onCPU)/medianMicros(offCPU), onSettle, shares(atEnd), shares(ranged),
 			int(median(onRate)/2), sealedLive, lat.p50, lat.p99)
 	}
 }
@@ -319,18 +312,11 @@ func BenchmarkSteadySealing(b *testing.B) {
 				lines = append(lines, fmt.Sprintf("%s: %d msgs, CPU %.2f µs/msg, %.0f%% sealed at the end, p50 %v p99 %v", name, msgs, float64(cpu.Nanoseconds())/1000, 100*sealed, lat.p50, lat.p99))
 			}
 		}
-		us := func(d []time.Duration) float64 {
-			f := make([]float64, len(d))
-			for i, x := range d {
-				f[i] = float64(x.Nanoseconds()) / 1000
-			}
-			return median(f)
-		}
-		b.ReportMetric(us(cpus[false]), "no_seal_cpu_us/msg")
-		b.ReportMetric(us(cpus[true]), "seal_cpu_us/msg")
-		b.ReportMetric(us(cpus[true])/us(cpus[false]), "seal/no_seal_cpu")
+		b.ReportMetric(medianMicros(cpus[false]), "no_seal_cpu_us/msg")
+		b.ReportMetric(medianMicros(cpus[true]), "seal_cpu_us/msg")
+		b.ReportMetric(medianMicros(cpus[true])/medianMicros(cpus[false]), "seal/no_seal_cpu")
 		fmt.Printf("\nsteady ingest at %d msgs/s for %v on Apache, sealing %s after commit against never, medians of %d alternating runs: CPU %.2f -> %.2f µs/msg (%.2fx)\n  %s\n",
-			rate, dur, sealAfter, rounds, us(cpus[false]), us(cpus[true]), us(cpus[true])/us(cpus[false]), strings.Join(lines, "\n  "))
+			rate, dur, sealAfter, rounds, medianMicros(cpus[false]), medianMicros(cpus[true]), medianMicros(cpus[true])/medianMicros(cpus[false]), strings.Join(lines, "\n  "))
 	}
 }
 
@@ -361,6 +347,15 @@ func settled(took *time.Duration, more func(*nodeProc) bool) func(*nodeProc) boo
 		at, cpu = now, c
 		return idle
 	}
+}
+
+// medianMicros is the median of d in microseconds.
+func medianMicros(d []time.Duration) float64 {
+	f := make([]float64, len(d))
+	for i, x := range d {
+		f[i] = float64(x.Nanoseconds()) / 1000
+	}
+	return median(f)
 }
 
 func shares(x []float64) string {

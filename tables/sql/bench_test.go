@@ -206,12 +206,7 @@ func BenchmarkQueryScale(b *testing.B) {
 			t0 := time.Now()
 			const batch = 50_000
 			for base := 0; base < n; base += batch {
-				f := tables.Feed{Src: 1, Partition: 0, Next: int64(min(base+batch, n))}
-				for i := base; i < min(base+batch, n); i++ {
-					f.Records = append(f.Records, tables.Record{Offset: int64(i), Values: []schema.Value{
-						schema.Str("device-" + strconv.Itoa(int(rng.Int64N(1000)))), schema.TimestampMicros(start + int64(float64(i)*float64(span)/float64(n))), schema.Int(rng.Int64N(1000)),
-					}})
-				}
+				f := workloadFeed(rng, base, min(base+batch, n), n, start, span)
 				if _, err := s.Apply(t, []tables.Feed{f}); err != nil {
 					b.Fatal(err)
 				}
@@ -250,4 +245,18 @@ func BenchmarkQueryScale(b *testing.B) {
 			}
 		})
 	}
+}
+
+// workloadFeed is rows [from, to) of n of the ingest workload generated
+// straight into a store: a device of 1,000, a time spread evenly over
+// [start, start+span) (in floating point: i·span overflows an int64 at
+// 100 M rows), a value 0..999.
+func workloadFeed(rng *rand.Rand, from, to, n int, start, span int64) tables.Feed {
+	f := tables.Feed{Src: 1, Partition: 0, Next: int64(to)}
+	for i := from; i < to; i++ {
+		f.Records = append(f.Records, tables.Record{Offset: int64(i), Values: []schema.Value{
+			schema.Str("device-" + strconv.Itoa(int(rng.Int64N(1000)))), schema.TimestampMicros(start + int64(float64(i)*float64(span)/float64(n))), schema.Int(rng.Int64N(1000)),
+		}})
+	}
+	return f
 }

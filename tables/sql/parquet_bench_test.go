@@ -107,12 +107,7 @@ func loadEncRows(b *testing.B, n int, now time.Time, ss []*tables.Store, ts []*s
 	rng := rand.New(rand.NewPCG(1, 1))
 	const batch = 50_000
 	for base := 0; base < n; base += batch {
-		f := tables.Feed{Src: 1, Partition: 0, Next: int64(min(base+batch, n))}
-		for i := base; i < min(base+batch, n); i++ {
-			f.Records = append(f.Records, tables.Record{Offset: int64(i), Values: []schema.Value{
-				schema.Str("device-" + strconv.Itoa(int(rng.Int64N(1000)))), schema.TimestampMicros(start + int64(float64(i)*float64(span)/float64(n))), schema.Int(rng.Int64N(1000)),
-			}})
-		}
+		f := workloadFeed(rng, base, min(base+batch, n), n, start, span)
 		for k, s := range ss {
 			if _, err := s.Apply(ts[k], []tables.Feed{f}); err != nil {
 				b.Fatal(err)
