@@ -91,7 +91,7 @@ soak: prereqs kafka-jars build
 # PKG/testdata/fuzz/FuzzX/: commit it with the fix.
 FUZZTIME ?= 60s
 FUZZ_SHORT_TIME ?= 20s
-FUZZ_SHORT = node/command:FuzzParse kafka/mapping:FuzzMap tables/sql:FuzzPrepass tables/sql:FuzzPlan tables:FuzzRowCodec node:FuzzREST node/pgwire:FuzzTranslate
+FUZZ_SHORT = node/command:FuzzParse kafka/mapping:FuzzMap tables/sql:FuzzPrepass tables/sql:FuzzPlan tables:FuzzRowCodec tables:FuzzUvarint node:FuzzREST node/pgwire:FuzzTranslate
 FUZZ_ALL = $(FUZZ_SHORT) node/command:FuzzSplitScript tables:FuzzRowDecode tables:FuzzRowKey
 
 fuzz: prereqs-go

@@ -246,7 +246,7 @@ func (r *blockReader) varint() int64 {
 	if r.err != nil {
 		return 0
 	}
-	v, n := binary.Varint(r.b)
+	v, n := varint(r.b)
 	if n <= 0 {
 		r.err = errCorruptBlock
 		return 0
@@ -259,7 +259,7 @@ func (r *blockReader) uvarint() uint64 {
 	if r.err != nil {
 		return 0
 	}
-	v, n := binary.Uvarint(r.b)
+	v, n := uvarint(r.b)
 	if n <= 0 {
 		r.err = errCorruptBlock
 		return 0
@@ -531,7 +531,7 @@ func valueLen(b []byte) int {
 	case tagNull, tagFalse, tagTrue:
 		return 1
 	case tagInt, tagTS:
-		_, n := binary.Varint(b[1:])
+		_, n := varint(b[1:])
 		if n <= 0 {
 			return 0
 		}
@@ -539,7 +539,7 @@ func valueLen(b []byte) int {
 	case tagFloat:
 		return 9
 	case tagStr:
-		l, n := binary.Uvarint(b[1:])
+		l, n := uvarint(b[1:])
 		if n <= 0 || l > uint64(len(b)) {
 			return 0
 		}

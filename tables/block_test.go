@@ -1,6 +1,7 @@
 package tables
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -51,6 +52,12 @@ func columnCases(n int) map[string][]schema.Value {
 		"devices": gen(func(int) schema.Value {
 			return schema.Str([]string{"", "dev-1", "dev-2", "ünïcode", "a\x00b"}[r.IntN(5)])
 		}),
+		// The same length and last eight bytes: one slot of the
+		// builder's code cache, which must not mistake one for the other.
+		"same tails": gen(func(int) schema.Value {
+			return schema.Str([]string{"a-device-0001", "b-device-0001", "c-device-0001", "device-0001"}[r.IntN(4)])
+		}),
+		"many devices": gen(func(i int) schema.Value { return schema.Str(fmt.Sprintf("device-%04d", (i*7919)%3000)) }),
 		"strings with NULLs": gen(func(i int) schema.Value {
 			if i%2 == 0 {
 				return schema.Null

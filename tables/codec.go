@@ -68,7 +68,7 @@ func decodeRowMask(b []byte, dst schema.Row, need []bool) error {
 		case tagNull:
 			dst[i] = schema.Value{}
 		case tagInt, tagTS:
-			x, n := binary.Varint(b)
+			x, n := varint(b)
 			if n <= 0 {
 				return errCorruptRow
 			}
@@ -85,7 +85,7 @@ func decodeRowMask(b []byte, dst schema.Row, need []bool) error {
 			dst[i] = schema.Value{Type: schema.TypeFloat, F: math.Float64frombits(binary.LittleEndian.Uint64(b))}
 			b = b[8:]
 		case tagStr:
-			l, n := binary.Uvarint(b)
+			l, n := uvarint(b)
 			if n <= 0 || uint64(len(b)-n) < l {
 				return errCorruptRow
 			}

@@ -24,6 +24,10 @@ type colBuilder struct {
 	codes []uint32    // string: the dictionary index, 0 for a NULL
 	dict  []string    // in order of first use
 	index map[string]uint32
+	// recent caches dictionary codes (plus one; 0 empty) by a hash of a
+	// string's last bytes, before the map: a map lookup was a fifth of a
+	// seal's CPU on rows with a few high-cardinality strings.
+	recent []uint32
 	// mixed holds every value once two types met in the column (rare:
 	// the column is then stored raw).
 	mixed []schema.Value
@@ -46,6 +50,7 @@ func (c *colBuilder) reset() {
 	clear(c.dict)
 	c.dict = c.dict[:0]
 	clear(c.index)
+	clear(c.recent)
 	c.mixed = nil
 }
 
@@ -98,6 +103,7 @@ func (c *colBuilder) settle(typ schema.Type) bool {
 		c.codes = append(c.codes, make([]uint32, k)...)
 		if c.index == nil {
 			c.index = map[string]uint32{}
+			c.recent = make([]uint32, 1<<recentBits)
 		}
 	default:
 		c.ints = append(c.ints, make([]int64, k)...)
@@ -125,6 +131,24 @@ func (c *colBuilder) addFloat(f float64) {
 	c.flts = append(c.flts, f)
 }
 
+// recentBits sizes colBuilder.recent: 4,096 slots, 16 KiB per string column.
+const recentBits = 12
+
+// recentSlot hashes a string's length and last eight bytes (most strings
+// that differ, differ there: ids, counters, addresses); a collision only
+// costs a map lookup.
+func recentSlot(raw []byte) uint32 {
+	var w uint64
+	if len(raw) >= 8 {
+		w = binary.LittleEndian.Uint64(raw[len(raw)-8:])
+	} else {
+		for _, c := range raw {
+			w = w<<8 | uint64(c)
+		}
+	}
+	return uint32((w ^ uint64(len(raw))) * 0x9e3779b97f4a7c15 >> (64 - recentBits))
+}
+
 // addString adds raw (not kept: copied when new to the dictionary).
 func (c *colBuilder) addString(raw []byte) {
 	if !c.settle(schema.TypeString) {
@@ -134,6 +158,8 @@ func (c *colBuilder) addString(raw []byte) {
 	var code uint32
 	if k := len(c.codes); k > 0 && !c.null[k-1] && c.dict[c.codes[k-1]] == string(raw) {
 		code = c.codes[k-1] // the previous row's value: no lookup
+	} else if slot := recentSlot(raw); c.recent[slot] != 0 && c.dict[c.recent[slot]-1] == string(raw) {
+		code = c.recent[slot] - 1
 	} else {
 		var ok bool
 		if code, ok = c.index[string(raw)]; !ok {
@@ -142,6 +168,7 @@ func (c *colBuilder) addString(raw []byte) {
 			c.index[s] = code
 			c.dict = append(c.dict, s)
 		}
+		c.recent[slot] = code + 1
 	}
 	c.n++
 	c.null = append(c.null, false)
@@ -216,7 +243,7 @@ func addRow(cols []colBuilder, b []byte) error {
 		case tagNull:
 			c.addNull()
 		case tagInt, tagTS:
-			x, n := binary.Varint(b)
+			x, n := varint(b)
 			if n <= 0 {
 				return errCorruptRow
 			}
@@ -233,7 +260,7 @@ func addRow(cols []colBuilder, b []byte) error {
 			c.addFloat(math.Float64frombits(binary.LittleEndian.Uint64(b)))
 			b = b[8:]
 		case tagStr:
-			l, n := binary.Uvarint(b)
+			l, n := uvarint(b)
 			if n <= 0 || uint64(len(b)-n) < l {
 				return errCorruptRow
 			}

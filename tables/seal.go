@@ -314,11 +314,11 @@ func commitTime(v []byte) (int64, bool) {
 	if len(v) == 0 || v[0] != tagInt {
 		return 0, false
 	}
-	_, n := binary.Varint(v[1:])
+	_, n := varint(v[1:])
 	if n <= 0 || len(v) < 2+n || v[1+n] != tagTS {
 		return 0, false
 	}
-	at, m := binary.Varint(v[2+n:])
+	at, m := varint(v[2+n:])
 	return at, m > 0
 }
 

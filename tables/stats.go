@@ -39,14 +39,14 @@ func decodeStats(b []byte) (tableStats, error) {
 	var vals [7]int64
 	for i := range vals {
 		if i == 5 {
-			u, n := binary.Uvarint(b)
+			u, n := uvarint(b)
 			if n <= 0 {
 				return s, errors.New("tables: corrupt table stats")
 			}
 			s.seq, b = u, b[n:]
 			continue
 		}
-		v, n := binary.Varint(b)
+		v, n := varint(b)
 		if n <= 0 {
 			return s, errors.New("tables: corrupt table stats")
 		}
