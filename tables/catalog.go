@@ -195,6 +195,12 @@ func (s *Store) EnsureTable(dbms, name string, cols []schema.Column) (*schema.Ta
 	}
 	s.mu.Unlock()
 	if !ok {
+		// Created in this run: every commit of its rows will have a
+		// pending span, so its first seal pass need not read it whole.
+		mu := s.applyMutex(nt.ID)
+		mu.Lock()
+		mu.sawAll = true
+		mu.Unlock()
 		// After the schema is durable, so the record never lists a table
 		// the database lacks.
 		if err := s.logRecord("create", nt); err != nil {

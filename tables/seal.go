@@ -232,9 +232,9 @@ func (s *Store) Seal(ctx context.Context, t *schema.Table, cutoff int64) (SealRe
 		b.reset()
 		return nil
 	}
-	var n int
+	sr := &sealRun{ctx: ctx, snap: snap, cutoff: cutoff, t: t, b: b, commit: commit, pre: pre, share: s.sealShare, busy: time.Now()}
 	for _, r := range ranges {
-		if err := sealRange(ctx, snap, r, cutoff, t, b, commit, pre, &n); err != nil {
+		if err := sr.seal(r); err != nil {
 			return res, err
 		}
 	}
@@ -267,28 +267,63 @@ func (p *preOpen) add(key []byte, at int64) {
 	p.span.rows++
 }
 
-// sealRange adds the rows of one key range of the snapshot committed
-// before cutoff to b, committing (and emptying) it whenever it is full;
-// pre (nil but on a first pass) gathers the rows from before the store
-// opened that are too new.
-func sealRange(ctx context.Context, snap *pebble.Snapshot, r [2][]byte, cutoff int64, t *schema.Table, b *blockBuilder, commit func() error, pre *preOpen, n *int) error {
-	it, err := snap.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: r[0], UpperBound: r[1]})
+// sealRun is one seal pass's reading: the snapshot, what it seals and
+// into what.
+type sealRun struct {
+	ctx    context.Context
+	snap   *pebble.Snapshot
+	cutoff int64
+	t      *schema.Table
+	b      *blockBuilder
+	commit func() error // commits (and empties) b
+	pre    *preOpen     // nil but on a first pass: the rows from before the store opened that are too new
+	n      int          // rows read
+	share  float64      // WithSealShare's
+	busy   time.Time    // when the pass last started working
+}
+
+// seal adds the rows of one key range of the snapshot committed before
+// the cutoff to the builder, committing it whenever it is full. After each
+// block it closes its iterator, which pins the memtables and sstables it
+// reads, and pauses when the pass is to use only a share of a core.
+func (sr *sealRun) seal(r [2][]byte) error {
+	lo := r[0]
+	for lo != nil {
+		next, err := sr.sealFrom(lo, r[1])
+		if err != nil {
+			return err
+		}
+		if next != nil {
+			if err := sr.pause(); err != nil {
+				return err
+			}
+		}
+		lo = next
+	}
+	return nil
+}
+
+// sealFrom seals the rows in [lo, hi) until the builder fills: it returns
+// the key to go on from after that block (nil: the range is done).
+func (sr *sealRun) sealFrom(lo, hi []byte) ([]byte, error) {
+	it, err := sr.snap.NewIterWithContext(sr.ctx, &pebble.IterOptions{LowerBound: lo, UpperBound: hi})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer func() { _ = it.Close() }()
 	// Rows between the ranges were not read: they belong to pending
 	// commits too new for this pass, whose spans break runs at commit.
+	b := sr.b
 	for it.First(); it.Valid(); it.Next() {
-		if *n++; *n%4096 == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
+		if sr.n++; sr.n%4096 == 0 {
+			if err := sr.ctx.Err(); err != nil {
+				return nil, err
 			}
 		}
-		if at, ok := commitTime(it.Value()); !ok || at >= cutoff {
+		if at, ok := commitTime(it.Value()); !ok || at >= sr.cutoff {
 			b.breakRun()
-			if pre != nil && ok && at < pre.before && len(it.Key()) == rowKeyLen {
-				pre.add(it.Key(), at)
+			if sr.pre != nil && ok && at < sr.pre.before && len(it.Key()) == rowKeyLen {
+				sr.pre.add(it.Key(), at)
 			}
 			continue
 		}
@@ -297,15 +332,36 @@ func sealRange(ctx context.Context, snap *pebble.Snapshot, r [2][]byte, cutoff i
 			err = b.addStored(k, it.Key(), it.Value())
 		}
 		if err != nil {
-			return fmt.Errorf("sealing %s: %w", t.FullName(), err)
+			return nil, fmt.Errorf("sealing %s: %w", sr.t.FullName(), err)
 		}
 		if b.len() == BlockRows {
-			if err := commit(); err != nil {
-				return err
+			if err := sr.commit(); err != nil {
+				return nil, err
 			}
+			// The next row's run starts after a row this block holds:
+			// nothing lies between, but the block is committed.
+			return append(bytes.Clone(it.Key()), 0), readError(sr.t.FullName(), it.Error())
 		}
 	}
-	return readError(t.FullName(), it.Error())
+	return nil, readError(sr.t.FullName(), it.Error())
+}
+
+// pause waits, when the pass may use only a share of a core, for as long
+// as its work since the last pause times 1/share - 1.
+func (sr *sealRun) pause() error {
+	if sr.share <= 0 || sr.share >= 1 {
+		return nil
+	}
+	wait := time.Duration(float64(time.Since(sr.busy)) * (1/sr.share - 1))
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-sr.ctx.Done():
+		return sr.ctx.Err()
+	case <-t.C:
+	}
+	sr.busy = time.Now()
+	return nil
 }
 
 // commitTime reads a row's insert_timestamp (its second value, after

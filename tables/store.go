@@ -54,6 +54,7 @@ type options struct {
 	cacheSize int64
 	minFree   uint64
 	freeSpace func(dir string) (uint64, error)
+	sealShare float64
 }
 
 // WithLogger routes Pebble's logs to l (at debug level, errors at error).
@@ -72,6 +73,14 @@ func WithCacheSize(n int64) Option { return func(o *options) { o.cacheSize = n }
 // keep: below it Apply refuses with a *DiskFullError before writing, and
 // Space reports the disk full. Default 0: not checked.
 func WithMinFree(n uint64) Option { return func(o *options) { o.minFree = n } }
+
+// WithSealShare bounds a seal pass to about share of one core while it
+// runs: after each block it pauses, its iterators closed, for as long as
+// the block took times 1/share - 1, so that sealing the minute's rows at
+// once does not starve ingest on a small machine. Default 1: no pauses.
+func WithSealShare(share float64) Option {
+	return func(o *options) { o.sealShare = min(max(share, 0.05), 1) }
+}
 
 // WithFreeSpace reads the free space with fn instead of statfs (tests).
 func WithFreeSpace(fn func(dir string) (uint64, error)) Option {
@@ -99,7 +108,9 @@ type Store struct {
 	// catalogMu serialises schema changes (create, extend, drop).
 	catalogMu sync.Mutex
 	// sealMu serialises seal passes; the counters are Sealed's.
-	sealMu                                      sync.Mutex
+	sealMu sync.Mutex
+	// sealShare is WithSealShare's (1: seal passes never pause).
+	sealShare                                   float64
 	sealRows, sealBlocks, sealPasses, sealNanos atomic.Int64
 	sealRangeRows                               atomic.Int64  // of sealRows, those removed by range deletes
 	sealB                                       *blockBuilder // the seal passes' builder, reused
@@ -130,7 +141,7 @@ type Store struct {
 // record (RecordFile): a damaged one is refused with a *DamageError, and
 // neither check nor refusal changes or deletes anything in it.
 func Open(dir string, opts ...Option) (*Store, error) {
-	o := options{node: "lakenode", cacheSize: 256 << 20, logger: slog.New(slog.DiscardHandler)}
+	o := options{node: "lakenode", cacheSize: 256 << 20, logger: slog.New(slog.DiscardHandler), sealShare: 1}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -203,6 +214,7 @@ func Open(dir string, opts ...Option) (*Store, error) {
 		offsets: map[offKey]int64{}, lwms: map[lwmK]int64{}, sources: map[string]uint32{},
 		nextID: 1, nextSrc: 1, applyMus: map[uint32]*tableLock{},
 		space: NewSpace(dir, o.minFree), stopSpace: make(chan struct{}), openedUs: time.Now().UnixMicro(),
+		sealShare: o.sealShare,
 	}
 	if o.freeSpace != nil {
 		s.space = newSpace(dir, o.minFree, o.freeSpace, time.Now)
