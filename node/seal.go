@@ -13,7 +13,7 @@ func (n *Node) startSealing(bg context.Context) {
 	if after == 0 {
 		after = DefaultSealAfter
 	}
-	if after < 0 {
+	if after <= 0 {
 		return
 	}
 	done := make(chan struct{})
@@ -25,6 +25,11 @@ func (n *Node) startSealing(bg context.Context) {
 	}()
 	n.bgDone = done
 }
+
+// sealShare is the share of one core a seal pass may use while it runs
+// (tables.WithSealShare): at --seal-after 60s a pass seals 15 s of ingest
+// at once, and at full speed it took the core the consumers needed.
+const sealShare = 0.5
 
 // sealHold is how many times --seal-after a table with fewer rows old
 // enough than a block is worth sealing (tables.MinSealRows) keeps them as
