@@ -218,7 +218,8 @@ func profileNode(tb testing.TB, n *nodeProc, name string) <-chan struct{} {
 // pays for the compactions its ingest caused, and the sealing one for its
 // sealing. The share sealed when the rows were all
 // in, and the share of sealed rows removed by range deletes, are reported
-// too. Then produce-to-visible latency at half the rate on a sealing node.
+// too. Then produce-to-visible latency at half the rate, on a node that
+// never seals and on a sealing one.
 func BenchmarkIngestSealing(b *testing.B) {
 	total, rounds := 5_000_000, 3
 	if v := os.Getenv("LAKENODE_BENCH_MESSAGES"); v != "" {
@@ -252,7 +253,13 @@ func BenchmarkIngestSealing(b *testing.B) {
 			n.stop()
 			onCPU, onRate, atEnd, onSettle = append(onCPU, cpu), append(onRate, rate), append(atEnd, share), append(onSettle, settle.Round(100*time.Millisecond).String())
 		}
-		n := startNode(b, "bench-seal-latency", b.TempDir(), "", "--seal-after", sealAfter)
+		// Latency at the same rate on a node that never seals, just
+		// before: the target is "unchanged", and on two cores shared with
+		// the broker and the producer the rate alone can move it.
+		n := startNode(b, "bench-noseal-latency", b.TempDir(), "", "--seal-after", "0")
+		latOff := latency(b, br, n, "live_noseal", int(median(onRate)/2), 20*time.Second)
+		n.stop()
+		n = startNode(b, "bench-seal-latency", b.TempDir(), "", "--seal-after", sealAfter)
 		lat := latency(b, br, n, "live", int(median(onRate)/2), 20*time.Second)
 		sealedLive := n.metric("lakenode_store_sealed_rows_total")
 		n.stop()
@@ -260,11 +267,12 @@ func BenchmarkIngestSealing(b *testing.B) {
 		b.ReportMetric(medianMicros(onCPU), "seal_cpu_us/msg")
 		b.ReportMetric(medianMicros(onCPU)/medianMicros(offCPU), "seal/no_seal_cpu")
 		b.ReportMetric(float64(lat.p99.Milliseconds()), "seal_p99_ms@half")
+		b.ReportMetric(float64(latOff.p99.Milliseconds()), "no_seal_p99_ms@half")
 		fmt.Printf("\nApache broker, %d messages, medians of %d alternating runs: without sealing %.0f rows/s, CPU %.2f µs/msg %v (settled %v after the rows were in); "+
 			"sealing %s after commit %.0f rows/s, CPU %.2f µs/msg %v (%.2fx) until settled and >= 90%% sealed (%v after; sealed when the rows were in: %v; by range deletes: %v); "+
-			"produce-to-visible at %d msgs/s while sealing (%.0f rows sealed): p50 %v p99 %v\n",
+			"produce-to-visible at %d msgs/s while sealing (%.0f rows sealed): p50 %v p99 %v (never sealing: p50 %v p99 %v)\n",
 			total, rounds, median(offRate), medianMicros(offCPU), offCPU, offSettle, sealAfter, median(onRate), medianMicros(onCPU), onCPU, medianMicros(onCPU)/medianMicros(offCPU), onSettle, shares(atEnd), shares(ranged),
-			int(median(onRate)/2), sealedLive, lat.p50, lat.p99)
+			int(median(onRate)/2), sealedLive, lat.p50, lat.p99, latOff.p50, latOff.p99)
 	}
 }
 

@@ -19,11 +19,14 @@ package integration
 // cache, the memtables and the sstable readers (/metrics).
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"image/color"
+	"io"
 	"math/big"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -61,6 +64,17 @@ func soakCache() string {
 	return "16MiB"
 }
 
+// soakArgs are the node's flags: the cache size, and --seal-after when
+// LAKENODE_SOAK_SEAL_AFTER says (0 never seals: the same load without
+// sealing, to tell what sealing costs from what the machine does).
+func soakArgs() []string {
+	args := []string{"--cache-size", soakCache()}
+	if v := os.Getenv("LAKENODE_SOAK_SEAL_AFTER"); v != "" {
+		args = append(args, "--seal-after", v)
+	}
+	return args
+}
+
 func soakDuration(t *testing.T) time.Duration {
 	if v := os.Getenv("LAKENODE_SOAK_DURATION"); v != "" {
 		d, err := time.ParseDuration(v)
@@ -86,17 +100,20 @@ type soakPoint struct {
 	// store's L0 sublevels at the sample.
 	Stall, CPU float64
 	L0         int64
+	// Cumulative: rows sealed into column blocks, seconds in seal passes.
+	Sealed, SealSec float64
 }
 
 // soakMetrics are the /metrics gauges each soak sample reads.
 var soakMetrics = []string{"go_memstats_heap_inuse_bytes", "lakenode_store_block_cache_bytes", "lakenode_store_memtable_bytes", "lakenode_store_open_table_reader_bytes",
-	"lakenode_store_write_stall_seconds_total", "process_cpu_seconds_total", "lakenode_store_l0_sublevels"}
+	"lakenode_store_write_stall_seconds_total", "process_cpu_seconds_total", "lakenode_store_l0_sublevels",
+	"lakenode_store_sealed_rows_total", "lakenode_store_seal_seconds_total"}
 
 func TestSoak(t *testing.T) {
 	rate, dur := soakRate(t), soakDuration(t)
 	b := kafkatest.Shared(t)
 	f := newFaultRun(t, "soak", b)
-	n := f.startNode("", "--cache-size", soakCache())
+	n := f.startNode("", soakArgs()...)
 	out := f.topic + "_out"
 	kafkatest.CreateTopic(t, b, out, 4)
 	host, port, _ := net.SplitHostPort(b.Addr())
@@ -162,6 +179,24 @@ func TestSoak(t *testing.T) {
 		}
 	})
 
+	// With LAKENODE_SOAK_PPROF=DIR, the node's CPU over 30 s and its heap
+	// are saved there during the last minute (what a failing soak's CPU
+	// and memory go to).
+	if dir := os.Getenv("LAKENODE_SOAK_PPROF"); dir != "" {
+		var profiled sync.WaitGroup
+		profiled.Add(1)
+		prof := time.AfterFunc(dur-50*time.Second, func() {
+			defer profiled.Done()
+			saveProfile(t, "http://"+n.http+"/debug/pprof/profile?seconds=30", filepath.Join(dir, "soak-cpu.prof"))
+			saveProfile(t, "http://"+n.http+"/debug/pprof/heap", filepath.Join(dir, "soak-heap.prof"))
+		})
+		defer func() {
+			if prof.Stop() { // it had not started
+				profiled.Done()
+			}
+			profiled.Wait()
+		}()
+	}
 	var points []soakPoint
 	tk := time.NewTicker(5 * time.Second)
 	for now := range tk.C {
@@ -176,6 +211,7 @@ func TestSoak(t *testing.T) {
 		if m := n.metrics(soakMetrics...); len(m) == len(soakMetrics) {
 			p.Heap, p.Cache, p.MemT, p.Readers = int64(m[soakMetrics[0]]), int64(m[soakMetrics[1]]), int64(m[soakMetrics[2]]), int64(m[soakMetrics[3]])
 			p.Stall, p.CPU, p.L0 = m[soakMetrics[4]], m[soakMetrics[5]], int64(m[soakMetrics[6]])
+			p.Sealed, p.SealSec = m[soakMetrics[7]], m[soakMetrics[8]]
 		}
 		for _, c := range cs {
 			for _, pt := range c.Partitions {
@@ -200,10 +236,10 @@ func TestSoak(t *testing.T) {
 	// Per minute: mean RSS, the largest p99 and lag.
 	minutes := int(dur / time.Minute)
 	type minute struct {
-		rss, p99, lag              int64
-		heap, cache, memt, readers int64
-		n, l0                      int64
-		stall, cpu                 float64 // cumulative at the minute's last sample
+		rss, p99, lag               int64
+		heap, cache, memt, readers  int64
+		n, l0                       int64
+		stall, cpu, sealed, sealSec float64 // cumulative at the minute's last sample
 	}
 	per := make([]minute, minutes)
 	for _, p := range points {
@@ -220,7 +256,7 @@ func TestSoak(t *testing.T) {
 		per[m].p99 = max(per[m].p99, p.P99)
 		per[m].lag = max(per[m].lag, p.Lag)
 		per[m].l0 = max(per[m].l0, p.L0)
-		per[m].stall, per[m].cpu = p.Stall, p.CPU
+		per[m].stall, per[m].cpu, per[m].sealed, per[m].sealSec = p.Stall, p.CPU, p.Sealed, p.SealSec
 	}
 	for i := range per {
 		if per[i].n > 0 {
@@ -230,18 +266,19 @@ func TestSoak(t *testing.T) {
 			per[i].memt /= per[i].n
 			per[i].readers /= per[i].n
 		}
-		var stall, cpu float64 // this minute's
+		var stall, cpu, sealed, sealSec float64 // this minute's
 		if i > 0 {
 			stall, cpu = per[i].stall-per[i-1].stall, per[i].cpu-per[i-1].cpu
+			sealed, sealSec = per[i].sealed-per[i-1].sealed, per[i].sealSec-per[i-1].sealSec
 		}
-		line := fmt.Sprintf("SOAK minute %2d: rss %4d MiB (go heap %d, block cache %d, memtables %d, sstable readers %d), p99 %4d ms, max lag %d, write stalls %.1f s, node cpu %.2f cores, max L0 sublevels %d",
-			i+1, per[i].rss>>20, per[i].heap>>20, per[i].cache>>20, per[i].memt>>20, per[i].readers>>20, per[i].p99, per[i].lag, stall, cpu/60, per[i].l0)
+		line := fmt.Sprintf("SOAK minute %2d: rss %4d MiB (go heap %d, block cache %d, memtables %d, sstable readers %d), p99 %4d ms, max lag %d, write stalls %.1f s, node cpu %.2f cores, max L0 sublevels %d, sealed %.0f rows in %.1f s",
+			i+1, per[i].rss>>20, per[i].heap>>20, per[i].cache>>20, per[i].memt>>20, per[i].readers>>20, per[i].p99, per[i].lag, stall, cpu/60, per[i].l0, sealed, sealSec)
 		t.Log(line)
 		fmt.Println(line)
 	}
 	mu.Lock()
-	summary := fmt.Sprintf("SOAK broker=%s rate=%d/s duration=%v cache=%s messages=%d rows=%d queries=%d exports=%d failed=%d produced=%.0f/s rss_min2=%dMiB rss_last=%dMiB peak_rss=%dMiB",
-		b.Kind(), rate, dur, soakCache(), f.fig.Messages, f.fig.Rows, queries, exports, failures, float64(f.fig.Messages)/dur.Seconds(), per[1].rss>>20, per[minutes-1].rss>>20, peak>>20)
+	summary := fmt.Sprintf("SOAK broker=%s rate=%d/s duration=%v cache=%s seal_after=%s messages=%d rows=%d queries=%d exports=%d failed=%d produced=%.0f/s rss_min2=%dMiB rss_last=%dMiB peak_rss=%dMiB",
+		b.Kind(), rate, dur, soakCache(), cmp.Or(os.Getenv("LAKENODE_SOAK_SEAL_AFTER"), "default"), f.fig.Messages, f.fig.Rows, queries, exports, failures, float64(f.fig.Messages)/dur.Seconds(), per[1].rss>>20, per[minutes-1].rss>>20, peak>>20)
 	mu.Unlock()
 	t.Log(summary)
 	fmt.Println(summary)
@@ -351,5 +388,21 @@ func (f *faultRun) checkSeqSum(n int64) {
 	want := new(big.Float).SetInt(new(big.Int).Div(new(big.Int).Mul(big.NewInt(n), big.NewInt(n-1)), big.NewInt(2)))
 	if c != n || lo != 0 || hi != n-1 || sum == nil || sum.Cmp(want) != 0 {
 		f.t.Fatalf("%s.%s: %d rows, seq %d to %d summing to %v; want seq 0..%d once each (sum %v)", faultDBMS, f.table, c, lo, hi, sum, n-1, want)
+	}
+}
+
+// saveProfile writes what url answers to path; a failure is logged, not
+// fatal (the profile is an aid, the soak's verdict stands without it).
+func saveProfile(t *testing.T, url, path string) {
+	resp, err := http.Get(url)
+	if err == nil {
+		defer resp.Body.Close()
+		var b []byte
+		if b, err = io.ReadAll(resp.Body); err == nil {
+			err = os.WriteFile(path, b, 0o644)
+		}
+	}
+	if err != nil {
+		t.Logf("profile %s: %v", path, err)
 	}
 }
