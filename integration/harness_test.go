@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -30,15 +31,43 @@ func binary(t testing.TB) string {
 	return bin
 }
 
-// freeAddr returns a free 127.0.0.1 address.
+// freeAddr returns a 127.0.0.1 address free now. Its port is drawn below
+// the kernel's ephemeral range, which outgoing connections (the broker's,
+// the nodes' own) take ports from: a port from that range was once taken
+// by one between being chosen and a node binding it, and a --listen
+// address that other nodes' --seeds name cannot simply be chosen again.
 func freeAddr(t testing.TB) string {
 	t.Helper()
+	if lo, hi := 10000, ephemeralLow(); hi > lo+1000 {
+		for range 200 {
+			ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", lo+rand.IntN(hi-lo)))
+			if err == nil {
+				defer ln.Close()
+				return ln.Addr().String()
+			}
+		}
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ln.Close()
 	return ln.Addr().String()
+}
+
+// ephemeralLow is the first port of the kernel's ephemeral range (0 when
+// it cannot be read).
+func ephemeralLow() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return 0
+	}
+	n, _ := strconv.Atoi(f[0])
+	return n
 }
 
 // nodeProc is one lakenode process started with --serve.
