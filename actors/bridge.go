@@ -135,6 +135,19 @@ func (b *bridge) counters() []PartitionCounters {
 	return out
 }
 
+// behind reports whether a partition's last visible batch, after since,
+// held a record older than over.
+func (b *bridge) behind(over time.Duration, since time.Time) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, pi := range b.parts {
+		if pi.stats.behind(over, since) {
+			return true
+		}
+	}
+	return false
+}
+
 func (b *bridge) setHighWatermarks(hw map[kafka.TopicPartition]int64, at time.Time) {
 	b.mu.Lock()
 	defer b.mu.Unlock()

@@ -169,6 +169,17 @@ func (h *ConsumerHandle) Status() ConsumerStatus {
 	return st
 }
 
+// Behind reports whether the consumer is behind its topics: one of its
+// partitions' last batch that became visible after since held a record
+// produced more than over before (by the record's timestamp). Cheap: no
+// percentiles are computed.
+func (h *ConsumerHandle) Behind(over time.Duration, since time.Time) bool {
+	h.status.mu.Lock()
+	b := h.status.bridge
+	h.status.mu.Unlock()
+	return b != nil && b.behind(over, since)
+}
+
 // changedState shows a consumer with a partition stopped because its topic
 // changed as in state "topic changed".
 func changedState(st *ConsumerStatus) {

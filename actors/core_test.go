@@ -377,3 +377,34 @@ func TestProcessStopsAtATableNotResolvedYet(t *testing.T) {
 		t.Fatalf("after every ack: %d chunks in flight, low-water mark %d", c.inFlight(), c.lwm)
 	}
 }
+
+// behind is about the last batch that became visible, and only while it
+// is recent: an old slow batch does not hold sealing back for ever.
+func TestPartitionBehind(t *testing.T) {
+	at := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	ms := at.UnixMilli()
+	cases := []struct {
+		name    string
+		batches [][]int64 // record timestamps of each batch, committed at `at`
+		since   time.Time
+		want    bool
+	}{
+		{"nothing visible yet", nil, at.Add(-time.Second), false},
+		{"fresh batch", [][]int64{{ms - 10, ms - 50}}, at.Add(-time.Second), false},
+		{"one old record in the batch", [][]int64{{ms - 10, ms - 400}}, at.Add(-time.Second), true},
+		{"caught up since", [][]int64{{ms - 900}, {ms - 20}}, at.Add(-time.Second), false},
+		{"late batch but long ago", [][]int64{{ms - 900}}, at.Add(time.Second), false},
+		{"empty batch keeps the last", [][]int64{{ms - 900}, {}}, at.Add(-time.Second), true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := newPartitionStats("t", 0)
+			for _, b := range c.batches {
+				s.visible(b, ms)
+			}
+			if got := s.behind(250*time.Millisecond, c.since); got != c.want {
+				t.Fatalf("behind = %v, want %v", got, c.want)
+			}
+		})
+	}
+}

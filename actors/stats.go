@@ -19,6 +19,10 @@ type PartitionStats struct {
 	lat  [latencyWindow]int32
 	nlat int
 	hwAt time.Time // when the recorded high watermark was read
+	// lastDelay is the produce-to-visible delay of the oldest record of
+	// the last batch that became visible, at lastAt (its commit).
+	lastDelay time.Duration
+	lastAt    time.Time
 }
 
 // PartitionCounters is a snapshot of a partition's counters.
@@ -80,6 +84,7 @@ func (s *PartitionStats) reject(now time.Time, reason, detail string) {
 
 func (s *PartitionStats) visible(stamps []int64, commitMs int64) {
 	s.mu.Lock()
+	var most int64
 	for _, st := range stamps {
 		d := commitMs - st
 		if d < 0 {
@@ -88,10 +93,22 @@ func (s *PartitionStats) visible(stamps []int64, commitMs int64) {
 		if d > 1<<31-1 {
 			d = 1<<31 - 1
 		}
+		most = max(most, d)
 		s.lat[s.nlat%latencyWindow] = int32(d)
 		s.nlat++
 	}
+	if len(stamps) > 0 {
+		s.lastDelay, s.lastAt = time.Duration(most)*time.Millisecond, time.UnixMilli(commitMs)
+	}
 	s.mu.Unlock()
+}
+
+// behind reports whether the last batch that became visible, after since,
+// held a record older than over when it did.
+func (s *PartitionStats) behind(over time.Duration, since time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lastAt.After(since) && s.lastDelay > over
 }
 
 func (s *PartitionStats) setLowWater(lwm int64) {

@@ -203,6 +203,9 @@ type Node struct {
 	bgCancel context.CancelFunc
 	bgDone   chan struct{}
 	stopped  atomic.Bool
+	// sealYields counts the blocks after which a seal pass yielded to
+	// ingest that was behind (sealShareNow).
+	sealYields atomic.Int64
 
 	// One lock per piece of state. mu: the consumers.
 	mu        sync.Mutex
@@ -254,7 +257,7 @@ func New(cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n := &Node{cfg: cfg, files: files, secrets: secrets, backups: backups, log: cfg.Logger, vars: map[string]string{}, dbms: map[string]string{}, exports: map[int]string{}, errLog: newErrorLog(200), started: time.Now()}
-	store, err := tables.Open(cfg.DataDir, tables.WithLogger(cfg.Logger), tables.WithNodeName(cfg.Name), tables.WithMinFree(cfg.MinFree), tables.WithCacheSize(cacheSize(cfg.CacheSize)), tables.WithSealShare(sealShare))
+	store, err := tables.Open(cfg.DataDir, tables.WithLogger(cfg.Logger), tables.WithNodeName(cfg.Name), tables.WithMinFree(cfg.MinFree), tables.WithCacheSize(cacheSize(cfg.CacheSize)), tables.WithSealShareFunc(n.sealShareNow))
 	var damaged *tables.DamageError
 	if errors.As(err, &damaged) {
 		return nil, err // it names the data dir already

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/lakenode/lakenode/actors"
 )
 
 // startSealing runs the seal loop until bg ends (Stop waits for it).
@@ -27,9 +29,38 @@ func (n *Node) startSealing(bg context.Context) {
 }
 
 // sealShare is the share of one core a seal pass may use while it runs
-// (tables.WithSealShare): at --seal-after 60s a pass seals 15 s of ingest
-// at once, and at full speed it took the core the consumers needed.
-const sealShare = 0.5
+// (tables.WithSealShareFunc): at --seal-after 60s a pass seals 15 s of
+// ingest at once, and at full speed it took the core the consumers needed.
+// While ingest is behind (sealBehind) a pass yields to it and takes
+// sealShareBehind: sealing falls behind instead of freshness, and never
+// stops.
+const (
+	sealShare       = 0.5
+	sealShareBehind = 0.05
+)
+
+// sealBehind is how old a record may be when it becomes visible before
+// ingest counts as behind, within the last sealBehindWindow.
+const (
+	sealBehind       = 250 * time.Millisecond
+	sealBehindWindow = 3 * time.Second
+)
+
+// sealShareNow is the share a seal pass may take now: sealShareBehind
+// while a consumer is behind its topics, else sealShare.
+func (n *Node) sealShareNow() float64 {
+	n.mu.Lock()
+	cs := append([]*actors.ConsumerHandle(nil), n.consumers...)
+	n.mu.Unlock()
+	since := time.Now().Add(-sealBehindWindow)
+	for _, c := range cs {
+		if c.Behind(sealBehind, since) {
+			n.sealYields.Add(1)
+			return sealShareBehind
+		}
+	}
+	return sealShare
+}
 
 // sealHold is how many times --seal-after a table with fewer rows old
 // enough than a block is worth sealing (tables.MinSealRows) keeps them as

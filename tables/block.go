@@ -178,7 +178,15 @@ func width(x uint64) uint { return uint(bits.Len64(x)) }
 
 // appendInts encodes vals with the smallest of constant, frame of
 // reference and delta of delta.
-func appendInts(dst []byte, vals []int64) []byte {
+func appendInts(dst []byte, vals []int64) []byte { return appendIntsTo(dst, vals, nil) }
+
+// appendIntsTo is appendInts with its scratch in *u (grown as needed;
+// nil: allocated), so that a seal does not allocate a column's worth of
+// garbage per block.
+func appendIntsTo(dst []byte, vals []int64, u *[]uint64) []byte {
+	if u == nil {
+		u = new([]uint64)
+	}
 	if len(vals) == 0 {
 		return append(dst, intConst, 0)
 	}
@@ -206,24 +214,26 @@ func appendInts(dst []byte, vals []int64) []byte {
 			dst = binary.AppendVarint(dst, vals[1]-vals[0])
 			dst = binary.AppendVarint(dst, ddLo)
 			dst = append(dst, byte(wDoD))
-			u := make([]uint64, 0, len(vals)-2)
+			buf := (*u)[:0]
 			prev = vals[1] - vals[0]
 			for i := 2; i < len(vals); i++ {
 				d := vals[i] - vals[i-1]
-				u = append(u, uint64(d-prev)-uint64(ddLo))
+				buf = append(buf, uint64(d-prev)-uint64(ddLo))
 				prev = d
 			}
-			return appendPacked(dst, u, wDoD)
+			*u = buf
+			return appendPacked(dst, buf, wDoD)
 		}
 	}
 	dst = append(dst, intFOR)
 	dst = binary.AppendVarint(dst, lo)
 	dst = append(dst, byte(wFOR))
-	u := make([]uint64, len(vals))
-	for i, v := range vals {
-		u[i] = uint64(v) - uint64(lo)
+	buf := (*u)[:0]
+	for _, v := range vals {
+		buf = append(buf, uint64(v)-uint64(lo))
 	}
-	return appendPacked(dst, u, wFOR)
+	*u = buf
+	return appendPacked(dst, buf, wFOR)
 }
 
 // blockReader reads a block's encodings, failing with errCorruptBlock.
@@ -553,24 +563,6 @@ func valueLen(b []byte) int {
 type blockBody struct {
 	rows int
 	cols [][]byte
-}
-
-// encodeBody writes the body: the column count, each column's length,
-// then the columns.
-func encodeBody(cols [][]byte) []byte {
-	n := binary.MaxVarintLen64 * (len(cols) + 1)
-	for _, c := range cols {
-		n += len(c)
-	}
-	b := make([]byte, 0, n)
-	b = binary.AppendUvarint(b, uint64(len(cols)))
-	for _, c := range cols {
-		b = binary.AppendUvarint(b, uint64(len(c)))
-	}
-	for _, c := range cols {
-		b = append(b, c...)
-	}
-	return b
 }
 
 func decodeBody(b []byte, rows int) (*blockBody, error) {

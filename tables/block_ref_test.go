@@ -177,3 +177,21 @@ func columnStats(vals []schema.Value) ColumnStats {
 	}
 	return cs
 }
+
+// encodeBody writes the body as blockBuilder.finish does: the column count, each column's length,
+// then the columns.
+func encodeBody(cols [][]byte) []byte {
+	n := binary.MaxVarintLen64 * (len(cols) + 1)
+	for _, c := range cols {
+		n += len(c)
+	}
+	b := make([]byte, 0, n)
+	b = binary.AppendUvarint(b, uint64(len(cols)))
+	for _, c := range cols {
+		b = binary.AppendUvarint(b, uint64(len(c)))
+	}
+	for _, c := range cols {
+		b = append(b, c...)
+	}
+	return b
+}

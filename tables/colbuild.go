@@ -32,6 +32,7 @@ type colBuilder struct {
 	// the column is then stored raw).
 	mixed []schema.Value
 	u     []uint64 // encode's scratch
+	fints []int64  // encode's scratch: whole floats as ints
 }
 
 // scratch is c.u sized n and zeroed.
@@ -314,7 +315,7 @@ func (c *colBuilder) encode(dst []byte) []byte {
 	}
 	switch kind {
 	case colInt:
-		return appendInts(dst, c.ints)
+		return appendIntsTo(dst, c.ints, &c.u)
 	case colFloat:
 		return c.appendFloats(dst)
 	}
@@ -352,15 +353,16 @@ func (c *colBuilder) appendFloats(dst []byte) []byte {
 	case allSame:
 		return binary.LittleEndian.AppendUint64(append(dst, floatConst), math.Float64bits(first))
 	case whole:
-		ints := make([]int64, c.n)
+		ints := c.fints[:0]
 		var last int64
 		for i, f := range c.flts {
 			if !c.null[i] {
 				last = int64(f)
 			}
-			ints[i] = last
+			ints = append(ints, last)
 		}
-		return appendInts(append(dst, floatInts), ints)
+		c.fints = ints
+		return appendIntsTo(append(dst, floatInts), ints, &c.u)
 	}
 	dst = append(dst, floatPlain)
 	for _, f := range c.flts {

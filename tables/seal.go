@@ -22,11 +22,17 @@ type blockBuilder struct {
 	keyBuf []byte // the rows' keys, rowKeyLen bytes each: deleted when the block commits
 	n      int
 	// runs are the [first, last] indices of rows between which the
-	// snapshot had no other row: one range delete can remove each.
+	// pass read no other row: one range delete can remove each.
 	runs    [][2]int
 	runOpen bool
 	minSeq  uint64
 	maxSeq  uint64
+	// finish's buffers, kept between blocks: the encoded columns, where
+	// each ends, the body (valid until the next finish) and scratch.
+	colBuf  []byte
+	colEnds []int
+	body    []byte
+	u       []uint64
 }
 
 func newBlockBuilder(ncols int) *blockBuilder {
@@ -52,7 +58,7 @@ func (b *blockBuilder) reset() {
 	b.keyBuf, b.runs, b.runOpen, b.n, b.minSeq, b.maxSeq = b.keyBuf[:0], b.runs[:0], false, 0, 0, 0
 }
 
-// breakRun ends the current run: a row of the snapshot lies between it
+// breakRun ends the current run: a row the pass read lies between it
 // and the next row added.
 func (b *blockBuilder) breakRun() { b.runOpen = false }
 
@@ -108,7 +114,8 @@ func (b *blockBuilder) added(k rowKey, raw []byte) {
 	b.n++
 }
 
-// finish encodes the block: its header and its body.
+// finish encodes the block: its header and its body (b's own buffer, valid
+// until the next finish).
 func (b *blockBuilder) finish(id uint64) (*BlockHeader, []byte) {
 	n := b.n
 	h := &BlockHeader{ID: id, Rows: n, MinSeq: b.minSeq, MaxSeq: b.maxSeq, Cols: make([]ColumnStats, len(b.cols))}
@@ -117,15 +124,26 @@ func (b *blockBuilder) finish(id uint64) (*BlockHeader, []byte) {
 		h.MinTime, h.MaxTime = min(h.MinTime, t), max(h.MaxTime, t)
 	}
 	h.first = rowKey{time: b.keys[0][0], src: uint32(b.keys[1][0]), partition: int32(b.keys[2][0]), offset: b.keys[3][0], elem: int32(b.keys[4][0])}
-	cols := make([][]byte, 0, keyCols+len(b.cols))
+	// The columns go one after another into colBuf, then into body as
+	// encodeBody lays them out; both are kept for the next block.
+	b.colBuf, b.colEnds = b.colBuf[:0], b.colEnds[:0]
 	for _, k := range b.keys {
-		cols = append(cols, appendInts(nil, k))
+		b.colBuf = appendIntsTo(b.colBuf, k, &b.u)
+		b.colEnds = append(b.colEnds, len(b.colBuf))
 	}
 	for i := range b.cols {
 		h.Cols[i] = b.cols[i].stats()
-		cols = append(cols, b.cols[i].encode(nil))
+		b.colBuf = b.cols[i].encode(b.colBuf)
+		b.colEnds = append(b.colEnds, len(b.colBuf))
 	}
-	return h, encodeBody(cols)
+	body := binary.AppendUvarint(b.body[:0], uint64(len(b.colEnds)))
+	start := 0
+	for _, end := range b.colEnds {
+		body = binary.AppendUvarint(body, uint64(end-start))
+		start = end
+	}
+	b.body = append(body, b.colBuf...)
+	return h, b.body
 }
 
 // SealResult says what a Seal did.
@@ -147,14 +165,26 @@ func (s *Store) Sealed() SealCounters {
 	return SealCounters{Rows: s.sealRows.Load(), Blocks: s.sealBlocks.Load(), Passes: s.sealPasses.Load(), RangeDeleted: s.sealRangeRows.Load(), Time: time.Duration(s.sealNanos.Load())}
 }
 
-// errSealStale ends a seal pass whose snapshot an expiry or drop outdated.
+// errSealStale ends a seal pass whose reading an expiry or drop outdated.
 var errSealStale = errors.New("tables: the table changed during the seal")
 
 // Seal moves t's rows committed before cutoff (µs, by insert_timestamp)
 // into sealed blocks of at most BlockRows rows. Each block is written and
 // the rows it holds deleted in one batch, so a crash leaves either
-// the rows or the block. Ingest goes on meanwhile: Seal reads a snapshot
-// and holds the table's lock only to commit each block.
+// the rows or the block. Ingest goes on meanwhile: Seal reads with a
+// fresh iterator per block and holds the table's lock only to commit each
+// block.
+//
+// It takes no snapshot. A snapshot open while a block's range delete
+// reaches a flush or compaction keeps the rows the delete covers (they are
+// in the snapshot's view): a flush during a pass wrote them to disk,
+// and a later compaction had to read them again to drop them.
+// What the snapshot gave is kept otherwise: each iterator is a consistent
+// view; the commits after snapSeq, which a later iterator may see, are
+// too new to seal (their commit time is after the cutoff) and are foreign
+// spans at commit, where no range delete crosses them; and an expiry or
+// drop between blocks changes the table's generation, which ends the
+// pass.
 func (s *Store) Seal(ctx context.Context, t *schema.Table, cutoff int64) (SealResult, error) {
 	s.sealMu.Lock()
 	defer s.sealMu.Unlock()
@@ -192,7 +222,6 @@ func (s *Store) Seal(ctx context.Context, t *schema.Table, cutoff int64) (SealRe
 			return res, nil
 		}
 	}
-	snap := s.db.NewSnapshot()
 	mu.Unlock()
 	sealed := false
 	defer func() {
@@ -207,7 +236,6 @@ func (s *Store) Seal(ctx context.Context, t *schema.Table, cutoff int64) (SealRe
 			mu.sawAll = true
 			mu.Unlock()
 		}
-		_ = snap.Close()
 	}()
 	// One builder for every pass, kept (sealMu guards it): a block's
 	// columns are megabytes, and allocating them each pass made the heap
@@ -232,7 +260,7 @@ func (s *Store) Seal(ctx context.Context, t *schema.Table, cutoff int64) (SealRe
 		b.reset()
 		return nil
 	}
-	sr := &sealRun{ctx: ctx, snap: snap, cutoff: cutoff, t: t, b: b, commit: commit, pre: pre, share: s.sealShare, busy: time.Now()}
+	sr := &sealRun{ctx: ctx, db: s.db, cutoff: cutoff, t: t, b: b, commit: commit, pre: pre, share: s.sealShare, busy: time.Now()}
 	for _, r := range ranges {
 		if err := sr.seal(r); err != nil {
 			return res, err
@@ -267,23 +295,22 @@ func (p *preOpen) add(key []byte, at int64) {
 	p.span.rows++
 }
 
-// sealRun is one seal pass's reading: the snapshot, what it seals and
+// sealRun is one seal pass's reading: where from, what it seals and
 // into what.
 type sealRun struct {
 	ctx    context.Context
-	snap   *pebble.Snapshot
+	db     *pebble.DB
 	cutoff int64
 	t      *schema.Table
 	b      *blockBuilder
-	commit func() error // commits (and empties) b
-	pre    *preOpen     // nil but on a first pass: the rows from before the store opened that are too new
-	n      int          // rows read
-	share  float64      // WithSealShare's
-	busy   time.Time    // when the pass last started working
+	commit func() error   // commits (and empties) b
+	pre    *preOpen       // nil but on a first pass: the rows from before the store opened that are too new
+	n      int            // rows read
+	share  func() float64 // WithSealShareFunc's; nil: no pauses
+	busy   time.Time      // when the pass last started working
 }
 
-// seal adds the rows of one key range of the snapshot committed before
-// the cutoff to the builder, committing it whenever it is full. After each
+// seal adds the rows of one key range committed before the cutoff to the builder, committing it whenever it is full. After each
 // block it closes its iterator, which pins the memtables and sstables it
 // reads, and pauses when the pass is to use only a share of a core.
 func (sr *sealRun) seal(r [2][]byte) error {
@@ -306,7 +333,7 @@ func (sr *sealRun) seal(r [2][]byte) error {
 // sealFrom seals the rows in [lo, hi) until the builder fills: it returns
 // the key to go on from after that block (nil: the range is done).
 func (sr *sealRun) sealFrom(lo, hi []byte) ([]byte, error) {
-	it, err := sr.snap.NewIterWithContext(sr.ctx, &pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	it, err := sr.db.NewIterWithContext(sr.ctx, &pebble.IterOptions{LowerBound: lo, UpperBound: hi})
 	if err != nil {
 		return nil, err
 	}
@@ -349,10 +376,15 @@ func (sr *sealRun) sealFrom(lo, hi []byte) ([]byte, error) {
 // pause waits, when the pass may use only a share of a core, for as long
 // as its work since the last pause times 1/share - 1.
 func (sr *sealRun) pause() error {
-	if sr.share <= 0 || sr.share >= 1 {
+	if sr.share == nil {
 		return nil
 	}
-	wait := time.Duration(float64(time.Since(sr.busy)) * (1/sr.share - 1))
+	share := min(max(sr.share(), 0.05), 1)
+	if share >= 1 {
+		sr.busy = time.Now()
+		return nil
+	}
+	wait := time.Duration(float64(time.Since(sr.busy)) * (1/share - 1))
 	t := time.NewTimer(wait)
 	defer t.Stop()
 	select {

@@ -9,8 +9,9 @@ import (
 
 func TestSealPauseEndsWithTheContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	// A hundredth of a core after a second's work: a 99 s pause.
-	sr := &sealRun{ctx: ctx, share: 0.01, busy: time.Now().Add(-time.Second)}
+	// A hundredth of a core (clamped to a twentieth) after a second's
+	// work: a 19 s pause.
+	sr := &sealRun{ctx: ctx, share: func() float64 { return 0.01 }, busy: time.Now().Add(-time.Second)}
 	done := make(chan error, 1)
 	go func() { done <- sr.pause() }()
 	cancel()
@@ -25,7 +26,8 @@ func TestSealPauseEndsWithTheContext(t *testing.T) {
 }
 
 func TestSealPauseNotWhenTheShareIsWhole(t *testing.T) {
-	for _, share := range []float64{0, 1} {
+	whole := func() float64 { return 1 }
+	for _, share := range []func() float64{nil, whole} {
 		sr := &sealRun{ctx: context.Background(), share: share, busy: time.Now().Add(-time.Hour)}
 		done := make(chan error, 1)
 		go func() { done <- sr.pause() }()
@@ -35,7 +37,32 @@ func TestSealPauseNotWhenTheShareIsWhole(t *testing.T) {
 				t.Fatal(err)
 			}
 		case <-time.After(10 * time.Second):
-			t.Fatalf("share %v: paused, want no pause", share)
+			t.Fatalf("share func %v: paused, want no pause", share != nil)
 		}
+	}
+}
+
+// The share is asked at each pause, so that a pass yields as soon as
+// ingest falls behind, and a whole share restarts the busy clock.
+func TestSealPauseAsksTheShareEachTime(t *testing.T) {
+	var asked int
+	shares := []float64{1, 0.5}
+	sr := &sealRun{ctx: context.Background(), share: func() float64 { asked++; return shares[asked-1] }, busy: time.Now().Add(-time.Hour)}
+	if err := sr.pause(); err != nil {
+		t.Fatal(err)
+	}
+	if time.Since(sr.busy) > time.Minute {
+		t.Fatal("a pause at a whole share did not restart the busy clock")
+	}
+	sr.busy = time.Now().Add(-20 * time.Millisecond)
+	start := time.Now()
+	if err := sr.pause(); err != nil {
+		t.Fatal(err)
+	}
+	if asked != 2 {
+		t.Fatalf("share asked %d times, want 2", asked)
+	}
+	if d := time.Since(start); d < 20*time.Millisecond {
+		t.Fatalf("paused %v at half a core after 20 ms of work, want at least 20 ms", d)
 	}
 }

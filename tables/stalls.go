@@ -77,16 +77,25 @@ func (w *writeStalls) stats() WriteStallStats {
 // WriteStalls returns the store's write stalls since it opened.
 func (s *Store) WriteStalls() WriteStallStats { return s.stalls.stats() }
 
-// LSMStats are the figures of Pebble's tree that predict a write stall:
-// L0's sublevels and files, and the bytes compactions still owe.
+// LSMStats are the figures of Pebble's tree that predict a write stall
+// (L0's sublevels and files, and the bytes compactions still owe) and
+// what the tree has written since the store opened.
 type LSMStats struct {
 	L0Sublevels    int32
 	L0Files        int64
 	CompactionDebt uint64
+	// FlushedBytes are the sstable bytes memtable flushes wrote;
+	// CompactedBytes those compactions wrote (moves not counted).
+	FlushedBytes, CompactedBytes uint64
 }
 
 // LSM returns the store's LSM figures.
 func (s *Store) LSM() LSMStats {
 	m := s.db.Metrics()
-	return LSMStats{L0Sublevels: m.Levels[0].Sublevels, L0Files: m.Levels[0].TablesCount, CompactionDebt: m.Compact.EstimatedDebt}
+	st := LSMStats{L0Sublevels: m.Levels[0].Sublevels, L0Files: m.Levels[0].TablesCount, CompactionDebt: m.Compact.EstimatedDebt}
+	for i := range m.Levels {
+		st.FlushedBytes += m.Levels[i].TableBytesFlushed
+		st.CompactedBytes += m.Levels[i].TableBytesCompacted
+	}
+	return st
 }

@@ -54,7 +54,7 @@ type options struct {
 	cacheSize int64
 	minFree   uint64
 	freeSpace func(dir string) (uint64, error)
-	sealShare float64
+	sealShare func() float64
 }
 
 // WithLogger routes Pebble's logs to l (at debug level, errors at error).
@@ -77,9 +77,16 @@ func WithMinFree(n uint64) Option { return func(o *options) { o.minFree = n } }
 // WithSealShare bounds a seal pass to about share of one core while it
 // runs: after each block it pauses, its iterators closed, for as long as
 // the block took times 1/share - 1, so that sealing the minute's rows at
-// once does not starve ingest on a small machine. Default 1: no pauses.
+// once does not starve ingest on a small machine. Shares are clamped to
+// [0.05, 1]. Default 1: no pauses.
 func WithSealShare(share float64) Option {
-	return func(o *options) { o.sealShare = min(max(share, 0.05), 1) }
+	return WithSealShareFunc(func() float64 { return share })
+}
+
+// WithSealShareFunc is WithSealShare with a share that fn says after each
+// block, so that sealing can yield while ingest is behind.
+func WithSealShareFunc(fn func() float64) Option {
+	return func(o *options) { o.sealShare = fn }
 }
 
 // WithFreeSpace reads the free space with fn instead of statfs (tests).
@@ -109,8 +116,8 @@ type Store struct {
 	catalogMu sync.Mutex
 	// sealMu serialises seal passes; the counters are Sealed's.
 	sealMu sync.Mutex
-	// sealShare is WithSealShare's (1: seal passes never pause).
-	sealShare                                   float64
+	// sealShare is WithSealShareFunc's (nil: seal passes never pause).
+	sealShare                                   func() float64
 	sealRows, sealBlocks, sealPasses, sealNanos atomic.Int64
 	sealRangeRows                               atomic.Int64  // of sealRows, those removed by range deletes
 	sealB                                       *blockBuilder // the seal passes' builder, reused
@@ -141,7 +148,7 @@ type Store struct {
 // record (RecordFile): a damaged one is refused with a *DamageError, and
 // neither check nor refusal changes or deletes anything in it.
 func Open(dir string, opts ...Option) (*Store, error) {
-	o := options{node: "lakenode", cacheSize: 256 << 20, logger: slog.New(slog.DiscardHandler), sealShare: 1}
+	o := options{node: "lakenode", cacheSize: 256 << 20, logger: slog.New(slog.DiscardHandler)}
 	for _, opt := range opts {
 		opt(&o)
 	}
