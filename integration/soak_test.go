@@ -100,14 +100,15 @@ type soakPoint struct {
 	// store's L0 sublevels at the sample.
 	Stall, CPU float64
 	L0         int64
-	// Cumulative: rows sealed into column blocks, seconds in seal passes.
-	Sealed, SealSec float64
+	// Cumulative: rows sealed into column blocks, seconds in seal passes,
+	// blocks after which a pass yielded to ingest that was behind.
+	Sealed, SealSec, Yields float64
 }
 
 // soakMetrics are the /metrics gauges each soak sample reads.
 var soakMetrics = []string{"go_memstats_heap_inuse_bytes", "lakenode_store_block_cache_bytes", "lakenode_store_memtable_bytes", "lakenode_store_open_table_reader_bytes",
 	"lakenode_store_write_stall_seconds_total", "process_cpu_seconds_total", "lakenode_store_l0_sublevels",
-	"lakenode_store_sealed_rows_total", "lakenode_store_seal_seconds_total"}
+	"lakenode_store_sealed_rows_total", "lakenode_store_seal_seconds_total", "lakenode_store_seal_yields_total"}
 
 func TestSoak(t *testing.T) {
 	rate, dur := soakRate(t), soakDuration(t)
@@ -211,7 +212,7 @@ func TestSoak(t *testing.T) {
 		if m := n.metrics(soakMetrics...); len(m) == len(soakMetrics) {
 			p.Heap, p.Cache, p.MemT, p.Readers = int64(m[soakMetrics[0]]), int64(m[soakMetrics[1]]), int64(m[soakMetrics[2]]), int64(m[soakMetrics[3]])
 			p.Stall, p.CPU, p.L0 = m[soakMetrics[4]], m[soakMetrics[5]], int64(m[soakMetrics[6]])
-			p.Sealed, p.SealSec = m[soakMetrics[7]], m[soakMetrics[8]]
+			p.Sealed, p.SealSec, p.Yields = m[soakMetrics[7]], m[soakMetrics[8]], m[soakMetrics[9]]
 		}
 		for _, c := range cs {
 			for _, pt := range c.Partitions {
@@ -236,12 +237,17 @@ func TestSoak(t *testing.T) {
 	// Per minute: mean RSS, the largest p99 and lag.
 	minutes := int(dur / time.Minute)
 	type minute struct {
-		rss, p99, lag               int64
-		heap, cache, memt, readers  int64
-		n, l0                       int64
-		stall, cpu, sealed, sealSec float64 // cumulative at the minute's last sample
+		rss, p99, lag                       int64
+		heap, cache, memt, readers          int64
+		n, l0                               int64
+		stall, cpu, sealed, sealSec, yields float64 // cumulative at the minute's last sample
 	}
 	per := make([]minute, minutes)
+	var first minute // the cumulative figures of the first sample: minute 1's start
+	if len(points) > 0 {
+		p := points[0]
+		first.stall, first.cpu, first.sealed, first.sealSec, first.yields = p.Stall, p.CPU, p.Sealed, p.SealSec, p.Yields
+	}
 	for _, p := range points {
 		m := int(p.At / time.Minute)
 		if m >= minutes {
@@ -256,7 +262,7 @@ func TestSoak(t *testing.T) {
 		per[m].p99 = max(per[m].p99, p.P99)
 		per[m].lag = max(per[m].lag, p.Lag)
 		per[m].l0 = max(per[m].l0, p.L0)
-		per[m].stall, per[m].cpu, per[m].sealed, per[m].sealSec = p.Stall, p.CPU, p.Sealed, p.SealSec
+		per[m].stall, per[m].cpu, per[m].sealed, per[m].sealSec, per[m].yields = p.Stall, p.CPU, p.Sealed, p.SealSec, p.Yields
 	}
 	for i := range per {
 		if per[i].n > 0 {
@@ -266,13 +272,20 @@ func TestSoak(t *testing.T) {
 			per[i].memt /= per[i].n
 			per[i].readers /= per[i].n
 		}
-		var stall, cpu, sealed, sealSec float64 // this minute's
+		prev := first
 		if i > 0 {
-			stall, cpu = per[i].stall-per[i-1].stall, per[i].cpu-per[i-1].cpu
-			sealed, sealSec = per[i].sealed-per[i-1].sealed, per[i].sealSec-per[i-1].sealSec
+			prev = per[i-1]
 		}
-		line := fmt.Sprintf("SOAK minute %2d: rss %4d MiB (go heap %d, block cache %d, memtables %d, sstable readers %d), p99 %4d ms, max lag %d, write stalls %.1f s, node cpu %.2f cores, max L0 sublevels %d, sealed %.0f rows in %.1f s",
-			i+1, per[i].rss>>20, per[i].heap>>20, per[i].cache>>20, per[i].memt>>20, per[i].readers>>20, per[i].p99, per[i].lag, stall, cpu/60, per[i].l0, sealed, sealSec)
+		// This minute's (minute 1's from the first sample: its CPU is
+		// per second of that span).
+		secs := 60.0
+		if i == 0 && len(points) > 0 {
+			secs = max((time.Minute - points[0].At).Seconds(), 1)
+		}
+		stall, cpu := per[i].stall-prev.stall, per[i].cpu-prev.cpu
+		sealed, sealSec, yields := per[i].sealed-prev.sealed, per[i].sealSec-prev.sealSec, per[i].yields-prev.yields
+		line := fmt.Sprintf("SOAK minute %2d: rss %4d MiB (go heap %d, block cache %d, memtables %d, sstable readers %d), p99 %4d ms, max lag %d, write stalls %.1f s, node cpu %.2f cores, max L0 sublevels %d, sealed %.0f rows in %.1f s (yielded to ingest after %.0f blocks)",
+			i+1, per[i].rss>>20, per[i].heap>>20, per[i].cache>>20, per[i].memt>>20, per[i].readers>>20, per[i].p99, per[i].lag, stall, cpu/secs, per[i].l0, sealed, sealSec, yields)
 		t.Log(line)
 		fmt.Println(line)
 	}

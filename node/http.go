@@ -179,10 +179,13 @@ var (
 	descStalT = prometheus.NewDesc("lakenode_store_write_stall_seconds_total", "Seconds writes were stalled, a running stall included.", nil, nil)
 	descL0Sub = prometheus.NewDesc("lakenode_store_l0_sublevels", "Sublevels of the store's L0 (reads and stalls grow with them).", nil, nil)
 	descDebt  = prometheus.NewDesc("lakenode_store_compaction_debt_bytes", "Pebble's estimate of the bytes compactions still have to rewrite.", nil, nil)
+	descFlush = prometheus.NewDesc("lakenode_store_flushed_bytes_total", "Sstable bytes written by memtable flushes.", nil, nil)
+	descCompB = prometheus.NewDesc("lakenode_store_compacted_bytes_total", "Sstable bytes written by compactions (moves not counted).", nil, nil)
 	descSealR = prometheus.NewDesc("lakenode_store_sealed_rows_total", "Rows sealed into column blocks (--seal-after after their commit).", nil, nil)
 	descSealD = prometheus.NewDesc("lakenode_store_sealed_rows_range_deleted_total", "Of the rows sealed, those removed with range deletes (the others with point deletes, whose tombstones compactions carry).", nil, nil)
 	descSealB = prometheus.NewDesc("lakenode_store_sealed_blocks_total", "Column blocks written by sealing.", nil, nil)
 	descSealT = prometheus.NewDesc("lakenode_store_seal_seconds_total", "Seconds spent in seal passes.", nil, nil)
+	descSealY = prometheus.NewDesc("lakenode_store_seal_yields_total", "Blocks after which a seal pass slowed to a twentieth of a core because ingest was behind (a record older than 250 ms when it became visible).", nil, nil)
 )
 
 type nodeCollector struct{ n *Node }
@@ -207,9 +210,12 @@ func (c *nodeCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descStalT
 	ch <- descL0Sub
 	ch <- descDebt
+	ch <- descFlush
+	ch <- descCompB
 	ch <- descSealR
 	ch <- descSealD
 	ch <- descSealB
+	ch <- descSealY
 	ch <- descSealT
 }
 
@@ -250,11 +256,14 @@ func (c *nodeCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descStalT, prometheus.CounterValue, stalls.Time.Seconds())
 	ch <- prometheus.MustNewConstMetric(descL0Sub, prometheus.GaugeValue, float64(lsm.L0Sublevels))
 	ch <- prometheus.MustNewConstMetric(descDebt, prometheus.GaugeValue, float64(lsm.CompactionDebt))
+	ch <- prometheus.MustNewConstMetric(descFlush, prometheus.CounterValue, float64(lsm.FlushedBytes))
+	ch <- prometheus.MustNewConstMetric(descCompB, prometheus.CounterValue, float64(lsm.CompactedBytes))
 	sealed := c.n.store.Sealed()
 	ch <- prometheus.MustNewConstMetric(descSealR, prometheus.CounterValue, float64(sealed.Rows))
 	ch <- prometheus.MustNewConstMetric(descSealD, prometheus.CounterValue, float64(sealed.RangeDeleted))
 	ch <- prometheus.MustNewConstMetric(descSealB, prometheus.CounterValue, float64(sealed.Blocks))
 	ch <- prometheus.MustNewConstMetric(descSealT, prometheus.CounterValue, sealed.Time.Seconds())
+	ch <- prometheus.MustNewConstMetric(descSealY, prometheus.CounterValue, float64(c.n.sealYields.Load()))
 	for _, t := range c.n.store.Tables() {
 		st := c.n.store.Stats(t)
 		ch <- prometheus.MustNewConstMetric(descTRow, prometheus.GaugeValue, float64(st.Rows), t.DBMS, t.Name)
