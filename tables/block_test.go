@@ -289,6 +289,44 @@ func TestPlanDeletes(t *testing.T) {
 	}
 }
 
+// A block's last range delete ends at the key the pass read after the
+// block (so that successive blocks' deletes abut) unless a foreign
+// interval lies between, where a commit since may have written.
+func TestRangeEnd(t *testing.T) {
+	key := func(off int64) []byte { return appendRowKey(nil, 1, 7, 1, 0, off, 0) }
+	after := func(k []byte) []byte { return append(bytes.Clone(k), 0) }
+	b := newBlockBuilder(schema.NumSystemColumns)
+	row := make(schema.Row, schema.NumSystemColumns)
+	for off := range int64(10) {
+		k := key(off * 10) // rows at offsets 0, 10, ..., 90
+		rk, _ := decodeRowKey(k)
+		b.add(rk, k, row)
+	}
+	whole, first := deleteRun{from: 0, to: 9, ranged: true}, deleteRun{from: 0, to: 4, ranged: true}
+	iv := func(from, to int64) [2][]byte { return [2][]byte{key(from), key(to)} }
+	for _, c := range []struct {
+		name    string
+		tail    []byte
+		d       deleteRun
+		foreign [][2][]byte
+		want    []byte
+	}{
+		{"no tail", nil, whole, nil, after(key(90))},
+		{"tail", key(100), whole, nil, key(100)},
+		{"a run that does not end the block", key(100), first, nil, after(key(40))},
+		{"foreign rows in the gap", key(100), whole, [][2][]byte{iv(95, 96)}, after(key(90))},
+		{"a foreign interval over the gap", key(100), whole, [][2][]byte{iv(50, 200)}, after(key(90))},
+		{"foreign intervals before and at the tail", key(100), whole, [][2][]byte{iv(20, 30), iv(100, 120)}, key(100)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			b.tail = c.tail
+			if got := rangeEnd(b, c.d, mergeIntervals(c.foreign)); !bytes.Equal(got, c.want) {
+				t.Fatalf("end %x, want %x", got, c.want)
+			}
+		})
+	}
+}
+
 // TestColBuilderMatchesReference: a column gathered by colBuilder — value
 // by value, or decoded from stored rows as a seal does — encodes and
 // summarises exactly as encodeColumn and columnStats do, and decodes back.

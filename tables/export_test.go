@@ -7,3 +7,12 @@ func SetMinRangeRun(n int) func() {
 	minRangeRun = n
 	return func() { minRangeRun = old }
 }
+
+// SetAfterSealPeek runs f in each seal pass between reading the key after
+// a full block and committing the block, and returns the function that
+// restores the hook.
+func SetAfterSealPeek(f func()) func() {
+	old := afterSealPeek
+	afterSealPeek = f
+	return func() { afterSealPeek = old }
+}

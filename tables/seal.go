@@ -33,6 +33,10 @@ type blockBuilder struct {
 	colEnds []int
 	body    []byte
 	u       []uint64
+	// tail is the key the pass read right after the block's last row
+	// (nil: none): nothing lay between them, so the last run's range
+	// delete may end there, abutting the next block's.
+	tail []byte
 }
 
 func newBlockBuilder(ncols int) *blockBuilder {
@@ -56,6 +60,7 @@ func (b *blockBuilder) reset() {
 		b.cols[i].reset()
 	}
 	b.keyBuf, b.runs, b.runOpen, b.n, b.minSeq, b.maxSeq = b.keyBuf[:0], b.runs[:0], false, 0, 0, 0
+	b.tail = nil
 }
 
 // breakRun ends the current run: a row the pass read lies between it
@@ -362,12 +367,27 @@ func (sr *sealRun) sealFrom(lo, hi []byte) ([]byte, error) {
 			return nil, fmt.Errorf("sealing %s: %w", sr.t.FullName(), err)
 		}
 		if b.len() == BlockRows {
+			// The key after the block's last row, if the range has one:
+			// the block's last range delete may end at it, so that the
+			// range deletes of successive blocks abut, and Pebble, which
+			// merges abutting ones, sees sstables wholly deleted and
+			// drops them without reading them. The next block starts at
+			// it (the iterator's lower bound includes it).
+			var next []byte
+			if it.Next() {
+				next = bytes.Clone(it.Key())
+				b.tail = append(b.tail[:0], next...)
+			}
+			if err := readError(sr.t.FullName(), it.Error()); err != nil {
+				return nil, err
+			}
+			if afterSealPeek != nil {
+				afterSealPeek()
+			}
 			if err := sr.commit(); err != nil {
 				return nil, err
 			}
-			// The next row's run starts after a row this block holds:
-			// nothing lies between, but the block is committed.
-			return append(bytes.Clone(it.Key()), 0), readError(sr.t.FullName(), it.Error())
+			return next, nil
 		}
 	}
 	return nil, readError(sr.t.FullName(), it.Error())
@@ -431,7 +451,8 @@ func (s *Store) commitBlock(t *schema.Table, mu *tableLock, gen *uint64, sc snap
 	// delete. One without commits under maint alone: Apply goes on
 	// meanwhile.
 	mu.Lock()
-	plan := planDeletes(b, foreignSpans(mu.pending, sc), minRangeRun)
+	foreign := foreignSpans(mu.pending, sc)
+	plan := planDeletes(b, foreign, minRangeRun)
 	anyRange := slices.ContainsFunc(plan, func(d deleteRun) bool { return d.ranged })
 	mu.maint.Lock()
 	defer mu.maint.Unlock()
@@ -456,7 +477,7 @@ func (s *Store) commitBlock(t *schema.Table, mu *tableLock, gen *uint64, sc snap
 	var ranged int
 	for _, d := range plan {
 		if d.ranged {
-			_ = batch.DeleteRange(b.rowKey(d.from), append(append([]byte(nil), b.rowKey(d.to)...), 0), nil)
+			_ = batch.DeleteRange(b.rowKey(d.from), rangeEnd(b, d, foreign), nil)
 			ranged += d.to - d.from + 1
 			continue
 		}
@@ -476,6 +497,11 @@ func (s *Store) commitBlock(t *schema.Table, mu *tableLock, gen *uint64, sc snap
 	*gen = mu.gen
 	return nil
 }
+
+// afterSealPeek, when set (tests), runs between reading the key after a
+// full block and committing the block: where a commit can land between
+// the two.
+var afterSealPeek func()
 
 // minRangeRun is the shortest run of rows a seal deletes with one range
 // delete (tests lower it): many short range tombstones slow every read of
@@ -550,6 +576,22 @@ func planDeletes(b *blockBuilder, foreign [][2][]byte, minRun int) []deleteRun {
 		stretch(start, r[1])
 	}
 	return plan
+}
+
+// rangeEnd is where the range delete of run d of b ends (exclusive): just
+// after its last row, or at b's tail when d ends the block and no foreign
+// interval lies between them, where a commit since the pass read may have
+// written.
+func rangeEnd(b *blockBuilder, d deleteRun, foreign [][2][]byte) []byte {
+	last := b.rowKey(d.to)
+	if d.to == b.len()-1 && b.tail != nil && bytes.Compare(b.tail, last) > 0 {
+		// The first interval that ends after last.
+		f := sort.Search(len(foreign), func(i int) bool { return bytes.Compare(foreign[i][1], last) > 0 })
+		if f == len(foreign) || bytes.Compare(foreign[f][0], b.tail) >= 0 {
+			return bytes.Clone(b.tail)
+		}
+	}
+	return append(bytes.Clone(last), 0)
 }
 
 // commitRanges are the key ranges of the rows that the pending commits

@@ -429,3 +429,29 @@ func TestSealPausingBetweenBlocksKeepsEveryRow(t *testing.T) {
 	}
 	tw.same("sealed in two blocks with a pause between")
 }
+
+// A late row committed in the gap between a full block's last row and the
+// next row the pass read, after the pass read that next row and before the
+// block commits: the block's range delete, which would end at the next row,
+// must stop short of it. Every row stays, once, and a later pass seals it.
+func TestSealLateRowInTheGapAfterABlock(t *testing.T) {
+	tw := newTwins(t)
+	n := tables.BlockRows + 100
+	tw.apply(0, n, func(i int) int64 { return int64(i) * 2 }) // even times
+	var late int
+	defer tables.SetAfterSealPeek(func() {
+		// Between the block's last row (time 2*(BlockRows-1)) and the
+		// next (2*BlockRows); first block only.
+		if late == 0 {
+			tw.apply(1, 1, func(int) int64 { return 2*int64(tables.BlockRows) - 1 })
+			late++
+		}
+	})()
+	tw.seal(time.Now().Add(time.Hour).UnixMicro(), n)
+	if late != 1 {
+		t.Fatalf("the hook ran %d times before the first block, want 1", late)
+	}
+	tw.same("a late row landed after a full block")
+	tw.seal(time.Now().Add(time.Hour).UnixMicro(), 1)
+	tw.same("the late row sealed")
+}
