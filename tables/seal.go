@@ -315,9 +315,10 @@ type sealRun struct {
 	busy   time.Time      // when the pass last started working
 }
 
-// seal adds the rows of one key range committed before the cutoff to the builder, committing it whenever it is full. After each
-// block it closes its iterator, which pins the memtables and sstables it
-// reads, and pauses when the pass is to use only a share of a core.
+// seal adds the rows of one key range committed before the cutoff to the
+// builder, committing it whenever it is full. After each block it closes
+// its iterator, which pins the memtables and sstables it reads, and pauses
+// when the pass is to use only a share of a core.
 func (sr *sealRun) seal(r [2][]byte) error {
 	lo := r[0]
 	for lo != nil {
