@@ -221,13 +221,7 @@ func profileNode(tb testing.TB, n *nodeProc, name string) <-chan struct{} {
 // too. Then produce-to-visible latency at half the rate, on a node that
 // never seals and on a sealing one.
 func BenchmarkIngestSealing(b *testing.B) {
-	total, rounds := 5_000_000, 3
-	if v := os.Getenv("LAKENODE_BENCH_MESSAGES"); v != "" {
-		total, _ = strconv.Atoi(v)
-	}
-	if v := os.Getenv("LAKENODE_BENCH_ROUNDS"); v != "" {
-		rounds, _ = strconv.Atoi(v)
-	}
+	total, rounds := envInt(b, "LAKENODE_BENCH_MESSAGES", 5_000_000), envInt(b, "LAKENODE_BENCH_ROUNDS", 3)
 	sealAfter := cmp.Or(os.Getenv("LAKENODE_BENCH_SEAL_AFTER"), "1s")
 	br := kafkatest.StartApache(b)
 	for range b.N {
@@ -298,15 +292,14 @@ func BenchmarkIngestSealing(b *testing.B) {
 // compacted down the LSM as the table grows; sealed rows leave it as
 // blocks a few bytes each: over minutes that is the cost that differs.
 func BenchmarkSteadySealing(b *testing.B) {
-	rate, dur, rounds := 100_000, 2*time.Minute, 2
-	if v := os.Getenv("LAKENODE_BENCH_RATE"); v != "" {
-		rate, _ = strconv.Atoi(v)
-	}
+	rate, rounds := envInt(b, "LAKENODE_BENCH_RATE", 100_000), envInt(b, "LAKENODE_BENCH_ROUNDS", 2)
+	dur := 2 * time.Minute
 	if v := os.Getenv("LAKENODE_BENCH_DURATION"); v != "" {
-		dur, _ = time.ParseDuration(v)
-	}
-	if v := os.Getenv("LAKENODE_BENCH_ROUNDS"); v != "" {
-		rounds, _ = strconv.Atoi(v)
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			b.Fatalf("LAKENODE_BENCH_DURATION=%q: want a positive duration", v)
+		}
+		dur = d
 	}
 	sealAfter := cmp.Or(os.Getenv("LAKENODE_BENCH_SEAL_AFTER"), "10s")
 	br := kafkatest.StartApache(b)
@@ -443,10 +436,7 @@ func latency(tb testing.TB, b *kafkatest.Broker, n *nodeProc, topic string, rate
 }
 
 func BenchmarkIngest(b *testing.B) {
-	total := 5_000_000
-	if v := os.Getenv("LAKENODE_BENCH_MESSAGES"); v != "" {
-		total, _ = strconv.Atoi(v)
-	}
+	total := envInt(b, "LAKENODE_BENCH_MESSAGES", 5_000_000)
 	for _, kind := range []string{"apache", "kfake"} {
 		b.Run(kind, func(b *testing.B) {
 			var br *kafkatest.Broker
@@ -518,4 +508,20 @@ func rounded(x []float64) string {
 		out[i] = fmt.Sprintf("%.0f", v)
 	}
 	return strings.Join(out, ", ")
+}
+
+// envInt is the positive integer the environment variable name holds, or
+// def when it is unset; any other value fails the benchmark (a zero count
+// of rounds would leave nothing to take a median of).
+func envInt(tb testing.TB, name string, def int) int {
+	tb.Helper()
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		tb.Fatalf("%s=%q: want a positive integer", name, v)
+	}
+	return n
 }

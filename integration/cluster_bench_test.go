@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -82,10 +81,7 @@ func median[T cmp.Ordered](ds []T) T {
 // node's share runs slower than it would alone. It runs twice: on the rows
 // as written, then on the same data dirs sealed into column blocks.
 func BenchmarkScatterGather(b *testing.B) {
-	n := 10_000_000
-	if v := os.Getenv("LAKENODE_BENCH_ROWS"); v != "" {
-		n, _ = strconv.Atoi(v)
-	}
+	n := envInt(b, "LAKENODE_BENCH_ROWS", 10_000_000)
 	now := time.Now()
 	root := b.TempDir()
 	t0 := time.Now()

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -21,10 +19,7 @@ import (
 // both to a kfake broker in its own process. LAKENODE_BENCH_EXPORT_ROWS=N
 // changes the row count.
 func BenchmarkExport(b *testing.B) {
-	rows := 1_000_000
-	if v := os.Getenv("LAKENODE_BENCH_EXPORT_ROWS"); v != "" {
-		rows, _ = strconv.Atoi(v)
-	}
+	rows := envInt(b, "LAKENODE_BENCH_EXPORT_ROWS", 1_000_000)
 	br := kafkatest.StartKfake(b)
 	host, port, _ := net.SplitHostPort(br.Addr())
 	kafkatest.CreateTopic(b, br, "src", 4)

@@ -3,8 +3,6 @@ package integration
 import (
 	"context"
 	"fmt"
-	"os"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -19,10 +17,7 @@ import (
 // wire adds; then the whole table streams to a pgx client (binary
 // results) and, in the same run, to a file with format = csv, rows/s each.
 func BenchmarkPostgres(b *testing.B) {
-	n := 1_000_000
-	if v := os.Getenv("LAKENODE_BENCH_PG_ROWS"); v != "" {
-		n, _ = strconv.Atoi(v)
-	}
+	n := envInt(b, "LAKENODE_BENCH_PG_ROWS", 1_000_000)
 	now := time.Now()
 	dir := b.TempDir()
 	writeRows(b, dir, n, 0, n, now)

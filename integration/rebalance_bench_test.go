@@ -3,9 +3,7 @@ package integration
 import (
 	"context"
 	"fmt"
-	"os"
 	"slices"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -136,10 +134,7 @@ func timeToBalance(tb testing.TB, br *kafkatest.Broker, topic string, n int, hea
 // Apache Kafka (the suite's broker: group.initial.rebalance.delay.ms=0)
 // and kfake. Median and maximum of LAKENODE_BENCH_ROUNDS rounds (default 5).
 func BenchmarkGroupBalance(b *testing.B) {
-	rounds := 5
-	if v := os.Getenv("LAKENODE_BENCH_ROUNDS"); v != "" {
-		rounds, _ = strconv.Atoi(v)
-	}
+	rounds := envInt(b, "LAKENODE_BENCH_ROUNDS", 5)
 	for _, kind := range []string{"apache", "kfake"} {
 		b.Run(kind, func(b *testing.B) {
 			var br *kafkatest.Broker
