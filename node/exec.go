@@ -279,10 +279,15 @@ type consumerStatus struct {
 	Status actors.ConsumerStatus
 }
 
-func (n *Node) consumerStatuses() []consumerStatus {
+// consumerHandles copies the running consumers' handles (mu's).
+func (n *Node) consumerHandles() []*actors.ConsumerHandle {
 	n.mu.Lock()
-	cs := append([]*actors.ConsumerHandle(nil), n.consumers...)
-	n.mu.Unlock()
+	defer n.mu.Unlock()
+	return append([]*actors.ConsumerHandle(nil), n.consumers...)
+}
+
+func (n *Node) consumerStatuses() []consumerStatus {
+	cs := n.consumerHandles()
 	out := make([]consumerStatus, 0, len(cs))
 	for _, c := range cs {
 		out = append(out, consumerStatus{ID: c.Config.ID, Spec: c.Config.Spec, Group: c.Config.Group, Status: c.Status()})

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"github.com/lakenode/lakenode/actors"
 )
 
 // startSealing runs the seal loop until bg ends (Stop waits for it).
@@ -49,11 +47,8 @@ const (
 // sealShareNow is the share a seal pass may take now: sealShareBehind
 // while a consumer is behind its topics, else sealShare.
 func (n *Node) sealShareNow() float64 {
-	n.mu.Lock()
-	cs := append([]*actors.ConsumerHandle(nil), n.consumers...)
-	n.mu.Unlock()
 	since := time.Now().Add(-sealBehindWindow)
-	for _, c := range cs {
+	for _, c := range n.consumerHandles() {
 		if c.Behind(sealBehind, since) {
 			n.sealYields.Add(1)
 			return sealShareBehind
