@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/lakenode/lakenode/tables/schema"
 )
@@ -244,6 +245,40 @@ func TestPendingCommitsStayBounded(t *testing.T) {
 		if next != 250_000 {
 			t.Fatalf("partition %d: spans end at %d", p, next)
 		}
+	}
+}
+
+func TestPendingCommitsStayDueOnTime(t *testing.T) {
+	// A seal pass takes the spans committed before its cutoff, and a
+	// merged span counts as committed at its newest commit: merging must
+	// not make old rows wait. Four partitions commit every 10 ms for 5
+	// minutes (the soak's rate of commits at 150,000 msgs/s), sealing 60 s
+	// after commit every 15 s as they go (the spans a pass took are
+	// dropped, as Seal does). At every pass no pending span may hold a
+	// commit more than a second past the cutoff; merging pairs, the oldest
+	// again at each overflow, held some back for almost four minutes.
+	const every, after = int64(10_000), int64(60_000_000) // µs
+	var spans []commitSpan
+	var worst int64
+	for i := range int64(30_000) {
+		now := i * every
+		for p := range int32(4) {
+			spans = appendSpan(spans, spanOf(uint64(i+1), now, p, 7, i*10, i*10+9))
+		}
+		if i%1500 != 0 { // a pass every 15 s
+			continue
+		}
+		cutoff := now - after
+		for _, c := range spans {
+			lo, _ := decodeRowKey(c.lo[:])
+			if oldest := lo.offset / 10 * every; c.at >= cutoff && oldest < cutoff {
+				worst = max(worst, cutoff-oldest)
+			}
+		}
+		spans = slices.DeleteFunc(spans, func(c commitSpan) bool { return c.at < cutoff })
+	}
+	if worst > 1_000_000 {
+		t.Fatalf("a commit waited %v past its cutoff in a merged span", time.Duration(worst)*time.Microsecond)
 	}
 }
 
