@@ -66,16 +66,7 @@ func WithNodeName(n string) Option { return func(o *options) { o.node = n } }
 // WithFS stores the database on fs (tests use vfs.NewMem()).
 func WithFS(fs vfs.FS) Option { return func(o *options) { o.fs = fs } }
 
-// memTableSize is the size of each of the store's memtables;
-// memTableReserve the bytes of the two it has once it has flushed, which
-// Pebble reserves in the block cache.
-const (
-	memTableSize    = 64 << 20
-	memTableReserve = 2 * memTableSize
-)
-
-// WithCacheSize sets the block cache size: the bytes of sstable blocks the
-// store keeps, on top of its memtables. Default 256 MiB.
+// WithCacheSize sets the block cache size. Default 256 MiB.
 func WithCacheSize(n int64) Option { return func(o *options) { o.cacheSize = n } }
 
 // WithMinFree sets the free space (bytes) the data dir's filesystem must
@@ -179,19 +170,13 @@ func Open(dir string, opts ...Option) (*Store, error) {
 		_ = lock.Close()
 		return nil, err
 	}
-	// Pebble reserves each memtable's size in the block cache, so a cache
-	// of n bytes holds n minus the memtables' bytes of blocks: nothing at
-	// all when n is below two memtables. Size it for the blocks plus the
-	// two memtables a store has once it has flushed (the one written, and
-	// the one flushed last, kept for reuse or still flushing); when
-	// flushes fall behind and more queue, blocks give way.
-	cache := pebble.NewCache(o.cacheSize + memTableReserve)
+	cache := pebble.NewCache(o.cacheSize)
 	defer cache.Unref()
 	popts := &pebble.Options{
 		FS:                          fs,
 		Lock:                        lock,
 		Cache:                       cache,
-		MemTableSize:                memTableSize,
+		MemTableSize:                64 << 20,
 		MemTableStopWritesThreshold: 4,
 		L0CompactionThreshold:       4,
 		L0StopWritesThreshold:       1000,
