@@ -100,8 +100,8 @@ type Config struct {
 	// the store. 0: not checked. DefaultConfig sets DefaultMinFree.
 	MinFree uint64
 	// CacheSize is the store's block cache (bytes), held outside the Go
-	// heap; it fills as queries read and stays at this size. 0: the
-	// default, DefaultCacheSize.
+	// heap; its two 64 MiB memtables count against it and blocks get the
+	// rest, filled as queries read. 0: the default, DefaultCacheSize.
 	CacheSize int64
 	// SealAfter is how long after their commit rows are sealed into
 	// column blocks (checked every quarter of it; a table with fewer than

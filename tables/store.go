@@ -66,7 +66,9 @@ func WithNodeName(n string) Option { return func(o *options) { o.node = n } }
 // WithFS stores the database on fs (tests use vfs.NewMem()).
 func WithFS(fs vfs.FS) Option { return func(o *options) { o.fs = fs } }
 
-// WithCacheSize sets the block cache size. Default 256 MiB.
+// WithCacheSize sets the block cache size. Default 256 MiB. Pebble
+// reserves each memtable's 64 MiB in it, so sstable blocks get what the
+// memtables leave: none when n is 128 MiB or less.
 func WithCacheSize(n int64) Option { return func(o *options) { o.cacheSize = n } }
 
 // WithMinFree sets the free space (bytes) the data dir's filesystem must

@@ -72,7 +72,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.sessionTimeout, "kafka-session-timeout", 45*time.Second, "how long a consumer group waits for a silent node before moving its partitions to the others")
 	addAuthFlags(fs, &o.auth)
 	fs.Int64Var(&o.maxResultRows, "max-result-rows", node.DefaultMaxResultRows, "the most rows of a query reply built whole (format = table, json, json:list); streamed json:output replies and exports are not limited")
-	fs.Var(sizeFlag{&o.cacheSize}, "cache-size", "the store's block cache (`SIZE`), held outside the Go heap: it fills as queries read and then stays at this size")
+	fs.Var(sizeFlag{&o.cacheSize}, "cache-size", "the store's block cache (`SIZE`), held outside the Go heap; its two 64 MiB memtables count against it, so blocks get what is left (none at 128MiB or less)")
 	fs.Var(sizeFlag{&o.minFree}, "min-free", "free space to keep on the data dir's filesystem (`SIZE`: 512MiB, 1GiB, ...; 0 turns the check off): below it ingest pauses until space returns")
 	fs.DurationVar(&o.sealAfter, "seal-after", node.DefaultSealAfter, "seal rows into column blocks this long after their commit (0 never seals; a table with fewer than 4096 such rows waits ten times as long): queries read blocks 10-250x faster than rows, for some 5-25% more CPU per ingested message; sealing slows to a twentieth of a core while ingest is behind")
 	fs.StringVar(&o.connect, "connect", "", "run the shell, -c and -f against the running node whose --listen address is `HOST:PORT`")
