@@ -54,7 +54,10 @@ func TestPGQueriesAreQueryActors(t *testing.T) {
 			t.Fatalf("canceled query: %v, want SQLSTATE 57014", err)
 		}
 	case <-time.After(20 * time.Second):
-		t.Fatal("the canceled query did not stop")
+		// What still runs, and how far it got, tells a lost cancel from
+		// a scan that does not look at its context.
+		res := n.Execute(context.Background(), "get queries", ExecOptions{})
+		t.Fatalf("the canceled query did not stop within 20 s; get queries:\n%s %v", res.Text, res.Err)
 	}
 	// The session goes on.
 	if err := c.QueryRow(ctx, "select count(*) from t where value < 10").Scan(&rows); err != nil || rows != 10 {
