@@ -272,11 +272,11 @@ func BenchmarkIngestSealing(b *testing.B) {
 		b.ReportMetric(median(onWrote), "seal_lsm_B/msg")
 		b.ReportMetric(float64(lat.p99.Milliseconds()), "seal_p99_ms@half")
 		b.ReportMetric(float64(latOff.p99.Milliseconds()), "no_seal_p99_ms@half")
-		fmt.Printf("\nApache broker, %d messages, medians of %d alternating runs: without sealing %.0f rows/s, CPU %.2f µs/msg %v (settled %v after the rows were in); "+
-			"sealing %s after commit %.0f rows/s, CPU %.2f µs/msg %v (%.2fx) until settled and >= 90%% sealed (%v after; sealed when the rows were in: %v; by range deletes: %v); "+
+		fmt.Printf("\nApache broker, %d messages, medians of %d alternating runs: without sealing %.0f rows/s (%s), CPU %.2f µs/msg %v (settled %v after the rows were in); "+
+			"sealing %s after commit %.0f rows/s (%s), CPU %.2f µs/msg %v (%.2fx) until settled and >= 90%% sealed (%v after; sealed when the rows were in: %v; by range deletes: %v); "+
 			"produce-to-visible at %d msgs/s while sealing (%.0f rows sealed): p50 %v p99 %v (never sealing: p50 %v p99 %v); "+
 			"bytes flushed and compacted per message: without sealing %.0f %v, sealing %.0f %v\n",
-			total, rounds, median(offRate), medianMicros(offCPU), offCPU, offSettle, sealAfter, median(onRate), medianMicros(onCPU), onCPU, medianMicros(onCPU)/medianMicros(offCPU), onSettle, shares(atEnd), shares(ranged),
+			total, rounds, median(offRate), rounded(offRate), medianMicros(offCPU), offCPU, offSettle, sealAfter, median(onRate), rounded(onRate), medianMicros(onCPU), onCPU, medianMicros(onCPU)/medianMicros(offCPU), onSettle, shares(atEnd), shares(ranged),
 			int(median(onRate)/2), sealedLive, lat.p50, lat.p99, latOff.p50, latOff.p99, median(offWrote), rounded(offWrote), median(onWrote), rounded(onWrote))
 	}
 }
