@@ -110,6 +110,7 @@ bench: prereqs kafka-jars build
 	$(GO) test -run '^$$' -bench BenchmarkQueryScale -benchtime 1x -timeout 60m ./tables/sql/
 	$(GO) test -run '^$$' -bench BenchmarkEncodingChoice -benchtime 1x -timeout 60m ./tables/sql/
 	$(GO) test -run '^$$' -bench BenchmarkPlan -benchtime 1s ./tables/sql/
+	$(GO) test -run '^$$' -bench 'BenchmarkCatchUpSealing$$' -benchtime 1x -timeout 30m ./tables/
 	LAKENODE_KAFKA_LIBS=$(KAFKA_LIBS) LAKENODE_BIN=$(CURDIR)/bin/lakenode $(GO) test -run '^$$' -bench 'BenchmarkIngest|BenchmarkIngestSealing|BenchmarkSteadySealing|BenchmarkExport|BenchmarkScatterGather|BenchmarkPostgres' -benchtime 1x -timeout 90m ./integration/
 
 # golangci-lint, pinned: go run builds it once into Go's cache.

@@ -144,6 +144,10 @@ type Store struct {
 	stopSpace chan struct{} // stops its poller
 }
 
+// sstableBlockSize is the target uncompressed size of the store's
+// sstable data blocks (Open).
+const sstableBlockSize = 32 << 10
+
 // Open opens (creating if needed) the store in dir. A dir written by a newer
 // lakenode, or held by another process, is refused with a clear error. A dir
 // that is not new is first opened read-only and checked against lakenode's
@@ -186,6 +190,14 @@ func Open(dir string, opts ...Option) (*Store, error) {
 		FormatMajorVersion:          pebble.FormatNewest,
 		CompactionConcurrencyRange:  func() (int, int) { return 1, 2 },
 		Logger:                      pebbleLogger{o.logger},
+	}
+	// 32 KiB sstable blocks instead of Pebble's 4 KiB: the store reads
+	// in long runs (scans, seal passes, compactions), and per block each
+	// read pays an allocation in the cache, a read and a decompression.
+	// BenchmarkCatchUpSealing, 3 M rows (2026-12-07): CPU per row 1.33 ->
+	// 1.07 us never sealing, 2.21 -> 1.68 us sealing.
+	for i := range popts.Levels {
+		popts.Levels[i].BlockSize = sstableBlockSize
 	}
 	if fresh := len(st.pebble) == 0 && st.rec == nil; !fresh {
 		v, err := verify(dir, st, popts, false)
