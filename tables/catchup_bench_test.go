@@ -91,8 +91,12 @@ func catchUpRun(b *testing.B, feeds [][]tables.Feed, rows int, seal bool) (cpuPe
 	}
 	cpu0 := processCPU()
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	sealDone := make(chan struct{})
+	// Before the store closes, also when the benchmark fails early.
+	defer func() {
+		cancel()
+		<-sealDone
+	}()
 	go func() {
 		defer close(sealDone)
 		if !seal {
