@@ -109,9 +109,20 @@ func (n *Node) Execute(ctx context.Context, line string, opts ExecOptions) Resul
 	case res := <-reply:
 		return res
 	case <-n.down:
-		return internal(errors.New("the node stopped before the command ended"))
+		// A command the stop ended (a query it canceled) answers
+		// moments later; one still running after stopGrace is cut off.
+		select {
+		case res := <-reply:
+			return res
+		case <-time.After(stopGrace):
+			return internal(errors.New("the node stopped before the command ended"))
+		}
 	}
 }
+
+// stopGrace is how long Execute waits, once the node is down, for the
+// answer of a command the stop ended.
+const stopGrace = time.Second
 
 // execute runs one command line: the work of a command actor's worker.
 func (n *Node) execute(ctx context.Context, line string, opts ExecOptions) (res Result) {

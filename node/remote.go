@@ -46,11 +46,10 @@ type remoteAsk struct {
 	done   func()
 }
 
-// commandDone is a worker's Result, for a local caller (reply) or a remote
-// one.
+// commandDone is a worker's Result for a remote caller (a local caller's
+// goes straight to its reply channel).
 type commandDone struct {
 	res    Result
-	reply  chan<- Result
 	remote *remoteAsk
 }
 
@@ -101,16 +100,20 @@ func (a *commandActor) run(ctx actor.Context, cctx context.Context, line string,
 	self, sys := ctx.Self(), ctx.ActorSystem()
 	go func() {
 		res := a.n.execute(cctx, line, opts)
-		sys.Root.Send(self, &commandDone{res: res, reply: reply, remote: remote})
+		if reply != nil {
+			// A local caller's channel (buffered) takes it straight
+			// from the worker: a node stopping may have stopped this
+			// actor by now, and the caller still gets the command's own
+			// answer ("query canceled"), not "the node stopped".
+			reply <- res
+			return
+		}
+		sys.Root.Send(self, &commandDone{res: res, remote: remote})
 	}()
 }
 
-// deliver hands a command's Result to its caller.
+// deliver hands a remote command's Result to its caller.
 func (a *commandActor) deliver(ctx actor.Context, m *commandDone) {
-	if m.reply != nil {
-		m.reply <- m.res // buffered: the caller may have stopped waiting
-		return
-	}
 	m.remote.done()
 	if askerGone(m.remote.ctx) {
 		// A reply would only make the node dial an address nobody
