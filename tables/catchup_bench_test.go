@@ -50,10 +50,11 @@ func catchUpFeeds(commits, perPart int) [][]tables.Feed {
 	return out
 }
 
-func processCPU() time.Duration {
+// processCPU is the process's user and system CPU time so far.
+func processCPU(b *testing.B) time.Duration {
 	var ru unix.Rusage
 	if err := unix.Getrusage(unix.RUSAGE_SELF, &ru); err != nil {
-		return 0
+		b.Fatalf("reading the process's CPU time: %v", err)
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
@@ -89,7 +90,7 @@ func catchUpRun(b *testing.B, feeds [][]tables.Feed, rows int, seal bool) (cpuPe
 	if err != nil {
 		b.Fatal(err)
 	}
-	cpu0 := processCPU()
+	cpu0 := processCPU(b)
 	ctx, cancel := context.WithCancel(context.Background())
 	sealDone := make(chan struct{})
 	// Before the store closes, also when the benchmark fails early.
@@ -153,7 +154,7 @@ func catchUpRun(b *testing.B, feeds [][]tables.Feed, rows int, seal bool) (cpuPe
 			last, quiet = st, time.Now()
 		}
 	}
-	cpu := processCPU() - cpu0
+	cpu := processCPU(b) - cpu0
 	return cpu / time.Duration(rows), float64(last.FlushedBytes+last.CompactedBytes) / float64(rows)
 }
 
