@@ -185,7 +185,7 @@ var (
 	descSealD = prometheus.NewDesc("lakenode_store_sealed_rows_range_deleted_total", "Of the rows sealed, those removed with range deletes (the others with point deletes, whose tombstones compactions carry).", nil, nil)
 	descSealB = prometheus.NewDesc("lakenode_store_sealed_blocks_total", "Column blocks written by sealing.", nil, nil)
 	descSealT = prometheus.NewDesc("lakenode_store_seal_seconds_total", "Seconds spent in seal passes.", nil, nil)
-	descSealY = prometheus.NewDesc("lakenode_store_seal_yields_total", "Blocks after which a seal pass slowed to a twentieth of a core because ingest was behind (a record older than 250 ms when it became visible).", nil, nil)
+	descSealY = prometheus.NewDesc("lakenode_store_seal_yields_total", "Times a seal pass found ingest behind (a record older than 250 ms when it became visible) and slowed to a twentieth of a core: after each block, and every 100 ms while it pauses.", nil, nil)
 )
 
 type nodeCollector struct{ n *Node }

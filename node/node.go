@@ -202,8 +202,8 @@ type Node struct {
 	bgCancel context.CancelFunc
 	bgDone   chan struct{}
 	stopped  atomic.Bool
-	// sealYields counts the blocks after which a seal pass yielded to
-	// ingest that was behind (sealShareNow).
+	// sealYields counts the times a seal pass, after a block or while it
+	// paused, found ingest behind and yielded to it (sealShareNow).
 	sealYields atomic.Int64
 
 	// One lock per piece of state. mu: the consumers.

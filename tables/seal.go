@@ -395,27 +395,38 @@ func (sr *sealRun) sealFrom(lo, hi []byte) ([]byte, error) {
 }
 
 // pause waits, when the pass may use only a share of a core, for as long
-// as its work since the last pause times 1/share - 1.
+// as its work since the last pause times 1/share - 1. It asks the share
+// again every pauseStep while it waits, so that a pause set while ingest
+// was behind — a twentieth of a core: 19 times the block's work, which
+// counts the time it waited for the cores and for the table's lock, tens
+// of seconds when both were busy — ends soon after ingest catches up
+// rather than keeping the rows waiting.
 func (sr *sealRun) pause() error {
 	if sr.share == nil {
 		return nil
 	}
-	share := min(max(sr.share(), 0.05), 1)
-	if share >= 1 {
-		sr.busy = time.Now()
-		return nil
-	}
-	wait := time.Duration(float64(time.Since(sr.busy)) * (1/share - 1))
-	t := time.NewTimer(wait)
-	defer t.Stop()
-	select {
-	case <-sr.ctx.Done():
-		return sr.ctx.Err()
-	case <-t.C:
+	work, start := time.Since(sr.busy), time.Now()
+	for {
+		share := min(max(sr.share(), 0.05), 1)
+		wait := time.Duration(float64(work)*(1/share-1)) - time.Since(start)
+		if wait <= 0 {
+			break
+		}
+		t := time.NewTimer(min(wait, pauseStep))
+		select {
+		case <-sr.ctx.Done():
+			t.Stop()
+			return sr.ctx.Err()
+		case <-t.C:
+		}
 	}
 	sr.busy = time.Now()
 	return nil
 }
+
+// pauseStep is how long a seal pass's pause waits at most before it asks
+// the share again.
+const pauseStep = 100 * time.Millisecond
 
 // commitTime reads a row's insert_timestamp (its second value, after
 // row_id) without decoding the rest; false when it is not there.

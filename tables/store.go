@@ -86,7 +86,8 @@ func WithSealShare(share float64) Option {
 }
 
 // WithSealShareFunc is WithSealShare with a share that fn says after each
-// block, so that sealing can yield while ingest is behind.
+// block, and again every 100 ms while the pass pauses, so that sealing can
+// yield while ingest is behind and pick up as soon as it is not.
 func WithSealShareFunc(fn func() float64) Option {
 	return func(o *options) { o.sealShare = fn }
 }
