@@ -183,6 +183,7 @@ var (
 	descCompB = prometheus.NewDesc("lakenode_store_compacted_bytes_total", "Sstable bytes written by compactions (moves not counted).", nil, nil)
 	descSealR = prometheus.NewDesc("lakenode_store_sealed_rows_total", "Rows sealed into column blocks (--seal-after after their commit).", nil, nil)
 	descSealD = prometheus.NewDesc("lakenode_store_sealed_rows_range_deleted_total", "Of the rows sealed, those removed with range deletes (the others with point deletes, whose tombstones compactions carry).", nil, nil)
+	descSealN = prometheus.NewDesc("lakenode_store_seal_read_rows_total", "Rows seal passes read, sealed or (too new) not: over the sealed rows, how often sealing reads each.", nil, nil)
 	descSealB = prometheus.NewDesc("lakenode_store_sealed_blocks_total", "Column blocks written by sealing.", nil, nil)
 	descSealT = prometheus.NewDesc("lakenode_store_seal_seconds_total", "Seconds spent in seal passes.", nil, nil)
 	descSealY = prometheus.NewDesc("lakenode_store_seal_yields_total", "Times a seal pass found ingest behind (a record older than 250 ms when it became visible) and slowed to a twentieth of a core: after each block, and every 100 ms while it pauses.", nil, nil)
@@ -215,6 +216,7 @@ func (c *nodeCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descSealR
 	ch <- descSealD
 	ch <- descSealB
+	ch <- descSealN
 	ch <- descSealY
 	ch <- descSealT
 }
@@ -262,6 +264,7 @@ func (c *nodeCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descSealR, prometheus.CounterValue, float64(sealed.Rows))
 	ch <- prometheus.MustNewConstMetric(descSealD, prometheus.CounterValue, float64(sealed.RangeDeleted))
 	ch <- prometheus.MustNewConstMetric(descSealB, prometheus.CounterValue, float64(sealed.Blocks))
+	ch <- prometheus.MustNewConstMetric(descSealN, prometheus.CounterValue, float64(sealed.Read))
 	ch <- prometheus.MustNewConstMetric(descSealT, prometheus.CounterValue, sealed.Time.Seconds())
 	ch <- prometheus.MustNewConstMetric(descSealY, prometheus.CounterValue, float64(c.n.sealYields.Load()))
 	for _, t := range c.n.store.Tables() {

@@ -162,12 +162,15 @@ type SealCounters struct {
 	// RangeDeleted are the sealed rows removed by range deletes (the
 	// others by point deletes, each a tombstone compactions carry).
 	RangeDeleted int64
-	Time         time.Duration
+	// Read are the rows the passes read, sealed or (too new) not: over
+	// Rows, how often sealing reads a row it seals.
+	Read int64
+	Time time.Duration
 }
 
 // Sealed returns the seal totals.
 func (s *Store) Sealed() SealCounters {
-	return SealCounters{Rows: s.sealRows.Load(), Blocks: s.sealBlocks.Load(), Passes: s.sealPasses.Load(), RangeDeleted: s.sealRangeRows.Load(), Time: time.Duration(s.sealNanos.Load())}
+	return SealCounters{Rows: s.sealRows.Load(), Blocks: s.sealBlocks.Load(), Passes: s.sealPasses.Load(), RangeDeleted: s.sealRangeRows.Load(), Read: s.sealRead.Load(), Time: time.Duration(s.sealNanos.Load())}
 }
 
 // errSealStale ends a seal pass whose reading an expiry or drop outdated.
@@ -266,6 +269,7 @@ func (s *Store) Seal(ctx context.Context, t *schema.Table, cutoff int64) (SealRe
 		return nil
 	}
 	sr := &sealRun{ctx: ctx, db: s.db, cutoff: cutoff, t: t, b: b, commit: commit, pre: pre, share: s.sealShare, busy: time.Now()}
+	defer func() { s.sealRead.Add(int64(sr.n)) }()
 	for _, r := range ranges {
 		if err := sr.seal(r); err != nil {
 			return res, err

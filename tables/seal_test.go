@@ -426,6 +426,10 @@ func TestSealPausingBetweenBlocksKeepsEveryRow(t *testing.T) {
 	tw.seal(time.Now().Add(time.Hour).UnixMicro(), n)
 	if c := s.Sealed(); c.Blocks != 2 {
 		t.Fatalf("%d blocks, want 2", c.Blocks)
+	} else if c.Read != int64(n) {
+		// Each row once: the second block's iterator starts at the row
+		// after the first block's last.
+		t.Fatalf("the pass read %d rows to seal %d, want each once", c.Read, n)
 	}
 	tw.same("sealed in two blocks with a pause between")
 }

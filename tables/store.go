@@ -123,6 +123,7 @@ type Store struct {
 	sealShare                                   func() float64
 	sealRows, sealBlocks, sealPasses, sealNanos atomic.Int64
 	sealRangeRows                               atomic.Int64  // of sealRows, those removed by range deletes
+	sealRead                                    atomic.Int64  // rows the passes read, sealed or not
 	sealB                                       *blockBuilder // the seal passes' builder, reused
 	openedUs                                    int64         // when the store opened (µs): rows committed before it are not in any table's pending spans
 
