@@ -184,6 +184,9 @@ var (
 	descSealR = prometheus.NewDesc("lakenode_store_sealed_rows_total", "Rows sealed into column blocks (--seal-after after their commit).", nil, nil)
 	descSealD = prometheus.NewDesc("lakenode_store_sealed_rows_range_deleted_total", "Of the rows sealed, those removed with range deletes (the others with point deletes, whose tombstones compactions carry).", nil, nil)
 	descSealN = prometheus.NewDesc("lakenode_store_seal_read_rows_total", "Rows seal passes read, sealed or (too new) not: over the sealed rows, how often sealing reads each.", nil, nil)
+	descSealL = prometheus.NewDesc("lakenode_store_seal_block_bytes_total", "Sstable block bytes (compressed) seal passes loaded: from the files, or found in the block cache.", []string{"from"}, nil)
+	descSealP = prometheus.NewDesc("lakenode_store_seal_points_total", "Keys seal passes stepped over inside Pebble, deleted and shadowed ones too: over the rows they read, the dead keys a pass skips.", nil, nil)
+	descSealI = prometheus.NewDesc("lakenode_store_seal_iterators_total", "Pebble iterators seal passes opened (one per block and key range; each seeks every file that overlaps its range).", nil, nil)
 	descSealB = prometheus.NewDesc("lakenode_store_sealed_blocks_total", "Column blocks written by sealing.", nil, nil)
 	descSealT = prometheus.NewDesc("lakenode_store_seal_seconds_total", "Seconds spent in seal passes.", nil, nil)
 	descSealY = prometheus.NewDesc("lakenode_store_seal_yields_total", "Times a seal pass found ingest behind (a record older than 250 ms when it became visible) and slowed to a twentieth of a core: after each block, and every 100 ms while it pauses.", nil, nil)
@@ -217,6 +220,9 @@ func (c *nodeCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descSealD
 	ch <- descSealB
 	ch <- descSealN
+	ch <- descSealL
+	ch <- descSealP
+	ch <- descSealI
 	ch <- descSealY
 	ch <- descSealT
 }
@@ -265,6 +271,10 @@ func (c *nodeCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descSealD, prometheus.CounterValue, float64(sealed.RangeDeleted))
 	ch <- prometheus.MustNewConstMetric(descSealB, prometheus.CounterValue, float64(sealed.Blocks))
 	ch <- prometheus.MustNewConstMetric(descSealN, prometheus.CounterValue, float64(sealed.Read))
+	ch <- prometheus.MustNewConstMetric(descSealL, prometheus.CounterValue, float64(sealed.BlockBytes-sealed.CachedBytes), "files")
+	ch <- prometheus.MustNewConstMetric(descSealL, prometheus.CounterValue, float64(sealed.CachedBytes), "cache")
+	ch <- prometheus.MustNewConstMetric(descSealP, prometheus.CounterValue, float64(sealed.Points))
+	ch <- prometheus.MustNewConstMetric(descSealI, prometheus.CounterValue, float64(sealed.Iters))
 	ch <- prometheus.MustNewConstMetric(descSealT, prometheus.CounterValue, sealed.Time.Seconds())
 	ch <- prometheus.MustNewConstMetric(descSealY, prometheus.CounterValue, float64(c.n.sealYields.Load()))
 	for _, t := range c.n.store.Tables() {

@@ -165,12 +165,22 @@ type SealCounters struct {
 	// Read are the rows the passes read, sealed or (too new) not: over
 	// Rows, how often sealing reads a row it seals.
 	Read int64
-	Time time.Duration
+	// BlockBytes are the sstable block bytes (compressed; data, index
+	// and filter blocks) the passes' iterators loaded, and CachedBytes
+	// those of them found in the block cache: the others were read from
+	// the files and decompressed.
+	BlockBytes, CachedBytes int64
+	// Points are the keys the passes' iterators stepped over inside
+	// Pebble, shadowed and deleted ones too (over Read: the dead keys a
+	// pass had to skip), and Iters the iterators they opened (each
+	// seeks every file that overlaps its range).
+	Points, Iters int64
+	Time          time.Duration
 }
 
 // Sealed returns the seal totals.
 func (s *Store) Sealed() SealCounters {
-	return SealCounters{Rows: s.sealRows.Load(), Blocks: s.sealBlocks.Load(), Passes: s.sealPasses.Load(), RangeDeleted: s.sealRangeRows.Load(), Read: s.sealRead.Load(), Time: time.Duration(s.sealNanos.Load())}
+	return SealCounters{Rows: s.sealRows.Load(), Blocks: s.sealBlocks.Load(), Passes: s.sealPasses.Load(), RangeDeleted: s.sealRangeRows.Load(), Read: s.sealRead.Load(), BlockBytes: s.sealLoaded.Load(), CachedBytes: s.sealCached.Load(), Points: s.sealPoints.Load(), Iters: s.sealIters.Load(), Time: time.Duration(s.sealNanos.Load())}
 }
 
 // errSealStale ends a seal pass whose reading an expiry or drop outdated.
@@ -269,7 +279,13 @@ func (s *Store) Seal(ctx context.Context, t *schema.Table, cutoff int64) (SealRe
 		return nil
 	}
 	sr := &sealRun{ctx: ctx, db: s.db, cutoff: cutoff, t: t, b: b, commit: commit, pre: pre, share: s.sealShare, busy: time.Now()}
-	defer func() { s.sealRead.Add(int64(sr.n)) }()
+	defer func() {
+		s.sealRead.Add(int64(sr.n))
+		s.sealLoaded.Add(int64(sr.blocks.BlockBytes))
+		s.sealCached.Add(int64(sr.blocks.BlockBytesInCache))
+		s.sealPoints.Add(int64(sr.blocks.PointCount))
+		s.sealIters.Add(int64(sr.iters))
+	}()
 	for _, r := range ranges {
 		if err := sr.seal(r); err != nil {
 			return res, err
@@ -312,11 +328,13 @@ type sealRun struct {
 	cutoff int64
 	t      *schema.Table
 	b      *blockBuilder
-	commit func() error   // commits (and empties) b
-	pre    *preOpen       // nil but on a first pass: the rows from before the store opened that are too new
-	n      int            // rows read
-	share  func() float64 // WithSealShareFunc's; nil: no pauses
-	busy   time.Time      // when the pass last started working
+	commit func() error                 // commits (and empties) b
+	pre    *preOpen                     // nil but on a first pass: the rows from before the store opened that are too new
+	n      int                          // rows read
+	share  func() float64               // WithSealShareFunc's; nil: no pauses
+	busy   time.Time                    // when the pass last started working
+	blocks pebble.InternalIteratorStats // summed over its iterators
+	iters  int                          // iterators opened
 }
 
 // seal adds the rows of one key range committed before the cutoff to the
@@ -347,7 +365,14 @@ func (sr *sealRun) sealFrom(lo, hi []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer func() { _ = it.Close() }()
+	defer func() {
+		st := it.Stats().InternalStats
+		sr.blocks.BlockBytes += st.BlockBytes
+		sr.blocks.BlockBytesInCache += st.BlockBytesInCache
+		sr.blocks.PointCount += st.PointCount
+		sr.iters++
+		_ = it.Close()
+	}()
 	// Rows between the ranges were not read: they belong to pending
 	// commits too new for this pass, whose spans break runs at commit.
 	b := sr.b

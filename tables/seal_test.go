@@ -423,13 +423,28 @@ func TestSealPausingBetweenBlocksKeepsEveryRow(t *testing.T) {
 	for p := range int32(3) {
 		tw.apply(p, n/3, func(i int) int64 { return int64(i%5000) * 3 })
 	}
+	// In sstables, so that the pass loads blocks (the counters below).
+	if err := s.Compact(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	tw.seal(time.Now().Add(time.Hour).UnixMicro(), n)
-	if c := s.Sealed(); c.Blocks != 2 {
+	c := s.Sealed()
+	if c.Blocks != 2 {
 		t.Fatalf("%d blocks, want 2", c.Blocks)
 	} else if c.Read != int64(n) {
 		// Each row once: the second block's iterator starts at the row
 		// after the first block's last.
 		t.Fatalf("the pass read %d rows to seal %d, want each once", c.Read, n)
+	}
+	// One iterator per block, which stepped over each live row once (the
+	// compaction left no dead keys; the first also over the row after its
+	// block, which it peeked at), loading the sstable blocks that hold
+	// them: more bytes than a few rows', fewer than the rows' raw values.
+	if c.Iters != 2 || c.Points != int64(n)+1 {
+		t.Fatalf("%d iterators stepping over %d keys, want 2 and %d", c.Iters, c.Points, n+1)
+	}
+	if c.BlockBytes < int64(n) || c.BlockBytes > int64(n)*200 || c.CachedBytes > c.BlockBytes {
+		t.Fatalf("the pass loaded %d block bytes (%d of them cached) for %d rows", c.BlockBytes, c.CachedBytes, n)
 	}
 	tw.same("sealed in two blocks with a pause between")
 }
