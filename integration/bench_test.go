@@ -280,10 +280,10 @@ func BenchmarkIngestSealing(b *testing.B) {
 		b.ReportMetric(float64(lat.p99.Milliseconds()), "seal_p99_ms@half")
 		b.ReportMetric(float64(latOff.p99.Milliseconds()), "no_seal_p99_ms@half")
 		fmt.Printf("\nApache broker, %d messages, medians of %d alternating runs: without sealing %.0f rows/s (%s), CPU %.2f µs/msg %v (settled %v after the rows were in); "+
-			"sealing %s after commit %.0f rows/s (%s), CPU %.2f µs/msg %v (%.2fx) until settled and >= 90%% sealed (%v after; sealed when the rows were in: %v; by range deletes: %v; rows the passes read per row sealed: %v; block bytes loaded per row sealed, from files %v and from the cache %v; Pebble keys stepped over per row sealed %v; rows sealed per iterator %v); "+
+			"sealing %s after commit %.0f rows/s (%s), CPU %.2f µs/msg %v (%.2fx; per round, against the no-seal round before it: %v) until settled and >= 90%% sealed (%v after; sealed when the rows were in: %v; by range deletes: %v; rows the passes read per row sealed: %v; block bytes loaded per row sealed, from files %v and from the cache %v; Pebble keys stepped over per row sealed %v; rows sealed per iterator %v); "+
 			"produce-to-visible at %d msgs/s while sealing (%.0f rows sealed): p50 %v p99 %v (never sealing: p50 %v p99 %v); "+
 			"bytes flushed and compacted per message: without sealing %.0f %v, sealing %.0f %v\n",
-			total, rounds, median(offRate), rounded(offRate), medianMicros(offCPU), offCPU, offSettle, sealAfter, median(onRate), rounded(onRate), medianMicros(onCPU), onCPU, medianMicros(onCPU)/medianMicros(offCPU), onSettle, shares(atEnd), shares(ranged), rounded2(readPer), rounded2(loadPer), rounded2(cachePer), rounded2(pointsPer), rounded(rowsPerIter),
+			total, rounds, median(offRate), rounded(offRate), medianMicros(offCPU), offCPU, offSettle, sealAfter, median(onRate), rounded(onRate), medianMicros(onCPU), onCPU, medianMicros(onCPU)/medianMicros(offCPU), pairRatios(onCPU, offCPU), onSettle, shares(atEnd), shares(ranged), rounded2(readPer), rounded2(loadPer), rounded2(cachePer), rounded2(pointsPer), rounded(rowsPerIter),
 			int(median(onRate)/2), sealedLive, lat.p50, lat.p99, latOff.p50, latOff.p99, median(offWrote), rounded(offWrote), median(onWrote), rounded(onWrote))
 	}
 }
@@ -376,6 +376,17 @@ func medianMicros(d []time.Duration) float64 {
 		f[i] = float64(x.Nanoseconds()) / 1000
 	}
 	return median(f)
+}
+
+// pairRatios is each on[i]/off[i], two decimals, comma-separated: the
+// rounds alternate, so a pair shares the machine's mood more than the
+// medians do.
+func pairRatios(on, off []time.Duration) string {
+	r := make([]float64, len(on))
+	for i := range on {
+		r[i] = float64(on[i]) / float64(off[i])
+	}
+	return rounded2(r)
 }
 
 func shares(x []float64) string {
