@@ -251,13 +251,17 @@ func BenchmarkIngestSealing(b *testing.B) {
 				}
 				return done(n)
 			}, "--seal-after", sealAfter)
-			ranged = append(ranged, n.metric("lakenode_store_sealed_rows_range_deleted_total")/n.metric("lakenode_store_sealed_rows_total"))
-			sealedRows := n.metric("lakenode_store_sealed_rows_total")
-			readPer = append(readPer, n.metric("lakenode_store_seal_read_rows_total")/sealedRows)
-			loadPer = append(loadPer, n.metric(`lakenode_store_seal_block_bytes_total{from="files"}`)/sealedRows)
-			cachePer = append(cachePer, n.metric(`lakenode_store_seal_block_bytes_total{from="cache"}`)/sealedRows)
-			pointsPer = append(pointsPer, n.metric("lakenode_store_seal_points_total")/sealedRows)
-			rowsPerIter = append(rowsPerIter, sealedRows/n.metric("lakenode_store_seal_iterators_total"))
+			// The seal's counters, in one scrape (after the CPU was read).
+			filesB, cacheB := `lakenode_store_seal_block_bytes_total{from="files"}`, `lakenode_store_seal_block_bytes_total{from="cache"}`
+			m := n.metrics("lakenode_store_sealed_rows_total", "lakenode_store_sealed_rows_range_deleted_total", "lakenode_store_seal_read_rows_total",
+				filesB, cacheB, "lakenode_store_seal_points_total", "lakenode_store_seal_iterators_total")
+			sealedRows := m["lakenode_store_sealed_rows_total"]
+			ranged = append(ranged, m["lakenode_store_sealed_rows_range_deleted_total"]/sealedRows)
+			readPer = append(readPer, m["lakenode_store_seal_read_rows_total"]/sealedRows)
+			loadPer = append(loadPer, m[filesB]/sealedRows)
+			cachePer = append(cachePer, m[cacheB]/sealedRows)
+			pointsPer = append(pointsPer, m["lakenode_store_seal_points_total"]/sealedRows)
+			rowsPerIter = append(rowsPerIter, sealedRows/m["lakenode_store_seal_iterators_total"])
 			onWrote = append(onWrote, wrote(n))
 			n.stop()
 			onCPU, onRate, atEnd, onSettle = append(onCPU, cpu), append(onRate, rate), append(atEnd, share), append(onSettle, settle.Round(100*time.Millisecond).String())
