@@ -1,12 +1,15 @@
 package kafka
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -120,6 +123,10 @@ type Consumer struct {
 	// commitMu serialises the committer with the commit on revoke: a commit
 	// queued behind the revoke's must not write older offsets after it.
 	commitMu sync.Mutex
+	// failing is set when Run reported an error to the handler, and
+	// cleared (with FetchError(nil)) when records arrive again or an
+	// assignment has every start offset it needs.
+	failing atomic.Bool
 }
 
 // NewConsumer creates the clients; nothing is fetched until Run.
@@ -208,7 +215,6 @@ func backoff(tries int) time.Duration {
 // re-created topic) cannot spin a core or flood the log.
 func (c *Consumer) Run(ctx context.Context) error {
 	go c.committer(ctx)
-	healthy := true
 	idle := 0 // polls in a row with errors and no records
 	for {
 		fetches := c.cl.PollRecords(ctx, c.cfg.MaxPollRecords)
@@ -225,13 +231,16 @@ func (c *Consumer) Run(ctx context.Context) error {
 				c.cfg.Handler.TopicChanged(TopicPartition{t, p}, why)
 				return
 			}
+			if t == "" { // the group's, not a partition's
+				ferr = fmt.Errorf("consumer group %s: %w", c.cfg.Group, c.cfg.Security.Explain(err))
+				return
+			}
 			ferr = fmt.Errorf("fetching %s[%d]: %w", t, p, c.cfg.Security.Explain(err))
 		})
 		if ferr != nil {
-			healthy = false
+			c.failing.Store(true)
 			c.cfg.Handler.FetchError(ferr)
-		} else if !healthy && fetches.NumRecords() > 0 {
-			healthy = true
+		} else if fetches.NumRecords() > 0 && c.failing.CompareAndSwap(true, false) {
 			c.cfg.Handler.FetchError(nil)
 		}
 		fetches.EachPartition(func(p kgo.FetchTopicPartition) {
@@ -475,39 +484,32 @@ func (c *Consumer) adjust(ctx context.Context, offsets map[string]map[int32]kgo.
 	// stores it: a restart then resumes there instead of applying "latest"
 	// again and losing what was produced while it was down.
 	starts := c.cfg.Handler.StartOffsets(ctx, committed)
-	var unresolved []string
-	for tp, at := range starts {
-		if at < 0 {
-			unresolved = append(unresolved, tp.Topic)
-		}
+	resolved, err := c.resolveStarts(ctx, starts)
+	for tp, at := range resolved {
+		starts[tp] = at
 	}
-	if len(unresolved) > 0 {
-		var listed kadm.ListedOffsets
-		var err error
-		if c.cfg.Reset == "earliest" {
-			listed, err = c.admin.ListStartOffsets(ctx, unresolved...)
-		} else {
-			listed, err = c.admin.ListEndOffsets(ctx, unresolved...)
+	if len(resolved) > 0 {
+		c.cfg.Handler.Resolved(resolved)
+	}
+	if err != nil {
+		if c.cfg.Reset != "earliest" {
+			// Consuming from the client's own "latest" without a stored
+			// start would let a restart before the first record apply
+			// "latest" again and skip what was produced while the node
+			// was down. So nothing of this assignment is consumed yet:
+			// the group session fails (the error reaches Run's polls and
+			// the handler's FetchError), the client rejoins after a
+			// backoff, and the starts resolved so far are stored.
+			c.cfg.Logger.Warn("resolving start offsets; the group rejoins to try again", "reset", "latest", "err", err)
+			return nil, err
 		}
-		if err != nil {
-			c.cfg.Logger.Warn("resolving start offsets", "reset", c.cfg.Reset, "err", err)
-		} else {
-			resolved := make(map[TopicPartition]int64)
-			listed.Each(func(o kadm.ListedOffset) {
-				tp := TopicPartition{o.Topic, o.Partition}
-				if at, ok := starts[tp]; ok && at < 0 && o.Err == nil {
-					resolved[tp] = o.Offset
-				} else if o.Err != nil {
-					c.cfg.Logger.Warn("resolving start offset", "partition", tp.String(), "err", o.Err)
-				}
-			})
-			if len(resolved) > 0 {
-				for tp, at := range resolved {
-					starts[tp] = at
-				}
-				c.cfg.Handler.Resolved(resolved)
-			}
-		}
+		// "earliest" from the client is safe unstored: a restart before
+		// the first record reads from the log's start again.
+		c.cfg.Logger.Warn("resolving start offsets; the client's own reset applies", "reset", "earliest", "err", err)
+	} else if c.failing.CompareAndSwap(true, false) {
+		// The group session that failed over a start offset is up: say
+		// so now, not with the first record, which may be long in coming.
+		c.cfg.Handler.FetchError(nil)
 	}
 	for tp, at := range starts {
 		if at >= 0 {
@@ -515,6 +517,95 @@ func (c *Consumer) adjust(ctx context.Context, offsets map[string]map[int32]kgo.
 		}
 	}
 	return offsets, nil
+}
+
+// resolveStarts asks the brokers resolveTries times, each for at most
+// resolveTimeout (the client retries within it), before it gives up for
+// this group session: adjust must return well within the rebalance
+// interval.
+const (
+	resolveTries   = 3
+	resolveTimeout = 5 * time.Second
+)
+
+// resolveStarts resolves the starts that StartOffsets left at -1 to numbers
+// under the reset policy, asking again (with a backoff) for those that
+// failed. It returns what it resolved, and an error naming the partitions
+// it could not.
+func (c *Consumer) resolveStarts(ctx context.Context, starts map[TopicPartition]int64) (map[TopicPartition]int64, error) {
+	resolved := make(map[TopicPartition]int64)
+	left := func() []TopicPartition {
+		var out []TopicPartition
+		for tp, at := range starts {
+			if _, ok := resolved[tp]; at < 0 && !ok {
+				out = append(out, tp)
+			}
+		}
+		return out
+	}
+	var lastErr error
+	for try := range resolveTries {
+		todo := left()
+		if len(todo) == 0 {
+			return resolved, nil
+		}
+		if try > 0 {
+			select {
+			case <-ctx.Done():
+				return resolved, ctx.Err()
+			case <-time.After(backoff(try - 1)):
+			}
+		}
+		topics := make([]string, 0, len(todo))
+		for _, tp := range todo {
+			if !slices.Contains(topics, tp.Topic) {
+				topics = append(topics, tp.Topic)
+			}
+		}
+		actx, cancel := context.WithTimeout(ctx, resolveTimeout)
+		var listed kadm.ListedOffsets
+		var err error
+		if c.cfg.Reset == "earliest" {
+			listed, err = c.admin.ListStartOffsets(actx, topics...)
+		} else {
+			listed, err = c.admin.ListEndOffsets(actx, topics...)
+		}
+		cancel()
+		if err != nil {
+			if ctx.Err() != nil {
+				return resolved, ctx.Err()
+			}
+			if errors.Is(err, context.DeadlineExceeded) {
+				err = fmt.Errorf("no answer within %v (the client retried what failed)", resolveTimeout)
+			}
+			lastErr = c.cfg.Security.Explain(err)
+			continue
+		}
+		listed.Each(func(o kadm.ListedOffset) {
+			tp := TopicPartition{o.Topic, o.Partition}
+			if at, ok := starts[tp]; !ok || at >= 0 {
+				return
+			}
+			if o.Err != nil {
+				lastErr = fmt.Errorf("partition %s: %w", tp, o.Err)
+				return
+			}
+			resolved[tp] = o.Offset
+		})
+	}
+	todo := left()
+	if len(todo) == 0 {
+		return resolved, nil
+	}
+	names := make([]string, len(todo))
+	for i, tp := range todo {
+		names[i] = tp.String()
+	}
+	slices.Sort(names)
+	if lastErr == nil {
+		lastErr = errors.New("the brokers did not list them")
+	}
+	return resolved, fmt.Errorf("resolving the %s start offset of %s after %d tries: %w", cmp.Or(c.cfg.Reset, "latest"), strings.Join(names, ", "), resolveTries, lastErr)
 }
 
 func (c *Consumer) onRevoked(ctx context.Context, cl *kgo.Client, revoked map[string][]int32) {
