@@ -124,9 +124,10 @@ type Consumer struct {
 	// queued behind the revoke's must not write older offsets after it.
 	commitMu sync.Mutex
 	// failing is set when Run reported an error to the handler, and
-	// cleared (with FetchError(nil)) when records arrive again or an
-	// assignment has every start offset it needs.
-	failing atomic.Bool
+	// cleared (with FetchError(nil)) when records arrive again, or when an
+	// assignment has every start offset it needs after startFailed (adjust
+	// failed the group session over one).
+	failing, startFailed atomic.Bool
 }
 
 // NewConsumer creates the clients; nothing is fetched until Run.
@@ -500,13 +501,16 @@ func (c *Consumer) adjust(ctx context.Context, offsets map[string]map[int32]kgo.
 			// the group session fails (the error reaches Run's polls and
 			// the handler's FetchError), the client rejoins after a
 			// backoff, and the starts resolved so far are stored.
-			c.cfg.Logger.Warn("resolving start offsets; the group rejoins to try again", "reset", "latest", "err", err)
+			if ctx.Err() == nil {
+				c.startFailed.Store(true)
+				c.cfg.Logger.Warn("resolving start offsets; the group rejoins to try again", "reset", "latest", "err", err)
+			}
 			return nil, err
 		}
 		// "earliest" from the client is safe unstored: a restart before
 		// the first record reads from the log's start again.
 		c.cfg.Logger.Warn("resolving start offsets; the client's own reset applies", "reset", "earliest", "err", err)
-	} else if c.failing.CompareAndSwap(true, false) {
+	} else if c.startFailed.CompareAndSwap(true, false) && c.failing.CompareAndSwap(true, false) {
 		// The group session that failed over a start offset is up: say
 		// so now, not with the first record, which may be long in coming.
 		c.cfg.Handler.FetchError(nil)
@@ -519,10 +523,10 @@ func (c *Consumer) adjust(ctx context.Context, offsets map[string]map[int32]kgo.
 	return offsets, nil
 }
 
-// resolveStarts asks the brokers resolveTries times, each for at most
-// resolveTimeout (the client retries within it), before it gives up for
-// this group session: adjust must return well within the rebalance
-// interval.
+// resolveTries and resolveTimeout bound resolveStarts: it asks the brokers
+// resolveTries times, each for at most resolveTimeout (the client retries
+// within it), before it gives up for this group session, since adjust must
+// return well within the rebalance interval.
 const (
 	resolveTries   = 3
 	resolveTimeout = 5 * time.Second
