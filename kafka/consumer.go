@@ -523,10 +523,11 @@ func (c *Consumer) adjust(ctx context.Context, offsets map[string]map[int32]kgo.
 	return offsets, nil
 }
 
-// resolveTries and resolveTimeout bound resolveStarts: it asks the brokers
-// resolveTries times, each for at most resolveTimeout (the client retries
-// within it), before it gives up for this group session, since adjust must
-// return well within the rebalance interval.
+// resolveTries and resolveTimeout bound resolveStarts: for "latest" it asks
+// the brokers resolveTries times (for "earliest" once), each for at most
+// resolveTimeout (the client retries within it), before it gives up for
+// this group session, since adjust must return well within the rebalance
+// interval.
 const (
 	resolveTries   = 3
 	resolveTimeout = 5 * time.Second
@@ -547,8 +548,14 @@ func (c *Consumer) resolveStarts(ctx context.Context, starts map[TopicPartition]
 		}
 		return out
 	}
+	// With "earliest" the client's own reset is a safe fallback (adjust),
+	// so asking again would only delay the start.
+	tries := resolveTries
+	if c.cfg.Reset == "earliest" {
+		tries = 1
+	}
 	var lastErr error
-	for try := range resolveTries {
+	for try := range tries {
 		todo := left()
 		if len(todo) == 0 {
 			return resolved, nil
@@ -609,7 +616,7 @@ func (c *Consumer) resolveStarts(ctx context.Context, starts map[TopicPartition]
 	if lastErr == nil {
 		lastErr = errors.New("the brokers did not list them")
 	}
-	return resolved, fmt.Errorf("resolving the %s start offset of %s after %d tries: %w", cmp.Or(c.cfg.Reset, "latest"), strings.Join(names, ", "), resolveTries, lastErr)
+	return resolved, fmt.Errorf("resolving the %s start offset of %s after %d tries: %w", cmp.Or(c.cfg.Reset, "latest"), strings.Join(names, ", "), tries, lastErr)
 }
 
 func (c *Consumer) onRevoked(ctx context.Context, cl *kgo.Client, revoked map[string][]int32) {

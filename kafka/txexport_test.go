@@ -15,12 +15,19 @@ import (
 
 func newCluster(t *testing.T, topic string, partitions int32) []string {
 	t.Helper()
+	return newFakeCluster(t, topic, partitions).ListenAddrs()
+}
+
+// newFakeCluster is newCluster's cluster, for tests that control its
+// requests.
+func newFakeCluster(t *testing.T, topic string, partitions int32) *kfake.Cluster {
+	t.Helper()
 	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(partitions, topic), kfake.ListenFn(func(network, _ string) (net.Listener, error) { return net.Listen(network, "127.0.0.1:0") }))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(c.Close)
-	return c.ListenAddrs()
+	return c
 }
 
 func values(from, n int) [][]byte {
