@@ -125,9 +125,31 @@ type Consumer struct {
 	commitMu sync.Mutex
 	// failing is set when Run reported an error to the handler, and
 	// cleared (with FetchError(nil)) when records arrive again, or when an
-	// assignment has every start offset it needs after startFailed (adjust
-	// failed the group session over one).
-	failing, startFailed atomic.Bool
+	// assignment has every start offset it needs after adjust failed a
+	// group session over one.
+	failing atomic.Bool
+	// startFails counts the group sessions adjust failed (each error a
+	// *startError numbered so); startUp is the count when a later session
+	// had every start. Run drops an injected *startError numbered at most
+	// startUp: it comes late, and the session is up.
+	startFails, startUp atomic.Uint64
+}
+
+// startError is the error with which adjust failed a group session, the
+// gen-th; franz-go hands it to a later poll.
+type startError struct {
+	gen uint64
+	err error
+}
+
+func (e *startError) Error() string { return e.err.Error() }
+func (e *startError) Unwrap() error { return e.err }
+
+// staleStart reports whether err is a failed session's start error that a
+// later session, which had every start, has made stale.
+func (c *Consumer) staleStart(err error) bool {
+	var se *startError
+	return errors.As(err, &se) && se.gen <= c.startUp.Load()
 }
 
 // NewConsumer creates the clients; nothing is fetched until Run.
@@ -225,7 +247,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 		}
 		var ferr error
 		fetches.EachError(func(t string, p int32, err error) {
-			if errors.Is(err, context.Canceled) {
+			if errors.Is(err, context.Canceled) || c.staleStart(err) {
 				return
 			}
 			if why := changeReason(err); why != "" {
@@ -241,6 +263,13 @@ func (c *Consumer) Run(ctx context.Context) error {
 		if ferr != nil {
 			c.failing.Store(true)
 			c.cfg.Handler.FetchError(ferr)
+			// A session that had every start may have come up while
+			// this poll's start error was on its way (and cleared the
+			// status before the error was reported): clear it again.
+			if c.staleStart(ferr) {
+				c.failing.Store(false)
+				c.cfg.Handler.FetchError(nil)
+			}
 		} else if fetches.NumRecords() > 0 && c.failing.CompareAndSwap(true, false) {
 			c.cfg.Handler.FetchError(nil)
 		}
@@ -501,19 +530,23 @@ func (c *Consumer) adjust(ctx context.Context, offsets map[string]map[int32]kgo.
 			// the group session fails (the error reaches Run's polls and
 			// the handler's FetchError), the client rejoins after a
 			// backoff, and the starts resolved so far are stored.
-			if ctx.Err() == nil {
-				c.startFailed.Store(true)
-				c.cfg.Logger.Warn("resolving start offsets; the group rejoins to try again", "reset", "latest", "err", err)
+			if ctx.Err() != nil {
+				return nil, err
 			}
-			return nil, err
+			c.cfg.Logger.Warn("resolving start offsets; the group rejoins to try again", "reset", "latest", "err", err)
+			return nil, &startError{gen: c.startFails.Add(1), err: err}
 		}
 		// "earliest" from the client is safe unstored: a restart before
 		// the first record reads from the log's start again.
 		c.cfg.Logger.Warn("resolving start offsets; the client's own reset applies", "reset", "earliest", "err", err)
-	} else if c.startFailed.CompareAndSwap(true, false) && c.failing.CompareAndSwap(true, false) {
-		// The group session that failed over a start offset is up: say
-		// so now, not with the first record, which may be long in coming.
-		c.cfg.Handler.FetchError(nil)
+	} else if gen := c.startFails.Load(); gen > c.startUp.Load() {
+		// A group session that failed over a start offset is up again:
+		// say so now, not with the first record, which may be long in
+		// coming; and if Run has not polled that failure yet, it drops it.
+		c.startUp.Store(gen)
+		if c.failing.CompareAndSwap(true, false) {
+			c.cfg.Handler.FetchError(nil)
+		}
 	}
 	for tp, at := range starts {
 		if at >= 0 {

@@ -168,3 +168,38 @@ func TestLatestStartIsStoredBeforeConsuming(t *testing.T) {
 		t.Fatal("no ListOffsets request was refused: the test did not test")
 	}
 }
+
+// TestStaleStartErrors: a failed session's start error that reaches a poll
+// after a later session had every start is dropped; one that is not yet
+// answered so, or any other error, is not.
+func TestStaleStartErrors(t *testing.T) {
+	first := &startError{gen: 1, err: fmt.Errorf("resolving the latest start offset of t[0] after 3 tries: %w", kerr.NotLeaderForPartition)}
+	second := &startError{gen: 2, err: first.err}
+	for _, tc := range []struct {
+		name  string
+		up    uint64 // sessions up after that many failures
+		err   error
+		stale bool
+	}{
+		{"no session up yet", 0, &kgo.ErrGroupSession{Err: first}, false},
+		{"a later session is up", 1, &kgo.ErrGroupSession{Err: first}, true},
+		{"wrapped by Run", 1, fmt.Errorf("consumer group g: %w", &kgo.ErrGroupSession{Err: first}), true},
+		{"a failure after the session that came up", 1, &kgo.ErrGroupSession{Err: second}, false},
+		{"both answered", 2, &kgo.ErrGroupSession{Err: second}, true},
+		{"a broker's error", 2, &kgo.ErrGroupSession{Err: kerr.NotLeaderForPartition}, false},
+		{"a fetch error", 2, kerr.UnknownTopicOrPartition, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &Consumer{}
+			c.startFails.Store(2)
+			c.startUp.Store(tc.up)
+			if got := c.staleStart(tc.err); got != tc.stale {
+				t.Errorf("staleStart(%v) = %v, want %v", tc.err, got, tc.stale)
+			}
+		})
+	}
+	// The text is the resolution's, as before.
+	if got := (&kgo.ErrGroupSession{Err: first}).Error(); !strings.Contains(got, "resolving the latest start offset of t[0] after 3 tries") {
+		t.Errorf("the error reads %q", got)
+	}
+}
