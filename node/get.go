@@ -723,21 +723,27 @@ func timeRange(t *schema.Table, st tables.TableStats) (string, string) {
 
 func (n *Node) getTables(g *command.Get, opts ExecOptions) Result {
 	dbms := g.Where["dbms"]
-	tbl := output.Table{Header: [][]string{{"Database", "Table name", "Rows", "Size on disk", "Time column", "From", "To", "Retention"}}}
+	tbl := output.Table{Header: [][]string{{"Database", "Table name", "Rows", "Sealed", "Size on disk", "Time column", "From", "To", "Retention"}}}
 	var objs []*output.Object
 	for _, t := range n.store.Tables() {
 		if dbms != "*" && t.DBMS != dbms {
 			continue
 		}
 		st := n.store.Stats(t)
+		// Of the rows, those in sealed column blocks: a node whose seal
+		// keeps up holds only the last --seal-after's rows as rows.
+		sealed, _, err := n.store.SealedRows(t)
+		if err != nil {
+			return failf("get tables: %v", err)
+		}
 		from, to := timeRange(t, st)
 		tc := t.Columns[t.TimeColumn].Name
 		keep := "forever"
 		if t.Retention > 0 {
 			keep = t.Retention.String()
 		}
-		tbl.Rows = append(tbl.Rows, []string{t.DBMS, t.Name, strconv.FormatInt(st.Rows, 10), output.Thousands(int64(st.DiskBytes)), tc, from, to, keep})
-		objs = append(objs, (&output.Object{}).Set("dbms", t.DBMS).Set("table", t.Name).Set("rows", st.Rows).Set("bytes", st.DiskBytes).Set("time_column", tc).Set("from", from).Set("to", to).Set("retention", keep))
+		tbl.Rows = append(tbl.Rows, []string{t.DBMS, t.Name, strconv.FormatInt(st.Rows, 10), strconv.FormatInt(sealed, 10), output.Thousands(int64(st.DiskBytes)), tc, from, to, keep})
+		objs = append(objs, (&output.Object{}).Set("dbms", t.DBMS).Set("table", t.Name).Set("rows", st.Rows).Set("sealed_rows", sealed).Set("bytes", st.DiskBytes).Set("time_column", tc).Set("from", from).Set("to", to).Set("retention", keep))
 	}
 	if len(objs) == 0 && !g.JSON {
 		return text(fmt.Sprintf("No tables in dbms %s", dbms))
