@@ -469,7 +469,12 @@ func flatten(m map[string][]int32) []TopicPartition {
 	return out
 }
 
-func (c *Consumer) onAssigned(ctx context.Context, _ *kgo.Client, assigned map[string][]int32) {
+func (c *Consumer) onAssigned(ctx context.Context, cl *kgo.Client, assigned map[string][]int32) {
+	// The client keeps a partition's pause across assignments: one paused
+	// for backpressure when it was revoked would come back paused, and its
+	// new handler, which never paused it, would never resume it. (cl, not
+	// c.cl: this may run before NewConsumer has set c.cl.)
+	cl.ResumeFetchPartitions(assigned)
 	topics := make([]string, 0, len(assigned))
 	for t := range assigned {
 		topics = append(topics, t)

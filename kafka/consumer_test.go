@@ -50,7 +50,7 @@ func TestAssignmentBeforeStartupEnds(t *testing.T) {
 	afterGroupClient = func(c *Consumer) {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
-		c.onAssigned(ctx, nil, map[string][]int32{topic: {0, 1}})
+		c.onAssigned(ctx, c.cl, map[string][]int32{topic: {0, 1}})
 	}
 	t.Cleanup(func() { afterGroupClient = nil })
 	c, err := NewConsumer(ConsumerConfig{Brokers: brokers, Group: "g", Topics: []string{topic}, Handler: h})
