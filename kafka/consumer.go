@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -124,32 +125,29 @@ type Consumer struct {
 	// queued behind the revoke's must not write older offsets after it.
 	commitMu sync.Mutex
 	// failing is set when Run reported an error to the handler, and
-	// cleared (with FetchError(nil)) when records arrive again, or when an
-	// assignment has every start offset it needs after adjust failed a
-	// group session over one.
+	// cleared (with FetchError(nil)) when records arrive again while no
+	// partition is held, or when the last held partition has its start.
 	failing atomic.Bool
-	// startFails counts the group sessions adjust failed (each error a
-	// *startError numbered so); startUp is the count when a later session
-	// had every start. Run drops an injected *startError numbered at most
-	// startUp: it comes late, and the session is up.
-	startFails, startUp atomic.Uint64
-}
 
-// startError is the error with which adjust failed a group session, the
-// gen-th; franz-go hands it to a later poll.
-type startError struct {
-	gen uint64
-	err error
-}
-
-func (e *startError) Error() string { return e.err.Error() }
-func (e *startError) Unwrap() error { return e.err }
-
-// staleStart reports whether err is a failed session's start error that a
-// later session, which had every start, has made stale.
-func (c *Consumer) staleStart(err error) bool {
-	var se *startError
-	return errors.As(err, &se) && se.gen <= c.startUp.Load()
+	// Partitions whose "latest" start adjust could not resolve are held:
+	// assigned but paused, so that nothing of them is consumed before
+	// their start is stored, while the others are consumed. holdLoop
+	// resolves them in the background and stores them (Handler.Resolved);
+	// Run, between a poll and AllowRebalance, sets each to its start and
+	// resumes it. holdMu guards the maps, holding and wake.
+	holdMu  sync.Mutex
+	held    map[TopicPartition]bool
+	ready   map[TopicPartition]int64 // held, resolved and stored: for Run to start
+	paused  map[TopicPartition]bool  // paused by Pause (backpressure)
+	holding bool                     // holdLoop runs
+	wake    context.CancelFunc       // ends Run's poll under way, if any
+	// gcl is the group's client as onAssigned got it: adjust may run
+	// before NewConsumer has set c.cl.
+	gcl atomic.Pointer[kgo.Client]
+	// bg ends holdLoop (Close); holdDone is closed when it has returned.
+	bg       context.Context
+	bgStop   context.CancelFunc
+	holdDone chan struct{}
 }
 
 // NewConsumer creates the clients; nothing is fetched until Run.
@@ -166,7 +164,9 @@ func NewConsumer(cfg ConsumerConfig) (*Consumer, error) {
 	if cfg.MaxPollRecords == 0 {
 		cfg.MaxPollRecords = 10_000
 	}
-	c := &Consumer{cfg: cfg, ids: make(map[string]TopicIdentity), commitNow: make(chan struct{}, 1)}
+	c := &Consumer{cfg: cfg, ids: make(map[string]TopicIdentity), commitNow: make(chan struct{}, 1),
+		held: map[TopicPartition]bool{}, ready: map[TopicPartition]int64{}, paused: map[TopicPartition]bool{}}
+	c.bg, c.bgStop = context.WithCancel(context.Background())
 	// A position outside the log is never reset by the client (which would
 	// skip or re-read records silently): the error reaches Run, which
 	// reports the partition as changed. Positions the node has not stored
@@ -240,14 +240,22 @@ func (c *Consumer) Run(ctx context.Context) error {
 	go c.committer(ctx)
 	idle := 0 // polls in a row with errors and no records
 	for {
-		fetches := c.cl.PollRecords(ctx, c.cfg.MaxPollRecords)
+		// holdLoop ends the poll (pctx) when a held partition is ready.
+		pctx, wake := context.WithCancel(ctx)
+		c.setWake(wake)
+		fetches := c.cl.PollRecords(pctx, c.cfg.MaxPollRecords)
+		woken := pctx.Err() != nil
+		c.setWake(nil)
+		wake()
 		if fetches.IsClientClosed() || ctx.Err() != nil {
 			c.cl.AllowRebalance()
 			return ctx.Err()
 		}
+		// Rebalances wait until AllowRebalance: no revoke runs meanwhile.
+		c.startReady()
 		var ferr error
 		fetches.EachError(func(t string, p int32, err error) {
-			if errors.Is(err, context.Canceled) || c.staleStart(err) {
+			if errors.Is(err, context.Canceled) {
 				return
 			}
 			if why := changeReason(err); why != "" {
@@ -263,14 +271,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 		if ferr != nil {
 			c.failing.Store(true)
 			c.cfg.Handler.FetchError(ferr)
-			// A session that had every start may have come up while
-			// this poll's start error was on its way (and cleared the
-			// status before the error was reported): clear it again.
-			if c.staleStart(ferr) {
-				c.failing.Store(false)
-				c.cfg.Handler.FetchError(nil)
-			}
-		} else if fetches.NumRecords() > 0 && c.failing.CompareAndSwap(true, false) {
+		} else if fetches.NumRecords() > 0 && c.failing.Load() && !c.holdingAny() && c.failing.CompareAndSwap(true, false) {
 			c.cfg.Handler.FetchError(nil)
 		}
 		fetches.EachPartition(func(p kgo.FetchTopicPartition) {
@@ -287,7 +288,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 			c.cfg.Handler.Records(TopicPartition{p.Topic, p.Partition}, recs)
 		})
 		c.cl.AllowRebalance()
-		if len(fetches.Errors()) == 0 || fetches.NumRecords() > 0 {
+		if woken || len(fetches.Errors()) == 0 || fetches.NumRecords() > 0 {
 			idle = 0
 			continue
 		}
@@ -316,12 +317,182 @@ func changeReason(err error) string {
 
 // Pause stops fetching a partition (backpressure) until Resume.
 func (c *Consumer) Pause(tp TopicPartition) {
-	c.cl.PauseFetchPartitions(map[string][]int32{tp.Topic: {tp.Partition}})
+	c.holdMu.Lock()
+	defer c.holdMu.Unlock()
+	c.paused[tp] = true
+	c.groupClient().PauseFetchPartitions(map[string][]int32{tp.Topic: {tp.Partition}})
 }
 
-// Resume undoes Pause.
+// Resume undoes Pause; a held partition stays paused until its start is
+// known.
 func (c *Consumer) Resume(tp TopicPartition) {
-	c.cl.ResumeFetchPartitions(map[string][]int32{tp.Topic: {tp.Partition}})
+	c.holdMu.Lock()
+	defer c.holdMu.Unlock()
+	delete(c.paused, tp)
+	if !c.held[tp] {
+		c.groupClient().ResumeFetchPartitions(map[string][]int32{tp.Topic: {tp.Partition}})
+	}
+}
+
+// hold pauses partitions whose start adjust could not resolve (err says
+// why), before the client is given them, and has holdLoop resolve them.
+func (c *Consumer) hold(tps []TopicPartition, err error) {
+	if len(tps) == 0 {
+		return
+	}
+	pause := map[string][]int32{}
+	names := make([]string, len(tps))
+	c.holdMu.Lock()
+	for i, tp := range tps {
+		c.held[tp] = true
+		delete(c.ready, tp)
+		pause[tp.Topic] = append(pause[tp.Topic], tp.Partition)
+		names[i] = tp.String()
+	}
+	c.groupClient().PauseFetchPartitions(pause)
+	var done chan struct{}
+	if !c.holding {
+		c.holding = true
+		done = make(chan struct{})
+		c.holdDone = done
+	}
+	c.holdMu.Unlock()
+	slices.Sort(names)
+	c.cfg.Logger.Warn("holding partitions until their start offset is known; the others are consumed", "partitions", names, "err", err)
+	c.failing.Store(true)
+	c.cfg.Handler.FetchError(c.heldError(err))
+	if done != nil {
+		go c.holdLoop(done)
+	}
+}
+
+// heldError is the status while partitions are held.
+func (c *Consumer) heldError(err error) error {
+	return fmt.Errorf("consumer group %s: %w; trying again, the other partitions are consumed meanwhile", c.cfg.Group, err)
+}
+
+// groupClient is the consumer's client, also before NewConsumer has set
+// c.cl (the group may assign partitions before it returns).
+func (c *Consumer) groupClient() *kgo.Client {
+	if cl := c.gcl.Load(); cl != nil {
+		return cl
+	}
+	return c.cl
+}
+
+// holdLoop resolves the held partitions' starts until none is left or
+// the consumer closes: each one resolved is stored (Handler.Resolved, while
+// it is still held, so before a revoke drains its handler) and handed to
+// Run, which starts it.
+func (c *Consumer) holdLoop(done chan struct{}) {
+	defer close(done)
+	for try := 0; ; try++ {
+		select {
+		case <-c.bg.Done():
+			return
+		case <-time.After(backoff(try)):
+		}
+		starts := map[TopicPartition]int64{}
+		c.holdMu.Lock()
+		for tp := range c.held {
+			if _, ok := c.ready[tp]; !ok {
+				starts[tp] = -1
+			}
+		}
+		if len(starts) == 0 {
+			c.holding = false
+			c.holdMu.Unlock()
+			return
+		}
+		c.holdMu.Unlock()
+		resolved, err := c.resolveStarts(c.bg, starts)
+		c.holdMu.Lock()
+		for tp := range resolved {
+			if !c.held[tp] {
+				delete(resolved, tp) // revoked meanwhile
+			}
+		}
+		if len(resolved) > 0 {
+			c.cfg.Handler.Resolved(resolved)
+			maps.Copy(c.ready, resolved)
+			if c.wake != nil {
+				c.wake()
+			}
+		}
+		c.holdMu.Unlock()
+		if err != nil && c.bg.Err() == nil {
+			c.failing.Store(true)
+			c.cfg.Handler.FetchError(c.heldError(err))
+		}
+	}
+}
+
+// setWake records the cancel of Run's poll under way (nil: none), and
+// calls it at once when a held partition is ready already.
+func (c *Consumer) setWake(wake context.CancelFunc) {
+	c.holdMu.Lock()
+	defer c.holdMu.Unlock()
+	c.wake = wake
+	if wake != nil && len(c.ready) > 0 {
+		wake()
+	}
+}
+
+// startReady sets each held partition whose start holdLoop stored to that
+// start and resumes it (unless backpressure paused it). Run calls it
+// between a poll and AllowRebalance, as SetOffsets asks. When the last
+// held partition starts, the status clears.
+func (c *Consumer) startReady() {
+	c.holdMu.Lock()
+	if len(c.ready) == 0 {
+		c.holdMu.Unlock()
+		return
+	}
+	set := map[string]map[int32]kgo.EpochOffset{}
+	resume := map[string][]int32{}
+	for tp, at := range c.ready {
+		delete(c.ready, tp)
+		if !c.held[tp] {
+			continue
+		}
+		delete(c.held, tp)
+		if set[tp.Topic] == nil {
+			set[tp.Topic] = map[int32]kgo.EpochOffset{}
+		}
+		set[tp.Topic][tp.Partition] = kgo.EpochOffset{Epoch: -1, Offset: at}
+		if !c.paused[tp] {
+			resume[tp.Topic] = append(resume[tp.Topic], tp.Partition)
+		}
+	}
+	c.cl.SetOffsets(set)
+	c.cl.ResumeFetchPartitions(resume)
+	none := len(c.held) == 0
+	c.holdMu.Unlock()
+	if none && len(set) > 0 && c.failing.CompareAndSwap(true, false) {
+		c.cfg.Handler.FetchError(nil)
+	}
+}
+
+// holdingAny reports whether a partition is held.
+func (c *Consumer) holdingAny() bool {
+	c.holdMu.Lock()
+	defer c.holdMu.Unlock()
+	return len(c.held) > 0
+}
+
+// unhold forgets partitions that are revoked or lost: held ones are not
+// resolved or started any more. (Their pauses are undone by onAssigned if
+// they come back.)
+func (c *Consumer) unhold(tps map[string][]int32) {
+	c.holdMu.Lock()
+	defer c.holdMu.Unlock()
+	for t, ps := range tps {
+		for _, p := range ps {
+			tp := TopicPartition{t, p}
+			delete(c.held, tp)
+			delete(c.ready, tp)
+		}
+	}
 }
 
 // PauseTopic stops fetching every partition of a topic.
@@ -369,6 +540,13 @@ func (c *Consumer) Close(ctx context.Context, leave bool) error {
 		errs = append(errs, fmt.Errorf("committing offsets: %w", err))
 	}
 	c.cl.CloseAllowingRebalance()
+	c.bgStop()
+	c.holdMu.Lock()
+	done := c.holdDone
+	c.holdMu.Unlock()
+	if done != nil {
+		<-done
+	}
 	if leave && c.cfg.InstanceID != "" {
 		lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		_, err := c.admin.LeaveGroup(lctx, kadm.LeaveGroup(c.cfg.Group).InstanceIDs(c.cfg.InstanceID).Reason("exit kafka"))
@@ -470,11 +648,19 @@ func flatten(m map[string][]int32) []TopicPartition {
 }
 
 func (c *Consumer) onAssigned(ctx context.Context, cl *kgo.Client, assigned map[string][]int32) {
+	c.gcl.Store(cl)
 	// The client keeps a partition's pause across assignments: one paused
 	// for backpressure when it was revoked would come back paused, and its
 	// new handler, which never paused it, would never resume it. (cl, not
 	// c.cl: this may run before NewConsumer has set c.cl.)
+	c.holdMu.Lock()
+	for t, ps := range assigned {
+		for _, p := range ps {
+			delete(c.paused, TopicPartition{t, p})
+		}
+	}
 	cl.ResumeFetchPartitions(assigned)
+	c.holdMu.Unlock()
 	topics := make([]string, 0, len(assigned))
 	for t := range assigned {
 		topics = append(topics, t)
@@ -531,26 +717,23 @@ func (c *Consumer) adjust(ctx context.Context, offsets map[string]map[int32]kgo.
 			// Consuming from the client's own "latest" without a stored
 			// start would let a restart before the first record apply
 			// "latest" again and skip what was produced while the node
-			// was down. So nothing of this assignment is consumed yet:
-			// the group session fails (the error reaches Run's polls and
-			// the handler's FetchError), the client rejoins after a
-			// backoff, and the starts resolved so far are stored.
+			// was down. So the partitions without a start are held:
+			// assigned paused, resolved and stored in the background,
+			// then started there. The others are consumed meanwhile.
 			if ctx.Err() != nil {
 				return nil, err
 			}
-			c.cfg.Logger.Warn("resolving start offsets; the group rejoins to try again", "reset", "latest", "err", err)
-			return nil, &startError{gen: c.startFails.Add(1), err: err}
-		}
-		// "earliest" from the client is safe unstored: a restart before
-		// the first record reads from the log's start again.
-		c.cfg.Logger.Warn("resolving start offsets; the client's own reset applies", "reset", "earliest", "err", err)
-	} else if gen := c.startFails.Load(); gen > c.startUp.Load() {
-		// A group session that failed over a start offset is up again:
-		// say so now, not with the first record, which may be long in
-		// coming; and if Run has not polled that failure yet, it drops it.
-		c.startUp.Store(gen)
-		if c.failing.CompareAndSwap(true, false) {
-			c.cfg.Handler.FetchError(nil)
+			var unresolved []TopicPartition
+			for tp, at := range starts {
+				if at < 0 {
+					unresolved = append(unresolved, tp)
+				}
+			}
+			c.hold(unresolved, err)
+		} else {
+			// "earliest" from the client is safe unstored: a restart
+			// before the first record reads from the log's start again.
+			c.cfg.Logger.Warn("resolving start offsets; the client's own reset applies", "reset", "earliest", "err", err)
 		}
 	}
 	for tp, at := range starts {
@@ -561,103 +744,73 @@ func (c *Consumer) adjust(ctx context.Context, offsets map[string]map[int32]kgo.
 	return offsets, nil
 }
 
-// resolveTries and resolveTimeout bound resolveStarts: for "latest" it asks
-// the brokers resolveTries times (for "earliest" once), each for at most
-// resolveTimeout (the client retries within it), before it gives up for
-// this group session, since adjust must return well within the rebalance
-// interval.
-const (
-	resolveTries   = 3
-	resolveTimeout = 5 * time.Second
-)
+// resolveTimeout bounds one resolveStarts (the client retries within it):
+// adjust must return well within the rebalance interval. What it cannot
+// resolve, adjust holds and holdLoop asks again for.
+const resolveTimeout = 5 * time.Second
 
 // resolveStarts resolves the starts that StartOffsets left at -1 to numbers
-// under the reset policy, asking again (with a backoff) for those that
-// failed. It returns what it resolved, and an error naming the partitions
-// it could not.
+// under the reset policy. It returns what it resolved, and an error naming
+// the partitions it could not.
 func (c *Consumer) resolveStarts(ctx context.Context, starts map[TopicPartition]int64) (map[TopicPartition]int64, error) {
 	resolved := make(map[TopicPartition]int64)
-	left := func() []TopicPartition {
-		var out []TopicPartition
-		for tp, at := range starts {
-			if _, ok := resolved[tp]; at < 0 && !ok {
-				out = append(out, tp)
-			}
+	var topics []string
+	for tp, at := range starts {
+		if at < 0 && !slices.Contains(topics, tp.Topic) {
+			topics = append(topics, tp.Topic)
 		}
-		return out
 	}
-	// With "earliest" the client's own reset is a safe fallback (adjust),
-	// so asking again would only delay the start.
-	tries := resolveTries
+	if len(topics) == 0 {
+		return resolved, nil
+	}
+	actx, cancel := context.WithTimeout(ctx, resolveTimeout)
+	var listed kadm.ListedOffsets
+	var err error
 	if c.cfg.Reset == "earliest" {
-		tries = 1
+		listed, err = c.admin.ListStartOffsets(actx, topics...)
+	} else {
+		listed, err = c.admin.ListEndOffsets(actx, topics...)
 	}
-	var lastErr error
-	for try := range tries {
-		todo := left()
-		if len(todo) == 0 {
-			return resolved, nil
-		}
-		if try > 0 {
-			select {
-			case <-ctx.Done():
-				return resolved, ctx.Err()
-			case <-time.After(backoff(try - 1)):
-			}
-		}
-		topics := make([]string, 0, len(todo))
-		for _, tp := range todo {
-			if !slices.Contains(topics, tp.Topic) {
-				topics = append(topics, tp.Topic)
-			}
-		}
-		actx, cancel := context.WithTimeout(ctx, resolveTimeout)
-		var listed kadm.ListedOffsets
-		var err error
-		if c.cfg.Reset == "earliest" {
-			listed, err = c.admin.ListStartOffsets(actx, topics...)
-		} else {
-			listed, err = c.admin.ListEndOffsets(actx, topics...)
-		}
-		cancel()
-		if err != nil {
-			if ctx.Err() != nil {
-				return resolved, ctx.Err()
-			}
-			if errors.Is(err, context.DeadlineExceeded) {
-				err = fmt.Errorf("no answer within %v (the client retried what failed)", resolveTimeout)
-			}
-			lastErr = c.cfg.Security.Explain(err)
-			continue
-		}
+	cancel()
+	var why error
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return resolved, ctx.Err()
+	case errors.Is(err, context.DeadlineExceeded):
+		why = fmt.Errorf("no answer within %v (the client retried what failed)", resolveTimeout)
+	case err != nil:
+		why = c.cfg.Security.Explain(err)
+	default:
 		listed.Each(func(o kadm.ListedOffset) {
 			tp := TopicPartition{o.Topic, o.Partition}
 			if at, ok := starts[tp]; !ok || at >= 0 {
 				return
 			}
 			if o.Err != nil {
-				lastErr = fmt.Errorf("partition %s: %w", tp, o.Err)
+				why = fmt.Errorf("partition %s: %w", tp, o.Err)
 				return
 			}
 			resolved[tp] = o.Offset
 		})
 	}
-	todo := left()
-	if len(todo) == 0 {
+	var names []string
+	for tp, at := range starts {
+		if _, ok := resolved[tp]; at < 0 && !ok {
+			names = append(names, tp.String())
+		}
+	}
+	if len(names) == 0 {
 		return resolved, nil
 	}
-	names := make([]string, len(todo))
-	for i, tp := range todo {
-		names[i] = tp.String()
-	}
 	slices.Sort(names)
-	if lastErr == nil {
-		lastErr = errors.New("the brokers did not list them")
+	if why == nil {
+		why = errors.New("the brokers did not list them")
 	}
-	return resolved, fmt.Errorf("resolving the %s start offset of %s after %d tries: %w", cmp.Or(c.cfg.Reset, "latest"), strings.Join(names, ", "), tries, lastErr)
+	return resolved, fmt.Errorf("resolving the %s start offset of %s: %w", cmp.Or(c.cfg.Reset, "latest"), strings.Join(names, ", "), why)
 }
 
 func (c *Consumer) onRevoked(ctx context.Context, cl *kgo.Client, revoked map[string][]int32) {
+	c.unhold(revoked)
 	c.cfg.Handler.Revoked(ctx, flatten(revoked))
 	c.commitMu.Lock()
 	defer c.commitMu.Unlock()
@@ -667,6 +820,7 @@ func (c *Consumer) onRevoked(ctx context.Context, cl *kgo.Client, revoked map[st
 }
 
 func (c *Consumer) onLost(_ context.Context, _ *kgo.Client, lost map[string][]int32) {
+	c.unhold(lost)
 	c.cfg.Handler.Lost(flatten(lost))
 }
 

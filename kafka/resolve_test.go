@@ -3,6 +3,7 @@ package kafka
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -169,37 +170,176 @@ func TestLatestStartIsStoredBeforeConsuming(t *testing.T) {
 	}
 }
 
-// TestStaleStartErrors: a failed session's start error that reaches a poll
-// after a later session had every start is dropped; one that is not yet
-// answered so, or any other error, is not.
-func TestStaleStartErrors(t *testing.T) {
-	first := &startError{gen: 1, err: fmt.Errorf("resolving the latest start offset of t[0] after 3 tries: %w", kerr.NotLeaderForPartition)}
-	second := &startError{gen: 2, err: first.err}
-	for _, tc := range []struct {
-		name  string
-		up    uint64 // sessions up after that many failures
-		err   error
-		stale bool
-	}{
-		{"no session up yet", 0, &kgo.ErrGroupSession{Err: first}, false},
-		{"a later session is up", 1, &kgo.ErrGroupSession{Err: first}, true},
-		{"wrapped by Run", 1, fmt.Errorf("consumer group g: %w", &kgo.ErrGroupSession{Err: first}), true},
-		{"a failure after the session that came up", 1, &kgo.ErrGroupSession{Err: second}, false},
-		{"both answered", 2, &kgo.ErrGroupSession{Err: second}, true},
-		{"a broker's error", 2, &kgo.ErrGroupSession{Err: kerr.NotLeaderForPartition}, false},
-		{"a fetch error", 2, kerr.UnknownTopicOrPartition, false},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			c := &Consumer{}
-			c.startFails.Store(2)
-			c.startUp.Store(tc.up)
-			if got := c.staleStart(tc.err); got != tc.stale {
-				t.Errorf("staleStart(%v) = %v, want %v", tc.err, got, tc.stale)
-			}
-		})
+// eventsHandler records resolved starts and records by partition, and the
+// fetch error in force.
+type eventsHandler struct {
+	recordingHandler
+	emu      sync.Mutex
+	events   []string // "resolved <tp>=<at>", "<tp> <offset>", "error cleared"
+	fetchErr error
+}
+
+func (h *eventsHandler) Resolved(starts map[TopicPartition]int64) {
+	h.emu.Lock()
+	defer h.emu.Unlock()
+	for tp, at := range starts {
+		h.events = append(h.events, fmt.Sprintf("resolved %s=%d", tp, at))
 	}
-	// The text is the resolution's, as before.
-	if got := (&kgo.ErrGroupSession{Err: first}).Error(); !strings.Contains(got, "resolving the latest start offset of t[0] after 3 tries") {
-		t.Errorf("the error reads %q", got)
+}
+
+func (h *eventsHandler) Records(tp TopicPartition, recs []Record) {
+	h.emu.Lock()
+	defer h.emu.Unlock()
+	for _, r := range recs {
+		h.events = append(h.events, fmt.Sprintf("%s %d", tp, r.Offset))
+	}
+}
+
+func (h *eventsHandler) FetchError(err error) {
+	h.emu.Lock()
+	defer h.emu.Unlock()
+	h.fetchErr = err
+	if err == nil {
+		h.events = append(h.events, "error cleared")
+	}
+}
+
+func (h *eventsHandler) snapshot() ([]string, error) {
+	h.emu.Lock()
+	defer h.emu.Unlock()
+	return append([]string(nil), h.events...), h.fetchErr
+}
+
+// TestHeldPartitionDoesNotStopTheOthers: while the brokers cannot tell one
+// partition's end offset, a "latest" consumer consumes the others; the
+// held one has nothing consumed until its start is stored, then starts
+// there. (The whole group session used to fail, so that no partition was
+// consumed until every start was known.)
+func TestHeldPartitionDoesNotStopTheOthers(t *testing.T) {
+	const topic = "half"
+	c := newFakeCluster(t, topic, 2)
+	brokers := c.ListenAddrs()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	prod, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prod.Close()
+	var produced [2]atomic.Int64
+	produce := func(p int32, n int) {
+		t.Helper()
+		for range n {
+			if err := prod.ProduceSync(ctx, &kgo.Record{Topic: topic, Partition: p, Value: []byte("x")}).FirstErr(); err != nil {
+				t.Fatal(err)
+			}
+			produced[p].Add(1)
+		}
+	}
+	produce(0, 4) // before the consumer: "latest" skips them
+	produce(1, 3)
+
+	// The brokers answer for partition 0 and refuse partition 1.
+	var blocking atomic.Bool
+	var refused atomic.Int64
+	blocking.Store(true)
+	c.ControlKey(int16(kmsg.ListOffsets), func(kreq kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		if !blocking.Load() {
+			return nil, nil, false
+		}
+		req := kreq.(*kmsg.ListOffsetsRequest)
+		resp := req.ResponseKind().(*kmsg.ListOffsetsResponse)
+		for _, rt := range req.Topics {
+			st := kmsg.NewListOffsetsResponseTopic()
+			st.Topic = rt.Topic
+			for _, rp := range rt.Partitions {
+				sp := kmsg.NewListOffsetsResponseTopicPartition()
+				sp.Partition = rp.Partition
+				switch {
+				case rp.Partition == 1:
+					sp.ErrorCode = kerr.NotLeaderForPartition.Code
+					refused.Add(1)
+				case rp.Timestamp == -2: // earliest
+					sp.Offset = 0
+				default:
+					sp.Offset = produced[rp.Partition].Load()
+				}
+				sp.LeaderEpoch = -1
+				st.Partitions = append(st.Partitions, sp)
+			}
+			resp.Topics = append(resp.Topics, st)
+		}
+		return resp, nil, true
+	})
+
+	h := &eventsHandler{}
+	cons, err := NewConsumer(ConsumerConfig{Brokers: brokers, Group: "g", Topics: []string{topic}, Reset: "latest", Handler: h})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cons.Close(context.Background(), false) }()
+	runCtx, stop := context.WithCancel(ctx)
+	ran := make(chan struct{})
+	go func() {
+		defer close(ran)
+		_ = cons.Run(runCtx)
+	}()
+	defer func() {
+		stop()
+		<-ran
+	}()
+	waitFor := func(what string, cond func(events []string, fetchErr error) bool) {
+		t.Helper()
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			events, fetchErr := h.snapshot()
+			if cond(events, fetchErr) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: not within 60 s; events %v, fetch error %v, partition 1 refused %d times", what, events, fetchErr, refused.Load())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	has := func(events []string, e string) bool { return slices.Contains(events, e) }
+
+	// Partition 0 starts at its end and is consumed; partition 1 is held,
+	// and the status says so.
+	waitFor("partition 0's start", func(events []string, _ error) bool { return has(events, "resolved half[0]=4") })
+	produce(0, 2) // offsets 4 and 5
+	produce(1, 2) // offsets 3 and 4, while partition 1 is held
+	waitFor("partition 0's records while partition 1 is held", func(events []string, fetchErr error) bool {
+		return has(events, "half[0] 5") && fetchErr != nil && strings.Contains(fetchErr.Error(), "half[1]")
+	})
+	events, fetchErr := h.snapshot()
+	if !strings.HasPrefix(fetchErr.Error(), "consumer group g: resolving the latest start offset of half[1]") || !strings.Contains(fetchErr.Error(), "the other partitions are consumed meanwhile") {
+		t.Errorf("status while held: %v", fetchErr)
+	}
+	for _, e := range events {
+		if strings.Contains(e, "half[1]") {
+			t.Fatalf("partition 1 had %q before its start was known: events %v", e, events)
+		}
+	}
+
+	// Once the brokers answer, partition 1's start is stored first, the
+	// status clears, and it is consumed from there.
+	blocking.Store(false)
+	waitFor("partition 1's start", func(events []string, _ error) bool { return has(events, "resolved half[1]=5") })
+	produce(1, 1) // offset 5
+	waitFor("partition 1's record", func(events []string, _ error) bool { return has(events, "half[1] 5") })
+	events, _ = h.snapshot()
+	var tail []string
+	for _, e := range events {
+		if strings.Contains(e, "half[1]") || e == "error cleared" {
+			tail = append(tail, e)
+		}
+	}
+	if want := []string{"resolved half[1]=5", "error cleared", "half[1] 5"}; !slices.Equal(tail, want) {
+		t.Fatalf("partition 1's events %v, want %v (all: %v)", tail, want, events)
+	}
+	if refused.Load() == 0 {
+		t.Fatal("no ListOffsets request for partition 1 was refused: the test did not test")
 	}
 }
