@@ -359,10 +359,11 @@ func (c *Consumer) hold(tps []TopicPartition, err error) {
 	c.holdMu.Unlock()
 	slices.Sort(names)
 	c.cfg.Logger.Warn("holding partitions until their start offset is known; the others are consumed", "partitions", names, "err", err)
+	herr := c.heldError(err)
 	c.failing.Store(true)
-	c.cfg.Handler.FetchError(c.heldError(err))
+	c.cfg.Handler.FetchError(herr)
 	if done != nil {
-		go c.holdLoop(done)
+		go c.holdLoop(done, herr.Error())
 	}
 }
 
@@ -384,8 +385,9 @@ func (c *Consumer) groupClient() *kgo.Client {
 // the consumer closes: each one resolved is stored (Handler.Resolved, while
 // it is still held, so before a revoke drains its handler) and handed to
 // Run, which starts it.
-func (c *Consumer) holdLoop(done chan struct{}) {
+func (c *Consumer) holdLoop(done chan struct{}, said string) {
 	defer close(done)
+	saidAt := time.Now()
 	for try := 0; ; try++ {
 		select {
 		case <-c.bg.Done():
@@ -421,8 +423,15 @@ func (c *Consumer) holdLoop(done chan struct{}) {
 		}
 		c.holdMu.Unlock()
 		if err != nil && c.bg.Err() == nil {
-			c.failing.Store(true)
-			c.cfg.Handler.FetchError(c.heldError(err))
+			// Said again when it changes, and once a minute (another
+			// fetch error may have taken its place in the status), not
+			// on every try: each goes to the node's error log.
+			herr := c.heldError(err)
+			if herr.Error() != said || time.Since(saidAt) >= time.Minute {
+				said, saidAt = herr.Error(), time.Now()
+				c.failing.Store(true)
+				c.cfg.Handler.FetchError(herr)
+			}
 		}
 	}
 }
