@@ -188,6 +188,7 @@ var (
 	descSealP = prometheus.NewDesc("lakenode_store_seal_points_total", "Keys seal passes stepped over inside Pebble, deleted and shadowed ones too: over the rows they read, the dead keys a pass skips.", nil, nil)
 	descSealI = prometheus.NewDesc("lakenode_store_seal_iterators_total", "Pebble iterators seal passes opened (one per block and key range; each seeks every file that overlaps its range).", nil, nil)
 	descSealB = prometheus.NewDesc("lakenode_store_sealed_blocks_total", "Column blocks written by sealing.", nil, nil)
+	descMerge = prometheus.NewDesc("lakenode_store_merged_blocks_total", "Small column blocks merged into full ones (each counted once, when it is replaced).", nil, nil)
 	descSealT = prometheus.NewDesc("lakenode_store_seal_seconds_total", "Seconds spent in seal passes.", nil, nil)
 	descSealY = prometheus.NewDesc("lakenode_store_seal_yields_total", "Times a seal pass found ingest behind (a record older than 250 ms when it became visible) and slowed to a twentieth of a core: after each block, and every 100 ms while it pauses.", nil, nil)
 )
@@ -219,6 +220,7 @@ func (c *nodeCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descSealR
 	ch <- descSealD
 	ch <- descSealB
+	ch <- descMerge
 	ch <- descSealN
 	ch <- descSealL
 	ch <- descSealP
@@ -270,6 +272,7 @@ func (c *nodeCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descSealR, prometheus.CounterValue, float64(sealed.Rows))
 	ch <- prometheus.MustNewConstMetric(descSealD, prometheus.CounterValue, float64(sealed.RangeDeleted))
 	ch <- prometheus.MustNewConstMetric(descSealB, prometheus.CounterValue, float64(sealed.Blocks))
+	ch <- prometheus.MustNewConstMetric(descMerge, prometheus.CounterValue, float64(sealed.Merged))
 	ch <- prometheus.MustNewConstMetric(descSealN, prometheus.CounterValue, float64(sealed.Read))
 	ch <- prometheus.MustNewConstMetric(descSealL, prometheus.CounterValue, float64(sealed.BlockBytes-sealed.CachedBytes), "files")
 	ch <- prometheus.MustNewConstMetric(descSealL, prometheus.CounterValue, float64(sealed.CachedBytes), "cache")

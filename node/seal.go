@@ -47,14 +47,23 @@ const (
 // sealShareNow is the share a seal pass may take now: sealShareBehind
 // while a consumer is behind its topics, else sealShare.
 func (n *Node) sealShareNow() float64 {
+	if n.ingestBehind() {
+		n.sealYields.Add(1)
+		return sealShareBehind
+	}
+	return sealShare
+}
+
+// ingestBehind reports whether a consumer is behind its topics (sealBehind
+// within sealBehindWindow).
+func (n *Node) ingestBehind() bool {
 	since := time.Now().Add(-sealBehindWindow)
 	for _, c := range n.consumerHandles() {
 		if c.Behind(sealBehind, since) {
-			n.sealYields.Add(1)
-			return sealShareBehind
+			return true
 		}
 	}
-	return sealShare
+	return false
 }
 
 // sealHold is how many times --seal-after a table with fewer rows old
@@ -64,8 +73,10 @@ const sealHold = 10
 
 // sealLoop seals the rows committed more than after ago into column
 // blocks, every quarter of after (a table with few such rows waits until
-// they are sealHold times after old). It writes nothing while the disk is
-// below --min-free, and reports a failing seal once a minute at most.
+// they are sealHold times after old), then, unless ingest is behind,
+// merges runs of small blocks into full ones. It writes nothing while the
+// disk is below --min-free, and reports a failing seal once a minute at
+// most.
 func (n *Node) sealLoop(ctx context.Context, after time.Duration) {
 	tick := time.NewTicker(max(after/4, 50*time.Millisecond))
 	defer tick.Stop()
@@ -89,6 +100,19 @@ func (n *Node) sealLoop(ctx context.Context, after time.Duration) {
 			}
 		case res.Rows > 0:
 			n.log.Debug("rows sealed", "rows", res.Rows, "blocks", res.Blocks)
+		}
+		if err != nil || n.ingestBehind() {
+			continue // merging small blocks can wait; ingest cannot
+		}
+		mres, err := n.store.MergeAll(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil && !errors.Is(err, context.Canceled):
+			if time.Since(lastReport) >= time.Minute {
+				lastReport = time.Now()
+				n.event("seal", fmt.Sprintf("merging small column blocks: %v (the blocks stay readable as they are; retried every %v)", err, max(after/4, 50*time.Millisecond)))
+			}
+		case mres.Blocks > 0:
+			n.log.Debug("small blocks merged", "blocks", mres.Replaced, "into", mres.Blocks, "rows", mres.Rows)
 		}
 	}
 }

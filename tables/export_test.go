@@ -16,3 +16,12 @@ func SetAfterSealPeek(f func()) func() {
 	afterSealPeek = f
 	return func() { afterSealPeek = old }
 }
+
+// SetMergeBelow sets the row count under which a block is small (and the
+// fewest rows a merged block holds), and returns the function that
+// restores it.
+func SetMergeBelow(n int) func() {
+	old := mergeBelow
+	mergeBelow = n
+	return func() { mergeBelow = old }
+}

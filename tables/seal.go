@@ -176,11 +176,13 @@ type SealCounters struct {
 	// seeks every file that overlaps its range).
 	Points, Iters int64
 	Time          time.Duration
+	// Merged are the small blocks MergeBlocks replaced with full ones.
+	Merged int64
 }
 
 // Sealed returns the seal totals.
 func (s *Store) Sealed() SealCounters {
-	return SealCounters{Rows: s.sealRows.Load(), Blocks: s.sealBlocks.Load(), Passes: s.sealPasses.Load(), RangeDeleted: s.sealRangeRows.Load(), Read: s.sealRead.Load(), BlockBytes: s.sealLoaded.Load(), CachedBytes: s.sealCached.Load(), Points: s.sealPoints.Load(), Iters: s.sealIters.Load(), Time: time.Duration(s.sealNanos.Load())}
+	return SealCounters{Rows: s.sealRows.Load(), Blocks: s.sealBlocks.Load(), Passes: s.sealPasses.Load(), RangeDeleted: s.sealRangeRows.Load(), Read: s.sealRead.Load(), BlockBytes: s.sealLoaded.Load(), CachedBytes: s.sealCached.Load(), Points: s.sealPoints.Load(), Iters: s.sealIters.Load(), Time: time.Duration(s.sealNanos.Load()), Merged: s.mergedBlocks.Load()}
 }
 
 // errSealStale ends a seal pass whose reading an expiry or drop outdated.

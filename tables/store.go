@@ -126,6 +126,7 @@ type Store struct {
 	sealRead                                    atomic.Int64  // rows the passes read, sealed or not
 	sealLoaded, sealCached                      atomic.Int64  // sstable block bytes the passes' iterators loaded; of them, found in the block cache
 	sealPoints, sealIters                       atomic.Int64  // internal points the passes' iterators stepped over; iterators they opened
+	mergedBlocks                                atomic.Int64  // small blocks MergeBlocks replaced
 	sealB                                       *blockBuilder // the seal passes' builder, reused
 	openedUs                                    int64         // when the store opened (µs): rows committed before it are not in any table's pending spans
 
