@@ -229,7 +229,7 @@ func BenchmarkIngestSealing(b *testing.B) {
 		produceN(b, br.Addr(), "clean", total, 0)
 		sealed := func(n *nodeProc) float64 { return n.metric("lakenode_store_sealed_rows_total") / float64(total) }
 		var offCPU, onCPU []time.Duration
-		var offRate, onRate, atEnd, ranged, readPer, loadPer, cachePer, pointsPer, rowsPerIter, offWrote, onWrote []float64
+		var offRate, onRate, atEnd, ranged, readPer, loadPer, cachePer, pointsPer, rowsPerIter, merged, offWrote, onWrote []float64
 		// Bytes the store's flushes and compactions wrote per message:
 		// what sealing adds to the tree's work, which CPU time on a
 		// shared machine shows only through noise.
@@ -254,7 +254,7 @@ func BenchmarkIngestSealing(b *testing.B) {
 			// The seal's counters, in one scrape (after the CPU was read).
 			filesB, cacheB := `lakenode_store_seal_block_bytes_total{from="files"}`, `lakenode_store_seal_block_bytes_total{from="cache"}`
 			m := n.metrics("lakenode_store_sealed_rows_total", "lakenode_store_sealed_rows_range_deleted_total", "lakenode_store_seal_read_rows_total",
-				filesB, cacheB, "lakenode_store_seal_points_total", "lakenode_store_seal_iterators_total")
+				filesB, cacheB, "lakenode_store_seal_points_total", "lakenode_store_seal_iterators_total", "lakenode_store_merged_blocks_total")
 			sealedRows := m["lakenode_store_sealed_rows_total"]
 			ranged = append(ranged, m["lakenode_store_sealed_rows_range_deleted_total"]/sealedRows)
 			readPer = append(readPer, m["lakenode_store_seal_read_rows_total"]/sealedRows)
@@ -262,6 +262,7 @@ func BenchmarkIngestSealing(b *testing.B) {
 			cachePer = append(cachePer, m[cacheB]/sealedRows)
 			pointsPer = append(pointsPer, m["lakenode_store_seal_points_total"]/sealedRows)
 			rowsPerIter = append(rowsPerIter, sealedRows/m["lakenode_store_seal_iterators_total"])
+			merged = append(merged, m["lakenode_store_merged_blocks_total"])
 			onWrote = append(onWrote, wrote(n))
 			n.stop()
 			onCPU, onRate, atEnd, onSettle = append(onCPU, cpu), append(onRate, rate), append(atEnd, share), append(onSettle, settle.Round(100*time.Millisecond).String())
@@ -284,10 +285,10 @@ func BenchmarkIngestSealing(b *testing.B) {
 		b.ReportMetric(float64(lat.p99.Milliseconds()), "seal_p99_ms@half")
 		b.ReportMetric(float64(latOff.p99.Milliseconds()), "no_seal_p99_ms@half")
 		fmt.Printf("\nApache broker, %d messages, medians of %d alternating runs: without sealing %.0f rows/s (%s), CPU %.2f µs/msg %v (settled %v after the rows were in); "+
-			"sealing %s after commit %.0f rows/s (%s), CPU %.2f µs/msg %v (%.2fx; per round, against the no-seal round before it: %v) until settled and >= 90%% sealed (%v after; sealed when the rows were in: %v; by range deletes: %v; rows the passes read per row sealed: %v; block bytes loaded per row sealed, from files %v and from the cache %v; Pebble keys stepped over per row sealed %v; rows sealed per iterator %v); "+
+			"sealing %s after commit %.0f rows/s (%s), CPU %.2f µs/msg %v (%.2fx; per round, against the no-seal round before it: %v) until settled and >= 90%% sealed (%v after; sealed when the rows were in: %v; by range deletes: %v; rows the passes read per row sealed: %v; block bytes loaded per row sealed, from files %v and from the cache %v; Pebble keys stepped over per row sealed %v; rows sealed per iterator %v; small blocks merged %v); "+
 			"produce-to-visible at %d msgs/s while sealing (%.0f rows sealed): p50 %v p99 %v (never sealing: p50 %v p99 %v); "+
 			"bytes flushed and compacted per message: without sealing %.0f %v, sealing %.0f %v\n",
-			total, rounds, median(offRate), rounded(offRate), medianMicros(offCPU), offCPU, offSettle, sealAfter, median(onRate), rounded(onRate), medianMicros(onCPU), onCPU, medianMicros(onCPU)/medianMicros(offCPU), pairRatios(onCPU, offCPU), onSettle, shares(atEnd), shares(ranged), rounded2(readPer), rounded2(loadPer), rounded2(cachePer), rounded2(pointsPer), rounded(rowsPerIter),
+			total, rounds, median(offRate), rounded(offRate), medianMicros(offCPU), offCPU, offSettle, sealAfter, median(onRate), rounded(onRate), medianMicros(onCPU), onCPU, medianMicros(onCPU)/medianMicros(offCPU), pairRatios(onCPU, offCPU), onSettle, shares(atEnd), shares(ranged), rounded2(readPer), rounded2(loadPer), rounded2(cachePer), rounded2(pointsPer), rounded(rowsPerIter), rounded(merged),
 			int(median(onRate)/2), sealedLive, lat.p50, lat.p99, latOff.p50, latOff.p99, median(offWrote), rounded(offWrote), median(onWrote), rounded(onWrote))
 	}
 }
