@@ -109,6 +109,7 @@ bench: prereqs kafka-jars build
 	$(GO) test -run '^$$' -bench 'BenchmarkQuery$$' -benchtime 3x -timeout 60m ./tables/sql/
 	$(GO) test -run '^$$' -bench BenchmarkQueryScale -benchtime 1x -timeout 60m ./tables/sql/
 	$(GO) test -run '^$$' -bench BenchmarkEncodingChoice -benchtime 1x -timeout 60m ./tables/sql/
+	$(GO) test -run '^$$' -bench BenchmarkBlockSize -benchtime 1x -timeout 30m ./tables/sql/
 	$(GO) test -run '^$$' -bench BenchmarkPlan -benchtime 1s ./tables/sql/
 	$(GO) test -run '^$$' -bench 'BenchmarkCatchUpSealing$$' -benchtime 1x -timeout 30m ./tables/
 	LAKENODE_KAFKA_LIBS=$(KAFKA_LIBS) LAKENODE_BIN=$(CURDIR)/bin/lakenode $(GO) test -run '^$$' -bench 'BenchmarkIngest|BenchmarkIngestSealing|BenchmarkSteadySealing|BenchmarkExport|BenchmarkScatterGather|BenchmarkPostgres' -benchtime 1x -timeout 90m ./integration/

@@ -260,3 +260,97 @@ func workloadFeed(rng *rand.Rand, from, to, n int, start, span int64) tables.Fee
 	}
 	return f
 }
+
+// BenchmarkBlockSize (`make bench`): what the size of sealed blocks costs
+// queries, and what merging small ones gives back. N rows (3 M;
+// LAKENODE_BENCH_ROWS) of the ingest workload over the last two days,
+// sealed a commit at a time as a node's seal loop seals them in steady
+// state: blocks of 65,536 rows (full), 15,000 (1,000 rows/s with the
+// default --seal-after) and 4,096 (a slow table), then the 4,096-row
+// blocks merged (Store.MergeBlocks, as the seal loop runs it). Each query's
+// median of 5 after a warm-up.
+func BenchmarkBlockSize(b *testing.B) {
+	n := 3_000_000
+	if v, err := strconv.Atoi(os.Getenv("LAKENODE_BENCH_ROWS")); err == nil && v > 0 {
+		n = v
+	}
+	ctx := context.Background()
+	now := time.Now()
+	span := int64(48 * time.Hour / time.Microsecond)
+	start := now.UnixMicro() - span
+	cut := time.UnixMicro(now.Add(-6*time.Hour - 17*time.Second).UnixMicro()).UTC().Format("2006-01-02 15:04:05.000000")
+	queries := []struct{ name, sql string }{
+		{"aggregate_1day", "select count(*), avg(value), min(value), max(value) from ping_sensor where timestamp > now() - 1 day"},
+		{"aggregate_1day_value", "select count(*), avg(value), min(value), max(value) from ping_sensor where timestamp > now() - 1 day and timestamp < '" + cut + "' and value > 500"},
+		{"groupby_top10", "select device_name, count(*), avg(value) from ping_sensor where timestamp > now() - 1 day group by device_name order by 3 desc, 1 limit 10"},
+	}
+	for _, layout := range []struct {
+		name   string
+		per    int
+		merged bool
+	}{{"full", tables.BlockRows, false}, {"15000", 15_000, false}, {"4096", 4096, false}, {"4096_merged", 4096, true}} {
+		b.Run(layout.name, func(b *testing.B) {
+			s, err := tables.Open(filepath.Join(b.TempDir(), "lakenode"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer func() { _ = s.Close() }()
+			t, err := s.EnsureTable("bench", "ping_sensor", []schema.Column{{Name: "device_name", Type: schema.TypeString}, {Name: "timestamp", Type: schema.TypeTimestamp}, {Name: "value", Type: schema.TypeInt}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			rng := rand.New(rand.NewPCG(1, 1))
+			for base := 0; base < n; base += layout.per {
+				if _, err := s.Apply(t, []tables.Feed{workloadFeed(rng, base, min(base+layout.per, n), n, start, span)}); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := s.Seal(ctx, t, time.Now().Add(time.Hour).UnixMicro()); err != nil {
+					b.Fatal(err)
+				}
+			}
+			t0 := time.Now()
+			var merged tables.MergeResult
+			for layout.merged {
+				r, err := s.MergeBlocks(ctx, t)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if r.Blocks == 0 {
+					break
+				}
+				merged.Blocks += r.Blocks
+				merged.Replaced += r.Replaced
+				merged.Rows += r.Rows
+			}
+			mergeTook := time.Since(t0)
+			if err := s.Compact(ctx); err != nil {
+				b.Fatal(err)
+			}
+			rows, blocks, err := s.SealedRows(t)
+			if err != nil || rows != int64(n) {
+				b.Fatalf("%d rows sealed (%v), want %d", rows, err, n)
+			}
+			line := fmt.Sprintf("block size %-11s %d rows in %d blocks", layout.name, rows, blocks)
+			if layout.merged {
+				line += fmt.Sprintf(" (%d merged into %d in %v, %.2f µs per row merged)", merged.Replaced, merged.Blocks, mergeTook.Round(time.Millisecond), float64(mergeTook.Nanoseconds())/1000/float64(max(merged.Rows, 1)))
+			}
+			for _, q := range queries {
+				var durs []time.Duration
+				for r := 0; r <= 5; r++ { // run 0 warms the cache
+					t1 := time.Now()
+					if _, err := lsql.Query(ctx, s, "bench", q.sql, lsql.Options{Now: now}); err != nil {
+						b.Fatal(err)
+					}
+					if r > 0 {
+						durs = append(durs, time.Since(t1))
+					}
+				}
+				slices.Sort(durs)
+				m := durs[len(durs)/2]
+				b.ReportMetric(float64(m.Microseconds())/1000, q.name+"_ms")
+				line += fmt.Sprintf("; %s %.1f ms", q.name, float64(m.Microseconds())/1000)
+			}
+			fmt.Println(line)
+		})
+	}
+}
