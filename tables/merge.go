@@ -15,9 +15,10 @@ import (
 // few thousand rows a minute seals only partial ones (15,000 rows at 1,000
 // rows/s and --seal-after 60s, 4,096 for a slow table held until its rows
 // are ten times --seal-after old). Queries pay per block — a group by maps
-// each block's dictionary to its groups: over 3 M rows it took 38 ms with
-// full blocks, 80 ms with blocks of 15,000 rows and 186 ms with blocks of
-// 4,096 — so MergeBlocks merges runs of small blocks into full ones.
+// each block's dictionary to its groups: over 3 M rows it took 55 ms with
+// full blocks, 98 ms with blocks of 15,000 rows and 258 ms with blocks of
+// 4,096 (BenchmarkBlockSize) — so MergeBlocks merges runs of small blocks
+// into full ones.
 
 // mergeBelow: a block with fewer rows is small, and merged with the small
 // blocks next to it (in key order) while they fit in one block, once they
