@@ -271,8 +271,8 @@ func (c *Consumer) Run(ctx context.Context) error {
 		if ferr != nil {
 			c.failing.Store(true)
 			c.cfg.Handler.FetchError(ferr)
-		} else if fetches.NumRecords() > 0 && c.failing.Load() && !c.holdingAny() && c.failing.CompareAndSwap(true, false) {
-			c.cfg.Handler.FetchError(nil)
+		} else if fetches.NumRecords() > 0 && c.failing.Load() {
+			c.clearUnlessHeld()
 		}
 		fetches.EachPartition(func(p kgo.FetchTopicPartition) {
 			if p.Err == nil && p.HighWatermark >= 0 {
@@ -356,12 +356,14 @@ func (c *Consumer) hold(tps []TopicPartition, err error) {
 		done = make(chan struct{})
 		c.holdDone = done
 	}
-	c.holdMu.Unlock()
-	slices.Sort(names)
-	c.cfg.Logger.Warn("holding partitions until their start offset is known; the others are consumed", "partitions", names, "err", err)
+	// The status changes under holdMu while partitions are held, so that
+	// a clear (startReady, unhold) cannot undo a newer hold's report.
 	herr := c.heldError(err)
 	c.failing.Store(true)
 	c.cfg.Handler.FetchError(herr)
+	c.holdMu.Unlock()
+	slices.Sort(names)
+	c.cfg.Logger.Warn("holding partitions until their start offset is known; the others are consumed", "partitions", names, "err", err)
 	if done != nil {
 		go c.holdLoop(done, herr.Error())
 	}
@@ -404,6 +406,7 @@ func (c *Consumer) holdLoop(done chan struct{}, said string) {
 		if len(starts) == 0 {
 			c.holding = false
 			c.holdMu.Unlock()
+			c.clearUnlessHeld() // revoked while held: nothing is held now
 			return
 		}
 		c.holdMu.Unlock()
@@ -421,8 +424,7 @@ func (c *Consumer) holdLoop(done chan struct{}, said string) {
 				c.wake()
 			}
 		}
-		c.holdMu.Unlock()
-		if err != nil && c.bg.Err() == nil {
+		if err != nil && c.bg.Err() == nil && len(c.held) > len(c.ready) {
 			// Said again when it changes, and once a minute (another
 			// fetch error may have taken its place in the status), not
 			// on every try: each goes to the node's error log.
@@ -433,6 +435,7 @@ func (c *Consumer) holdLoop(done chan struct{}, said string) {
 				c.cfg.Handler.FetchError(herr)
 			}
 		}
+		c.holdMu.Unlock()
 	}
 }
 
@@ -475,18 +478,21 @@ func (c *Consumer) startReady() {
 	}
 	c.cl.SetOffsets(set)
 	c.cl.ResumeFetchPartitions(resume)
-	none := len(c.held) == 0
 	c.holdMu.Unlock()
-	if none && len(set) > 0 && c.failing.CompareAndSwap(true, false) {
-		c.cfg.Handler.FetchError(nil)
+	if len(set) > 0 {
+		c.clearUnlessHeld()
 	}
 }
 
-// holdingAny reports whether a partition is held.
-func (c *Consumer) holdingAny() bool {
+// clearUnlessHeld clears the status (FetchError(nil)) if it reports an
+// error and no partition is held, under holdMu so that a hold reported
+// meanwhile is not cleared with it.
+func (c *Consumer) clearUnlessHeld() {
 	c.holdMu.Lock()
 	defer c.holdMu.Unlock()
-	return len(c.held) > 0
+	if len(c.held) == 0 && c.failing.CompareAndSwap(true, false) {
+		c.cfg.Handler.FetchError(nil)
+	}
 }
 
 // unhold forgets partitions that are revoked or lost: held ones are not
@@ -494,13 +500,18 @@ func (c *Consumer) holdingAny() bool {
 // they come back.)
 func (c *Consumer) unhold(tps map[string][]int32) {
 	c.holdMu.Lock()
-	defer c.holdMu.Unlock()
+	was := len(c.held)
 	for t, ps := range tps {
 		for _, p := range ps {
 			tp := TopicPartition{t, p}
 			delete(c.held, tp)
 			delete(c.ready, tp)
 		}
+	}
+	left := len(c.held)
+	c.holdMu.Unlock()
+	if was > 0 && left == 0 {
+		c.clearUnlessHeld() // the held partitions went elsewhere
 	}
 }
 
@@ -646,6 +657,17 @@ func (c *Consumer) identities(ctx context.Context, topics []string) (map[string]
 	return out, nil
 }
 
+// partitionsOf is the topics and partitions of an adjust's offsets.
+func partitionsOf(offsets map[string]map[int32]kgo.Offset) map[string][]int32 {
+	out := make(map[string][]int32, len(offsets))
+	for t, ps := range offsets {
+		for p := range ps {
+			out[t] = append(out[t], p)
+		}
+	}
+	return out
+}
+
 func flatten(m map[string][]int32) []TopicPartition {
 	var out []TopicPartition
 	for t, ps := range m {
@@ -713,6 +735,9 @@ func (c *Consumer) adjust(ctx context.Context, offsets map[string]map[int32]kgo.
 	// the reset policy's offset, resolved to a number here so that the node
 	// stores it: a restart then resumes there instead of applying "latest"
 	// again and losing what was produced while it was down.
+	// A partition assigned now starts afresh: whatever was held of it
+	// before (a revoke the client did not report) goes.
+	c.unhold(partitionsOf(offsets))
 	starts := c.cfg.Handler.StartOffsets(ctx, committed)
 	resolved, err := c.resolveStarts(ctx, starts)
 	for tp, at := range resolved {

@@ -343,3 +343,26 @@ func TestHeldPartitionDoesNotStopTheOthers(t *testing.T) {
 		t.Fatal("no ListOffsets request for partition 1 was refused: the test did not test")
 	}
 }
+
+// TestHeldStatusClearsWhenTheHeldPartitionsGo: the error a hold reported
+// clears when the last held partition is revoked, not only when it starts
+// (the status would say "holding" for partitions the consumer no longer
+// has); it stays while another is held.
+func TestHeldStatusClearsWhenTheHeldPartitionsGo(t *testing.T) {
+	h := &eventsHandler{}
+	a, b := TopicPartition{"t", 0}, TopicPartition{"t", 1}
+	c := &Consumer{cfg: ConsumerConfig{Handler: h}, held: map[TopicPartition]bool{a: true, b: true}, ready: map[TopicPartition]int64{}, paused: map[TopicPartition]bool{}}
+	c.failing.Store(true)
+	h.FetchError(fmt.Errorf("consumer group g: resolving the latest start offset of t[0], t[1]: refused"))
+	c.unhold(map[string][]int32{"t": {0}})
+	if events, err := h.snapshot(); err == nil || len(events) != 0 {
+		t.Fatalf("with t[1] still held: events %v, status %v; want the error kept", events, err)
+	}
+	c.unhold(map[string][]int32{"t": {1}})
+	if events, err := h.snapshot(); err != nil || !slices.Equal(events, []string{"error cleared"}) {
+		t.Fatalf("with nothing held: events %v, status %v; want the error cleared", events, err)
+	}
+	if c.failing.Load() {
+		t.Error("still failing with nothing held")
+	}
+}

@@ -85,19 +85,24 @@ func (s *Store) MergeBlocks(ctx context.Context, t *schema.Table) (MergeResult, 
 	return res, nil
 }
 
-// MergeAll is MergeBlocks for every table.
+// MergeAll is MergeBlocks for every table; a table that fails does not
+// keep the others from merging (the errors are joined).
 func (s *Store) MergeAll(ctx context.Context) (MergeResult, error) {
 	var total MergeResult
+	var errs []error
 	for _, t := range s.Tables() {
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
 		r, err := s.MergeBlocks(ctx, t)
 		total.Blocks += r.Blocks
 		total.Replaced += r.Replaced
 		total.Rows += r.Rows
 		if err != nil {
-			return total, fmt.Errorf("merging the blocks of %s: %w", t.FullName(), err)
+			errs = append(errs, fmt.Errorf("merging the blocks of %s: %w", t.FullName(), err))
 		}
 	}
-	return total, nil
+	return total, errors.Join(errs...)
 }
 
 // lastHeaders returns the headers of t's last n blocks by last row time,
