@@ -49,22 +49,8 @@ func TestPausedPartitionResumesWhenAssignedAgain(t *testing.T) {
 	defer cancel()
 	start := func(h ConsumerHandler) (*Consumer, func()) {
 		t.Helper()
-		c, err := NewConsumer(ConsumerConfig{Brokers: brokers, Group: "g", Topics: []string{topic}, Reset: "earliest", Handler: h,
+		return runConsumer(t, ctx, ConsumerConfig{Brokers: brokers, Group: "g", Topics: []string{topic}, Reset: "earliest", Handler: h,
 			SessionTimeout: 6 * time.Second, HeartbeatInterval: 200 * time.Millisecond})
-		if err != nil {
-			t.Fatal(err)
-		}
-		runCtx, stop := context.WithCancel(ctx)
-		ran := make(chan struct{})
-		go func() {
-			defer close(ran)
-			_ = c.Run(runCtx)
-		}()
-		return c, func() {
-			stop()
-			<-ran
-			_ = c.Close(context.Background(), true)
-		}
 	}
 	waitFor := func(what string, cond func() bool) {
 		t.Helper()

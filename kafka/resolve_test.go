@@ -15,161 +15,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// startHandler records the order of Resolved and Records, and the last
-// fetch error.
-type startHandler struct {
-	recordingHandler
-	mu       sync.Mutex
-	events   []string // "resolved <tp>=<at>", "record <offset>" and "error cleared"
-	fetchErr error
-}
-
-func (h *startHandler) Resolved(starts map[TopicPartition]int64) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for tp, at := range starts {
-		h.events = append(h.events, fmt.Sprintf("resolved %s=%d", tp, at))
-	}
-}
-
-func (h *startHandler) Records(_ TopicPartition, recs []Record) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for _, r := range recs {
-		h.events = append(h.events, fmt.Sprintf("record %d", r.Offset))
-	}
-}
-
-func (h *startHandler) FetchError(err error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if err != nil {
-		h.fetchErr = err
-		return
-	}
-	h.events = append(h.events, "error cleared")
-}
-
-func (h *startHandler) snapshot() ([]string, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return append([]string(nil), h.events...), h.fetchErr
-}
-
-// TestLatestStartIsStoredBeforeConsuming: while the brokers cannot tell a
-// partition's end offset, a "latest" consumer consumes nothing of it (it
-// used to consume from the client's own reset with no start stored, so
-// that a restart before the first record applied "latest" again and
-// skipped what was produced meanwhile). It says why, retries, and once the
-// offset is known hands it to Resolved before any record.
-func TestLatestStartIsStoredBeforeConsuming(t *testing.T) {
-	const topic = "late"
-	c := newFakeCluster(t, topic, 1)
-	brokers := c.ListenAddrs()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	prod, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.DefaultProduceTopic(topic))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer prod.Close()
-	produce := func(n int) {
-		t.Helper()
-		for range n {
-			if err := prod.ProduceSync(ctx, &kgo.Record{Value: []byte("x")}).FirstErr(); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	produce(5) // offsets 0-4, before the consumer: "latest" skips them
-
-	var blocking atomic.Bool
-	var refused atomic.Int64
-	blocking.Store(true)
-	c.ControlKey(int16(kmsg.ListOffsets), func(kreq kmsg.Request) (kmsg.Response, error, bool) {
-		c.KeepControl()
-		if !blocking.Load() {
-			return nil, nil, false
-		}
-		req := kreq.(*kmsg.ListOffsetsRequest)
-		resp := req.ResponseKind().(*kmsg.ListOffsetsResponse)
-		for _, rt := range req.Topics {
-			st := kmsg.NewListOffsetsResponseTopic()
-			st.Topic = rt.Topic
-			for _, rp := range rt.Partitions {
-				sp := kmsg.NewListOffsetsResponseTopicPartition()
-				sp.Partition = rp.Partition
-				sp.ErrorCode = kerr.NotLeaderForPartition.Code
-				st.Partitions = append(st.Partitions, sp)
-			}
-			resp.Topics = append(resp.Topics, st)
-		}
-		refused.Add(1)
-		return resp, nil, true
-	})
-
-	h := &startHandler{}
-	cons, err := NewConsumer(ConsumerConfig{Brokers: brokers, Group: "g", Topics: []string{topic}, Reset: "latest", Handler: h})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = cons.Close(context.Background(), false) }()
-	runCtx, stop := context.WithCancel(ctx)
-	ran := make(chan struct{})
-	go func() {
-		defer close(ran)
-		_ = cons.Run(runCtx)
-	}()
-	defer func() {
-		stop()
-		<-ran
-	}()
-
-	waitFor := func(what string, cond func(events []string, fetchErr error) bool) {
-		t.Helper()
-		deadline := time.Now().Add(60 * time.Second)
-		for {
-			events, fetchErr := h.snapshot()
-			if cond(events, fetchErr) {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: not within 60 s; events %v, fetch error %v, ListOffsets refused %d times", what, events, fetchErr, refused.Load())
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
-	// The consumer gives up for this group session and says why.
-	waitFor("the fetch error naming the unresolved start", func(_ []string, fetchErr error) bool {
-		return fetchErr != nil && strings.Contains(fetchErr.Error(), "resolving the latest start offset of late[0]")
-	})
-	if _, fetchErr := h.snapshot(); !strings.HasPrefix(fetchErr.Error(), "consumer group g: ") {
-		t.Errorf("fetch error %q: want it to name the consumer group", fetchErr)
-	} else {
-		t.Logf("reported while the end offset was refused: %v", fetchErr)
-	}
-	if events, _ := h.snapshot(); len(events) > 0 {
-		t.Fatalf("with no start offset known the consumer reported %v; want nothing", events)
-	}
-	produce(3) // offsets 5-7, while the end offset cannot be read
-	blocking.Store(false)
-	// The start is resolved (to the end when the brokers answer again)
-	// and handed over before any record; then records flow from it.
-	waitFor("the resolved start", func(events []string, _ error) bool { return len(events) > 0 })
-	produce(2) // offsets 8 and 9
-	waitFor("records 8 and 9", func(events []string, _ error) bool { return len(events) >= 4 })
-	events, _ := h.snapshot()
-	// The error is cleared when the session has its start, before any
-	// record (which a quiet topic may not bring for long).
-	want := []string{"resolved late[0]=8", "error cleared", "record 8", "record 9"}
-	if strings.Join(events, "; ") != strings.Join(want, "; ") {
-		t.Fatalf("events %v, want %v", events, want)
-	}
-	if refused.Load() == 0 {
-		t.Fatal("no ListOffsets request was refused: the test did not test")
-	}
-}
-
 // eventsHandler records resolved starts and records by partition, and the
 // fetch error in force.
 type eventsHandler struct {
@@ -210,6 +55,148 @@ func (h *eventsHandler) snapshot() ([]string, error) {
 	return append([]string(nil), h.events...), h.fetchErr
 }
 
+// waitFor polls h until cond holds, for at most 60 s; more says what else
+// to print on failure.
+func (h *eventsHandler) waitFor(t *testing.T, what string, cond func(events []string, fetchErr error) bool, more func() string) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		events, fetchErr := h.snapshot()
+		if cond(events, fetchErr) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within 60 s; events %v, fetch error %v; %s", what, events, fetchErr, more())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// runConsumer creates a consumer and runs it until the returned stop (or
+// the test's end), which then closes it.
+func runConsumer(t *testing.T, ctx context.Context, cfg ConsumerConfig) (*Consumer, func()) {
+	t.Helper()
+	c, err := NewConsumer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	ran := make(chan struct{})
+	go func() {
+		defer close(ran)
+		_ = c.Run(runCtx)
+	}()
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			<-ran
+			_ = c.Close(context.Background(), true)
+		})
+	}
+	t.Cleanup(stop)
+	return c, stop
+}
+
+// refuseListOffsets answers a ListOffsets request itself: each requested
+// partition gets what answer says, an offset or an error code.
+func refuseListOffsets(kreq kmsg.Request, answer func(rp kmsg.ListOffsetsRequestTopicPartition) (offset int64, code int16)) kmsg.Response {
+	req := kreq.(*kmsg.ListOffsetsRequest)
+	resp := req.ResponseKind().(*kmsg.ListOffsetsResponse)
+	for _, rt := range req.Topics {
+		st := kmsg.NewListOffsetsResponseTopic()
+		st.Topic = rt.Topic
+		for _, rp := range rt.Partitions {
+			sp := kmsg.NewListOffsetsResponseTopicPartition()
+			sp.Partition = rp.Partition
+			sp.Offset, sp.ErrorCode = answer(rp)
+			sp.LeaderEpoch = -1
+			st.Partitions = append(st.Partitions, sp)
+		}
+		resp.Topics = append(resp.Topics, st)
+	}
+	return resp
+}
+
+// TestLatestStartIsStoredBeforeConsuming: while the brokers cannot tell a
+// partition's end offset, a "latest" consumer consumes nothing of it (it
+// used to consume from the client's own reset with no start stored, so
+// that a restart before the first record applied "latest" again and
+// skipped what was produced meanwhile). It says why, retries, and once the
+// offset is known hands it to Resolved before any record.
+func TestLatestStartIsStoredBeforeConsuming(t *testing.T) {
+	const topic = "late"
+	c := newFakeCluster(t, topic, 1)
+	brokers := c.ListenAddrs()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	prod, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.DefaultProduceTopic(topic))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prod.Close()
+	produce := func(n int) {
+		t.Helper()
+		for range n {
+			if err := prod.ProduceSync(ctx, &kgo.Record{Value: []byte("x")}).FirstErr(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	produce(5) // offsets 0-4, before the consumer: "latest" skips them
+
+	var blocking atomic.Bool
+	var refused atomic.Int64
+	blocking.Store(true)
+	c.ControlKey(int16(kmsg.ListOffsets), func(kreq kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		if !blocking.Load() {
+			return nil, nil, false
+		}
+		refused.Add(1)
+		return refuseListOffsets(kreq, func(kmsg.ListOffsetsRequestTopicPartition) (int64, int16) {
+			return 0, kerr.NotLeaderForPartition.Code
+		}), nil, true
+	})
+
+	h := &eventsHandler{}
+	runConsumer(t, ctx, ConsumerConfig{Brokers: brokers, Group: "g", Topics: []string{topic}, Reset: "latest", Handler: h})
+	more := func() string { return fmt.Sprintf("ListOffsets refused %d times", refused.Load()) }
+	waitFor := func(what string, cond func(events []string, fetchErr error) bool) {
+		t.Helper()
+		h.waitFor(t, what, cond, more)
+	}
+	// The partition is held, and the status says why.
+	waitFor("the fetch error naming the unresolved start", func(_ []string, fetchErr error) bool {
+		return fetchErr != nil && strings.Contains(fetchErr.Error(), "resolving the latest start offset of late[0]")
+	})
+	if _, fetchErr := h.snapshot(); !strings.HasPrefix(fetchErr.Error(), "consumer group g: ") {
+		t.Errorf("fetch error %q: want it to name the consumer group", fetchErr)
+	} else {
+		t.Logf("reported while the end offset was refused: %v", fetchErr)
+	}
+	if events, _ := h.snapshot(); len(events) > 0 {
+		t.Fatalf("with no start offset known the consumer reported %v; want nothing", events)
+	}
+	produce(3) // offsets 5-7, while the end offset cannot be read
+	blocking.Store(false)
+	// The start is resolved (to the end when the brokers answer again)
+	// and handed over before any record; then records flow from it.
+	waitFor("the resolved start", func(events []string, _ error) bool { return len(events) > 0 })
+	produce(2) // offsets 8 and 9
+	waitFor("records 8 and 9", func(events []string, _ error) bool { return len(events) >= 4 })
+	events, _ := h.snapshot()
+	// The error is cleared when the partition has its start, before any
+	// record (which a quiet topic may not bring for long).
+	want := []string{"resolved late[0]=8", "error cleared", "late[0] 8", "late[0] 9"}
+	if strings.Join(events, "; ") != strings.Join(want, "; ") {
+		t.Fatalf("events %v, want %v", events, want)
+	}
+	if refused.Load() == 0 {
+		t.Fatal("no ListOffsets request was refused: the test did not test")
+	}
+}
+
 // TestHeldPartitionDoesNotStopTheOthers: while the brokers cannot tell one
 // partition's end offset, a "latest" consumer consumes the others; the
 // held one has nothing consumed until its start is stored, then starts
@@ -248,60 +235,24 @@ func TestHeldPartitionDoesNotStopTheOthers(t *testing.T) {
 		if !blocking.Load() {
 			return nil, nil, false
 		}
-		req := kreq.(*kmsg.ListOffsetsRequest)
-		resp := req.ResponseKind().(*kmsg.ListOffsetsResponse)
-		for _, rt := range req.Topics {
-			st := kmsg.NewListOffsetsResponseTopic()
-			st.Topic = rt.Topic
-			for _, rp := range rt.Partitions {
-				sp := kmsg.NewListOffsetsResponseTopicPartition()
-				sp.Partition = rp.Partition
-				switch {
-				case rp.Partition == 1:
-					sp.ErrorCode = kerr.NotLeaderForPartition.Code
-					refused.Add(1)
-				case rp.Timestamp == -2: // earliest
-					sp.Offset = 0
-				default:
-					sp.Offset = produced[rp.Partition].Load()
-				}
-				sp.LeaderEpoch = -1
-				st.Partitions = append(st.Partitions, sp)
+		return refuseListOffsets(kreq, func(rp kmsg.ListOffsetsRequestTopicPartition) (int64, int16) {
+			switch {
+			case rp.Partition == 1:
+				refused.Add(1)
+				return 0, kerr.NotLeaderForPartition.Code
+			case rp.Timestamp == -2: // earliest
+				return 0, 0
 			}
-			resp.Topics = append(resp.Topics, st)
-		}
-		return resp, nil, true
+			return produced[rp.Partition].Load(), 0
+		}), nil, true
 	})
 
 	h := &eventsHandler{}
-	cons, err := NewConsumer(ConsumerConfig{Brokers: brokers, Group: "g", Topics: []string{topic}, Reset: "latest", Handler: h})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = cons.Close(context.Background(), false) }()
-	runCtx, stop := context.WithCancel(ctx)
-	ran := make(chan struct{})
-	go func() {
-		defer close(ran)
-		_ = cons.Run(runCtx)
-	}()
-	defer func() {
-		stop()
-		<-ran
-	}()
+	runConsumer(t, ctx, ConsumerConfig{Brokers: brokers, Group: "g", Topics: []string{topic}, Reset: "latest", Handler: h})
+	more := func() string { return fmt.Sprintf("partition 1 refused %d times", refused.Load()) }
 	waitFor := func(what string, cond func(events []string, fetchErr error) bool) {
 		t.Helper()
-		deadline := time.Now().Add(60 * time.Second)
-		for {
-			events, fetchErr := h.snapshot()
-			if cond(events, fetchErr) {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: not within 60 s; events %v, fetch error %v, partition 1 refused %d times", what, events, fetchErr, refused.Load())
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+		h.waitFor(t, what, cond, more)
 	}
 	has := func(events []string, e string) bool { return slices.Contains(events, e) }
 

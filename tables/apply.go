@@ -51,6 +51,9 @@ type tableLock struct {
 	// them: a seal built from a snapshot of an older gen is abandoned.
 	maint sync.Mutex
 	gen   uint64
+	// looked is gen+1 when MergeBlocks last found nothing more to merge
+	// (0: never): until gen moves, another look would find nothing.
+	looked uint64
 	// pending are the commits since the store opened whose rows are not
 	// sealed yet; until sawAll (a first seal pass over the whole table),
 	// rows of earlier runs may be unsealed anywhere. A seal also reads in

@@ -41,7 +41,8 @@ type MergeResult struct {
 
 // MergeBlocks merges runs of t's small blocks, next to each other in key
 // order among its last mergeWindow blocks, into blocks of at most
-// BlockRows rows, in key order. Each merged block is written and the blocks
+// BlockRows rows, in key order. It reads nothing when no block of t
+// changed since it last found nothing to merge. Each merged block is written and the blocks
 // it replaces deleted in one batch, so a crash leaves one or the other;
 // reads take their snapshots before or after. Rows are not touched: ingest
 // goes on meanwhile, and the table's lock is not taken. A change to the
@@ -59,8 +60,11 @@ func (s *Store) MergeBlocks(ctx context.Context, t *schema.Table) (MergeResult, 
 	}
 	mu := s.applyMutex(t.ID)
 	mu.maint.Lock()
-	gen := mu.gen
+	gen, looked := mu.gen, mu.looked
 	mu.maint.Unlock()
+	if looked == gen+1 {
+		return res, nil // no block changed since the last look
+	}
 	hs, err := s.lastHeaders(cur, mergeWindow)
 	if err != nil {
 		return res, err
@@ -82,6 +86,11 @@ func (s *Store) MergeBlocks(ctx context.Context, t *schema.Table) (MergeResult, 
 		res.Rows += rows
 		s.mergedBlocks.Add(int64(len(run)))
 	}
+	mu.maint.Lock()
+	if mu.gen == gen {
+		mu.looked = gen + 1
+	}
+	mu.maint.Unlock()
 	return res, nil
 }
 

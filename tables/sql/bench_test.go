@@ -225,26 +225,33 @@ func BenchmarkQueryScale(b *testing.B) {
 				{"aggregate_1day", "select count(*), avg(value), min(value), max(value) from ping_sensor where timestamp > now() - 1 day"},
 				{"aggregate_1day_value", "select count(*), avg(value), min(value), max(value) from ping_sensor where timestamp > now() - 1 day and timestamp < '" + cut + "' and value > 500"},
 			} {
-				var durs []time.Duration
-				var inRange int64
-				for r := 0; r <= 5; r++ { // run 0 warms the cache
-					t1 := time.Now()
-					res, err := lsql.Query(ctx, s, "bench", q.sql, lsql.Options{Now: now})
-					if err != nil {
-						b.Fatal(err)
-					}
-					if r > 0 {
-						durs = append(durs, time.Since(t1))
-					}
-					inRange = res.Rows[0][0].I
-				}
-				slices.Sort(durs)
-				m := durs[len(durs)/2]
+				m, res := medianQuery(b, s, q.sql, now)
+				inRange := res.Rows[0][0].I
 				b.ReportMetric(float64(m.Microseconds())/1000, q.name+"_ms")
 				fmt.Printf("scale: %s over %d rows (%d matching): median of 5 %.1f ms\n", q.name, n, inRange, float64(m.Microseconds())/1000)
 			}
 		})
 	}
+}
+
+// medianQuery runs query on s six times and returns the median time of
+// the last five (the first warms the cache) and the last result.
+func medianQuery(b *testing.B, s *tables.Store, query string, now time.Time) (time.Duration, *lsql.Result) {
+	b.Helper()
+	var durs []time.Duration
+	var res *lsql.Result
+	for r := 0; r <= 5; r++ {
+		t1 := time.Now()
+		var err error
+		if res, err = lsql.Query(context.Background(), s, "bench", query, lsql.Options{Now: now}); err != nil {
+			b.Fatal(err)
+		}
+		if r > 0 {
+			durs = append(durs, time.Since(t1))
+		}
+	}
+	slices.Sort(durs)
+	return durs[len(durs)/2], res
 }
 
 // workloadFeed is rows [from, to) of n of the ingest workload generated
@@ -335,18 +342,7 @@ func BenchmarkBlockSize(b *testing.B) {
 				line += fmt.Sprintf(" (%d merged into %d in %v, %.2f µs per row merged)", merged.Replaced, merged.Blocks, mergeTook.Round(time.Millisecond), float64(mergeTook.Nanoseconds())/1000/float64(max(merged.Rows, 1)))
 			}
 			for _, q := range queries {
-				var durs []time.Duration
-				for r := 0; r <= 5; r++ { // run 0 warms the cache
-					t1 := time.Now()
-					if _, err := lsql.Query(ctx, s, "bench", q.sql, lsql.Options{Now: now}); err != nil {
-						b.Fatal(err)
-					}
-					if r > 0 {
-						durs = append(durs, time.Since(t1))
-					}
-				}
-				slices.Sort(durs)
-				m := durs[len(durs)/2]
+				m, _ := medianQuery(b, s, q.sql, now)
 				b.ReportMetric(float64(m.Microseconds())/1000, q.name+"_ms")
 				line += fmt.Sprintf("; %s %.1f ms", q.name, float64(m.Microseconds())/1000)
 			}
